@@ -1,0 +1,236 @@
+//! The command line: `run`, `serve` and `matrix`.
+//!
+//! Invalid arguments and out-of-range values exit with code 2 and a message
+//! that names the value, like clap's own errors.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::render;
+use crate::scenario::{self, RunReport};
+use crate::settings::{Case, Latency, Policy, RunSettings, Strategy};
+
+#[derive(Parser)]
+#[command(name = "refresh-race", version, about = "The JWT refresh race, live: a real auth server, racing clients, a timeline")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one case and print its timeline and verdict.
+    Run {
+        #[command(flatten)]
+        knobs: Knobs,
+        /// guest | valid | expired-refreshable | expired-not-refreshable
+        #[arg(long, default_value = "expired-refreshable")]
+        case: Case,
+        /// naive | queue | single-flight
+        #[arg(long = "client", default_value = "naive")]
+        strategy: Strategy,
+        /// strict | family | grace | none | non-atomic
+        #[arg(long, default_value = "strict")]
+        policy: Policy,
+        /// Print the report as JSON (settings, events, verdict).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run every case x client x policy and print one table of verdicts.
+    Matrix {
+        #[command(flatten)]
+        knobs: Knobs,
+        /// Only these policies (repeatable); all of them by default.
+        #[arg(long = "policy")]
+        policies: Vec<Policy>,
+    },
+    /// Serve the auth API, the lab API and the UI for a browser.
+    Serve {
+        /// Address to bind; keep 127.0.0.1 unless you mean to expose the lab.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Port to bind; 0 picks a free one.
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// Directory of the UI files.
+        #[arg(long)]
+        ui_dir: Option<PathBuf>,
+    },
+}
+
+/// Settings shared by `run` and `matrix`.
+#[derive(Args)]
+struct Knobs {
+    /// Parallel GET /api/secret requests (1..=10000).
+    #[arg(long, default_value_t = 3)]
+    secret: u32,
+    /// Parallel GET /api/public requests (0..=10000).
+    #[arg(long, default_value_t = 3)]
+    public: u32,
+    /// Add a secret request whose 401 lands after the first refresh ended.
+    #[arg(long)]
+    late: bool,
+    /// Server latency of /api/secret, ms.
+    #[arg(long, default_value_t = Latency::default().secret)]
+    latency_secret: u64,
+    /// Server latency of /api/public, ms.
+    #[arg(long, default_value_t = Latency::default().public)]
+    latency_public: u64,
+    /// Server latency of /api/refresh, ms.
+    #[arg(long, default_value_t = Latency::default().refresh)]
+    latency_refresh: u64,
+    /// Up to this much extra latency per lane and route, drawn from --seed.
+    #[arg(long, default_value_t = 0)]
+    jitter: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Slow motion: 0.1 runs ten times slower (0.05..=10).
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// Access token lifetime, seconds.
+    #[arg(long, default_value_t = 5)]
+    ttl: u64,
+    /// Refresh window after expiry, seconds.
+    #[arg(long, default_value_t = 10)]
+    window: u64,
+    /// Grace window of the `grace` policy, seconds (0..=60).
+    #[arg(long, default_value_t = 30)]
+    grace: u64,
+}
+
+impl Knobs {
+    fn settings(&self, case: Case, strategy: Strategy, policy: Policy) -> RunSettings {
+        RunSettings {
+            case,
+            strategy,
+            policy,
+            secret: self.secret,
+            public: self.public,
+            late: self.late,
+            latency_ms: Latency {
+                secret: self.latency_secret,
+                public: self.latency_public,
+                refresh: self.latency_refresh,
+                login: 0,
+            },
+            jitter_ms: self.jitter,
+            seed: self.seed,
+            speed: self.speed,
+            access_ttl_s: self.ttl,
+            refresh_window_s: self.window,
+            grace_s: self.grace,
+        }
+    }
+}
+
+/// Parses the arguments and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "refresh_race=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(1, &format!("cannot start the async runtime: {err}")),
+    };
+    runtime.block_on(execute(cli.command))
+}
+
+fn fail(code: u8, message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(code)
+}
+
+async fn execute(command: Command) -> ExitCode {
+    match command {
+        Command::Run {
+            knobs,
+            case,
+            strategy,
+            policy,
+            json,
+        } => {
+            let settings = knobs.settings(case, strategy, policy);
+            if let Err(err) = settings.validate() {
+                return fail(2, &err.to_string());
+            }
+            match scenario::run(&settings).await {
+                Ok(report) if json => print_json(&report),
+                Ok(report) => {
+                    print!("{}", render::report(&report));
+                    ExitCode::SUCCESS
+                }
+                Err(err) => fail(1, &err.to_string()),
+            }
+        }
+        Command::Matrix { knobs, policies } => {
+            let policies = if policies.is_empty() {
+                Policy::ALL.to_vec()
+            } else {
+                policies
+            };
+            let mut rows = Vec::new();
+            for &policy in &policies {
+                for &case in Case::ALL {
+                    for &strategy in Strategy::ALL {
+                        let settings = knobs.settings(case, strategy, policy);
+                        if let Err(err) = settings.validate() {
+                            return fail(2, &err.to_string());
+                        }
+                        match scenario::run(&settings).await {
+                            Ok(report) => rows.push(report),
+                            Err(err) => return fail(1, &err.to_string()),
+                        }
+                    }
+                }
+            }
+            print!("{}", render::matrix(&rows));
+            ExitCode::SUCCESS
+        }
+        Command::Serve { host, port, ui_dir } => serve(&host, port, ui_dir).await,
+    }
+}
+
+fn print_json(report: &RunReport) -> ExitCode {
+    match serde_json::to_string_pretty(report) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => fail(1, &format!("cannot encode the report: {err}")),
+    }
+}
+
+async fn serve(host: &str, port: u16, ui_dir: Option<PathBuf>) -> ExitCode {
+    let ui_dir = ui_dir.unwrap_or_else(crate::web::default_ui_dir);
+    if !ui_dir.join("index.html").is_file() {
+        return fail(2, &format!("no index.html in the UI directory {}", ui_dir.display()));
+    }
+    let listener = match tokio::net::TcpListener::bind((host, port)).await {
+        Ok(listener) => listener,
+        Err(err) => return fail(2, &format!("cannot bind {host}:{port}: {err}")),
+    };
+    let addr = match listener.local_addr() {
+        Ok(addr) => addr,
+        Err(err) => return fail(1, &err.to_string()),
+    };
+    if !addr.ip().is_loopback() {
+        tracing::warn!("the lab is reachable from other machines on {addr}");
+    }
+    println!("listening on http://{addr}");
+    let _ = std::io::stdout().flush();
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match crate::web::serve(listener, ui_dir, shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(1, &err.to_string()),
+    }
+}

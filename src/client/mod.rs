@@ -1,0 +1,311 @@
+//! The racing clients (DESIGN.md §4): one simulated browser tab that sends
+//! requests with its current token and hands every 401 to a strategy.
+//!
+//! [`Tab`] owns what all strategies share: the HTTP client, the token store
+//! and the event recording. Each strategy module holds only its answer to
+//! "a request just got 401 with token X; what token should it retry with?".
+
+mod naive;
+mod queue;
+mod single_flight;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::server::{ATTEMPT_HEADER, LANE_HEADER};
+use crate::settings::Strategy;
+use crate::timeline::{EventKind, Recorder, CLIENT_LANE};
+
+/// A token as a browser holds it: the raw JWT and the `jti` it read from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub raw: String,
+    pub jti: String,
+}
+
+impl Token {
+    fn from_raw(raw: String) -> Self {
+        let jti = crate::server::tokens::peek_jti(&raw).unwrap_or_else(|| "?".into());
+        Token { raw, jti }
+    }
+}
+
+/// How one logical request ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub lane: String,
+    pub ok: bool,
+    pub status: u16,
+}
+
+/// The state shared by every request of one tab.
+pub struct Tab {
+    http: reqwest::Client,
+    base_url: String,
+    recorder: Recorder,
+    next_attempt: AtomicU64,
+    store: Mutex<Option<Token>>,
+}
+
+/// A tab plus its 401 strategy: what the scenario drives.
+pub struct Client {
+    tab: Arc<Tab>,
+    interceptor: Interceptor,
+}
+
+enum Interceptor {
+    Naive(naive::Naive),
+    Queue(queue::Queue),
+    SingleFlight(single_flight::SingleFlight),
+}
+
+impl Client {
+    pub fn new(base_url: &str, strategy: Strategy, recorder: Recorder) -> Self {
+        let http = reqwest::Client::builder()
+            // Every lab request is to 127.0.0.1; a proxy would distort timings.
+            .no_proxy()
+            .build()
+            .expect("a plain HTTP client always builds");
+        let tab = Arc::new(Tab {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            recorder,
+            next_attempt: AtomicU64::new(1),
+            store: Mutex::new(None),
+        });
+        let interceptor = match strategy {
+            Strategy::Naive => Interceptor::Naive(naive::Naive),
+            Strategy::Queue => Interceptor::Queue(queue::Queue::default()),
+            Strategy::SingleFlight => Interceptor::SingleFlight(single_flight::SingleFlight::default()),
+        };
+        Client { tab, interceptor }
+    }
+
+    /// The tab, for reading its token store.
+    pub fn tab(&self) -> &Arc<Tab> {
+        &self.tab
+    }
+
+    /// Logs in and stores the token: the setup of every case but guest.
+    pub async fn login(&self, login: &str) -> Result<Token, ClientError> {
+        let attempt = self.tab.next_attempt();
+        let response = self
+            .tab
+            .http
+            .post(format!("{}/api/login", self.tab.base_url))
+            .header(LANE_HEADER, CLIENT_LANE)
+            .header(ATTEMPT_HEADER, attempt)
+            .json(&serde_json::json!({"login": login, "password": "lab"}))
+            .send()
+            .await?;
+        let status = response.status();
+        let body: Value = response.json().await?;
+        let raw = body
+            .get("token")
+            .and_then(Value::as_str)
+            .filter(|_| status.is_success())
+            .ok_or_else(|| ClientError::Login(body.to_string()))?;
+        let token = Token::from_raw(raw.to_owned());
+        self.tab.store_token(token.clone());
+        Ok(token)
+    }
+
+    /// One logical request: send, and on 401 let the strategy decide.
+    pub async fn fetch(&self, lane: &str, route: &str) -> Outcome {
+        let token = self.tab.current();
+        let attempt = self.tab.next_attempt();
+        self.tab.recorder.record(
+            lane,
+            EventKind::RequestSent {
+                attempt,
+                route: route.to_owned(),
+                jti: token.as_ref().map(|t| t.jti.clone()),
+            },
+        );
+        let mut status = self.tab.send(lane, route, token.as_ref(), attempt).await;
+        if status == StatusCode::UNAUTHORIZED.as_u16() {
+            if let Some(fresh) = self.handle_401(lane, token).await {
+                let attempt = self.tab.next_attempt();
+                self.tab.recorder.record(
+                    lane,
+                    EventKind::RetrySent {
+                        attempt,
+                        route: route.to_owned(),
+                        jti: Some(fresh.jti.clone()),
+                    },
+                );
+                status = self.tab.send(lane, route, Some(&fresh), attempt).await;
+            }
+        }
+        let ok = (200..300).contains(&status);
+        self.tab
+            .recorder
+            .record(lane, EventKind::RequestDone { ok, status });
+        Outcome {
+            lane: lane.to_owned(),
+            ok,
+            status,
+        }
+    }
+
+    /// The token to retry with, or `None` to give up. Without a token there
+    /// is nothing to refresh: a guest's 401 is final under every strategy.
+    async fn handle_401(&self, lane: &str, used: Option<Token>) -> Option<Token> {
+        let used = used?;
+        match &self.interceptor {
+            Interceptor::Naive(naive) => naive.handle_401(&self.tab, lane, used).await,
+            Interceptor::Queue(queue) => queue.handle_401(&self.tab, lane, used).await,
+            Interceptor::SingleFlight(single) => single.handle_401(&self.tab, lane, used).await,
+        }
+    }
+}
+
+impl Tab {
+    fn next_attempt(&self) -> u64 {
+        self.next_attempt.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The token in the store right now.
+    pub fn current(&self) -> Option<Token> {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Token>> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn store_token(&self, token: Token) {
+        let mut store = self.lock();
+        // Record under the lock so the timeline's order is the store's order.
+        self.recorder.record(
+            CLIENT_LANE,
+            EventKind::TokenStored {
+                jti: token.jti.clone(),
+            },
+        );
+        *store = Some(token);
+    }
+
+    /// Clears the store; records a logout only if there was a token to lose.
+    fn log_out(&self, reason: &str) {
+        let mut store = self.lock();
+        if store.take().is_some() {
+            self.recorder.record(
+                CLIENT_LANE,
+                EventKind::LoggedOut {
+                    reason: reason.to_owned(),
+                },
+            );
+        }
+    }
+
+    /// Sends one attempt and records its response; returns the status
+    /// (0 when the server could not be reached at all).
+    async fn send(&self, lane: &str, route: &str, token: Option<&Token>, attempt: u64) -> u16 {
+        let mut request = self
+            .http
+            .get(format!("{}{route}", self.base_url))
+            .header(LANE_HEADER, lane)
+            .header(ATTEMPT_HEADER, attempt);
+        if let Some(token) = token {
+            request = request.bearer_auth(&token.raw);
+        }
+        let (status, reason) = match request.send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let body: Value = response.json().await.unwrap_or(Value::Null);
+                (status, reason_of(&body))
+            }
+            Err(err) => (0, Some(format!("transport: {err}"))),
+        };
+        self.recorder.record(
+            lane,
+            EventKind::Response {
+                attempt,
+                route: route.to_owned(),
+                status,
+                reason,
+                jti: token.map(|t| t.jti.clone()),
+            },
+        );
+        status
+    }
+
+    /// One refresh call presenting `used`; records both ends. On success the
+    /// new token is returned (storing it is the strategy's business).
+    async fn refresh(&self, lane: &str, used: &Token) -> Result<Token, String> {
+        let attempt = self.next_attempt();
+        self.recorder.record(
+            lane,
+            EventKind::RefreshSent {
+                attempt,
+                jti: Some(used.jti.clone()),
+            },
+        );
+        let result = self
+            .http
+            .post(format!("{}/api/refresh", self.base_url))
+            .header(LANE_HEADER, lane)
+            .header(ATTEMPT_HEADER, attempt)
+            .bearer_auth(&used.raw)
+            .send()
+            .await;
+        let (status, body) = match result {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                (status, response.json().await.unwrap_or(Value::Null))
+            }
+            Err(err) => (0, serde_json::json!({"reason": format!("transport: {err}")})),
+        };
+        let fresh = body
+            .get("token")
+            .and_then(Value::as_str)
+            .filter(|_| status == 200)
+            .map(|raw| Token::from_raw(raw.to_owned()));
+        let reason = if fresh.is_some() { None } else { reason_of(&body) };
+        self.recorder.record(
+            lane,
+            EventKind::RefreshDone {
+                attempt,
+                status,
+                jti: Some(used.jti.clone()),
+                new_jti: fresh.as_ref().map(|t| t.jti.clone()),
+                reason: reason.clone(),
+            },
+        );
+        fresh.ok_or_else(|| reason.unwrap_or_else(|| format!("status {status}")))
+    }
+
+    /// Refresh, then store the new token or log out: the step every
+    /// strategy ends with, however many requests share it.
+    async fn refresh_and_store(&self, lane: &str, used: &Token) -> Result<Token, String> {
+        match self.refresh(lane, used).await {
+            Ok(fresh) => {
+                self.store_token(fresh.clone());
+                Ok(fresh)
+            }
+            Err(reason) => {
+                self.log_out(&format!("refresh of {} rejected: {reason}", used.jti));
+                Err(reason)
+            }
+        }
+    }
+}
+
+/// The `reason` field of an error body, if there is one.
+fn reason_of(body: &Value) -> Option<String> {
+    body.get("reason").and_then(Value::as_str).map(str::to_owned)
+}
+
+/// Failures of the setup steps (a logical request never fails this way: its
+/// failure is an [`Outcome`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("HTTP error: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("login refused: {0}")]
+    Login(String),
+}

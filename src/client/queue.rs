@@ -1,0 +1,58 @@
+//! `queue`: the article's interceptor, faithfully. A flag says a refresh is
+//! running; 401s that arrive meanwhile wait in a queue and are retried with
+//! its result. Its weakness is kept on purpose: a 401 that arrives after the
+//! refresh ended finds the flag down and starts a second refresh with its
+//! old token, which a rotating server rejects as reuse.
+
+use std::sync::Mutex;
+
+use tokio::sync::oneshot;
+
+use super::{Tab, Token};
+use crate::timeline::EventKind;
+
+#[derive(Default)]
+pub struct Queue {
+    state: Mutex<QueueState>,
+}
+
+#[derive(Default)]
+struct QueueState {
+    is_refreshing: bool,
+    waiting: Vec<oneshot::Sender<Option<Token>>>,
+}
+
+impl Queue {
+    pub async fn handle_401(&self, tab: &Tab, lane: &str, used: Token) -> Option<Token> {
+        let waiter = {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            if state.is_refreshing {
+                let (tx, rx) = oneshot::channel();
+                state.waiting.push(tx);
+                Some(rx)
+            } else {
+                state.is_refreshing = true;
+                None
+            }
+        };
+        if let Some(rx) = waiter {
+            tab.recorder.record(
+                lane,
+                EventKind::Queued {
+                    jti: Some(used.jti.clone()),
+                },
+            );
+            return rx.await.ok().flatten();
+        }
+        let result = tab.refresh_and_store(lane, &used).await.ok();
+        let waiting = {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            state.is_refreshing = false;
+            std::mem::take(&mut state.waiting)
+        };
+        for waiter in waiting {
+            let _ = waiter.send(result.clone());
+        }
+        result
+    }
+}

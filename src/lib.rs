@@ -1,0 +1,35 @@
+//! Refresh Race: a lab that shows the JWT refresh race and its fixes.
+//!
+//! A single-page app fires several requests with an expired token; each gets
+//! a 401 and refreshes on its own; the server rotates, so all refreshes but
+//! the first are rejected. This crate reproduces that for real — a real auth
+//! server, real HTTP clients — and records what happened as a timeline.
+//!
+//! # Layout
+//!
+//! - [`settings`]: what a run can be told (case, strategy, policy, counts,
+//!   latency, speed) and the limits the engine enforces.
+//! - [`clock`]: the lab clock that token expiry is checked against, so a run
+//!   can jump past `exp` without waiting.
+//! - [`server`]: the embedded axum auth server — tokens, the revocation store
+//!   and its policies, the simulated network latency, and the error type that
+//!   becomes every failed response.
+//! - [`client`]: one simulated browser tab and its 401 strategies (`naive`,
+//!   `queue`, `single-flight`).
+//! - [`scenario`]: runs one case end to end against a fresh server.
+//! - [`timeline`]: the event model and recorder every view reads.
+//! - [`verdict`]: counts and the one-sentence verdict from the events.
+//! - [`render`]: the CLI's text timeline and the matrix table.
+//! - [`web`]: the lab's HTTP front (UI files, the auth API, streamed runs),
+//!   used by `refresh-race serve` and by the desktop shell.
+
+pub mod cli;
+pub mod client;
+pub mod clock;
+pub mod render;
+pub mod scenario;
+pub mod server;
+pub mod settings;
+pub mod timeline;
+pub mod verdict;
+pub mod web;

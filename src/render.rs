@@ -1,0 +1,237 @@
+//! Text views of a run for the terminal: the chronological timeline, one
+//! line per lane, the verdict, and the matrix table.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::scenario::RunReport;
+use crate::timeline::{Event, EventKind};
+use crate::verdict::Verdict;
+
+/// The whole report: header, timeline, lanes, verdict.
+pub fn report(report: &RunReport) -> String {
+    let s = &report.settings;
+    let mut out = format!(
+        "Refresh Race: case {}, client {}, policy {} ({} secret, {} public{}, seed {})\n\n",
+        s.case,
+        s.strategy,
+        s.policy,
+        s.secret,
+        s.public,
+        if s.late { ", late request" } else { "" },
+        s.seed
+    );
+    out.push_str(&timeline(&report.events));
+    out.push('\n');
+    out.push_str(&lanes(&report.events));
+    out.push('\n');
+    out.push_str(&verdict(&report.verdict));
+    out
+}
+
+/// One line per event, in order, with the time since the run started.
+pub fn timeline(events: &[Event]) -> String {
+    let mut out = String::from("     time  lane        event\n");
+    for event in events {
+        let _ = writeln!(
+            out,
+            "{:>9}  {:<10}  {}",
+            format!("+{:.1}ms", event.t_us as f64 / 1000.0),
+            event.lane,
+            describe(&event.kind)
+        );
+    }
+    out
+}
+
+fn jti(jti: &Option<String>) -> &str {
+    jti.as_deref().unwrap_or("no token")
+}
+
+fn attempt_tag(attempt: &Option<u64>) -> String {
+    attempt.map(|a| format!("  [#{a}]")).unwrap_or_default()
+}
+
+/// One event in words.
+pub fn describe(kind: &EventKind) -> String {
+    match kind {
+        EventKind::RequestSent {
+            attempt,
+            route,
+            jti: token,
+        } => format!("-> GET {route} with {}  [#{attempt}]", jti(token)),
+        EventKind::Response {
+            attempt,
+            status,
+            reason,
+            jti: token,
+            ..
+        } => match reason {
+            Some(reason) => format!("<- {status} {reason} ({})  [#{attempt}]", jti(token)),
+            None => format!("<- {status} ({})  [#{attempt}]", jti(token)),
+        },
+        EventKind::Queued { jti: token } => format!("queued behind the running refresh ({})", jti(token)),
+        EventKind::RefreshSent { attempt, jti: token } => {
+            format!("-> POST /api/refresh with {}  [#{attempt}]", jti(token))
+        }
+        EventKind::RefreshDone {
+            attempt,
+            status,
+            new_jti,
+            reason,
+            ..
+        } => match (new_jti, reason) {
+            (Some(new), _) => format!("<- refresh {status}: new token {new}  [#{attempt}]"),
+            (None, reason) => format!(
+                "<- refresh {status} {}  [#{attempt}]",
+                reason.as_deref().unwrap_or("failed")
+            ),
+        },
+        EventKind::RetrySent {
+            attempt,
+            route,
+            jti: token,
+        } => format!("-> retry GET {route} with {}  [#{attempt}]", jti(token)),
+        EventKind::TokenStored { jti } => format!("token store := {jti}"),
+        EventKind::LoggedOut { reason } => format!("LOGGED OUT ({reason})"),
+        EventKind::RequestDone { ok, status } => {
+            format!("{} (final status {status})", if *ok { "done ok" } else { "FAILED" })
+        }
+        EventKind::Issued {
+            attempt,
+            jti,
+            fam,
+            sub,
+            iat,
+            exp,
+            refresh_until,
+        } => format!(
+            "issued {jti} (sub {sub}, family {fam}, valid {} s, refreshable {} s more){}",
+            exp - iat,
+            refresh_until - exp,
+            attempt_tag(attempt)
+        ),
+        EventKind::Accepted {
+            attempt,
+            route,
+            jti: token,
+        } => format!("accepted {} on {route}{}", jti(token), attempt_tag(attempt)),
+        EventKind::Rejected {
+            attempt,
+            route,
+            jti: token,
+            reason,
+        } => format!(
+            "rejected {} on {route}: {reason}{}",
+            jti(token),
+            attempt_tag(attempt)
+        ),
+        EventKind::Rotated {
+            attempt,
+            jti,
+            new_jti,
+        } => format!("rotated {jti} -> {new_jti}{}", attempt_tag(attempt)),
+        EventKind::Revoked {
+            attempt,
+            jti,
+            cause,
+        } => format!("revoked {jti} ({cause}){}", attempt_tag(attempt)),
+        EventKind::ClockAdvanced { by_ms, .. } => {
+            format!("lab clock +{:.1} s (the user comes back later)", *by_ms as f64 / 1000.0)
+        }
+    }
+}
+
+/// Sort key that puts `secret#2` before `secret#10`, requests before the
+/// client and server lanes.
+pub fn lane_order(lane: &str) -> (u8, u64, String) {
+    let (group, number) = lane.split_once('#').unwrap_or((lane, ""));
+    let rank = match group {
+        "secret" => 0,
+        "public" => 1,
+        "late" => 2,
+        "client" => 3,
+        "server" => 4,
+        _ => 5,
+    };
+    (rank, number.parse().unwrap_or(0), lane.to_owned())
+}
+
+/// Each request lane's story on one line, without times: what happened to
+/// it, in order. Seeded runs give the same lines every time.
+pub fn lanes(events: &[Event]) -> String {
+    let mut stories: BTreeMap<(u8, u64, String), Vec<String>> = BTreeMap::new();
+    for event in events {
+        let step = match &event.kind {
+            EventKind::RequestSent { route, jti: token, .. } => {
+                format!("GET {route} {}", jti(token))
+            }
+            EventKind::Response { status, reason, .. } => match reason {
+                Some(reason) => format!("{status} {reason}"),
+                None => status.to_string(),
+            },
+            EventKind::Queued { .. } => "queued".into(),
+            EventKind::RefreshSent { jti: token, .. } => format!("refresh {}", jti(token)),
+            EventKind::RefreshDone {
+                status,
+                new_jti,
+                reason,
+                ..
+            } => match new_jti {
+                Some(new) => format!("{status} -> {new}"),
+                None => format!("{status} {}", reason.as_deref().unwrap_or("failed")),
+            },
+            EventKind::RetrySent { jti: token, .. } => format!("retry {}", jti(token)),
+            EventKind::RequestDone { ok, .. } => (if *ok { "OK" } else { "FAILED" }).into(),
+            _ => continue,
+        };
+        stories.entry(lane_order(&event.lane)).or_default().push(step);
+    }
+    let mut out = String::from("Lanes\n");
+    for ((_, _, lane), steps) in stories {
+        let _ = writeln!(out, "  {lane:<10}  {}", steps.join(" | "));
+    }
+    out
+}
+
+/// The verdict: the sentence and the counts.
+pub fn verdict(verdict: &Verdict) -> String {
+    format!(
+        "Verdict: {}\n  requests {} ({} ok, {} failed) | refresh calls {} ({} ok, {} rejected) | accepted by server {} | logouts {} | tokens issued {}\n",
+        verdict.sentence,
+        verdict.requests,
+        verdict.ok,
+        verdict.failed,
+        verdict.refresh_calls,
+        verdict.refresh_ok,
+        verdict.refresh_rejected,
+        verdict.refresh_accepted_by_server,
+        verdict.logouts,
+        verdict.tokens_issued
+    )
+}
+
+/// The matrix: one row per run.
+pub fn matrix(rows: &[RunReport]) -> String {
+    let mut out = format!(
+        "{:<24} {:<14} {:<10} {:>4} {:>4} {:>8} {:>8} {:>7}  {}\n",
+        "case", "client", "policy", "ok", "fail", "refresh", "accepted", "logouts", "verdict"
+    );
+    for row in rows {
+        let v = &row.verdict;
+        let _ = writeln!(
+            out,
+            "{:<24} {:<14} {:<10} {:>4} {:>4} {:>8} {:>8} {:>7}  {}",
+            row.settings.case.as_str(),
+            row.settings.strategy.as_str(),
+            row.settings.policy.as_str(),
+            v.ok,
+            v.failed,
+            v.refresh_calls,
+            v.refresh_accepted_by_server,
+            v.logouts,
+            v.sentence
+        );
+    }
+    out
+}

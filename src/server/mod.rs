@@ -1,0 +1,448 @@
+//! The embedded auth server (DESIGN.md §3): axum routes over shared state.
+//!
+//! `app(state)` builds the router so tests and the lab can run it
+//! in-process; `AuthServer::start` binds it to 127.0.0.1 on a free port.
+
+pub mod error;
+pub mod network;
+pub mod revocation;
+pub mod tokens;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, Method, Uri};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::clock::LabClock;
+use crate::settings::RunSettings;
+use crate::timeline::{EventKind, Recorder, SERVER_LANE};
+pub use error::{ApiError, TokenFault};
+use network::{Network, RouteKind};
+use revocation::{RefreshDecision, RevocationStore};
+use tokens::{Claims, TokenAuthority};
+
+/// Largest request body the API reads; a login needs far less.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// Request headers the lab's clients add so the server's events can name
+/// the lane and attempt they belong to. Other clients simply omit them.
+pub const LANE_HEADER: &str = "x-lab-lane";
+pub const ATTEMPT_HEADER: &str = "x-lab-attempt";
+
+/// Everything one server shares between its handlers.
+pub struct AuthState {
+    pub authority: TokenAuthority,
+    pub revocations: RevocationStore,
+    pub clock: LabClock,
+    pub network: Network,
+    pub recorder: Recorder,
+    pub access_ttl_s: u64,
+    pub refresh_window_s: u64,
+}
+
+impl AuthState {
+    /// A server configured by a run's settings, with a fresh key and clock.
+    pub fn for_run(settings: &RunSettings, recorder: Recorder) -> Arc<Self> {
+        Arc::new(AuthState {
+            authority: TokenAuthority::new(),
+            revocations: RevocationStore::new(settings.policy, settings.grace_s),
+            clock: LabClock::new(),
+            network: Network::new(settings),
+            recorder,
+            access_ttl_s: settings.access_ttl_s,
+            refresh_window_s: settings.refresh_window_s,
+        })
+    }
+
+    /// Signs a token for `sub` in `fam` at lab time, records and registers it.
+    fn issue(&self, sub: &str, fam: &str, attempt: Option<u64>) -> (String, Claims) {
+        let (token, claims) =
+            self.authority
+                .sign(sub, fam, self.clock.now_s(), self.access_ttl_s);
+        self.revocations.register(&claims.jti, fam);
+        self.recorder.record(
+            SERVER_LANE,
+            EventKind::Issued {
+                attempt,
+                jti: claims.jti.clone(),
+                fam: claims.fam.clone(),
+                sub: claims.sub.clone(),
+                iat: claims.iat,
+                exp: claims.exp,
+                refresh_until: claims.exp + self.refresh_window_s,
+            },
+        );
+        (token, claims)
+    }
+
+    fn token_response(&self, token: String) -> Json<Value> {
+        Json(json!({
+            "token": token,
+            "expires_in": self.access_ttl_s,
+            "refresh_window": self.refresh_window_s,
+        }))
+    }
+}
+
+/// The API routes alone, for embedding in a larger router.
+pub fn routes() -> Router<Arc<AuthState>> {
+    Router::new()
+        .route("/api/public", get(public))
+        .route("/api/secret", get(secret))
+        .route("/api/login", post(login))
+        .route("/api/refresh", post(refresh))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// The auth server on its own, with JSON 404 and 405 for everything else.
+pub fn app(state: Arc<AuthState>) -> Router {
+    routes()
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+pub async fn not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound {
+        path: uri.path().to_owned(),
+    }
+}
+
+pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
+}
+
+/// The lane and attempt a lab client put on its request, if any.
+struct LabTag {
+    lane: Option<String>,
+    attempt: Option<u64>,
+}
+
+impl LabTag {
+    fn from_headers(headers: &HeaderMap) -> Self {
+        let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+        LabTag {
+            lane: text(LANE_HEADER).map(str::to_owned),
+            attempt: text(ATTEMPT_HEADER).and_then(|v| v.parse().ok()),
+        }
+    }
+}
+
+/// The bearer token of a request, or why there is none.
+fn bearer(headers: &HeaderMap) -> Result<&str, TokenFault> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or(TokenFault::Missing)?;
+    let text = value.to_str().map_err(|_| {
+        TokenFault::Malformed("the Authorization header is not visible ASCII".into())
+    })?;
+    match text.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(token.trim())
+        }
+        _ => Err(TokenFault::Malformed(
+            "the Authorization header must be 'Bearer <token>'".into(),
+        )),
+    }
+}
+
+async fn public(State(state): State<Arc<AuthState>>, headers: HeaderMap) -> Json<Value> {
+    let tag = LabTag::from_headers(&headers);
+    state
+        .network
+        .traverse(RouteKind::Public, tag.lane.as_deref())
+        .await;
+    Json(json!({"data": "public news", "auth": "none needed"}))
+}
+
+async fn secret(
+    State(state): State<Arc<AuthState>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let tag = LabTag::from_headers(&headers);
+    state
+        .network
+        .traverse(RouteKind::Secret, tag.lane.as_deref())
+        .await;
+    let route = "/api/secret".to_owned();
+    let presented = bearer(&headers).ok().and_then(tokens::peek_jti);
+    match authorize(&state, &headers) {
+        Ok(claims) => {
+            state.recorder.record(
+                SERVER_LANE,
+                EventKind::Accepted {
+                    attempt: tag.attempt,
+                    route,
+                    jti: Some(claims.jti.clone()),
+                },
+            );
+            Ok(Json(
+                json!({"data": format!("secret for {}", claims.sub), "sub": claims.sub, "jti": claims.jti}),
+            ))
+        }
+        Err(err) => {
+            if let ApiError::InvalidToken { reason, .. } = &err {
+                state.recorder.record(
+                    SERVER_LANE,
+                    EventKind::Rejected {
+                        attempt: tag.attempt,
+                        route,
+                        jti: presented,
+                        reason: (*reason).to_owned(),
+                    },
+                );
+            }
+            Err(err)
+        }
+    }
+}
+
+/// Signature, revocation, then expiry against the lab clock with leeway 0.
+fn authorize(state: &AuthState, headers: &HeaderMap) -> Result<Claims, ApiError> {
+    let invalid = |fault: TokenFault| ApiError::InvalidToken {
+        reason: fault.reason(),
+        description: fault.to_string(),
+    };
+    let claims = state
+        .authority
+        .verify(bearer(headers).map_err(invalid)?)
+        .map_err(invalid)?;
+    if let Some(reason) = state.revocations.access_refusal(&claims.jti, &claims.fam) {
+        return Err(ApiError::InvalidToken {
+            reason,
+            description: format!("token {} was revoked", claims.jti),
+        });
+    }
+    let now_ms = state.clock.now_ms();
+    if now_ms >= claims.exp * 1000 {
+        return Err(ApiError::InvalidToken {
+            reason: "expired",
+            description: format!(
+                "token {} expired {:.1} s ago (lab clock)",
+                claims.jti,
+                (now_ms - claims.exp * 1000) as f64 / 1000.0
+            ),
+        });
+    }
+    Ok(claims)
+}
+
+#[derive(Deserialize)]
+struct LoginRequest {
+    login: String,
+    password: String,
+}
+
+/// Reads a JSON body, turning every way it can be wrong into a clear error.
+fn json_body<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge { limit: BODY_LIMIT }
+        } else {
+            ApiError::BadJson(rejection.body_text())
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|err| ApiError::BadJson(format!("invalid JSON body: {err}")))
+}
+
+async fn login(
+    State(state): State<Arc<AuthState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let tag = LabTag::from_headers(&headers);
+    let request: LoginRequest = json_body(body)?;
+    if request.login.trim().is_empty() {
+        return Err(ApiError::BadJson("login must not be empty".into()));
+    }
+    // Any password works: it is a lab. It still has to be present.
+    let _ = request.password;
+    state
+        .network
+        .traverse(RouteKind::Login, tag.lane.as_deref())
+        .await;
+    let family = state.authority.new_family();
+    let (token, _) = state.issue(request.login.trim(), &family, tag.attempt);
+    Ok(state.token_response(token))
+}
+
+async fn refresh(
+    State(state): State<Arc<AuthState>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let tag = LabTag::from_headers(&headers);
+    state
+        .network
+        .traverse(RouteKind::Refresh, tag.lane.as_deref())
+        .await;
+    let presented = bearer(&headers).ok().and_then(tokens::peek_jti);
+    let outcome = rotate(&state, &headers, tag.attempt).await;
+    let route = "/api/refresh".to_owned();
+    match &outcome {
+        Ok(_) => {}
+        Err(ApiError::InvalidGrant { reason, .. }) => state.recorder.record(
+            SERVER_LANE,
+            EventKind::Rejected {
+                attempt: tag.attempt,
+                route,
+                jti: presented,
+                reason: (*reason).to_owned(),
+            },
+        ),
+        Err(_) => {}
+    }
+    outcome.map(|token| state.token_response(token))
+}
+
+/// The refresh decision: window, then the store's atomic check-and-revoke.
+async fn rotate(state: &AuthState, headers: &HeaderMap, attempt: Option<u64>) -> Result<String, ApiError> {
+    let grant = |fault: TokenFault| ApiError::InvalidGrant {
+        reason: fault.reason(),
+        description: fault.to_string(),
+    };
+    let claims = state
+        .authority
+        .verify(bearer(headers).map_err(grant)?)
+        .map_err(grant)?;
+    let now_ms = state.clock.now_ms();
+    let refresh_until_ms = (claims.exp + state.refresh_window_s) * 1000;
+    if now_ms >= refresh_until_ms {
+        return Err(ApiError::InvalidGrant {
+            reason: "window_over",
+            description: format!(
+                "the refresh window of token {} ended {:.1} s ago",
+                claims.jti,
+                (now_ms - refresh_until_ms) as f64 / 1000.0
+            ),
+        });
+    }
+    match state
+        .revocations
+        .decide_refresh(&claims.jti, &claims.fam, now_ms)
+        .await
+    {
+        RefreshDecision::Allow { rotate } => {
+            state.recorder.record(
+                SERVER_LANE,
+                EventKind::Accepted {
+                    attempt,
+                    route: "/api/refresh".into(),
+                    jti: Some(claims.jti.clone()),
+                },
+            );
+            let (token, fresh) = state.issue(&claims.sub, &claims.fam, attempt);
+            if rotate {
+                state.recorder.record(
+                    SERVER_LANE,
+                    EventKind::Rotated {
+                        attempt,
+                        jti: claims.jti.clone(),
+                        new_jti: fresh.jti.clone(),
+                    },
+                );
+                state.recorder.record(
+                    SERVER_LANE,
+                    EventKind::Revoked {
+                        attempt,
+                        jti: claims.jti.clone(),
+                        cause: "rotation".into(),
+                    },
+                );
+            }
+            Ok(token)
+        }
+        RefreshDecision::Refuse {
+            reason,
+            family_revoked,
+        } => {
+            for jti in family_revoked {
+                state.recorder.record(
+                    SERVER_LANE,
+                    EventKind::Revoked {
+                        attempt,
+                        jti,
+                        cause: "family".into(),
+                    },
+                );
+            }
+            let description = match reason {
+                "reused" => format!("token {} was already used for a refresh", claims.jti),
+                _ => format!("token {} belongs to a revoked family", claims.jti),
+            };
+            Err(ApiError::InvalidGrant {
+                reason,
+                description,
+            })
+        }
+    }
+}
+
+/// A server running on 127.0.0.1 in the background; stops when dropped
+/// or when `shutdown` is called.
+pub struct AuthServer {
+    pub addr: SocketAddr,
+    pub state: Arc<AuthState>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl AuthServer {
+    /// Binds 127.0.0.1 on a free port and starts serving.
+    pub async fn start(state: Arc<AuthState>) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let router = app(state.clone());
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(AuthServer {
+            addr,
+            state,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets open requests finish, and waits.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for AuthServer {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! Run settings: what an instructor can change, with the limits the engine
+//! enforces. The CLI, the HTTP lab API and the UI all speak this one type.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Most requests of one kind in one run.
+pub const MAX_REQUESTS: u32 = 10_000;
+/// Longest per-route latency, in milliseconds.
+pub const MAX_LATENCY_MS: u64 = 10_000;
+/// Largest seeded jitter, in milliseconds.
+pub const MAX_JITTER_MS: u64 = 5_000;
+/// Largest grace window, in seconds (Okta and Cognito allow 0–60 s).
+pub const MAX_GRACE_S: u64 = 60;
+
+/// Declares a kebab-case enum that parses from and prints as its names, so
+/// the CLI, the JSON API and the UI's `<select>` values all agree.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in the order the UI lists them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The kebab-case name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = SettingsError;
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|value| value.as_str() == text)
+                    .ok_or_else(|| SettingsError::UnknownName {
+                        what: stringify!($name),
+                        got: text.to_owned(),
+                        expected: Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "),
+                    })
+            }
+        }
+    };
+}
+
+named_enum!(
+    /// The four starting states of the client (DESIGN.md §2).
+    Case {
+        /// No token at all.
+        Guest => "guest",
+        /// A token that is valid now.
+        Valid => "valid",
+        /// Expired, still inside the refresh window.
+        ExpiredRefreshable => "expired-refreshable",
+        /// Expired, refresh window over.
+        ExpiredNotRefreshable => "expired-not-refreshable",
+    }
+);
+
+named_enum!(
+    /// How the client handles a 401 (DESIGN.md §4).
+    Strategy {
+        /// Every 401 refreshes on its own.
+        Naive => "naive",
+        /// The article's flag-and-queue interceptor.
+        Queue => "queue",
+        /// One shared refresh per failed token.
+        SingleFlight => "single-flight",
+    }
+);
+
+named_enum!(
+    /// What the server does when a rotated token comes back (DESIGN.md §1).
+    Policy {
+        /// Single use: reuse is rejected, nothing else changes.
+        Strict => "strict",
+        /// Reuse revokes every token of the login.
+        Family => "family",
+        /// Reuse is allowed for a while after rotation.
+        Grace => "grace",
+        /// No rotation at all.
+        None => "none",
+        /// Strict, but check and revoke are two steps (a deliberate bug).
+        NonAtomic => "non-atomic",
+    }
+);
+
+impl Policy {
+    /// The real systems this policy mirrors, for tooltips and docs.
+    pub fn mirrors(self) -> &'static str {
+        match self {
+            Policy::Strict => "Keycloak revokeRefreshToken=true, refreshTokenMaxReuse=0; Spring Authorization Server reuseRefreshTokens=false",
+            Policy::Family => "RFC 9700 §4.14.2 reuse detection; Auth0 breach detection; Okta reuse detection",
+            Policy::Grace => "Auth0 leeway; Okta grace period (default 30 s); Ory Hydra rotation_grace_period; AWS Cognito",
+            Policy::None => "Spring Authorization Server default; Keycloak default; Okta STATIC",
+            Policy::NonAtomic => "Keycloak CVE-2026-1035; Ory Hydra #3604 (check-then-revoke race)",
+        }
+    }
+}
+
+/// Per-route server latency, in milliseconds: the lab's "network".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Latency {
+    pub public: u64,
+    pub secret: u64,
+    pub refresh: u64,
+    pub login: u64,
+}
+
+impl Default for Latency {
+    /// Long enough that the parallel requests clearly overlap on screen.
+    fn default() -> Self {
+        Latency {
+            public: 100,
+            secret: 150,
+            refresh: 200,
+            login: 0,
+        }
+    }
+}
+
+/// Everything one run needs. Missing JSON fields take the defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunSettings {
+    pub case: Case,
+    pub strategy: Strategy,
+    pub policy: Policy,
+    /// Parallel `GET /api/secret` requests (1..=10,000).
+    pub secret: u32,
+    /// Parallel `GET /api/public` requests (0..=10,000).
+    pub public: u32,
+    /// Adds one secret request whose 401 lands after the first refresh ended.
+    pub late: bool,
+    pub latency_ms: Latency,
+    /// Each delay gets up to this much extra, drawn from `seed`.
+    pub jitter_ms: u64,
+    pub seed: u64,
+    /// Slow motion: 1 is real time, 0.1 makes every delay ten times longer.
+    pub speed: f64,
+    /// Access token lifetime.
+    pub access_ttl_s: u64,
+    /// How long after `exp` a token may still be refreshed.
+    pub refresh_window_s: u64,
+    /// How long a rotated token may be refreshed again under `grace`.
+    pub grace_s: u64,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            case: Case::ExpiredRefreshable,
+            strategy: Strategy::Naive,
+            policy: Policy::Strict,
+            secret: 3,
+            public: 3,
+            late: false,
+            latency_ms: Latency::default(),
+            jitter_ms: 0,
+            seed: 1,
+            speed: 1.0,
+            access_ttl_s: 5,
+            refresh_window_s: 10,
+            grace_s: 30,
+        }
+    }
+}
+
+/// A setting the engine refuses, with a message fit to show a user.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{field} must be between {min} and {max} (got {got})")]
+    OutOfRange {
+        field: &'static str,
+        min: String,
+        max: String,
+        got: String,
+    },
+    #[error("unknown {what} '{got}' (expected one of: {expected})")]
+    UnknownName {
+        what: &'static str,
+        got: String,
+        expected: String,
+    },
+}
+
+fn check_range<T: PartialOrd + fmt::Display>(
+    field: &'static str,
+    got: T,
+    min: T,
+    max: T,
+) -> Result<(), SettingsError> {
+    if got >= min && got <= max {
+        Ok(())
+    } else {
+        Err(SettingsError::OutOfRange {
+            field,
+            min: min.to_string(),
+            max: max.to_string(),
+            got: got.to_string(),
+        })
+    }
+}
+
+impl RunSettings {
+    /// Refuses values the lab cannot run honestly.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        check_range("secret", self.secret, 1, MAX_REQUESTS)?;
+        check_range("public", self.public, 0, MAX_REQUESTS)?;
+        let latency = &self.latency_ms;
+        check_range("latency_ms.public", latency.public, 0, MAX_LATENCY_MS)?;
+        check_range("latency_ms.secret", latency.secret, 0, MAX_LATENCY_MS)?;
+        check_range("latency_ms.refresh", latency.refresh, 0, MAX_LATENCY_MS)?;
+        check_range("latency_ms.login", latency.login, 0, MAX_LATENCY_MS)?;
+        check_range("jitter_ms", self.jitter_ms, 0, MAX_JITTER_MS)?;
+        // NaN fails both comparisons, so it is refused here too.
+        check_range("speed", self.speed, 0.05, 10.0)?;
+        check_range("access_ttl_s", self.access_ttl_s, 1, 86_400)?;
+        check_range("refresh_window_s", self.refresh_window_s, 0, 86_400 * 30)?;
+        check_range("grace_s", self.grace_s, 0, MAX_GRACE_S)?;
+        Ok(())
+    }
+
+    /// Real-time length of a nominal lab delay at this run's speed.
+    pub fn scaled(&self, nominal_ms: u64) -> Duration {
+        Duration::from_secs_f64(nominal_ms as f64 / 1000.0 / self.speed)
+    }
+
+    /// When the late request leaves, in nominal ms after the burst: after the
+    /// first refresh started but before it ended, so it still carries the old
+    /// token and its 401 comes back after the refresh finished.
+    pub fn late_delay_ms(&self) -> u64 {
+        let latency = &self.latency_ms;
+        latency.secret + latency.refresh - latency.secret / 2 + self.jitter_ms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for case in Case::ALL {
+            assert_eq!(case.as_str().parse::<Case>().unwrap(), *case);
+        }
+        let err = "sometimes".parse::<Policy>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown Policy 'sometimes' (expected one of: strict, family, grace, none, non-atomic)"
+        );
+    }
+
+    #[test]
+    fn out_of_range_values_are_named() {
+        let settings = RunSettings {
+            secret: 0,
+            ..RunSettings::default()
+        };
+        assert_eq!(
+            settings.validate().unwrap_err().to_string(),
+            "secret must be between 1 and 10000 (got 0)"
+        );
+        let settings = RunSettings {
+            speed: f64::NAN,
+            ..RunSettings::default()
+        };
+        assert!(settings.validate().is_err());
+        assert!(RunSettings::default().validate().is_ok());
+    }
+
+    #[test]
+    fn partial_json_takes_defaults_and_unknown_fields_are_refused() {
+        let settings: RunSettings =
+            serde_json::from_str(r#"{"case":"guest","latency_ms":{"secret":5}}"#).unwrap();
+        assert_eq!(settings.case, Case::Guest);
+        assert_eq!(settings.latency_ms.secret, 5);
+        assert_eq!(settings.latency_ms.refresh, 200);
+        assert!(serde_json::from_str::<RunSettings>(r#"{"secrets":3}"#).is_err());
+    }
+}

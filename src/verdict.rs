@@ -1,0 +1,150 @@
+//! The verdict: counts and one sentence, computed from a run's events only,
+//! so a saved or replayed timeline gets the same verdict as the live run.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::timeline::{Event, EventKind};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// Logical requests (secret, public and late), and how they ended.
+    pub requests: u32,
+    pub ok: u32,
+    pub failed: u32,
+    pub secret_ok: u32,
+    pub secret_failed: u32,
+    pub public_ok: u32,
+    pub public_failed: u32,
+    /// Refresh calls the client made, and how the client saw them end.
+    pub refresh_calls: u32,
+    pub refresh_ok: u32,
+    pub refresh_rejected: u32,
+    /// Refreshes the server let through (can exceed 1 under weak policies).
+    pub refresh_accepted_by_server: u32,
+    /// Server refusals of refreshes, by reason.
+    pub rejected_reasons: BTreeMap<String, u32>,
+    pub logouts: u32,
+    pub tokens_issued: u32,
+    /// More refresh calls than distinct tokens presented: the race happened.
+    pub race: bool,
+    /// The token the tab holds at the end, if any.
+    pub final_jti: Option<String>,
+    pub sentence: String,
+}
+
+impl Verdict {
+    pub fn from_events(events: &[Event]) -> Verdict {
+        let mut v = Verdict {
+            requests: 0,
+            ok: 0,
+            failed: 0,
+            secret_ok: 0,
+            secret_failed: 0,
+            public_ok: 0,
+            public_failed: 0,
+            refresh_calls: 0,
+            refresh_ok: 0,
+            refresh_rejected: 0,
+            refresh_accepted_by_server: 0,
+            rejected_reasons: BTreeMap::new(),
+            logouts: 0,
+            tokens_issued: 0,
+            race: false,
+            final_jti: None,
+            sentence: String::new(),
+        };
+        let mut presented = BTreeSet::new();
+        for event in events {
+            match &event.kind {
+                EventKind::RequestDone { ok, .. } => {
+                    v.requests += 1;
+                    let public = event.lane.starts_with("public");
+                    match (ok, public) {
+                        (true, true) => v.public_ok += 1,
+                        (true, false) => v.secret_ok += 1,
+                        (false, true) => v.public_failed += 1,
+                        (false, false) => v.secret_failed += 1,
+                    }
+                }
+                EventKind::RefreshSent { jti, .. } => {
+                    v.refresh_calls += 1;
+                    presented.insert(jti.clone());
+                }
+                EventKind::RefreshDone { status, .. } => {
+                    if *status == 200 {
+                        v.refresh_ok += 1;
+                    } else {
+                        v.refresh_rejected += 1;
+                    }
+                }
+                EventKind::Accepted { route, .. } if route == "/api/refresh" => {
+                    v.refresh_accepted_by_server += 1;
+                }
+                EventKind::Rejected { route, reason, .. } if route == "/api/refresh" => {
+                    *v.rejected_reasons.entry(reason.clone()).or_default() += 1;
+                }
+                EventKind::Issued { .. } => v.tokens_issued += 1,
+                EventKind::TokenStored { jti } => v.final_jti = Some(jti.clone()),
+                EventKind::LoggedOut { .. } => {
+                    v.logouts += 1;
+                    v.final_jti = None;
+                }
+                _ => {}
+            }
+        }
+        v.ok = v.secret_ok + v.public_ok;
+        v.failed = v.secret_failed + v.public_failed;
+        v.race = v.refresh_calls as usize > presented.len();
+        v.sentence = v.sentence(presented.len());
+        v
+    }
+
+    fn sentence(&self, tokens_presented: usize) -> String {
+        let secret = self.secret_ok + self.secret_failed;
+        let failures = match self.secret_failed {
+            0 if self.failed == 0 => format!("all {} requests succeeded", self.requests),
+            0 => format!("{} of {} requests failed", self.failed, self.requests),
+            n => format!("{n} of {secret} secret requests failed"),
+        };
+        let logout = if self.logouts > 0 { "; logged out" } else { "" };
+        // "reused", or "1 reused, 2 revoked" when the reasons differ.
+        let reasons = match self.rejected_reasons.len() {
+            1 => self.rejected_reasons.keys().next().cloned().unwrap_or_default(),
+            _ => self
+                .rejected_reasons
+                .iter()
+                .map(|(reason, n)| format!("{n} {reason}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        if self.refresh_calls == 0 {
+            return if self.secret_failed > 0 {
+                format!("No token to refresh: {failures} with 401{logout}.")
+            } else {
+                format!("No refresh needed: {failures}.")
+            };
+        }
+        let calls = plural(self.refresh_calls, "refresh", "refreshes");
+        let tokens = plural(tokens_presented as u32, "expired token", "expired tokens");
+        if self.race {
+            let outcome = match self.refresh_rejected {
+                0 => format!("{} accepted", self.refresh_accepted_by_server),
+                _ => format!(
+                    "{} accepted, {} rejected ({reasons})",
+                    self.refresh_accepted_by_server, self.refresh_rejected
+                ),
+            };
+            format!("Race: {calls} for {tokens}; {outcome}; {failures}{logout}.")
+        } else if self.refresh_rejected > 0 {
+            format!("{calls} rejected ({reasons}); {failures}{logout}.")
+        } else {
+            format!("{calls}, {failures}{logout}.")
+        }
+    }
+}
+
+fn plural(n: u32, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

@@ -1,0 +1,168 @@
+//! The lab's web front: one port that serves the UI files, the auth API and
+//! the lab API that starts runs and streams their events (docs/lab-api.md).
+//! `refresh-race serve` and the desktop shell both run exactly this.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::UnboundedReceiverStream;
+use tokio_stream::StreamExt;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::scenario;
+use crate::server::{self, ApiError, AuthState};
+use crate::settings::{self, Case, Policy, RunSettings, Strategy};
+use crate::timeline::Recorder;
+
+/// The page may load only its own files and talk only to this server.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+
+/// Events the long-lived server keeps when nobody reads them.
+const SERVE_RECORDER_CAPACITY: usize = 10_000;
+
+/// Where `ui/` lives in a source checkout.
+pub fn default_ui_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/ui"))
+}
+
+/// The whole lab on one router.
+pub fn router(ui_dir: PathBuf) -> Router {
+    // The API a browser or a load generator can call directly: no latency,
+    // and a bounded recorder so a minute of load cannot grow the process.
+    let mut settings = RunSettings::default();
+    settings.latency_ms = settings::Latency {
+        public: 0,
+        secret: 0,
+        refresh: 0,
+        login: 0,
+    };
+    let api_state = AuthState::for_run(&settings, Recorder::bounded(SERVE_RECORDER_CAPACITY));
+    let ui = ServeDir::new(ui_dir).not_found_service(axum::routing::any(server::not_found));
+    let lab: Router<Arc<AuthState>> = Router::new()
+        .route("/lab/options", get(options))
+        .route("/lab/runs", post(start_run));
+    lab.merge(server::routes())
+        .method_not_allowed_fallback(server::method_not_allowed)
+        .fallback_service(ui)
+        .with_state(api_state)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+}
+
+/// Serves the lab on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    ui_dir: PathBuf,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(ui_dir))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn options() -> Json<Value> {
+    let policies: Vec<Value> = Policy::ALL
+        .iter()
+        .map(|p| json!({"name": p.as_str(), "mirrors": p.mirrors()}))
+        .collect();
+    Json(json!({
+        "defaults": RunSettings::default(),
+        "cases": Case::ALL,
+        "strategies": Strategy::ALL,
+        "policies": policies,
+        "limits": {
+            "max_requests": settings::MAX_REQUESTS,
+            "max_latency_ms": settings::MAX_LATENCY_MS,
+            "max_jitter_ms": settings::MAX_JITTER_MS,
+            "max_grace_s": settings::MAX_GRACE_S,
+            "min_speed": 0.05,
+            "max_speed": 10.0,
+        },
+    }))
+}
+
+/// Starts a run and streams it as NDJSON while it happens. Dropping the
+/// response (the browser aborted the fetch) cancels the run.
+async fn start_run(body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+    let bytes = body.map_err(|rejection| ApiError::BadJson(rejection.body_text()))?;
+    let settings: RunSettings = if bytes.iter().all(u8::is_ascii_whitespace) {
+        RunSettings::default()
+    } else {
+        serde_json::from_slice(&bytes)
+            .map_err(|err| ApiError::BadJson(format!("invalid run settings: {err}")))?
+    };
+    settings.validate()?;
+
+    let (lines, body_lines) = mpsc::unbounded_channel::<String>();
+    tokio::spawn(drive_run(settings, lines));
+    let stream = UnboundedReceiverStream::new(body_lines)
+        .map(|line| Ok::<_, Infallible>(Bytes::from(line)));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-ndjson"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+fn line(value: Value) -> String {
+    let mut text = value.to_string();
+    text.push('\n');
+    text
+}
+
+/// Runs the scenario and forwards each event as a line, as it is recorded.
+async fn drive_run(settings: RunSettings, lines: mpsc::UnboundedSender<String>) {
+    let recorder = Recorder::new();
+    let mut live = recorder.subscribe();
+    let now_ms = crate::clock::LabClock::new().now_ms();
+    if lines
+        .send(line(json!({"type": "start", "settings": settings, "lab_now_ms": now_ms})))
+        .is_err()
+    {
+        return;
+    }
+    let run = scenario::run_recorded(&settings, recorder.clone());
+    tokio::pin!(run);
+    let forward = |event| line(json!({"type": "event", "event": event}));
+    let result = loop {
+        tokio::select! {
+            biased;
+            Some(event) = live.recv() => {
+                if lines.send(forward(event)).is_err() {
+                    return; // the viewer left: dropping `run` cancels it
+                }
+            }
+            result = &mut run => break result,
+            _ = lines.closed() => return,
+        }
+    };
+    recorder.unsubscribe();
+    while let Ok(event) = live.try_recv() {
+        let _ = lines.send(forward(event));
+    }
+    let last = match result {
+        Ok(report) => json!({"type": "done", "verdict": report.verdict, "lab_now_ms": report.lab_now_ms}),
+        Err(err) => json!({"type": "error", "message": err.to_string()}),
+    };
+    let _ = lines.send(line(last));
+}
