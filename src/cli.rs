@@ -14,7 +14,11 @@ use crate::scenario::{self, RunReport};
 use crate::settings::{Case, Latency, Policy, RunSettings, Strategy};
 
 #[derive(Parser)]
-#[command(name = "refresh-race", version, about = "The JWT refresh race, live: a real auth server, racing clients, a timeline")]
+#[command(
+    name = "refresh-race",
+    version,
+    about = "The JWT refresh race, live: a real auth server, racing clients, a timeline"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -211,7 +215,10 @@ fn print_json(report: &RunReport) -> ExitCode {
 async fn serve(host: &str, port: u16, ui_dir: Option<PathBuf>) -> ExitCode {
     let ui_dir = ui_dir.unwrap_or_else(crate::web::default_ui_dir);
     if !ui_dir.join("index.html").is_file() {
-        return fail(2, &format!("no index.html in the UI directory {}", ui_dir.display()));
+        return fail(
+            2,
+            &format!("no index.html in the UI directory {}", ui_dir.display()),
+        );
     }
     let listener = match tokio::net::TcpListener::bind((host, port)).await {
         Ok(listener) => listener,

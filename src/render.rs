@@ -70,8 +70,13 @@ pub fn describe(kind: &EventKind) -> String {
             Some(reason) => format!("<- {status} {reason} ({})  [#{attempt}]", jti(token)),
             None => format!("<- {status} ({})  [#{attempt}]", jti(token)),
         },
-        EventKind::Queued { jti: token } => format!("queued behind the running refresh ({})", jti(token)),
-        EventKind::RefreshSent { attempt, jti: token } => {
+        EventKind::Queued { jti: token } => {
+            format!("queued behind the running refresh ({})", jti(token))
+        }
+        EventKind::RefreshSent {
+            attempt,
+            jti: token,
+        } => {
             format!("-> POST /api/refresh with {}  [#{attempt}]", jti(token))
         }
         EventKind::RefreshDone {
@@ -95,7 +100,10 @@ pub fn describe(kind: &EventKind) -> String {
         EventKind::TokenStored { jti } => format!("token store := {jti}"),
         EventKind::LoggedOut { reason } => format!("LOGGED OUT ({reason})"),
         EventKind::RequestDone { ok, status } => {
-            format!("{} (final status {status})", if *ok { "done ok" } else { "FAILED" })
+            format!(
+                "{} (final status {status})",
+                if *ok { "done ok" } else { "FAILED" }
+            )
         }
         EventKind::Issued {
             attempt,
@@ -137,7 +145,10 @@ pub fn describe(kind: &EventKind) -> String {
             cause,
         } => format!("revoked {jti} ({cause}){}", attempt_tag(attempt)),
         EventKind::ClockAdvanced { by_ms, .. } => {
-            format!("lab clock +{:.1} s (the user comes back later)", *by_ms as f64 / 1000.0)
+            format!(
+                "lab clock +{:.1} s (the user comes back later)",
+                *by_ms as f64 / 1000.0
+            )
         }
     }
 }
@@ -163,7 +174,9 @@ pub fn lanes(events: &[Event]) -> String {
     let mut stories: BTreeMap<(u8, u64, String), Vec<String>> = BTreeMap::new();
     for event in events {
         let step = match &event.kind {
-            EventKind::RequestSent { route, jti: token, .. } => {
+            EventKind::RequestSent {
+                route, jti: token, ..
+            } => {
                 format!("GET {route} {}", jti(token))
             }
             EventKind::Response { status, reason, .. } => match reason {
@@ -185,7 +198,10 @@ pub fn lanes(events: &[Event]) -> String {
             EventKind::RequestDone { ok, .. } => (if *ok { "OK" } else { "FAILED" }).into(),
             _ => continue,
         };
-        stories.entry(lane_order(&event.lane)).or_default().push(step);
+        stories
+            .entry(lane_order(&event.lane))
+            .or_default()
+            .push(step);
     }
     let mut out = String::from("Lanes\n");
     for ((_, _, lane), steps) in stories {

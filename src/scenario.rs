@@ -44,11 +44,18 @@ pub async fn run(settings: &RunSettings) -> Result<RunReport, LabError> {
 }
 
 /// Runs one scenario into `recorder` (subscribe to it first to watch live).
-pub async fn run_recorded(settings: &RunSettings, recorder: Recorder) -> Result<RunReport, LabError> {
+pub async fn run_recorded(
+    settings: &RunSettings,
+    recorder: Recorder,
+) -> Result<RunReport, LabError> {
     settings.validate()?;
     let state = AuthState::for_run(settings, recorder.clone());
     let server = AuthServer::start(state.clone()).await?;
-    let client = std::sync::Arc::new(Client::new(&server.base_url(), settings.strategy, recorder.clone()));
+    let client = std::sync::Arc::new(Client::new(
+        &server.base_url(),
+        settings.strategy,
+        recorder.clone(),
+    ));
 
     if settings.case != Case::Guest {
         client.login(LAB_USER).await?;

@@ -111,7 +111,12 @@ impl Verdict {
         let logout = if self.logouts > 0 { "; logged out" } else { "" };
         // "reused", or "1 reused, 2 revoked" when the reasons differ.
         let reasons = match self.rejected_reasons.len() {
-            1 => self.rejected_reasons.keys().next().cloned().unwrap_or_default(),
+            1 => self
+                .rejected_reasons
+                .keys()
+                .next()
+                .cloned()
+                .unwrap_or_default(),
             _ => self
                 .rejected_reasons
                 .iter()

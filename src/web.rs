@@ -112,8 +112,8 @@ async fn start_run(body: Result<Bytes, BytesRejection>) -> Result<Response, ApiE
 
     let (lines, body_lines) = mpsc::unbounded_channel::<String>();
     tokio::spawn(drive_run(settings, lines));
-    let stream = UnboundedReceiverStream::new(body_lines)
-        .map(|line| Ok::<_, Infallible>(Bytes::from(line)));
+    let stream =
+        UnboundedReceiverStream::new(body_lines).map(|line| Ok::<_, Infallible>(Bytes::from(line)));
     Ok((
         [
             (header::CONTENT_TYPE, "application/x-ndjson"),
@@ -136,7 +136,9 @@ async fn drive_run(settings: RunSettings, lines: mpsc::UnboundedSender<String>) 
     let mut live = recorder.subscribe();
     let now_ms = crate::clock::LabClock::new().now_ms();
     if lines
-        .send(line(json!({"type": "start", "settings": settings, "lab_now_ms": now_ms})))
+        .send(line(
+            json!({"type": "start", "settings": settings, "lab_now_ms": now_ms}),
+        ))
         .is_err()
     {
         return;
@@ -161,7 +163,9 @@ async fn drive_run(settings: RunSettings, lines: mpsc::UnboundedSender<String>) 
         let _ = lines.send(forward(event));
     }
     let last = match result {
-        Ok(report) => json!({"type": "done", "verdict": report.verdict, "lab_now_ms": report.lab_now_ms}),
+        Ok(report) => {
+            json!({"type": "done", "verdict": report.verdict, "lab_now_ms": report.lab_now_ms})
+        }
         Err(err) => json!({"type": "error", "message": err.to_string()}),
     };
     let _ = lines.send(line(last));

@@ -79,7 +79,9 @@ impl Client {
         let interceptor = match strategy {
             Strategy::Naive => Interceptor::Naive(naive::Naive),
             Strategy::Queue => Interceptor::Queue(queue::Queue::default()),
-            Strategy::SingleFlight => Interceptor::SingleFlight(single_flight::SingleFlight::default()),
+            Strategy::SingleFlight => {
+                Interceptor::SingleFlight(single_flight::SingleFlight::default())
+            }
         };
         Client { tab, interceptor }
     }
@@ -258,14 +260,21 @@ impl Tab {
                 let status = response.status().as_u16();
                 (status, response.json().await.unwrap_or(Value::Null))
             }
-            Err(err) => (0, serde_json::json!({"reason": format!("transport: {err}")})),
+            Err(err) => (
+                0,
+                serde_json::json!({"reason": format!("transport: {err}")}),
+            ),
         };
         let fresh = body
             .get("token")
             .and_then(Value::as_str)
             .filter(|_| status == 200)
             .map(|raw| Token::from_raw(raw.to_owned()));
-        let reason = if fresh.is_some() { None } else { reason_of(&body) };
+        let reason = if fresh.is_some() {
+            None
+        } else {
+            reason_of(&body)
+        };
         self.recorder.record(
             lane,
             EventKind::RefreshDone {
@@ -297,7 +306,9 @@ impl Tab {
 
 /// The `reason` field of an error body, if there is one.
 fn reason_of(body: &Value) -> Option<String> {
-    body.get("reason").and_then(Value::as_str).map(str::to_owned)
+    body.get("reason")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 /// Failures of the setup steps (a logical request never fails this way: its

@@ -35,11 +35,10 @@ impl SingleFlight {
                     let owner = tab.clone();
                     let owner_lane = lane.to_owned();
                     let credential = used.clone();
-                    let refresh = async move {
-                        owner.refresh_and_store(&owner_lane, &credential).await.ok()
-                    }
-                    .boxed()
-                    .shared();
+                    let refresh =
+                        async move { owner.refresh_and_store(&owner_lane, &credential).await.ok() }
+                            .boxed()
+                            .shared();
                     *flight = Some((used.jti.clone(), refresh.clone()));
                     (refresh, false)
                 }

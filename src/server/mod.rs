@@ -66,9 +66,9 @@ impl AuthState {
 
     /// Signs a token for `sub` in `fam` at lab time, records and registers it.
     fn issue(&self, sub: &str, fam: &str, attempt: Option<u64>) -> (String, Claims) {
-        let (token, claims) =
-            self.authority
-                .sign(sub, fam, self.clock.now_s(), self.access_ttl_s);
+        let (token, claims) = self
+            .authority
+            .sign(sub, fam, self.clock.now_s(), self.access_ttl_s);
         self.revocations.register(&claims.jti, fam);
         self.recorder.record(
             SERVER_LANE,
@@ -150,7 +150,9 @@ fn bearer(headers: &HeaderMap) -> Result<&str, TokenFault> {
         TokenFault::Malformed("the Authorization header is not visible ASCII".into())
     })?;
     match text.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(token.trim())
         }
         _ => Err(TokenFault::Malformed(
@@ -257,7 +259,8 @@ fn json_body<T: serde::de::DeserializeOwned>(
             ApiError::BadJson(rejection.body_text())
         }
     })?;
-    serde_json::from_slice(&bytes).map_err(|err| ApiError::BadJson(format!("invalid JSON body: {err}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|err| ApiError::BadJson(format!("invalid JSON body: {err}")))
 }
 
 async fn login(
@@ -310,7 +313,11 @@ async fn refresh(
 }
 
 /// The refresh decision: window, then the store's atomic check-and-revoke.
-async fn rotate(state: &AuthState, headers: &HeaderMap, attempt: Option<u64>) -> Result<String, ApiError> {
+async fn rotate(
+    state: &AuthState,
+    headers: &HeaderMap,
+    attempt: Option<u64>,
+) -> Result<String, ApiError> {
     let grant = |fault: TokenFault| ApiError::InvalidGrant {
         reason: fault.reason(),
         description: fault.to_string(),

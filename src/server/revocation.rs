@@ -95,7 +95,7 @@ impl RevocationStore {
                 ledger.rotated_at.insert(jti.to_owned(), now_ms);
                 RefreshDecision::Allow { rotate: true }
             }
-            (Policy::Grace, Some(at)) if now_ms.saturating_sub(at) <= self.grace_ms => {
+            (Policy::Grace, Some(at)) if now_ms.saturating_sub(at) < self.grace_ms => {
                 RefreshDecision::Allow { rotate: false }
             }
             (Policy::Family | Policy::Grace, Some(_)) => {
@@ -111,7 +111,12 @@ impl RevocationStore {
     }
 
     /// The bug on purpose: read, wait, then write.
-    async fn decide_refresh_non_atomic(&self, jti: &str, fam: &str, now_ms: u64) -> RefreshDecision {
+    async fn decide_refresh_non_atomic(
+        &self,
+        jti: &str,
+        fam: &str,
+        now_ms: u64,
+    ) -> RefreshDecision {
         let already_spent = {
             let ledger = self.ledger();
             if ledger.dead_families.contains(fam) {
@@ -158,11 +163,11 @@ mod tests {
         store.register("t2", "f1");
         store.decide_refresh("t1", "f1", 1_000).await;
         assert_eq!(
-            store.decide_refresh("t1", "f1", 31_000).await,
+            store.decide_refresh("t1", "f1", 30_999).await,
             RefreshDecision::Allow { rotate: false }
         );
         assert_eq!(
-            store.decide_refresh("t1", "f1", 31_001).await,
+            store.decide_refresh("t1", "f1", 31_000).await,
             RefreshDecision::Refuse {
                 reason: "reused",
                 family_revoked: vec!["t1".into(), "t2".into()]

@@ -1,0 +1,99 @@
+//! The `refresh-race` binary: the text timeline (golden), JSON output, the
+//! matrix, and exit code 2 with a clear message for bad arguments.
+
+use std::process::{Command, Output};
+
+fn refresh_race(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_refresh-race"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The seeded jitter spreads the three refreshes tens of ms apart, so the
+/// same lane wins every time and the lane stories are reproducible.
+#[test]
+fn text_timeline_of_a_seeded_naive_race_matches_the_golden_file() {
+    let output = refresh_race(&["run", "--client", "naive", "--jitter", "80", "--seed", "7"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with("Refresh Race: case expired-refreshable, client naive, policy strict"));
+    assert!(text.contains("rotated t1 -> t2"));
+    assert!(text.contains("LOGGED OUT (refresh of t1 rejected: reused)"));
+    let stable = &text[text.find("Lanes\n").expect("a lanes section")..];
+    let golden_path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/naive-seed7.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(golden_path, stable).unwrap();
+    }
+    let golden = std::fs::read_to_string(golden_path).expect("golden file exists");
+    assert_eq!(stable, golden);
+}
+
+#[test]
+fn single_flight_shows_the_fix() {
+    let output = refresh_race(&["run", "--client", "single-flight"]);
+    assert!(output.status.success());
+    assert!(stdout(&output).contains("Verdict: 1 refresh, all 6 requests succeeded."));
+}
+
+#[test]
+fn json_output_carries_events_and_verdict() {
+    let output = refresh_race(&["run", "--case", "valid", "--client", "queue", "--json"]);
+    assert!(output.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["settings"]["case"], "valid");
+    assert_eq!(report["verdict"]["ok"], 6);
+    assert_eq!(report["verdict"]["refresh_calls"], 0);
+    assert!(report["events"].as_array().unwrap().len() >= 12);
+    assert_eq!(report["events"][0]["kind"], "issued");
+}
+
+#[test]
+fn matrix_prints_every_case_and_client() {
+    let output = refresh_race(&["matrix", "--policy", "strict"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), 12, "{text}");
+    let naive_race = rows
+        .iter()
+        .find(|row| row.starts_with("expired-refreshable      naive"))
+        .expect("a naive row");
+    assert!(naive_race.contains("Race: 3 refreshes"), "{naive_race}");
+}
+
+#[test]
+fn out_of_range_and_unknown_values_exit_2_with_a_message() {
+    for (args, message) in [
+        (
+            vec!["run", "--secret", "0"],
+            "secret must be between 1 and 10000 (got 0)",
+        ),
+        (
+            vec!["run", "--public", "10001"],
+            "public must be between 0 and 10000 (got 10001)",
+        ),
+        (
+            vec!["run", "--speed", "0"],
+            "speed must be between 0.05 and 10 (got 0)",
+        ),
+        (
+            vec!["run", "--case", "tomorrow"],
+            "unknown Case 'tomorrow' (expected one of: guest, valid, expired-refreshable, expired-not-refreshable)",
+        ),
+        (vec!["run", "--secret", "-3"], "unexpected argument '-3'"),
+        (vec!["run", "--bogus"], "unexpected argument '--bogus'"),
+    ] {
+        let output = refresh_race(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&output).contains(message), "{args:?}: {}", stderr(&output));
+    }
+}

@@ -1,0 +1,78 @@
+//! Shared helpers for the integration tests: a real server on 127.0.0.1:0
+//! and a plain reqwest client talking to it.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use refresh_race::server::{AuthServer, AuthState};
+use refresh_race::settings::{Latency, Policy, RunSettings};
+use refresh_race::timeline::Recorder;
+use serde_json::Value;
+
+/// Settings with no latency, for API tests that do not race.
+pub fn instant(policy: Policy) -> RunSettings {
+    RunSettings {
+        policy,
+        latency_ms: Latency {
+            public: 0,
+            secret: 0,
+            refresh: 0,
+            login: 0,
+        },
+        ..RunSettings::default()
+    }
+}
+
+pub async fn start(settings: &RunSettings) -> (AuthServer, Arc<AuthState>) {
+    let state = AuthState::for_run(settings, Recorder::new());
+    let server = AuthServer::start(state.clone())
+        .await
+        .expect("server starts");
+    (server, state)
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+/// Logs in as `ada` and returns the token.
+pub async fn login(base: &str) -> String {
+    let body: Value = http()
+        .post(format!("{base}/api/login"))
+        .json(&serde_json::json!({"login": "ada", "password": "pw"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["token"]
+        .as_str()
+        .expect("login gives a token")
+        .to_owned()
+}
+
+/// POST /api/refresh with `token`; returns (status, body).
+pub async fn refresh(client: &reqwest::Client, base: &str, token: &str) -> (u16, Value) {
+    let response = client
+        .post(format!("{base}/api/refresh"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+/// GET /api/secret with `token`; returns (status, body).
+pub async fn secret(client: &reqwest::Client, base: &str, token: &str) -> (u16, Value) {
+    let response = client
+        .get(format!("{base}/api/secret"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}

@@ -1,0 +1,270 @@
+//! The auth server's routes over real HTTP: status codes, RFC 6750 headers,
+//! JSON error bodies, and the atomic refresh under concurrency.
+
+mod common;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use common::{http, instant, login, refresh, secret, start};
+use refresh_race::server::tokens::TokenAuthority;
+use refresh_race::settings::Policy;
+use serde_json::Value;
+
+#[tokio::test]
+async fn public_needs_no_token_and_secret_accepts_a_valid_one() {
+    let (server, _) = start(&instant(Policy::Strict)).await;
+    let base = server.base_url();
+    let response = http()
+        .get(format!("{base}/api/public"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let token = login(&base).await;
+    let (status, body) = secret(&http(), &base, &token).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["sub"], "ada");
+}
+
+#[tokio::test]
+async fn login_answers_in_the_documented_shape() {
+    let (server, _) = start(&instant(Policy::Strict)).await;
+    let body: Value = http()
+        .post(format!("{}/api/login", server.base_url()))
+        .json(&serde_json::json!({"login": "grace", "password": "x"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["expires_in"], 5);
+    assert_eq!(body["refresh_window"], 10);
+    let token = body["token"].as_str().unwrap();
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(token.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "HS256");
+    let claims: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    for claim in ["sub", "iat", "exp", "jti", "fam"] {
+        assert!(
+            claims.get(claim).is_some(),
+            "claim {claim} missing: {claims}"
+        );
+    }
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        5
+    );
+}
+
+/// Sends `authorization` (if any) to /api/secret; returns status, the
+/// WWW-Authenticate header and the JSON body.
+async fn secret_with(base: &str, authorization: Option<&str>) -> (u16, String, Value) {
+    let mut request = http().get(format!("{base}/api/secret"));
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, challenge, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn every_bad_token_gets_a_401_with_its_reason() {
+    let (server, state) = start(&instant(Policy::Strict)).await;
+    let base = server.base_url();
+    let token = login(&base).await;
+
+    let (status, challenge, body) = secret_with(&base, None).await;
+    assert_eq!((status, body["reason"].as_str()), (401, Some("missing")));
+    assert!(challenge.starts_with("Bearer error=\"invalid_token\", error_description=\""));
+
+    let (status, _, body) = secret_with(&base, Some("Basic YWRhOnB3")).await;
+    assert_eq!((status, body["reason"].as_str()), (401, Some("malformed")));
+    assert_eq!(body["error"], "invalid_token");
+
+    let (status, _, body) = secret_with(&base, Some("Bearer not.a-jwt")).await;
+    assert_eq!((status, body["reason"].as_str()), (401, Some("malformed")));
+
+    // Signed with another key.
+    let (foreign, _) = TokenAuthority::new().sign("ada", "f1", state.clock.now_s(), 5);
+    let (status, _, body) = secret_with(&base, Some(&format!("Bearer {foreign}"))).await;
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (401, Some("bad_signature"))
+    );
+
+    // `alg` switched to none, signature stripped.
+    let payload = token.split('.').nth(1).unwrap();
+    let none = format!(
+        "{}.{payload}.",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#)
+    );
+    let (status, _, body) = secret_with(&base, Some(&format!("Bearer {none}"))).await;
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (401, Some("bad_signature"))
+    );
+    assert!(body["message"].as_str().unwrap().contains("none"));
+
+    // A genuine token, past its exp on the lab clock (leeway 0: one second
+    // past exp is enough).
+    state.clock.advance_ms(6_000);
+    let (status, challenge, body) = secret_with(&base, Some(&format!("Bearer {token}"))).await;
+    assert_eq!((status, body["reason"].as_str()), (401, Some("expired")));
+    assert!(challenge.contains("expired"), "{challenge}");
+}
+
+#[tokio::test]
+async fn a_token_expires_exactly_at_exp() {
+    let (server, state) = start(&instant(Policy::Strict)).await;
+    let base = server.base_url();
+    let token = login(&base).await;
+    assert_eq!(secret(&http(), &base, &token).await.0, 200);
+    // Lab time is now at most 999 ms past iat; +5 s crosses exp for sure.
+    state.clock.advance_ms(5_000);
+    let (status, body) = secret(&http(), &base, &token).await;
+    assert_eq!((status, body["reason"].as_str()), (401, Some("expired")));
+}
+
+#[tokio::test]
+async fn bad_login_bodies_get_clear_400_and_413() {
+    let (server, _) = start(&instant(Policy::Strict)).await;
+    let url = format!("{}/api/login", server.base_url());
+    let post = |body: Vec<u8>| {
+        http()
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+
+    let response = post(b"{not json".to_vec()).await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "bad_json");
+
+    let response = post(br#"{"login":"ada"}"#.to_vec()).await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("missing field `password`"));
+
+    let response = post(br#"{"login":"  ","password":"x"}"#.to_vec())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+
+    let huge = format!(r#"{{"login":"{}","password":"x"}}"#, "a".repeat(100_000));
+    let response = post(huge.into_bytes()).await.unwrap();
+    assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "payload_too_large");
+}
+
+#[tokio::test]
+async fn unknown_routes_and_wrong_methods_get_json() {
+    let (server, _) = start(&instant(Policy::Strict)).await;
+    let base = server.base_url();
+    let response = http().get(format!("{base}/api/nope")).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "not_found");
+
+    let response = http()
+        .get(format!("{base}/api/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["message"], "GET is not allowed on /api/login");
+}
+
+#[tokio::test]
+async fn refresh_failures_are_400_invalid_grant() {
+    let (server, state) = start(&instant(Policy::Strict)).await;
+    let base = server.base_url();
+    let client = http();
+
+    let response = client
+        .post(format!("{base}/api/refresh"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        (body["error"].as_str(), body["reason"].as_str()),
+        (Some("invalid_grant"), Some("missing"))
+    );
+
+    let (status, body) = refresh(&client, &base, "x.y.z").await;
+    assert_eq!((status, body["reason"].as_str()), (400, Some("malformed")));
+
+    let token = login(&base).await;
+    state.clock.advance_ms(16_000); // past exp + 10 s window
+    let (status, body) = refresh(&client, &base, &token).await;
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (400, Some("window_over"))
+    );
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_the_old_token_dies_for_access_too() {
+    let (server, state) = start(&instant(Policy::Strict)).await;
+    let base = server.base_url();
+    let client = http();
+    let old = login(&base).await;
+    state.clock.advance_ms(6_000);
+    let (status, body) = refresh(&client, &base, &old).await;
+    assert_eq!(status, 200);
+    let fresh = body["token"].as_str().unwrap();
+    assert_eq!(secret(&client, &base, fresh).await.0, 200);
+    let (status, body) = secret(&client, &base, &old).await;
+    assert_eq!((status, body["reason"].as_str()), (401, Some("revoked")));
+    let (status, body) = refresh(&client, &base, &old).await;
+    assert_eq!((status, body["reason"].as_str()), (400, Some("reused")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_1000_concurrent_refreshes_exactly_one_wins() {
+    let (server, state) = start(&instant(Policy::Strict)).await;
+    let base = server.base_url();
+    let token = login(&base).await;
+    state.clock.advance_ms(6_000);
+    let client = http();
+    let attempts = (0..1000).map(|_| {
+        let (client, base, token) = (client.clone(), base.clone(), token.clone());
+        tokio::spawn(async move { refresh(&client, &base, &token).await })
+    });
+    let results = futures::future::join_all(attempts).await;
+    let mut won = 0;
+    let mut reused = 0;
+    for result in results {
+        let (status, body) = result.unwrap();
+        match (status, body["reason"].as_str()) {
+            (200, _) => won += 1,
+            (400, Some("reused")) => reused += 1,
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert_eq!((won, reused), (1, 999));
+}

@@ -1,0 +1,137 @@
+//! The lab's web front over real HTTP: streamed runs, settings errors,
+//! security headers, and the auth API on the same port.
+
+use refresh_race::web;
+use serde_json::Value;
+
+async fn start_lab() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(web::serve(
+        listener,
+        web::default_ui_dir(),
+        std::future::pending(),
+    ));
+    format!("http://{addr}")
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_streams_start_events_and_done() {
+    let base = start_lab().await;
+    let response = http()
+        .post(format!("{base}/lab/runs"))
+        .body(r#"{"case":"expired-refreshable","strategy":"single-flight"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "application/x-ndjson"
+    );
+    let text = response.text().await.unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines[0]["type"], "start");
+    assert_eq!(lines[0]["settings"]["strategy"], "single-flight");
+    let last = lines.last().unwrap();
+    assert_eq!(last["type"], "done");
+    assert_eq!(last["verdict"]["refresh_calls"], 1);
+    assert_eq!(last["verdict"]["ok"], 6);
+    let seqs: Vec<u64> = lines[1..lines.len() - 1]
+        .iter()
+        .map(|line| {
+            assert_eq!(line["type"], "event");
+            line["event"]["seq"].as_u64().unwrap()
+        })
+        .collect();
+    assert!(!seqs.is_empty());
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "no event lost or reordered"
+    );
+}
+
+#[tokio::test]
+async fn bad_run_settings_are_refused_before_anything_starts() {
+    let base = start_lab().await;
+    for (body, error, message) in [
+        (
+            r#"{"secret":0}"#,
+            "invalid_setting",
+            "secret must be between 1 and 10000 (got 0)",
+        ),
+        (
+            r#"{"secret":100000}"#,
+            "invalid_setting",
+            "secret must be between 1 and 10000 (got 100000)",
+        ),
+        (
+            r#"{"latency_ms":{"secret":-5}}"#,
+            "bad_json",
+            "invalid value: integer `-5`",
+        ),
+        (r#"{"secrets":3}"#, "bad_json", "unknown field `secrets`"),
+        (r#"{"case":"later"}"#, "bad_json", "unknown variant `later`"),
+        ("[1,2", "bad_json", "invalid run settings"),
+    ] {
+        let response = http()
+            .post(format!("{base}/lab/runs"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{body}");
+        let json: Value = response.json().await.unwrap();
+        assert_eq!(json["error"], error, "{body}");
+        assert!(
+            json["message"].as_str().unwrap().contains(message),
+            "{body}: {json}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn options_headers_and_errors() {
+    let base = start_lab().await;
+    let response = http()
+        .get(format!("{base}/lab/options"))
+        .send()
+        .await
+        .unwrap();
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("default-src 'self'"));
+    let options: Value = response.json().await.unwrap();
+    assert_eq!(
+        options["strategies"],
+        serde_json::json!(["naive", "queue", "single-flight"])
+    );
+    assert_eq!(options["policies"].as_array().unwrap().len(), 5);
+
+    let response = http().get(format!("{base}/lab/runs")).send().await.unwrap();
+    assert_eq!(response.status(), 405);
+    let response = http()
+        .get(format!("{base}/no-such-file.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let json: Value = response.json().await.unwrap();
+    assert_eq!(json["error"], "not_found");
+
+    let response = http()
+        .get(format!("{base}/api/public"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
