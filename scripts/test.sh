@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, the engine's cargo tests, the UI's
+# pure-logic tests, the browser end-to-end tests (headless Chromium) and the
+# real desktop window under Xvfb (tauri-driver + WebKitWebDriver).
+# Installs what is missing first (scripts/install-deps.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# A target dir outside the clone survives between CI runs; a fresh machine
+# just builds from scratch.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/refresh-race-target}"
+export WEBKIT_DISABLE_DMABUF_RENDERER=1
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "dependencies"
+bash scripts/install-deps.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+
+step "cargo fmt"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test (engine: real HTTP on 127.0.0.1)"
+cargo test --workspace
+
+step "build the CLI and the desktop app"
+cargo build -p refresh-race -p refresh-race-desktop
+
+step "UI pure logic (node --test)"
+node --test tests/ui-unit/
+
+step "UI end to end in headless Chromium"
+node --test --test-concurrency=1 tests/e2e/
+
+step "desktop window under Xvfb (tauri-driver)"
+xvfb-run -a --server-args="-screen 0 1600x1000x24" node --test --test-concurrency=1 tests/desktop/
+
+step "all green"
