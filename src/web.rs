@@ -9,10 +9,12 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
@@ -23,7 +25,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::scenario;
 use crate::server::{self, ApiError, AuthState};
 use crate::settings::{self, Case, Policy, RunSettings, Strategy};
-use crate::timeline::Recorder;
+use crate::timeline::{EventKind, Recorder, SERVER_LANE};
 
 /// The page may load only its own files and talk only to this server.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
@@ -51,7 +53,8 @@ pub fn router(ui_dir: PathBuf) -> Router {
     let ui = ServeDir::new(ui_dir).not_found_service(axum::routing::any(server::not_found));
     let lab: Router<Arc<AuthState>> = Router::new()
         .route("/lab/options", get(options))
-        .route("/lab/runs", post(start_run));
+        .route("/lab/runs", post(start_run))
+        .route("/lab/clock", get(read_clock).post(travel));
     lab.merge(server::routes())
         .method_not_allowed_fallback(server::method_not_allowed)
         .fallback_service(ui)
@@ -96,6 +99,55 @@ async fn options() -> Json<Value> {
             "max_speed": 10.0,
         },
     }))
+}
+
+/// The long-lived server's lab clock, for walking one token by hand.
+async fn read_clock(State(state): State<Arc<AuthState>>) -> Json<Value> {
+    Json(clock_json(&state))
+}
+
+fn clock_json(state: &AuthState) -> Value {
+    json!({
+        "lab_now_ms": state.clock.now_ms(),
+        "access_ttl_s": state.access_ttl_s,
+        "refresh_window_s": state.refresh_window_s,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Travel {
+    advance_s: f64,
+}
+
+/// Least time travel in one step: a millisecond (the clock never goes back).
+const MIN_TRAVEL_S: f64 = 0.001;
+/// Most time travel in one step: a day.
+const MAX_TRAVEL_S: f64 = 86_400.0;
+
+/// Time travel: moves the long-lived server's lab clock forward.
+async fn travel(
+    State(state): State<Arc<AuthState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let bytes = body.map_err(|rejection| ApiError::BadJson(rejection.body_text()))?;
+    let travel: Travel = serde_json::from_slice(&bytes)
+        .map_err(|err| ApiError::BadJson(format!("invalid time travel: {err}")))?;
+    if !(travel.advance_s >= MIN_TRAVEL_S && travel.advance_s <= MAX_TRAVEL_S) {
+        return Err(settings::SettingsError::OutOfRange {
+            field: "advance_s",
+            min: MIN_TRAVEL_S.to_string(),
+            max: MAX_TRAVEL_S.to_string(),
+            got: travel.advance_s.to_string(),
+        }
+        .into());
+    }
+    let by_ms = (travel.advance_s * 1000.0).round() as u64;
+    let lab_now_ms = state.clock.advance_ms(by_ms);
+    state
+        .recorder
+        .record(SERVER_LANE, EventKind::ClockAdvanced { by_ms, lab_now_ms });
+    Ok(Json(clock_json(&state)))
 }
 
 /// Starts a run and streams it as NDJSON while it happens. Dropping the

@@ -135,3 +135,71 @@ async fn options_headers_and_errors() {
         .unwrap();
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn time_travel_walks_one_token_from_valid_to_refreshable_to_dead() {
+    let base = start_lab().await;
+    let client = http();
+    let login: Value = client
+        .post(format!("{base}/api/login"))
+        .body(r#"{"login":"ada","password":"x"}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let secret = |token: String| {
+        let client = client.clone();
+        let url = format!("{base}/api/secret");
+        async move {
+            let response = client.get(url).bearer_auth(token).send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            (status, body["reason"].as_str().map(str::to_owned))
+        }
+    };
+    let travel = |seconds: &'static str| {
+        let client = client.clone();
+        let url = format!("{base}/lab/clock");
+        async move {
+            client
+                .post(url)
+                .body(format!(r#"{{"advance_s":{seconds}}}"#))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(secret(token.clone()).await, (200, None));
+    assert_eq!(travel("6").await.status(), 200);
+    assert_eq!(secret(token.clone()).await, (401, Some("expired".into())));
+    assert_eq!(travel("10").await.status(), 200);
+    let response = client
+        .post(format!("{base}/api/refresh"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["reason"], "window_over");
+
+    for (body, error) in [
+        (r#"{"advance_s":-1}"#, "invalid_setting"),
+        (r#"{"advance_s":0}"#, "invalid_setting"),
+        (r#"{"advance_s":1e9}"#, "invalid_setting"),
+        (r#"{"advance":1}"#, "bad_json"),
+    ] {
+        let response = client
+            .post(format!("{base}/lab/clock"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{body}");
+        let json: Value = response.json().await.unwrap();
+        assert_eq!(json["error"], error, "{body}");
+    }
+}

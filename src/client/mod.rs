@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use reqwest::StatusCode;
 use serde_json::Value;
+use tokio::sync::Semaphore;
 
 use crate::server::{ATTEMPT_HEADER, LANE_HEADER};
 use crate::settings::Strategy;
@@ -33,6 +34,13 @@ impl Token {
     }
 }
 
+/// Most HTTP exchanges one tab has open at once. Without a bound, a
+/// 10,000-request stampede opens 10,000 sockets at once, overflows the
+/// server's accept backlog and stalls on SYN retransmits; with it, the
+/// pool reuses at most this many keep-alive connections. Runs of up to this
+/// many requests are fully parallel.
+pub const MAX_IN_FLIGHT: usize = 256;
+
 /// How one logical request ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
@@ -48,6 +56,7 @@ pub struct Tab {
     recorder: Recorder,
     next_attempt: AtomicU64,
     store: Mutex<Option<Token>>,
+    in_flight: Semaphore,
 }
 
 /// A tab plus its 401 strategy: what the scenario drives.
@@ -75,6 +84,7 @@ impl Client {
             recorder,
             next_attempt: AtomicU64::new(1),
             store: Mutex::new(None),
+            in_flight: Semaphore::new(MAX_IN_FLIGHT),
         });
         let interceptor = match strategy {
             Strategy::Naive => Interceptor::Naive(naive::Naive),
@@ -117,6 +127,7 @@ impl Client {
 
     /// One logical request: send, and on 401 let the strategy decide.
     pub async fn fetch(&self, lane: &str, route: &str) -> Outcome {
+        let permit = self.tab.in_flight.acquire().await;
         let token = self.tab.current();
         let attempt = self.tab.next_attempt();
         self.tab.recorder.record(
@@ -128,8 +139,10 @@ impl Client {
             },
         );
         let mut status = self.tab.send(lane, route, token.as_ref(), attempt).await;
+        drop(permit);
         if status == StatusCode::UNAUTHORIZED.as_u16() {
             if let Some(fresh) = self.handle_401(lane, token).await {
+                let _permit = self.tab.in_flight.acquire().await;
                 let attempt = self.tab.next_attempt();
                 self.tab.recorder.record(
                     lane,
@@ -239,6 +252,7 @@ impl Tab {
     /// One refresh call presenting `used`; records both ends. On success the
     /// new token is returned (storing it is the strategy's business).
     async fn refresh(&self, lane: &str, used: &Token) -> Result<Token, String> {
+        let _permit = self.in_flight.acquire().await;
         let attempt = self.next_attempt();
         self.recorder.record(
             lane,
