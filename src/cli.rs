@@ -62,6 +62,9 @@ enum Command {
         /// Directory of the UI files.
         #[arg(long)]
         ui_dir: Option<PathBuf>,
+        /// Do not record the /api routes' decisions (to measure what recording costs).
+        #[arg(long)]
+        no_record: bool,
     },
 }
 
@@ -198,7 +201,12 @@ async fn execute(command: Command) -> ExitCode {
             print!("{}", render::matrix(&rows));
             ExitCode::SUCCESS
         }
-        Command::Serve { host, port, ui_dir } => serve(&host, port, ui_dir).await,
+        Command::Serve {
+            host,
+            port,
+            ui_dir,
+            no_record,
+        } => serve(&host, port, ui_dir, no_record).await,
     }
 }
 
@@ -212,7 +220,7 @@ fn print_json(report: &RunReport) -> ExitCode {
     }
 }
 
-async fn serve(host: &str, port: u16, ui_dir: Option<PathBuf>) -> ExitCode {
+async fn serve(host: &str, port: u16, ui_dir: Option<PathBuf>, no_record: bool) -> ExitCode {
     let ui_dir = ui_dir.unwrap_or_else(crate::web::default_ui_dir);
     if !ui_dir.join("index.html").is_file() {
         return fail(
@@ -236,7 +244,12 @@ async fn serve(host: &str, port: u16, ui_dir: Option<PathBuf>) -> ExitCode {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    match crate::web::serve(listener, ui_dir, shutdown).await {
+    let router = if no_record {
+        crate::web::router_recording(ui_dir, crate::timeline::Recorder::disabled())
+    } else {
+        crate::web::router(ui_dir)
+    };
+    match crate::web::serve_router(listener, router, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => fail(1, &err.to_string()),
     }

@@ -38,8 +38,15 @@ pub fn default_ui_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/ui"))
 }
 
-/// The whole lab on one router.
+/// The whole lab on one router, recording the long-lived API's decisions
+/// into a bounded recorder.
 pub fn router(ui_dir: PathBuf) -> Router {
+    router_recording(ui_dir, Recorder::bounded(SERVE_RECORDER_CAPACITY))
+}
+
+/// The whole lab on one router; `api_recorder` receives the long-lived
+/// API's events (`Recorder::disabled()` measures what recording costs).
+pub fn router_recording(ui_dir: PathBuf, api_recorder: Recorder) -> Router {
     // The API a browser or a load generator can call directly: no latency,
     // and a bounded recorder so a minute of load cannot grow the process.
     let mut settings = RunSettings::default();
@@ -49,7 +56,7 @@ pub fn router(ui_dir: PathBuf) -> Router {
         refresh: 0,
         login: 0,
     };
-    let api_state = AuthState::for_run(&settings, Recorder::bounded(SERVE_RECORDER_CAPACITY));
+    let api_state = AuthState::for_run(&settings, api_recorder);
     let ui = ServeDir::new(ui_dir).not_found_service(axum::routing::any(server::not_found));
     let lab: Router<Arc<AuthState>> = Router::new()
         .route("/lab/options", get(options))
@@ -75,7 +82,16 @@ pub async fn serve(
     ui_dir: PathBuf,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(ui_dir))
+    serve_router(listener, router(ui_dir), shutdown).await
+}
+
+/// Serves any lab router on `listener` until `shutdown` resolves.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -1,0 +1,111 @@
+//! End-to-end scale benchmarks, each the median of several runs:
+//! - the stampede: 10,000 parallel secret requests with an expired token,
+//!   zero latency, single-flight (target < 1.5 s, exactly 1 refresh, all ok)
+//!   and naive + strict (must finish; exactly 1 refresh accepted);
+//! - memory over 1,000 consecutive runs in one process (flat within 10%).
+//!
+//! `cargo bench --bench stampede` (add `-- --quick` for fewer repetitions).
+
+use std::time::{Duration, Instant};
+
+use refresh_race::scenario;
+use refresh_race::settings::{Case, Latency, Policy, RunSettings, Strategy};
+
+const ZERO: Latency = Latency {
+    public: 0,
+    secret: 0,
+    refresh: 0,
+    login: 0,
+};
+
+fn stampede(strategy: Strategy) -> RunSettings {
+    RunSettings {
+        case: Case::ExpiredRefreshable,
+        strategy,
+        policy: Policy::Strict,
+        secret: 10_000,
+        public: 0,
+        latency_ms: ZERO,
+        ..RunSettings::default()
+    }
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// Resident set size of this process, from /proc (Linux).
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn main() {
+    let quick = std::env::args().any(|arg| arg == "--quick");
+    let repetitions = if quick { 3 } else { 7 };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+
+    for strategy in [Strategy::SingleFlight, Strategy::Naive] {
+        let settings = stampede(strategy);
+        let mut samples = Vec::new();
+        for _ in 0..repetitions {
+            let started = Instant::now();
+            let report = runtime.block_on(scenario::run(&settings)).expect("run");
+            samples.push(started.elapsed());
+            let v = &report.verdict;
+            match strategy {
+                Strategy::SingleFlight => {
+                    assert_eq!(v.refresh_calls, 1, "single-flight refreshes once");
+                    assert_eq!(v.ok, 10_000, "every request succeeds");
+                }
+                _ => assert_eq!(v.refresh_accepted_by_server, 1, "strict accepts one"),
+            }
+            if samples.len() == 1 {
+                println!(
+                    "stampede {strategy}: {} events, {} refresh calls, {} ok, {} failed",
+                    report.events.len(),
+                    v.refresh_calls,
+                    v.ok,
+                    v.failed
+                );
+            }
+        }
+        println!(
+            "stampede {strategy}: median {:.3} s over {repetitions} runs (min {:.3}, max {:.3})",
+            median(samples.clone()).as_secs_f64(),
+            samples.iter().min().unwrap().as_secs_f64(),
+            samples.iter().max().unwrap().as_secs_f64()
+        );
+    }
+
+    let runs = if quick { 300 } else { 1000 };
+    let warm_up = runs / 10;
+    // Short latencies keep 1,000 runs quick while the refreshes still race.
+    let settings = RunSettings {
+        latency_ms: Latency {
+            public: 2,
+            secret: 5,
+            refresh: 10,
+            login: 0,
+        },
+        ..RunSettings::default()
+    };
+    let mut after_warm_up = 0;
+    for n in 1..=runs {
+        let report = runtime.block_on(scenario::run(&settings)).expect("run");
+        assert_eq!(report.verdict.requests, 6);
+        if n == warm_up {
+            after_warm_up = rss_kib();
+        }
+    }
+    let end = rss_kib();
+    let growth = (end as f64 - after_warm_up as f64) / after_warm_up as f64 * 100.0;
+    println!(
+        "memory over {runs} consecutive runs: {after_warm_up} KiB after {warm_up} (warm-up), {end} KiB at the end: {growth:+.1}%"
+    );
+}
