@@ -32,12 +32,12 @@ step "build the CLI and the desktop app"
 cargo build -p refresh-race -p refresh-race-desktop
 
 step "UI pure logic (node --test)"
-node --test tests/ui-unit/
+node --test tests/ui-unit/*.test.mjs
 
 step "UI end to end in headless Chromium"
-node --test --test-concurrency=1 tests/e2e/
+node --test --test-concurrency=1 tests/e2e/*.test.mjs
 
 step "desktop window under Xvfb (tauri-driver)"
-xvfb-run -a --server-args="-screen 0 1600x1000x24" node --test --test-concurrency=1 tests/desktop/
+xvfb-run -a --server-args="-screen 0 1600x1000x24" node --test --test-concurrency=1 tests/desktop/*.test.mjs
 
 step "all green"

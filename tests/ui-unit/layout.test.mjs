@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseLane, compareLanes, orderLanes, splitLanes, layoutRows, visibleRange, mergeMarkers, placeLabels } from '../../ui/lib/layout.js';
+
+test('parses lane names', () => {
+  assert.deepEqual(parseLane('secret#12'), { name: 'secret#12', group: 'secret', prefix: 'secret', index: 12, request: true });
+  assert.equal(parseLane('server').group, 'server');
+  assert.equal(parseLane('server').request, false);
+  assert.equal(parseLane('late#1').group, 'late');
+  assert.equal(parseLane('tab2#3').group, 'other');
+});
+
+test('orders secret, public, late, then client and server; numeric within a group', () => {
+  const names = ['server', 'public#2', 'late#1', 'secret#10', 'client', 'secret#2', 'public#1', 'secret#1'];
+  assert.deepEqual(orderLanes(names), ['secret#1', 'secret#2', 'secret#10', 'public#1', 'public#2', 'late#1', 'client', 'server']);
+  assert.ok(compareLanes('secret#9', 'secret#10') < 0);
+  assert.ok(compareLanes('server', 'client') > 0);
+  assert.deepEqual(orderLanes(['secret#1', 'secret#1']), ['secret#1'], 'no duplicates');
+});
+
+test('splits request rows from the pinned client/server rows', () => {
+  const { requests, pinned } = splitLanes(['server', 'secret#1', 'client', 'public#1']);
+  assert.deepEqual(requests, ['secret#1', 'public#1']);
+  assert.deepEqual(pinned, ['client', 'server']);
+});
+
+test('row layout stacks rows, with a taller server lane', () => {
+  const rows = layoutRows(['secret#1', 'client', 'server'], { rowHeight: 30, heights: { server: 90 } });
+  assert.deepEqual(rows.map((r) => [r.lane, r.y, r.height]), [['secret#1', 0, 30], ['client', 30, 30], ['server', 60, 90]]);
+});
+
+test('visible range windows a 10,000-row list', () => {
+  assert.deepEqual(visibleRange({ rowCount: 10_000, rowHeight: 36, scrollTop: 0, viewportHeight: 360, overscan: 2 }), { first: 0, end: 12 });
+  assert.deepEqual(visibleRange({ rowCount: 10_000, rowHeight: 36, scrollTop: 36_000, viewportHeight: 360, overscan: 2 }), { first: 998, end: 1012 });
+  assert.deepEqual(visibleRange({ rowCount: 10_000, rowHeight: 36, scrollTop: 359_900, viewportHeight: 360, overscan: 2 }), { first: 9995, end: 10_000 });
+  assert.deepEqual(visibleRange({ rowCount: 0, rowHeight: 36, scrollTop: 0, viewportHeight: 360 }), { first: 0, end: 0 });
+  const { first, end } = visibleRange({ rowCount: 10_000, rowHeight: 36, scrollTop: 5_000, viewportHeight: 500 });
+  assert.ok(end - first < 30, 'only a screenful of rows, not 10,000');
+});
+
+test('merges markers that would overlap, per key', () => {
+  const markers = [
+    { t: 0, k: 'rejected' },
+    { t: 5, k: 'rejected' },
+    { t: 6, k: 'issued' },
+    { t: 100, k: 'rejected' },
+  ];
+  const merged = mergeMarkers(markers, { x: (m) => m.t, key: (m) => m.k, px: 10 });
+  assert.deepEqual(merged.map((m) => [m.key, m.x, m.count]), [['rejected', 0, 2], ['issued', 6, 1], ['rejected', 100, 1]]);
+});
+
+test('places labels on free sub-rows, drops the ones that fit nowhere', () => {
+  const rows = placeLabels([{ x: 0, width: 50 }, { x: 20, width: 50 }, { x: 30, width: 10 }, { x: 80, width: 10 }], { rows: 2, gap: 4 });
+  assert.deepEqual(rows, [0, 1, -1, 0]);
+});

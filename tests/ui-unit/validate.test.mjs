@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkInteger, validateControls, toRunSettings, FIELDS, checkSpeed } from '../../ui/lib/validate.js';
+
+const good = { secret: '3', public: '3', latencySecret: '150', latencyPublic: '100', latencyRefresh: '200', speed: '1' };
+
+test('accepts the defaults and parses them to numbers', () => {
+  const result = validateControls(good);
+  assert.equal(result.ok, true);
+  assert.equal(result.message, '');
+  assert.deepEqual(result.values, { secret: 3, public: 3, latencySecret: 150, latencyPublic: 100, latencyRefresh: 200, speed: 1 });
+});
+
+test('secret must be 1..10000', () => {
+  assert.equal(checkInteger('1', FIELDS.secret).ok, true);
+  assert.equal(checkInteger('10000', FIELDS.secret).ok, true);
+  const zero = validateControls({ ...good, secret: '0' });
+  assert.equal(zero.ok, false);
+  assert.match(zero.message, /Secret requests must be between 1 and 10000 \(got 0\)/);
+  assert.equal(zero.errors[0].field, 'secret');
+  assert.match(validateControls({ ...good, secret: '100000' }).message, /between 1 and 10000/);
+});
+
+test('public may be 0 but not more than 10000', () => {
+  assert.equal(validateControls({ ...good, public: '0' }).ok, true);
+  assert.equal(validateControls({ ...good, public: '10001' }).ok, false);
+});
+
+test('latency cannot be negative, nor above 10000 ms', () => {
+  const negative = validateControls({ ...good, latencyRefresh: '-5' });
+  assert.equal(negative.ok, false);
+  assert.match(negative.message, /Refresh latency \(ms\) cannot be negative/);
+  assert.equal(validateControls({ ...good, latencySecret: '10001' }).ok, false);
+  assert.equal(validateControls({ ...good, latencyPublic: '0' }).ok, true);
+});
+
+test('only whole numbers; empty and junk are refused with a message', () => {
+  assert.match(checkInteger('2.5', FIELDS.secret).message, /whole number/);
+  assert.match(checkInteger('', FIELDS.secret).message, /empty/);
+  assert.match(checkInteger('abc', FIELDS.public).message, /whole number/);
+  assert.equal(checkInteger(7, FIELDS.public).value, 7);
+});
+
+test('every error is reported, in field order', () => {
+  const result = validateControls({ ...good, secret: '0', latencySecret: '-1' });
+  assert.deepEqual(result.errors.map((e) => e.field), ['secret', 'latencySecret']);
+});
+
+test('speed must be within the lab limits', () => {
+  assert.equal(checkSpeed('0.1').ok, true);
+  assert.equal(checkSpeed('0').ok, false);
+  assert.equal(checkSpeed('20').ok, false);
+});
+
+test('builds the RunSettings body', () => {
+  const { values } = validateControls(good);
+  assert.deepEqual(toRunSettings({ caseName: 'expired-refreshable', strategy: 'naive', policy: 'strict', late: true, values }), {
+    case: 'expired-refreshable',
+    strategy: 'naive',
+    policy: 'strict',
+    secret: 3,
+    public: 3,
+    late: true,
+    latency_ms: { secret: 150, public: 100, refresh: 200 },
+    speed: 1,
+  });
+});

@@ -1,0 +1,135 @@
+// Lane ordering, row geometry and windowing. No DOM.
+//
+// A run has one lane per logical request (`secret#1`, `public#2`, `late#1`),
+// plus the `client` lane (token store) and the `server` lane (the auth
+// server's decisions). Rows are shown in a fixed order: secret, public, late,
+// any other request lane, then client and server. Large runs (10,000
+// requests) only draw the rows inside the scroll viewport.
+
+const GROUP_ORDER = { secret: 0, public: 1, late: 2, other: 3, client: 4, server: 5 };
+
+/** Splits a lane name into its group and 1-based index. */
+export function parseLane(name) {
+  const text = String(name);
+  if (text === 'client' || text === 'server') {
+    return { name: text, group: text, index: 0, request: false };
+  }
+  const match = /^([a-z][a-z0-9_-]*)#(\d+)$/i.exec(text);
+  if (match) {
+    const prefix = match[1].toLowerCase();
+    const group = prefix === 'secret' || prefix === 'public' || prefix === 'late' ? prefix : 'other';
+    return { name: text, group, prefix, index: Number(match[2]), request: true };
+  }
+  return { name: text, group: 'other', prefix: text, index: 0, request: true };
+}
+
+/** Sort order of two lane names (numeric within a group: secret#2 < secret#10). */
+export function compareLanes(a, b) {
+  return compareParsed(parseLane(a), parseLane(b));
+}
+
+function compareParsed(pa, pb) {
+  const ga = GROUP_ORDER[pa.group];
+  const gb = GROUP_ORDER[pb.group];
+  if (ga !== gb) return ga - gb;
+  if (pa.group === 'other' && pa.prefix !== pb.prefix) return pa.prefix < pb.prefix ? -1 : 1;
+  if (pa.index !== pb.index) return pa.index - pb.index;
+  return pa.name < pb.name ? -1 : pa.name > pb.name ? 1 : 0;
+}
+
+/** Lane names in display order, without duplicates. */
+export function orderLanes(names) {
+  // Parse each name once (decorate, sort, undecorate): 20,000 lanes sort fast.
+  const decorated = [...new Set(names)].map((name) => ({ name, lane: parseLane(name) }));
+  decorated.sort((a, b) => compareParsed(a.lane, b.lane));
+  return decorated.map((d) => d.name);
+}
+
+/**
+ * Splits lanes into the scrolling request rows and the pinned rows
+ * (client, server) that stay visible under them however long the list is.
+ */
+export function splitLanes(names) {
+  const ordered = orderLanes(names);
+  return {
+    requests: ordered.filter((n) => parseLane(n).request),
+    pinned: ordered.filter((n) => !parseLane(n).request),
+  };
+}
+
+/**
+ * Row boxes for lanes in order. `heights` may give a lane group its own
+ * height (the server lane is taller: it stacks three kinds of markers).
+ */
+export function layoutRows(names, { rowHeight = 36, heights = {} } = {}) {
+  let y = 0;
+  return names.map((name) => {
+    const lane = parseLane(name);
+    const height = heights[lane.group] ?? rowHeight;
+    const row = { lane: name, group: lane.group, y, height };
+    y += height;
+    return row;
+  });
+}
+
+/**
+ * Which rows of a uniform list are inside the viewport: [first, end).
+ * `overscan` extra rows on each side avoid blank edges while scrolling.
+ */
+export function visibleRange({ rowCount, rowHeight, scrollTop = 0, viewportHeight, overscan = 3 }) {
+  if (!(rowCount > 0) || !(rowHeight > 0)) return { first: 0, end: 0 };
+  const top = Math.max(0, scrollTop);
+  const height = Math.max(0, viewportHeight);
+  let first = Math.floor(top / rowHeight) - overscan;
+  let end = Math.ceil((top + height) / rowHeight) + overscan;
+  first = Math.max(0, Math.min(first, rowCount));
+  end = Math.max(first, Math.min(end, rowCount));
+  return { first, end };
+}
+
+/**
+ * Merges markers that would sit on top of each other: neighbours (in time
+ * order) with the same `key` whose pixels are within `px` become one marker
+ * with a `count`. Keeps a 10,000-request run's server lane drawable.
+ */
+export function mergeMarkers(markers, { x, key, px = 24 }) {
+  const out = [];
+  const lastByKey = new Map();
+  for (const marker of markers) {
+    const mx = x(marker);
+    const k = key(marker);
+    const last = lastByKey.get(k);
+    if (last && mx - last.x <= px) {
+      last.count += 1;
+      last.items.push(marker);
+      continue;
+    }
+    const merged = { x: mx, key: k, count: 1, first: marker, items: [marker] };
+    out.push(merged);
+    lastByKey.set(k, merged);
+  }
+  return out;
+}
+
+/**
+ * Greedy label placement: each label (sorted by x) gets the first of
+ * `rows` sub-rows where it does not overlap the previous label; labels that
+ * fit nowhere get row -1 (draw the symbol, skip the text).
+ */
+export function placeLabels(items, { rows = 1, gap = 6 } = {}) {
+  const ends = new Array(rows).fill(-Infinity);
+  return items.map((item) => {
+    for (let r = 0; r < rows; r++) {
+      if (item.x >= ends[r] + gap) {
+        ends[r] = item.x + item.width;
+        return r;
+      }
+    }
+    return -1;
+  });
+}
+
+/** Rough text width in px for a label at a font size (no DOM to measure). */
+export function textWidth(text, fontSize = 14) {
+  return String(text).length * fontSize * 0.6;
+}
