@@ -27,6 +27,8 @@ pub struct Verdict {
     pub rejected_reasons: BTreeMap<String, u32>,
     pub logouts: u32,
     pub tokens_issued: u32,
+    /// Tokens killed by reuse detection (the `family` and `grace` policies).
+    pub family_revoked: u32,
     /// More refresh calls than distinct tokens presented: the race happened.
     pub race: bool,
     /// The token the tab holds at the end, if any.
@@ -51,6 +53,7 @@ impl Verdict {
             rejected_reasons: BTreeMap::new(),
             logouts: 0,
             tokens_issued: 0,
+            family_revoked: 0,
             race: false,
             final_jti: None,
             sentence: String::new(),
@@ -86,6 +89,7 @@ impl Verdict {
                     *v.rejected_reasons.entry(reason.clone()).or_default() += 1;
                 }
                 EventKind::Issued { .. } => v.tokens_issued += 1,
+                EventKind::Revoked { cause, .. } if cause == "family" => v.family_revoked += 1,
                 EventKind::TokenStored { jti } => v.final_jti = Some(jti.clone()),
                 EventKind::LoggedOut { .. } => {
                     v.logouts += 1;
@@ -107,6 +111,13 @@ impl Verdict {
             0 if self.failed == 0 => format!("all {} requests succeeded", self.requests),
             0 => format!("{} of {} requests failed", self.failed, self.requests),
             n => format!("{n} of {secret} secret requests failed"),
+        };
+        let family = match self.family_revoked {
+            0 => String::new(),
+            n => format!(
+                "; reuse revoked the whole family ({})",
+                plural(n, "token", "tokens")
+            ),
         };
         let logout = if self.logouts > 0 { "; logged out" } else { "" };
         // "reused", or "1 reused, 2 revoked" when the reasons differ.
@@ -133,7 +144,13 @@ impl Verdict {
         }
         let calls = plural(self.refresh_calls, "refresh", "refreshes");
         let tokens = plural(tokens_presented as u32, "expired token", "expired tokens");
-        if self.race {
+        if self.refresh_accepted_by_server == 0 {
+            let rejected = match self.refresh_calls {
+                1 => format!("{calls}, rejected ({reasons})"),
+                _ => format!("{calls} for {tokens}, all rejected ({reasons})"),
+            };
+            format!("{rejected}{family}; {failures}{logout}.")
+        } else if self.race {
             let outcome = match self.refresh_rejected {
                 0 => format!("{} accepted", self.refresh_accepted_by_server),
                 _ => format!(
@@ -141,9 +158,12 @@ impl Verdict {
                     self.refresh_accepted_by_server, self.refresh_rejected
                 ),
             };
-            format!("Race: {calls} for {tokens}; {outcome}; {failures}{logout}.")
+            format!("Race: {calls} for {tokens}; {outcome}{family}; {failures}{logout}.")
         } else if self.refresh_rejected > 0 {
-            format!("{calls} rejected ({reasons}); {failures}{logout}.")
+            format!(
+                "{calls}, {} rejected ({reasons}){family}; {failures}{logout}.",
+                self.refresh_rejected
+            )
         } else {
             format!("{calls}, {failures}{logout}.")
         }
