@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::render;
 use crate::scenario::{self, RunReport};
 use crate::settings::{Case, Latency, Policy, RunSettings, Strategy};
+use crate::timeline::Recorder;
 
 #[derive(Parser)]
 #[command(
@@ -65,6 +66,15 @@ enum Command {
         /// Do not record the /api routes' decisions (to measure what recording costs).
         #[arg(long)]
         no_record: bool,
+        /// Policy of the long-lived /api routes (runs pick their own).
+        #[arg(long, default_value = "strict")]
+        policy: Policy,
+        /// Access token lifetime of the long-lived /api routes, seconds.
+        #[arg(long, default_value_t = 5)]
+        ttl: u64,
+        /// Refresh window of the long-lived /api routes, seconds.
+        #[arg(long, default_value_t = 10)]
+        window: u64,
     },
 }
 
@@ -206,7 +216,21 @@ async fn execute(command: Command) -> ExitCode {
             port,
             ui_dir,
             no_record,
-        } => serve(&host, port, ui_dir, no_record).await,
+            policy,
+            ttl,
+            window,
+        } => {
+            let api = RunSettings {
+                policy,
+                access_ttl_s: ttl,
+                refresh_window_s: window,
+                ..crate::web::long_lived_api_settings()
+            };
+            if let Err(err) = api.validate() {
+                return fail(2, &err.to_string());
+            }
+            serve(&host, port, ui_dir, &api, no_record).await
+        }
     }
 }
 
@@ -220,7 +244,13 @@ fn print_json(report: &RunReport) -> ExitCode {
     }
 }
 
-async fn serve(host: &str, port: u16, ui_dir: Option<PathBuf>, no_record: bool) -> ExitCode {
+async fn serve(
+    host: &str,
+    port: u16,
+    ui_dir: Option<PathBuf>,
+    api: &RunSettings,
+    no_record: bool,
+) -> ExitCode {
     let ui_dir = ui_dir.unwrap_or_else(crate::web::default_ui_dir);
     if !ui_dir.join("index.html").is_file() {
         return fail(
@@ -244,11 +274,12 @@ async fn serve(host: &str, port: u16, ui_dir: Option<PathBuf>, no_record: bool) 
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    let router = if no_record {
-        crate::web::router_recording(ui_dir, crate::timeline::Recorder::disabled())
+    let recorder = if no_record {
+        Recorder::disabled()
     } else {
-        crate::web::router(ui_dir)
+        Recorder::bounded(crate::web::SERVE_RECORDER_CAPACITY)
     };
+    let router = crate::web::router_with(ui_dir, api, recorder);
     match crate::web::serve_router(listener, router, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => fail(1, &err.to_string()),

@@ -31,32 +31,42 @@ use crate::timeline::{EventKind, Recorder, SERVER_LANE};
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
 /// Events the long-lived server keeps when nobody reads them.
-const SERVE_RECORDER_CAPACITY: usize = 10_000;
+pub const SERVE_RECORDER_CAPACITY: usize = 10_000;
 
 /// Where `ui/` lives in a source checkout.
 pub fn default_ui_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/ui"))
 }
 
-/// The whole lab on one router, recording the long-lived API's decisions
-/// into a bounded recorder.
+/// The whole lab on one router, with the default long-lived API.
 pub fn router(ui_dir: PathBuf) -> Router {
-    router_recording(ui_dir, Recorder::bounded(SERVE_RECORDER_CAPACITY))
+    router_with(
+        ui_dir,
+        &long_lived_api_settings(),
+        Recorder::bounded(SERVE_RECORDER_CAPACITY),
+    )
 }
 
-/// The whole lab on one router; `api_recorder` receives the long-lived
-/// API's events (`Recorder::disabled()` measures what recording costs).
-pub fn router_recording(ui_dir: PathBuf, api_recorder: Recorder) -> Router {
-    // The API a browser or a load generator can call directly: no latency,
-    // and a bounded recorder so a minute of load cannot grow the process.
-    let mut settings = RunSettings::default();
-    settings.latency_ms = settings::Latency {
-        public: 0,
-        secret: 0,
-        refresh: 0,
-        login: 0,
-    };
-    let api_state = AuthState::for_run(&settings, api_recorder);
+/// Settings of the `/api/*` routes on the lab's own port: the API a browser
+/// or a load generator calls directly, so no simulated latency.
+pub fn long_lived_api_settings() -> RunSettings {
+    RunSettings {
+        latency_ms: settings::Latency {
+            public: 0,
+            secret: 0,
+            refresh: 0,
+            login: 0,
+        },
+        ..RunSettings::default()
+    }
+}
+
+/// The whole lab on one router. `api_settings` configure the long-lived
+/// `/api/*` server (policy, lifetimes); `api_recorder` receives its events:
+/// a bounded one so a minute of load cannot grow the process, or
+/// `Recorder::disabled()` to measure what recording costs.
+pub fn router_with(ui_dir: PathBuf, api_settings: &RunSettings, api_recorder: Recorder) -> Router {
+    let api_state = AuthState::for_run(api_settings, api_recorder);
     let ui = ServeDir::new(ui_dir).not_found_service(axum::routing::any(server::not_found));
     let lab: Router<Arc<AuthState>> = Router::new()
         .route("/lab/options", get(options))

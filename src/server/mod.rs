@@ -69,7 +69,9 @@ impl AuthState {
         let (token, claims) = self
             .authority
             .sign(sub, fam, self.clock.now_s(), self.access_ttl_s);
-        self.revocations.register(&claims.jti, fam);
+        let refresh_until = claims.exp + self.refresh_window_s;
+        self.revocations
+            .register(&claims.jti, fam, refresh_until * 1000, self.clock.now_ms());
         self.recorder.record(
             SERVER_LANE,
             EventKind::Issued {
@@ -79,7 +81,7 @@ impl AuthState {
                 sub: claims.sub.clone(),
                 iat: claims.iat,
                 exp: claims.exp,
-                refresh_until: claims.exp + self.refresh_window_s,
+                refresh_until,
             },
         );
         (token, claims)
@@ -180,7 +182,6 @@ async fn secret(
         .traverse(RouteKind::Secret, tag.lane.as_deref())
         .await;
     let route = "/api/secret".to_owned();
-    let presented = bearer(&headers).ok().and_then(tokens::peek_jti);
     match authorize(&state, &headers) {
         Ok(claims) => {
             state.recorder.record(
@@ -202,7 +203,7 @@ async fn secret(
                     EventKind::Rejected {
                         attempt: tag.attempt,
                         route,
-                        jti: presented,
+                        jti: presented_jti(&headers),
                         reason: (*reason).to_owned(),
                     },
                 );
@@ -210,6 +211,12 @@ async fn secret(
             Err(err)
         }
     }
+}
+
+/// The `jti` of whatever token was presented, even a bad one, for the
+/// timeline of a refusal. Read only on the refusal path: it costs a decode.
+fn presented_jti(headers: &HeaderMap) -> Option<String> {
+    bearer(headers).ok().and_then(tokens::peek_jti)
 }
 
 /// Signature, revocation, then expiry against the lab clock with leeway 0.
@@ -293,7 +300,6 @@ async fn refresh(
         .network
         .traverse(RouteKind::Refresh, tag.lane.as_deref())
         .await;
-    let presented = bearer(&headers).ok().and_then(tokens::peek_jti);
     let outcome = rotate(&state, &headers, tag.attempt).await;
     let route = "/api/refresh".to_owned();
     match &outcome {
@@ -303,7 +309,7 @@ async fn refresh(
             EventKind::Rejected {
                 attempt: tag.attempt,
                 route,
-                jti: presented,
+                jti: presented_jti(&headers),
                 reason: (*reason).to_owned(),
             },
         ),

@@ -32,7 +32,14 @@ struct Ledger {
     dead_families: HashSet<String>,
     /// Family → every jti issued in it, to revoke them all at once.
     members: HashMap<String, Vec<String>>,
+    /// jti → (family, lab ms from which it is useless: refresh window over).
+    lapses_at: HashMap<String, (String, u64)>,
+    registered_since_sweep: usize,
 }
+
+/// How many registrations between two sweeps of lapsed tokens: sweeping is
+/// O(tokens), so doing it this rarely keeps its cost per token tiny.
+const SWEEP_EVERY: usize = 4096;
 
 /// Shared by all handlers of one server.
 pub struct RevocationStore {
@@ -63,13 +70,30 @@ impl RevocationStore {
         self.ledger.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Remembers a newly issued token as a member of its family.
-    pub fn register(&self, jti: &str, fam: &str) {
-        self.ledger()
+    /// Remembers a newly issued token as a member of its family, until lab
+    /// time `lapses_at_ms` (exp + refresh window), after which it can neither
+    /// be used nor refreshed and the store forgets it: a long-lived server's
+    /// memory stays proportional to the tokens still alive.
+    pub fn register(&self, jti: &str, fam: &str, lapses_at_ms: u64, now_ms: u64) {
+        let mut ledger = self.ledger();
+        ledger
             .members
             .entry(fam.to_owned())
             .or_default()
             .push(jti.to_owned());
+        ledger
+            .lapses_at
+            .insert(jti.to_owned(), (fam.to_owned(), lapses_at_ms));
+        ledger.registered_since_sweep += 1;
+        if ledger.registered_since_sweep >= SWEEP_EVERY {
+            ledger.registered_since_sweep = 0;
+            ledger.forget_lapsed(now_ms);
+        }
+    }
+
+    /// How many tokens the store remembers (for tests and benchmarks).
+    pub fn remembered(&self) -> usize {
+        self.ledger().lapses_at.len()
     }
 
     /// May this token still be used for access? Returns the refusal reason.
@@ -133,6 +157,28 @@ impl RevocationStore {
     }
 }
 
+impl Ledger {
+    fn forget_lapsed(&mut self, now_ms: u64) {
+        let lapsed: Vec<(String, String)> = self
+            .lapses_at
+            .iter()
+            .filter(|(_, (_, at))| *at <= now_ms)
+            .map(|(jti, (fam, _))| (jti.clone(), fam.clone()))
+            .collect();
+        for (jti, fam) in lapsed {
+            self.lapses_at.remove(&jti);
+            self.rotated_at.remove(&jti);
+            if let Some(members) = self.members.get_mut(&fam) {
+                members.retain(|member| *member != jti);
+                if members.is_empty() {
+                    self.members.remove(&fam);
+                    self.dead_families.remove(&fam);
+                }
+            }
+        }
+    }
+}
+
 fn refuse(reason: &'static str) -> RefreshDecision {
     RefreshDecision::Refuse {
         reason,
@@ -145,9 +191,25 @@ mod tests {
     use super::*;
 
     #[tokio::test]
+    async fn lapsed_tokens_are_forgotten() {
+        let store = RevocationStore::new(Policy::Family, 30);
+        for n in 0..SWEEP_EVERY * 2 {
+            store.register(&format!("t{n}"), &format!("f{n}"), 1_000, 0);
+        }
+        assert_eq!(store.remembered(), SWEEP_EVERY * 2);
+        store.register("fresh", "g", 100_000, 2_000);
+        store.register("fresh2", "g", 100_000, 2_000);
+        for n in 0..SWEEP_EVERY - 2 {
+            store.register(&format!("u{n}"), "h", 100_000, 2_000);
+        }
+        // The sweep ran at 2,000 ms: only the still-alive tokens remain.
+        assert_eq!(store.remembered(), SWEEP_EVERY);
+    }
+
+    #[tokio::test]
     async fn strict_allows_once_then_refuses_reuse() {
         let store = RevocationStore::new(Policy::Strict, 30);
-        store.register("t1", "f1");
+        store.register("t1", "f1", u64::MAX, 0);
         assert_eq!(
             store.decide_refresh("t1", "f1", 0).await,
             RefreshDecision::Allow { rotate: true }
@@ -159,8 +221,8 @@ mod tests {
     #[tokio::test]
     async fn grace_allows_reuse_inside_the_window_only() {
         let store = RevocationStore::new(Policy::Grace, 30);
-        store.register("t1", "f1");
-        store.register("t2", "f1");
+        store.register("t1", "f1", u64::MAX, 0);
+        store.register("t2", "f1", u64::MAX, 0);
         store.decide_refresh("t1", "f1", 1_000).await;
         assert_eq!(
             store.decide_refresh("t1", "f1", 30_999).await,
