@@ -156,9 +156,8 @@ function start(caseName, { compare = false } = {}) {
         if (message.type === 'event') {
           log.add(message.event, prefix);
           if (message.event.kind === 'issued' && !inspector.selected && run === runs[0]) {
-            inspector.select(message.event.jti, run.state);
+            inspector.select(message.event.jti, run.state, { highlight: false });
           }
-          inspector.refreshList();
           scheduleFrame();
         } else if (message.type === 'done') {
           log.note(`${prefix}${message.verdict ? message.verdict.sentence : 'done'}`, 'done');
@@ -220,6 +219,7 @@ function scheduleFrame() {
 function renderAll() {
   log.flush();
   if (!active) return;
+  inspector.refreshList();
   const now = performance.now();
   let anyLive = false;
   const frames = active.runs.map((run) => {

@@ -50,11 +50,14 @@ export class Inspector {
     this.list.replaceChildren(...groups);
   }
 
-  /** Shows token `jti` of run `state`. */
-  select(jti, state) {
+  /**
+   * Shows token `jti` of run `state`. `highlight` (a person picked it) also
+   * outlines that token's bars on the timeline.
+   */
+  select(jti, state, { highlight = true } = {}) {
     if (!state.tokens.has(jti)) return;
     this.selected = { jti, state };
-    this.onSelect(jti, state);
+    this.onSelect(highlight ? jti : null, state);
     this.refreshList();
     this.renderDetail();
     this.startTimer();

@@ -11,9 +11,9 @@
 
 import { h, s } from './dom.js';
 import { createScale, formatTick, niceStep } from './lib/scale.js';
-import { splitLanes, visibleRange, mergeMarkers, placeLabels, textWidth } from './lib/layout.js';
+import { splitLanes, visibleRange, mergeMarkers, fitLabels, textWidth } from './lib/layout.js';
 import { orderedLanes, laneOutcome, verdictView } from './lib/reducer.js';
-import { tokenColor, statusClass, statusColor, NO_TOKEN_COLOR } from './lib/colors.js';
+import { tokenColor, statusClass, statusColor } from './lib/colors.js';
 import { attemptLabels, formatUs } from './lib/format.js';
 
 const SIZES = {
@@ -21,6 +21,18 @@ const SIZES = {
   compact: { row: 30, bar: 20, label: 150, axis: 26, server: 26, client: 32, font: 13, big: 15 },
 };
 const RIGHT_PAD = 28;
+
+/**
+ * SIZES are for an 18px root font; the stylesheet scales the root font with
+ * the window (bigger on a projector), so the geometry follows it.
+ */
+function scaledSizes(base) {
+  const root = parseFloat(getComputedStyle(document.documentElement).fontSize) || 18;
+  const k = root / 18;
+  const out = {};
+  for (const [key, value] of Object.entries(base)) out[key] = key === 'label' ? Math.round(value * Math.max(1, k)) : Math.round(value * k);
+  return out;
+}
 const SERVER_ROWS = ['tokens', 'revoked', 'rejected'];
 
 let nextViewId = 1;
@@ -35,7 +47,8 @@ export class TimelineView {
    */
   constructor({ strategy, policy, compact = false, onToken = () => {} }) {
     this.id = `tl${nextViewId++}`;
-    this.size = compact ? SIZES.compact : SIZES.normal;
+    this.baseSize = compact ? SIZES.compact : SIZES.normal;
+    this.size = scaledSizes(this.baseSize);
     this.onToken = onToken;
     this.state = null;
     this.width = 0;
@@ -44,6 +57,7 @@ export class TimelineView {
     this.title = h('h2', { class: 'timeline-title' },
       h('span', { class: 'strategy-name' }, strategy), ' client · ', h('span', { class: 'policy-name' }, policy), ' server');
     this.pill = h('span', { class: 'state-pill' }, 'starting');
+    this.note = h('span', { class: 'setup-note' }, '');
     this.axis = s('svg', { class: 'axis', height: this.size.axis, 'aria-hidden': 'true' });
     this.lanesSvg = s('svg', { class: 'lanes', role: 'img', 'aria-label': 'request lanes' });
     this.spacer = h('div', { class: 'lanes-spacer' }, this.lanesSvg);
@@ -72,7 +86,7 @@ export class TimelineView {
       'data-state': 'running',
       'aria-label': `timeline: ${strategy} client, ${policy} server`,
     },
-    h('header', { class: 'timeline-head' }, this.title, this.pill),
+    h('header', { class: 'timeline-head' }, this.title, this.pill, this.note),
     this.axis, this.scroll, this.pinnedSvg, this.verdict);
 
     this.defs = this.makeDefs();
@@ -89,6 +103,8 @@ export class TimelineView {
         const width = this.root.clientWidth;
         if (width !== this.width) {
           this.width = width;
+          this.size = scaledSizes(this.baseSize);
+          this.axis.setAttribute('height', this.size.axis);
           if (this.lastFrame) this.render(this.lastFrame);
         }
       });
@@ -201,6 +217,20 @@ export class TimelineView {
     this.pinnedSvg.replaceChildren(...pinnedContent);
 
     this.updateVerdict(state);
+    this.updateNote(state);
+  }
+
+  /** The case's setup in words: the login's token and the lab clock jump. */
+  updateNote(state) {
+    const parts = [];
+    for (const m of state.server) {
+      // The login's token: issued outside any client attempt of the run.
+      if (m.kind === 'issued' && (m.attempt == null || !state.attempts.has(m.attempt))) parts.push(`login → ${m.jti}`);
+      else if (m.kind === 'clock_advanced') parts.push(`lab clock +${((m.byMs ?? 0) / 1000).toFixed(0)} s`);
+    }
+    if (state.settings && state.settings.case === 'guest') parts.unshift('no token');
+    const text = parts.length ? `setup: ${parts.join(', ')}` : '';
+    if (this.note.textContent !== text) this.note.textContent = text;
   }
 
   splitCached(state) {
@@ -215,7 +245,7 @@ export class TimelineView {
   drawAxis(scale, tickValues, width, nowUs) {
     const sz = this.size;
     const step = tickValues.length > 1 ? tickValues[1] - tickValues[0] : niceStep(scale.domain[1], 5);
-    const parts = [s('text', { x: 12, y: sz.axis - 9, class: 'axis-caption' }, 'time since burst')];
+    const parts = [s('text', { x: 12, y: sz.axis - 9, class: 'axis-caption' }, 'since start')];
     for (const t of tickValues) {
       const x = scale.x(t);
       parts.push(s('line', { x1: x, x2: x, y1: sz.axis - 6, y2: sz.axis, class: 'tick' }));
@@ -305,8 +335,8 @@ export class TimelineView {
     const x1 = scale.x(attempt.endUs ?? endForPending);
     const w = Math.max(4, x1 - x0);
     const isRefresh = attempt.kind === 'refresh';
-    const y = isRefresh ? barY + 2 : barY;
-    const height = isRefresh ? sz.bar - 4 : sz.bar;
+    const y = isRefresh ? barY + 1 : barY;
+    const height = isRefresh ? sz.bar - 2 : sz.bar;
     const g = s('g', {
       class: `bar kind-${attempt.kind} status-${cls}${attempt.jti && attempt.jti === this.selectedJti ? ' selected' : ''}`,
       'data-kind': attempt.kind,
@@ -363,40 +393,53 @@ export class TimelineView {
 
   clientRow(state, row, scale) {
     const sz = this.size;
+    const mid = row.height / 2;
     const g = s('g', { class: 'row pinned-row client-row', 'data-lane-row': 'client', transform: `translate(0,${row.y})` });
     g.append(s('rect', { class: 'row-bg', x: 0, y: 0, width: scale.range[1] + RIGHT_PAD, height: row.height }));
-    g.append(s('text', { class: 'lane-label', x: 12, y: row.height / 2, 'dominant-baseline': 'central' }, 'token store'));
-    const merged = mergeMarkers(state.client, {
-      x: (m) => scale.x(m.tUs),
-      key: (m) => (m.kind === 'logged_out' ? 'logged_out' : `stored:${m.jti}`),
-      px: 60,
+    g.append(s('text', { class: 'lane-label', x: 12, y: mid, 'dominant-baseline': 'central' }, 'token store'));
+    // Tokens stored close together (several refreshes won) share one strip of chips.
+    const stored = mergeMarkers(state.client.filter((m) => m.kind === 'token_stored'), {
+      x: (m) => scale.x(m.tUs), key: () => 'stored', px: 40,
     });
-    const labels = merged.map((m) => ({ x: m.x, width: m.first.kind === 'logged_out' ? textWidth('LOGGED OUT ×2', sz.big) + 16 : 40 + textWidth('stored', sz.font) }));
-    const placed = placeLabels(labels, { rows: 1, gap: 4 });
-    merged.forEach((m, i) => {
-      const mid = row.height / 2;
-      if (m.first.kind === 'logged_out') {
-        const text = `LOGGED OUT${m.count > 1 ? ` ×${m.count}` : ''}`;
-        const w = textWidth(text, sz.big) + 16;
-        const mg = s('g', { class: 'logout-marker', 'data-marker': 'logged_out' });
-        mg.append(s('line', { x1: m.x, x2: m.x, y1: 2, y2: row.height - 2, class: 'logout-tick' }));
-        if (placed[i] >= 0) {
-          mg.append(s('rect', { x: m.x + 3, y: mid - sz.bar / 2, width: w, height: sz.bar, rx: 5, class: 'logout-box' }));
-          mg.append(s('text', { x: m.x + 11, y: mid, 'dominant-baseline': 'central', class: 'logout-text' }, text));
-        }
-        mg.append(s('title', {}, `logged out: ${m.first.reason ?? ''}${m.count > 1 ? ` (${m.count} times)` : ''}`));
-        g.append(mg);
-      } else {
-        const jti = m.first.jti;
-        const mg = s('g', { class: 'stored-marker', 'data-marker': 'token_stored', 'data-jti': jti ?? '' });
-        mg.append(s('line', { x1: m.x, x2: m.x, y1: 4, y2: row.height - 4, class: 'stored-tick', stroke: tokenColor(jti) }));
-        mg.append(s('rect', { x: m.x + 3, y: mid - sz.bar / 2 + 2, width: 30, height: sz.bar - 4, rx: 4, fill: tokenColor(jti), class: 'chip-rect' }));
-        mg.append(s('text', { x: m.x + 18, y: mid, 'text-anchor': 'middle', 'dominant-baseline': 'central', class: 'chip-text' }, jti));
-        if (placed[i] >= 0) mg.append(s('text', { x: m.x + 38, y: mid, 'dominant-baseline': 'central', class: 'marker-text' }, 'stored'));
-        mg.append(s('title', {}, `the tab's token store now holds ${jti}`));
-        g.append(mg);
+    const logouts = mergeMarkers(state.client.filter((m) => m.kind === 'logged_out'), {
+      x: (m) => scale.x(m.tUs), key: () => 'logged_out', px: 60,
+    });
+    // Token chips first; a logout box that lands on a chip moves right of it.
+    const chips = stored.map((m) => {
+      const jtis = distinctJtis(m.items);
+      return { m, jtis, x: m.x + 3, end: m.x + 3 + stripWidth(jtis) };
+    });
+    const boxes = logouts.map((m) => {
+      const text = `LOGGED OUT${m.count > 1 ? ` ×${m.count}` : ''}`;
+      let x = m.x + 3;
+      for (const chip of chips) {
+        if (chip.x < x + 4 && chip.end + 4 > x) x = chip.end + 4;
       }
+      return { m, text, x, width: textWidth(text, sz.big, 0.78) + 16 };
     });
+    for (const { m, jtis, x, end } of chips) {
+      const last = m.items[m.items.length - 1].jti;
+      const mg = s('g', { class: 'stored-marker', 'data-marker': 'token_stored' });
+      mg.append(s('line', { x1: m.x, x2: m.x, y1: 4, y2: row.height - 4, class: 'stored-tick', stroke: tokenColor(last) }));
+      chipStrip(mg, jtis, x, mid, sz.bar - 4);
+      const textX = end + 5;
+      const textEnd = textX + textWidth('stored', sz.font);
+      const blocked = boxes.some((b) => b.x < textEnd + 4 && b.x + b.width > textX)
+        || chips.some((c) => c.x > x && c.x < textEnd + 4);
+      if (!blocked) mg.append(s('text', { x: textX, y: mid, 'dominant-baseline': 'central', class: 'marker-text' }, 'stored'));
+      mg.append(s('title', {}, jtis.length > 1
+        ? `the token store was overwritten ${m.count} times: ${m.items.map((i) => i.jti).join(', ')}; it keeps ${last}`
+        : `the tab's token store now holds ${last}`));
+      g.append(mg);
+    }
+    for (const { m, text, x, width } of boxes) {
+      const mg = s('g', { class: 'logout-marker', 'data-marker': 'logged_out' });
+      mg.append(s('line', { x1: m.x, x2: m.x, y1: 2, y2: row.height - 2, class: 'logout-tick' }));
+      mg.append(s('rect', { x, y: mid - sz.bar / 2, width, height: sz.bar, rx: 5, class: 'logout-box' }));
+      mg.append(s('text', { x: x + 8, y: mid, 'dominant-baseline': 'central', class: 'logout-text' }, text));
+      mg.append(s('title', {}, `logged out: ${m.first.reason ?? ''}${m.count > 1 ? ` (${m.count} times)` : ''}`));
+      g.append(mg);
+    }
     return g;
   }
 
@@ -409,8 +452,17 @@ export class TimelineView {
       if (i > 0) g.append(s('text', { class: 'sub-label', x: 24, y: 4 + sz.server * (i + 0.5), 'dominant-baseline': 'central' }, name));
     });
     const byRow = { tokens: [], revoked: [], rejected: [] };
+    // A rotation is told on the new token's "issued" marker ("replaces t1");
+    // only a rotation without its issued event gets a marker of its own.
+    const issued = new Set(state.server.filter((m) => m.kind === 'issued').map((m) => m.jti));
+    this.rotatedFrom = new Map();
     for (const m of state.server) {
-      if (m.kind === 'issued' || m.kind === 'rotated' || m.kind === 'clock_advanced') byRow.tokens.push(m);
+      if (m.kind === 'rotated' && m.newJti) this.rotatedFrom.set(m.newJti, m.jti);
+    }
+    for (const m of state.server) {
+      if (m.kind === 'rotated' && issued.has(m.newJti)) continue;
+      // (clock jumps are told in the header's setup note, not drawn here)
+      if (m.kind === 'issued' || m.kind === 'rotated') byRow.tokens.push(m);
       else if (m.kind === 'revoked') byRow.revoked.push(m);
       else if (m.kind === 'rejected') byRow.rejected.push(m);
     }
@@ -418,17 +470,23 @@ export class TimelineView {
       const mid = 4 + sz.server * (i + 0.5);
       const merged = mergeMarkers(byRow[name], {
         x: (m) => scale.x(m.tUs),
-        key: (m) => `${m.kind}:${m.jti}:${m.reason}:${m.cause}:${m.route}`,
+        key: (m) => (m.kind === 'issued' ? 'issued' : `${m.kind}:${m.jti}:${m.reason}:${m.cause}:${m.route}`),
         px: 40,
       });
-      const items = merged.map((m) => ({ m, text: serverText(m), x: m.x }));
-      const placed = placeLabels(items.map((it) => ({ x: it.x, width: textWidth(it.text, sz.font) + 40 })), { rows: 1, gap: 6 });
-      items.forEach((it, k) => g.append(this.serverMarker(it.m, it.text, placed[k] >= 0, mid, state)));
+      // Each label takes the longest wording that fits before the next marker.
+      const items = merged.map((m) => {
+        const variants = serverTexts(m, this.rotatedFrom);
+        const offset = m.first.kind === 'issued' ? stripWidth(distinctJtis(m.items)) + 4 : (TEXT_OFFSET[m.first.kind] ?? 10);
+        return { m, variants, x: m.x, textX: m.x + offset, widths: variants.map((t) => textWidth(t, sz.font)) };
+      });
+      const chosen = fitLabels(items, { gap: 8, end: scale.range[1] + RIGHT_PAD });
+      items.forEach((it, k) => g.append(this.serverMarker(it.m, it.variants[0], it.variants[chosen[k]] ?? null, mid, it.textX)));
     });
     return g;
   }
 
-  serverMarker(m, text, showText, mid, state) {
+  /** One (merged) server marker; `shown` is the label that fits, or null. */
+  serverMarker(m, text, shown, mid, textX) {
     const sz = this.size;
     const first = m.first;
     const half = sz.server / 2 - 3;
@@ -436,27 +494,22 @@ export class TimelineView {
     if (first.cause) g.setAttribute('data-cause', first.cause);
     if (first.jti) g.setAttribute('data-jti', first.jti);
     const x = m.x;
-    let textX = x + 10;
     switch (first.kind) {
-      case 'issued': {
-        g.append(s('rect', { x: x - 2, y: mid - half, width: 32, height: half * 2, rx: 4, fill: tokenColor(first.jti), class: 'chip-rect' }));
-        g.append(s('text', { x: x + 14, y: mid, 'text-anchor': 'middle', 'dominant-baseline': 'central', class: 'chip-text' }, first.jti));
-        textX = x + 36;
+      case 'issued':
+        g.removeAttribute('data-jti');
+        chipStrip(g, distinctJtis(m.items), x - 2, mid, half * 2);
         break;
-      }
       case 'rotated': {
         g.setAttribute('data-jti', first.newJti ?? first.jti ?? '');
         g.append(s('path', { d: `M${x} ${mid - half} L${x + 8} ${mid} L${x} ${mid + half} Z`, class: 'rotate-arrow', fill: tokenColor(first.newJti) }));
-        textX = x + 12;
         break;
       }
       case 'clock_advanced':
         g.append(s('path', { d: `M${x} ${mid - half} L${x + 7} ${mid} L${x} ${mid + half} M${x + 7} ${mid - half} L${x + 14} ${mid} L${x + 7} ${mid + half}`, class: 'clock-mark' }));
-        textX = x + 18;
         break;
       case 'revoked':
         if (first.cause === 'family') {
-          const w = textWidth(text, sz.big) + 24;
+          const w = textWidth(text, sz.big, 0.75) + 24;
           g.append(s('rect', { x: x - 2, y: mid - half - 1, width: w, height: half * 2 + 2, rx: 4, fill: `url(#${this.defs.family})`, class: 'family-box' }));
           g.append(s('text', { x: x + 8, y: mid, 'dominant-baseline': 'central', class: 'family-text' }, text));
           g.append(s('title', {}, `${text}: reuse detection revoked every token of the login, including the fresh one`));
@@ -473,9 +526,8 @@ export class TimelineView {
       default:
         break;
     }
-    if (showText) g.append(s('text', { x: textX, y: mid, 'dominant-baseline': 'central', class: `marker-text text-${first.kind}` }, text));
+    if (shown) g.append(s('text', { x: textX, y: mid, 'dominant-baseline': 'central', class: `marker-text text-${first.kind}` }, shown));
     g.append(s('title', {}, `${text} at ${formatUs(first.tUs)}`));
-    void state;
     return g;
   }
 
@@ -504,23 +556,61 @@ export class TimelineView {
   }
 }
 
-function serverText(m) {
-  const first = m.first;
-  const times = m.count > 1 ? ` ×${m.count}` : '';
-  switch (first.kind) {
-    case 'issued':
-      return `issued${times}`;
-    case 'rotated':
-      return `${first.jti} → ${first.newJti}${times}`;
-    case 'clock_advanced':
-      return `lab clock +${((first.byMs ?? 0) / 1000).toFixed(0)} s`;
-    case 'revoked':
-      return first.cause === 'family' ? `⚠ FAMILY REVOKED ${first.jti}${times}` : `${first.jti} revoked${times}`;
-    case 'rejected':
-      return `${first.route === '/api/refresh' ? 'refresh ' : ''}${first.jti ?? 'no token'} ${first.reason}${times}`;
-    default:
-      return `${first.kind}${times}`;
+const CHIP_W = 30;
+const MAX_CHIPS = 5;
+
+/** The distinct tokens of merged markers, in order. */
+function distinctJtis(items) {
+  return [...new Set(items.map((i) => i.jti).filter((j) => j != null))];
+}
+
+/** Width of a strip of token chips (with a "+N" chip when there are many). */
+function stripWidth(jtis) {
+  const shown = Math.min(jtis.length, MAX_CHIPS) + (jtis.length > MAX_CHIPS ? 1 : 0);
+  return Math.max(1, shown) * (CHIP_W + 3);
+}
+
+/** Draws token chips side by side from `x`, centred on `mid`; each is clickable. */
+function chipStrip(parent, jtis, x, mid, height) {
+  let cx = x;
+  for (const jti of jtis.slice(0, MAX_CHIPS)) {
+    const chip = s('g', { class: 'token-chip', 'data-jti': jti });
+    chip.append(s('rect', { x: cx, y: mid - height / 2, width: CHIP_W, height, rx: 4, fill: tokenColor(jti), class: 'chip-rect' }));
+    chip.append(s('text', { x: cx + CHIP_W / 2, y: mid, 'text-anchor': 'middle', 'dominant-baseline': 'central', class: 'chip-text' }, jti));
+    parent.append(chip);
+    cx += CHIP_W + 3;
+  }
+  if (jtis.length > MAX_CHIPS) {
+    parent.append(s('text', { x: cx + 2, y: mid, 'dominant-baseline': 'central', class: 'marker-text' }, `+${jtis.length - MAX_CHIPS}`));
   }
 }
 
-export { NO_TOKEN_COLOR };
+/** Where a server marker's label starts, right of its symbol. */
+const TEXT_OFFSET = { issued: 36, rotated: 12, clock_advanced: 18, revoked: 10, rejected: 12 };
+
+/** Label wordings of a server marker, longest first. */
+function serverTexts(m, rotatedFrom) {
+  const first = m.first;
+  const times = m.count > 1 ? ` ×${m.count}` : '';
+  switch (first.kind) {
+    case 'issued': {
+      // The chips show how many; say what they replace.
+      const old = rotatedFrom.get(first.jti);
+      return old ? [`issued, replaces ${old}`, 'issued'] : ['issued'];
+    }
+    case 'rotated':
+      return [`${first.jti} → ${first.newJti}${times}`];
+    case 'clock_advanced':
+      return [`lab clock +${((first.byMs ?? 0) / 1000).toFixed(0)} s`, `+${((first.byMs ?? 0) / 1000).toFixed(0)} s`];
+    case 'revoked':
+      return first.cause === 'family'
+        ? [`⚠ FAMILY REVOKED ${first.jti}${times}`]
+        : [`${first.jti} revoked${times}`, `${first.jti}${times}`];
+    case 'rejected': {
+      const what = first.route === '/api/refresh' ? 'refresh ' : '';
+      return [`${what}${first.jti ?? 'no token'} ${first.reason}${times}`, `${first.reason}${times}`, times.trim()].filter(Boolean);
+    }
+    default:
+      return [`${first.kind}${times}`];
+  }
+}

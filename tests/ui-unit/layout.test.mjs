@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseLane, compareLanes, orderLanes, splitLanes, layoutRows, visibleRange, mergeMarkers, placeLabels } from '../../ui/lib/layout.js';
+import { parseLane, compareLanes, orderLanes, splitLanes, layoutRows, visibleRange, mergeMarkers, fitLabels, textWidth } from '../../ui/lib/layout.js';
 
 test('parses lane names', () => {
   assert.deepEqual(parseLane('secret#12'), { name: 'secret#12', group: 'secret', prefix: 'secret', index: 12, request: true });
@@ -49,7 +49,17 @@ test('merges markers that would overlap, per key', () => {
   assert.deepEqual(merged.map((m) => [m.key, m.x, m.count]), [['rejected', 0, 2], ['issued', 6, 1], ['rejected', 100, 1]]);
 });
 
-test('places labels on free sub-rows, drops the ones that fit nowhere', () => {
-  const rows = placeLabels([{ x: 0, width: 50 }, { x: 20, width: 50 }, { x: 30, width: 10 }, { x: 80, width: 10 }], { rows: 2, gap: 4 });
-  assert.deepEqual(rows, [0, 1, -1, 0]);
+test('labels shrink to fit before the next marker, or are dropped', () => {
+  const items = [
+    { x: 0, textX: 10, widths: [100, 40] },
+    { x: 60, textX: 70, widths: [30, 20] },
+    { x: 90, textX: 100, widths: [50, 20] },
+    { x: 200, textX: 210, widths: [500, 80] },
+  ];
+  assert.deepEqual(fitLabels(items, { gap: 4, end: 300 }), [1, -1, 0, 1]);
+});
+
+test('text width estimates grow with length, size and boldness', () => {
+  assert.equal(textWidth('abcd', 10), 24);
+  assert.ok(textWidth('LOGGED OUT', 16, 0.78) > textWidth('LOGGED OUT', 16));
 });

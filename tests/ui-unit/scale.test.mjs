@@ -33,20 +33,22 @@ test('ticks cover the domain at round values', () => {
   assert.deepEqual(ticks(5, 5), [5]);
 });
 
-test('niceCeil rounds up to 1, 2, 2.5 or 5 times a power of ten', () => {
+test('niceCeil rounds up to a few nice multiples of a power of ten', () => {
   assert.equal(niceCeil(1), 1);
   assert.equal(niceCeil(430_000), 500_000);
-  assert.equal(niceCeil(510_000), 1_000_000);
+  assert.equal(niceCeil(510_000), 600_000);
+  assert.equal(niceCeil(810_000), 1_000_000);
+  assert.equal(niceCeil(1_100), 1_200);
   assert.equal(niceCeil(1_900), 2_000);
   assert.equal(niceCeil(2_100), 2_500);
   assert.equal(niceCeil(0), 0);
 });
 
 test('domain end covers events, now and the estimate, in nice steps', () => {
-  assert.equal(domainEnd({ maxEventUs: 501_000, nowUs: 0, estimateUs: 0 }), 1_000_000);
+  assert.equal(domainEnd({ maxEventUs: 501_000, nowUs: 0, estimateUs: 0 }), 600_000);
   assert.equal(domainEnd({ maxEventUs: 100_000, nowUs: 180_000, estimateUs: 0 }), 200_000);
   assert.equal(domainEnd({ maxEventUs: 10, estimateUs: 450_000 }), 500_000);
-  assert.equal(domainEnd({}), 200_000, 'never shorter than the minimum');
+  assert.equal(domainEnd({}), 120_000, 'never shorter than the minimum');
 });
 
 test('run estimate follows latencies and speed', () => {

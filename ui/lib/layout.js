@@ -112,24 +112,24 @@ export function mergeMarkers(markers, { x, key, px = 24 }) {
 }
 
 /**
- * Greedy label placement: each label (sorted by x) gets the first of
- * `rows` sub-rows where it does not overlap the previous label; labels that
- * fit nowhere get row -1 (draw the symbol, skip the text).
+ * Picks, for each marker in a row (sorted by x), the longest label variant
+ * that fits between its text start and the next marker. `items` are
+ * `{ x, textX, widths: [longest, ..., shortest] }`; returns the chosen
+ * variant index per item, or -1 when even the shortest does not fit.
  */
-export function placeLabels(items, { rows = 1, gap = 6 } = {}) {
-  const ends = new Array(rows).fill(-Infinity);
-  return items.map((item) => {
-    for (let r = 0; r < rows; r++) {
-      if (item.x >= ends[r] + gap) {
-        ends[r] = item.x + item.width;
-        return r;
-      }
-    }
-    return -1;
+export function fitLabels(items, { gap = 6, end = Infinity } = {}) {
+  return items.map((item, i) => {
+    const limit = i + 1 < items.length ? items[i + 1].x - gap : end;
+    const room = limit - item.textX;
+    return item.widths.findIndex((w) => w <= room);
   });
 }
 
-/** Rough text width in px for a label at a font size (no DOM to measure). */
-export function textWidth(text, fontSize = 14) {
-  return String(text).length * fontSize * 0.6;
+/**
+ * Rough text width in px for a label at a font size (no DOM to measure).
+ * `em` is the average glyph width in ems: ~0.6 for mixed text, more for
+ * bold capitals.
+ */
+export function textWidth(text, fontSize = 14, em = 0.6) {
+  return String(text).length * fontSize * em;
 }

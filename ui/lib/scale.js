@@ -67,13 +67,14 @@ export function ticks(d0, d1, count = 6) {
 }
 
 /**
- * The smallest "nice" number (1, 2, 2.5, 5 × 10^k) that is >= value.
+ * The smallest "nice" number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k)
+ * that is >= value.
  * Used for the live domain's end so it grows in steps instead of every frame.
  */
 export function niceCeil(value) {
   if (!(value > 0)) return 0;
   const power = Math.pow(10, Math.floor(Math.log10(value)));
-  for (const m of [1, 2, 2.5, 5, 10]) {
+  for (const m of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
     const candidate = m * power;
     if (candidate >= value * (1 - 1e-12)) return candidate;
   }

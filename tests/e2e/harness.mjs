@@ -1,0 +1,100 @@
+// Shared by the e2e tests and the screenshot script: start `refresh-race
+// serve` on a free port, and headless Debian chromium through playwright-core
+// (never a downloaded browser).
+
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The server binary: $REFRESH_RACE_BIN, else ${CARGO_TARGET_DIR:-target}/debug/refresh-race. */
+export function serverBinary() {
+  if (process.env.REFRESH_RACE_BIN) return path.resolve(process.env.REFRESH_RACE_BIN);
+  const target = process.env.CARGO_TARGET_DIR || 'target';
+  return path.resolve(REPO, target, 'debug', 'refresh-race');
+}
+
+/**
+ * Spawns `refresh-race serve --port 0` serving this checkout's ui/ and
+ * resolves once it printed `listening on http://127.0.0.1:PORT`.
+ * Returns `{ url, stop() }`.
+ */
+export async function startServer({ timeoutMs = 30_000 } = {}) {
+  const bin = serverBinary();
+  if (!existsSync(bin)) {
+    throw new Error(`server binary not found at ${bin}: build it with \`cargo build\` or set REFRESH_RACE_BIN`);
+  }
+  const child = spawn(bin, ['serve', '--port', '0', '--ui-dir', path.join(REPO, 'ui')], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+    if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
+  });
+  const url = await new Promise((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => fail(new Error(`server did not say where it listens within ${timeoutMs} ms`)), timeoutMs);
+    function fail(error) {
+      clearTimeout(timer);
+      child.kill('SIGTERM');
+      reject(new Error(`${error.message}\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve(`${match[1]}/`);
+      }
+    });
+    child.once('error', fail);
+    child.once('exit', (code, signal) => fail(new Error(`server exited early (code ${code}, signal ${signal})`)));
+  });
+  child.removeAllListeners('exit');
+  child.stdout.resume(); // keep draining so the server never blocks on a full pipe
+  return {
+    url,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Headless Debian chromium. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** A page on the lab's UI, ready (options loaded), collecting page errors. */
+export async function openLab(browser, url, { width = 1400, height = 1000 } = {}) {
+  const page = await browser.newPage({ viewport: { width, height } });
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="true"]');
+  return { page, errors };
+}
