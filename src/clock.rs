@@ -18,12 +18,21 @@ struct ClockInner {
     base_ms: u64,
     /// Monotonic reference, so a system clock change cannot jump the lab.
     started: Instant,
+    /// Lab ms per real ms: below 1 in slow motion, so a run slowed down ten
+    /// times does not also age its tokens ten times faster.
+    rate: f64,
     /// Time travelled forward so far.
     offset_ms: AtomicU64,
 }
 
 impl LabClock {
+    /// A clock that runs at real speed.
     pub fn new() -> Self {
+        Self::with_rate(1.0)
+    }
+
+    /// A clock that advances `rate` lab ms per real ms (the run's speed).
+    pub fn with_rate(rate: f64) -> Self {
         let base_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
@@ -32,6 +41,7 @@ impl LabClock {
             inner: Arc::new(ClockInner {
                 base_ms,
                 started: Instant::now(),
+                rate,
                 offset_ms: AtomicU64::new(0),
             }),
         }
@@ -39,8 +49,9 @@ impl LabClock {
 
     /// Lab time in ms.
     pub fn now_ms(&self) -> u64 {
+        let elapsed_ms = self.inner.started.elapsed().as_secs_f64() * 1000.0;
         self.inner.base_ms
-            + self.inner.started.elapsed().as_millis() as u64
+            + (elapsed_ms * self.inner.rate) as u64
             + self.inner.offset_ms.load(Ordering::SeqCst)
     }
 
@@ -73,5 +84,15 @@ mod tests {
         let after = clock.advance_ms(6_000);
         assert!(after >= before + 6_000);
         assert!(after < before + 7_000);
+    }
+
+    #[test]
+    fn a_slowed_clock_ages_slower() {
+        let real = LabClock::new();
+        let slow = LabClock::with_rate(0.001);
+        let (real_start, slow_start) = (real.now_ms(), slow.now_ms());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(real.now_ms() - real_start >= 50);
+        assert!(slow.now_ms() - slow_start <= 1);
     }
 }

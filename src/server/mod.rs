@@ -56,7 +56,7 @@ impl AuthState {
         Arc::new(AuthState {
             authority: TokenAuthority::new(),
             revocations: RevocationStore::new(settings.policy, settings.grace_s),
-            clock: LabClock::new(),
+            clock: LabClock::with_rate(settings.speed),
             network: Network::new(settings),
             recorder,
             access_ttl_s: settings.access_ttl_s,
