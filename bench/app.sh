@@ -30,8 +30,18 @@ tree_rss_kib() { # pid → summed RSS of it and all descendants
   echo $total
 }
 
+tree_pss_kib() { # like tree_rss_kib, but shared pages split between the processes mapping them
+  local total=0 pid
+  for pid in $1 $(pgrep -P "$1" || true); do
+    if [ "$pid" != "$1" ]; then total=$((total + $(tree_pss_kib "$pid"))); continue; fi
+    total=$((total + $(awk '/^Pss:/{print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)))
+  done
+  echo $total
+}
+
 launch_ms=()
 rss=()
+pss=()
 for _ in $(seq "$reps"); do
   start=$(date +%s%N)
   "$app" 2> "$work/log" &
@@ -42,6 +52,7 @@ for _ in $(seq "$reps"); do
   launch_ms+=($(((end - start) / 1000000)))
   sleep 5 # idle: nothing clicked
   rss+=($(tree_rss_kib $pid))
+  pss+=($(tree_pss_kib $pid))
   kill $pid; wait $pid 2>/dev/null || true
 done
 
@@ -50,4 +61,6 @@ size=$(stat -c %s "$app")
 echo "binary size:         $((size / 1024 / 1024)) MB ($size bytes)"
 echo "launch → interactive: median $(median "${launch_ms[@]}") ms   runs: ${launch_ms[*]}"
 echo "idle RSS (app+webkit): median $(( $(median "${rss[@]}") / 1024 )) MB   runs (KiB): ${rss[*]}"
+echo "idle PSS (app+webkit): median $(( $(median "${pss[@]}") / 1024 )) MB   runs (KiB): ${pss[*]}"
+echo "  (RSS counts the shared WebKit libraries once per process; PSS splits them)"
 echo "machine: $(nproc) cores; $reps launches under Xvfb; $(date -u +%F)"
