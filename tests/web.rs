@@ -1,6 +1,9 @@
 //! The lab's web front over real HTTP: streamed runs, settings errors,
 //! security headers, and the auth API on the same port.
 
+mod common;
+
+use common::http;
 use refresh_race::web;
 use serde_json::Value;
 
@@ -13,10 +16,6 @@ async fn start_lab() -> String {
         std::future::pending(),
     ));
     format!("http://{addr}")
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -140,51 +139,23 @@ async fn options_headers_and_errors() {
 async fn time_travel_walks_one_token_from_valid_to_refreshable_to_dead() {
     let base = start_lab().await;
     let client = http();
-    let login: Value = client
-        .post(format!("{base}/api/login"))
-        .body(r#"{"login":"ada","password":"x"}"#)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
-    let secret = |token: String| {
-        let client = client.clone();
-        let url = format!("{base}/api/secret");
-        async move {
-            let response = client.get(url).bearer_auth(token).send().await.unwrap();
-            let status = response.status().as_u16();
-            let body: Value = response.json().await.unwrap();
-            (status, body["reason"].as_str().map(str::to_owned))
-        }
-    };
+    let token = common::login(&base).await;
     let travel = |seconds: &'static str| {
-        let client = client.clone();
-        let url = format!("{base}/lab/clock");
-        async move {
-            client
-                .post(url)
-                .body(format!(r#"{{"advance_s":{seconds}}}"#))
-                .send()
-                .await
-                .unwrap()
-        }
+        client
+            .post(format!("{base}/lab/clock"))
+            .body(format!(r#"{{"advance_s":{seconds}}}"#))
+            .send()
     };
-    assert_eq!(secret(token.clone()).await, (200, None));
-    assert_eq!(travel("6").await.status(), 200);
-    assert_eq!(secret(token.clone()).await, (401, Some("expired".into())));
-    assert_eq!(travel("10").await.status(), 200);
-    let response = client
-        .post(format!("{base}/api/refresh"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 400);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["reason"], "window_over");
+    let reason = |body: Value| body["reason"].as_str().map(str::to_owned);
+
+    let (status, _) = common::secret(&client, &base, &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(travel("6").await.unwrap().status(), 200);
+    let (status, body) = common::secret(&client, &base, &token).await;
+    assert_eq!((status, reason(body)), (401, Some("expired".into())));
+    assert_eq!(travel("10").await.unwrap().status(), 200);
+    let (status, body) = common::refresh(&client, &base, &token).await;
+    assert_eq!((status, reason(body)), (400, Some("window_over".into())));
 
     for (body, error) in [
         (r#"{"advance_s":-1}"#, "invalid_setting"),

@@ -134,6 +134,27 @@ struct LabTag {
 }
 
 impl LabTag {
+    /// Reads the tag and waits out the simulated network for `route`:
+    /// the first step of every handler.
+    async fn arrive(state: &AuthState, headers: &HeaderMap, route: RouteKind) -> Self {
+        let tag = Self::from_headers(headers);
+        state.network.traverse(route, tag.lane.as_deref()).await;
+        tag
+    }
+
+    /// Records a refusal of this request on the server lane.
+    fn record_refusal(&self, state: &AuthState, headers: &HeaderMap, route: &str, reason: &str) {
+        state.recorder.record(
+            SERVER_LANE,
+            EventKind::Rejected {
+                attempt: self.attempt,
+                route: route.to_owned(),
+                jti: presented_jti(headers),
+                reason: reason.to_owned(),
+            },
+        );
+    }
+
     fn from_headers(headers: &HeaderMap) -> Self {
         let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
         LabTag {
@@ -164,11 +185,7 @@ fn bearer(headers: &HeaderMap) -> Result<&str, TokenFault> {
 }
 
 async fn public(State(state): State<Arc<AuthState>>, headers: HeaderMap) -> Json<Value> {
-    let tag = LabTag::from_headers(&headers);
-    state
-        .network
-        .traverse(RouteKind::Public, tag.lane.as_deref())
-        .await;
+    LabTag::arrive(&state, &headers, RouteKind::Public).await;
     Json(json!({"data": "public news", "auth": "none needed"}))
 }
 
@@ -176,19 +193,14 @@ async fn secret(
     State(state): State<Arc<AuthState>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let tag = LabTag::from_headers(&headers);
-    state
-        .network
-        .traverse(RouteKind::Secret, tag.lane.as_deref())
-        .await;
-    let route = "/api/secret".to_owned();
+    let tag = LabTag::arrive(&state, &headers, RouteKind::Secret).await;
     match authorize(&state, &headers) {
         Ok(claims) => {
             state.recorder.record(
                 SERVER_LANE,
                 EventKind::Accepted {
                     attempt: tag.attempt,
-                    route,
+                    route: "/api/secret".into(),
                     jti: Some(claims.jti.clone()),
                 },
             );
@@ -198,15 +210,7 @@ async fn secret(
         }
         Err(err) => {
             if let ApiError::InvalidToken { reason, .. } = &err {
-                state.recorder.record(
-                    SERVER_LANE,
-                    EventKind::Rejected {
-                        attempt: tag.attempt,
-                        route,
-                        jti: presented_jti(&headers),
-                        reason: (*reason).to_owned(),
-                    },
-                );
+                tag.record_refusal(&state, &headers, "/api/secret", reason);
             }
             Err(err)
         }
@@ -295,25 +299,10 @@ async fn refresh(
     State(state): State<Arc<AuthState>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let tag = LabTag::from_headers(&headers);
-    state
-        .network
-        .traverse(RouteKind::Refresh, tag.lane.as_deref())
-        .await;
+    let tag = LabTag::arrive(&state, &headers, RouteKind::Refresh).await;
     let outcome = rotate(&state, &headers, tag.attempt).await;
-    let route = "/api/refresh".to_owned();
-    match &outcome {
-        Ok(_) => {}
-        Err(ApiError::InvalidGrant { reason, .. }) => state.recorder.record(
-            SERVER_LANE,
-            EventKind::Rejected {
-                attempt: tag.attempt,
-                route,
-                jti: presented_jti(&headers),
-                reason: (*reason).to_owned(),
-            },
-        ),
-        Err(_) => {}
+    if let Err(ApiError::InvalidGrant { reason, .. }) = &outcome {
+        tag.record_refusal(&state, &headers, "/api/refresh", reason);
     }
     outcome.map(|token| state.token_response(token))
 }

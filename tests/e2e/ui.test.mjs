@@ -8,7 +8,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, openLab } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer, launchBrowser, openLab, serverBinary } from './harness.mjs';
 
 let server;
 let browser;
@@ -255,4 +259,268 @@ test('a large run draws only the rows on screen', async () => {
     await page.locator('.lanes-scroll').evaluate((el) => { el.scrollTop = el.scrollHeight; });
     await page.locator('[data-lane-row="secret#2000"]').waitFor({ timeout: 5_000 });
   });
+});
+
+/** Chromium logs every 4xx answer to fetch as a console error; the walk expects some. */
+function dropExpectedHttpErrors(errors) {
+  const unexpected = errors.filter((e) => !/status of (400|401)/.test(e));
+  errors.length = 0;
+  errors.push(...unexpected);
+}
+
+test('walk one token by hand: valid, refreshable, refreshed, dead', async () => {
+  await withPage(async (page, errors) => {
+    const state = page.locator('[data-token-state]');
+    const result = (slot) => page.locator(`[data-walk-result="${slot}"]`);
+    const answer = async (slot) => ({
+      status: await result(slot).getAttribute('data-status'),
+      reason: await result(slot).getAttribute('data-reason'),
+      text: await result(slot).textContent(),
+    });
+    // A click marks the panel busy at once; it is free again when the answer is shown.
+    const idle = () => page.locator('[data-walk]:not([aria-busy])').waitFor();
+    const secret = async () => {
+      await page.click('[data-action="walk-secret"]');
+      await idle();
+      return answer('secret');
+    };
+    const travel = async (seconds) => {
+      await page.click(`[data-action="time-travel"][data-seconds="${seconds}"]`);
+      await idle();
+      assert.equal((await answer('clock')).status, '200');
+    };
+
+    assert.equal(await state.getAttribute('data-token-state'), 'none');
+    await page.click('[data-action="walk-login"]');
+    await idle();
+    await page.locator('[data-token-state="valid"]').waitFor();
+    const login = await answer('login');
+    assert.equal(login.status, '200');
+    const firstJti = (await page.locator('[data-walk-token]').textContent()).trim();
+    assert.match(firstJti, /^t\d+$/);
+    assert.match(await page.locator('[data-countdown="exp"]').textContent(), /expires in \d/);
+    assert.match(await page.locator('[data-countdown="window"]').textContent(), /refresh window ends in \d/);
+    let s = await secret();
+    assert.equal(s.status, '200');
+
+    await travel(5);
+    await page.locator('[data-token-state="refreshable"]').waitFor();
+    assert.match(await page.locator('[data-countdown="exp"]').textContent(), /expired .* ago/);
+    s = await secret();
+    assert.deepEqual([s.status, s.reason], ['401', 'expired']);
+    assert.match(s.text, /401 expired/);
+
+    await page.click('[data-action="walk-refresh"]');
+    await idle();
+    let r = await answer('refresh');
+    assert.equal(r.status, '200');
+    await page.locator('[data-token-state="valid"]').waitFor();
+    const secondJti = (await page.locator('[data-walk-token]').textContent()).trim();
+    assert.notEqual(secondJti, firstJti, 'the refresh replaced the walked token');
+    s = await secret();
+    assert.equal(s.status, '200');
+
+    await travel(10);
+    await page.locator('[data-token-state="refreshable"]').waitFor();
+    await travel(10);
+    await page.locator('[data-token-state="dead"]').waitFor();
+    assert.match(await page.locator('[data-countdown="window"]').textContent(), /refresh window ended .* ago/);
+    await page.click('[data-action="walk-refresh"]');
+    await idle();
+    r = await answer('refresh');
+    assert.deepEqual([r.status, r.reason], ['400', 'window_over']);
+    assert.equal((await page.locator('[data-walk-token]').textContent()).trim(), secondJti, 'a failed refresh keeps the token');
+
+    // The now-marker sits at the far right of the bar once the token is dead and gone.
+    const marker = await page.locator('[data-now-marker]').evaluate((el) => el.style.left);
+    assert.equal(parseFloat(marker), 100);
+    dropExpectedHttpErrors(errors);
+  });
+});
+
+test('compare two server policies with one client: strict vs family', async () => {
+  await withPage(async (page) => {
+    await page.selectOption('[data-control="strategy"]', 'naive');
+    await page.selectOption('[data-control="compare-by"]', 'policies');
+    await page.selectOption('[data-control="compare-a"]', 'strict');
+    await page.selectOption('[data-control="compare-b"]', 'family');
+    await page.click('[data-action="compare"]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-timeline][data-state="done"]').length === 2, null, { timeout: 30_000 });
+    const info = await page.locator('[data-timeline]').evaluateAll((els) => els.map((el) => ({
+      strategy: el.getAttribute('data-strategy'),
+      policy: el.getAttribute('data-policy'),
+      family: el.querySelectorAll('[data-marker="revoked"][data-cause="family"]').length,
+    })));
+    assert.deepEqual(info.map((t) => t.policy), ['strict', 'family']);
+    assert.deepEqual(info.map((t) => t.strategy), ['naive', 'naive']);
+    assert.deepEqual(info.map((t) => t.family), [0, 1]);
+
+    // The default comparison still works after switching back.
+    await page.selectOption('[data-control="compare-by"]', 'strategies');
+    assert.equal(await page.inputValue('[data-control="compare-a"]'), 'naive');
+    assert.equal(await page.inputValue('[data-control="compare-b"]'), 'single-flight');
+  });
+});
+
+/** Rectangles of `selector` inside `root` that overlap each other (pairs of indexes). */
+async function overlaps(root, selector) {
+  return root.evaluate((el, sel) => {
+    const boxes = [...el.querySelectorAll(sel)].map((n) => n.getBoundingClientRect());
+    const out = [];
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i];
+        const b = boxes[j];
+        if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) out.push([i, j]);
+      }
+    }
+    return out;
+  }, selector);
+}
+
+test('family policy: every revoked token is marked on the server lane and the winner\'s token dies', async () => {
+  await withPage(async (page) => {
+    await page.selectOption('[data-control="strategy"]', 'naive');
+    await page.selectOption('[data-control="policy"]', 'family');
+    await page.click('[data-case="expired-refreshable"]');
+    const timeline = page.locator('[data-timeline][data-state="done"]');
+    await timeline.waitFor({ timeout: 20_000 });
+    // One alarming marker names both tokens of the family; the rotation is marked apart.
+    const family = timeline.locator('[data-lane-row="server"] [data-marker="revoked"][data-cause="family"]');
+    assert.equal(await family.count(), 1);
+    assert.deepEqual((await family.getAttribute('data-jti')).split(' ').sort(), ['t1', 't2']);
+    assert.equal(await family.locator('.token-chip.struck').count(), 2);
+    assert.equal(await timeline.locator('[data-marker="revoked"][data-cause="rotation"]').count(), 1);
+    // The token store shows t2 dying.
+    const death = timeline.locator('[data-lane-row="client"] [data-marker="token_revoked"]');
+    assert.equal(await death.count(), 1);
+    assert.equal(await death.getAttribute('data-jti'), 't2');
+    // The winner's retry presented the dead t2: outlined as revoked by the family.
+    const dead = timeline.locator('[data-kind="retry"][data-revoked="family"]');
+    assert.equal(await dead.count(), 1);
+    assert.equal(await dead.getAttribute('data-jti'), 't2');
+    assert.equal(await dead.getAttribute('data-status'), '401');
+    // Nothing in the token store or the server rows is drawn on top of something else.
+    const client = timeline.locator('[data-lane-row="client"]');
+    assert.deepEqual(await overlaps(client, '.stored-marker .chip-rect, .logout-box, .death-box'), []);
+    const server = timeline.locator('[data-lane-row="server"]');
+    assert.deepEqual(await overlaps(server, '.family-box, .revoke-cross, .reject-dot'), []);
+  });
+});
+
+test('the token store lane never draws a logout over a token chip', async () => {
+  // Two logouts, then the winner's t2 stored 5 ms later: close enough to
+  // collide at any width (the "LOGGED OUT ×2" over t2 of the old screenshot).
+  // A replayed recording makes the timing exact.
+  const events = [];
+  const ev = (t_us, lane, kind, fields = {}) => events.push({ seq: events.length, t_us, lane, kind, ...fields });
+  ev(100, 'server', 'issued', { attempt: null, jti: 't1', fam: 'f1', sub: 'ada', iat: 1, exp: 6, refresh_until: 16 });
+  ev(150, 'client', 'token_stored', { jti: 't1' });
+  for (let i = 1; i <= 3; i++) ev(1_000, `secret#${i}`, 'request_sent', { attempt: i, route: '/api/secret', jti: 't1' });
+  for (let i = 1; i <= 3; i++) {
+    ev(150_000 + i, `secret#${i}`, 'response', { attempt: i, route: '/api/secret', status: 401, reason: 'expired', jti: 't1' });
+    ev(150_100 + i, `secret#${i}`, 'refresh_sent', { attempt: 3 + i, jti: 't1' });
+  }
+  ev(350_000, 'secret#1', 'refresh_done', { attempt: 4, status: 400, jti: 't1', reason: 'reused' });
+  ev(350_100, 'client', 'logged_out', { reason: 'refresh of t1 rejected: reused' });
+  ev(350_200, 'secret#1', 'request_done', { ok: false, status: 401 });
+  ev(350_300, 'secret#3', 'refresh_done', { attempt: 6, status: 400, jti: 't1', reason: 'reused' });
+  ev(350_400, 'client', 'logged_out', { reason: 'refresh of t1 rejected: reused' });
+  ev(350_500, 'secret#3', 'request_done', { ok: false, status: 401 });
+  ev(355_000, 'secret#2', 'refresh_done', { attempt: 5, status: 200, jti: 't1', new_jti: 't2' });
+  ev(355_100, 'client', 'token_stored', { jti: 't2' });
+  ev(355_200, 'secret#2', 'retry_sent', { attempt: 7, route: '/api/secret', jti: 't2' });
+  ev(505_000, 'secret#2', 'response', { attempt: 7, route: '/api/secret', status: 200, jti: 't2' });
+  ev(505_100, 'secret#2', 'request_done', { ok: true, status: 200 });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'refresh-race-replay-'));
+  const file = path.join(dir, 'two-logouts.json');
+  writeFileSync(file, JSON.stringify({ settings: { case: 'expired-refreshable', strategy: 'naive', policy: 'strict', secret: 3, public: 0 }, events, verdict: null, lab_now_ms: null }));
+
+  await withPage(async (page) => {
+    for (const width of [1400, 1000]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.setInputFiles('[data-control="replay-file"]', file);
+      const timeline = page.locator('[data-timeline][data-state="done"]');
+      await timeline.waitFor({ timeout: 10_000 });
+      const client = timeline.locator('[data-lane-row="client"]');
+      assert.match(await client.locator('.logout-text').textContent(), /LOGGED OUT ×2/);
+      assert.equal(await client.locator('.chip-rect').count(), 2);
+      assert.deepEqual(await overlaps(client, '.chip-rect, .logout-box'), [], `width ${width}`);
+    }
+  });
+});
+
+test('replay a saved run: same reducer and view, on its recorded schedule, verdict shown', async () => {
+  // A saved run, as `refresh-race run --json` prints it.
+  const json = execFileSync(serverBinary(), ['run', '--case', 'expired-refreshable', '--client', 'naive', '--policy', 'family', '--json'], { encoding: 'utf8' });
+  const report = JSON.parse(json);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'refresh-race-replay-'));
+  const file = path.join(dir, 'family-run.json');
+  writeFileSync(file, json);
+  await withPage(async (page) => {
+    await page.setInputFiles('[data-control="replay-file"]', file);
+    const timeline = page.locator('[data-timeline][data-replay]');
+    await timeline.waitFor();
+    // Live first (the run lasts about half a second), then done.
+    assert.equal(await timeline.getAttribute('data-state'), 'running');
+    await page.locator('[data-timeline][data-replay][data-state="done"]').waitFor({ timeout: 10_000 });
+    assert.equal(await timeline.getAttribute('data-strategy'), 'naive');
+    assert.equal(await timeline.getAttribute('data-policy'), 'family');
+    const verdict = await verdictOf(timeline.locator('[data-verdict]'));
+    assert.equal(verdict.refreshCalls, report.verdict.refresh_calls);
+    assert.equal(verdict.ok, report.verdict.ok);
+    assert.equal(verdict.failed, report.verdict.failed);
+    assert.equal(verdict.logouts, report.verdict.logouts);
+    assert.ok(verdict.text.includes(report.verdict.sentence));
+    assert.equal(await timeline.locator('[data-kind="refresh"]').count(), report.verdict.refresh_calls);
+    assert.equal(await timeline.locator('[data-status="pending"]').count(), 0);
+    assert.equal(await page.getAttribute('[data-log]', 'data-events'), String(report.events.length));
+  });
+});
+
+test('a file that is not a saved run is refused with a message', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'refresh-race-replay-'));
+  const file = path.join(dir, 'not-a-run.json');
+  writeFileSync(file, JSON.stringify({ hello: 'world' }));
+  await withPage(async (page) => {
+    await page.setInputFiles('[data-control="replay-file"]', file);
+    const error = page.locator('[data-error]');
+    await error.waitFor({ state: 'visible' });
+    assert.match(await error.textContent(), /not-a-run\.json.*events/);
+    assert.equal(await page.locator('[data-timeline]').count(), 0);
+  });
+});
+
+test('client-side limits come from /lab/options', async () => {
+  await withPage(async (page) => {
+    assert.equal(await page.getAttribute('[data-control="secret-count"]', 'max'), '10000');
+  });
+
+  // A lab with smaller limits: the page checks against those.
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  try {
+    await context.route('**/lab/options', async (route) => {
+      const response = await route.fetch();
+      const options = await response.json();
+      options.limits = { ...options.limits, max_requests: 500, max_latency_ms: 2000 };
+      await route.fulfill({ response, json: options });
+    });
+    const limited = await context.newPage();
+    const posts = [];
+    limited.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().includes('/lab/runs')) posts.push(request.url());
+    });
+    await limited.goto(server.url);
+    await limited.waitForSelector('body[data-ready="true"]');
+    assert.equal(await limited.getAttribute('[data-control="secret-count"]', 'max'), '500');
+    assert.equal(await limited.getAttribute('[data-control="latency-refresh"]', 'max'), '2000');
+    await limited.fill('[data-control="secret-count"]', '501');
+    await limited.click('[data-case="expired-refreshable"]');
+    const error = limited.locator('[data-error]');
+    await error.waitFor({ state: 'visible' });
+    assert.match(await error.textContent(), /between 1 and 500 \(got 501\)/);
+    assert.deepEqual(posts, []);
+  } finally {
+    await context.close();
+  }
 });

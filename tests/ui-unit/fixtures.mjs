@@ -114,4 +114,54 @@ export function singleFlight() {
   return s.messages;
 }
 
+/**
+ * Family policy (reuse detection), naive client: secret#1's refresh wins
+ * (t1 → t2); secret#2 presents t1 again, which revokes the whole family,
+ * t2 included, before the winner even stored t2. Its retry with t2 fails.
+ * Shaped after a real `refresh-race run --policy family --json`.
+ */
+export function familyRace() {
+  const s = stream();
+  s.start({ case: 'expired-refreshable', strategy: 'naive', policy: 'family', secret: 3, public: 0, speed: 1 });
+  setupExpiredRefreshable(s);
+  const t0 = 1_000;
+  for (let i = 1; i <= 3; i++) s.ev(t0, `secret#${i}`, 'request_sent', { attempt: i, route: '/api/secret', jti: 't1' });
+  for (let i = 1; i <= 3; i++) {
+    s.ev(t0 + 150_500 + i, 'server', 'rejected', { attempt: i, route: '/api/secret', jti: 't1', reason: 'expired' });
+    s.ev(t0 + 150_600 + i, `secret#${i}`, 'response', { attempt: i, route: '/api/secret', status: 401, reason: 'expired', jti: 't1' });
+    s.ev(t0 + 150_700 + i, `secret#${i}`, 'refresh_sent', { attempt: 3 + i, jti: 't1' });
+  }
+  const t1 = t0 + 350_800;
+  const iat2 = LAB_START_MS / 1000 + 6;
+  // The winner (attempt 4, secret#1).
+  s.ev(t1, 'server', 'accepted', { attempt: 4, route: '/api/refresh', jti: 't1' });
+  s.ev(t1 + 10, 'server', 'issued', { attempt: 4, jti: 't2', fam: 'f1', sub: 'ada', iat: iat2, exp: iat2 + 5, refresh_until: iat2 + 15 });
+  s.ev(t1 + 20, 'server', 'rotated', { attempt: 4, jti: 't1', new_jti: 't2' });
+  s.ev(t1 + 30, 'server', 'revoked', { attempt: 4, jti: 't1', cause: 'rotation' });
+  // A loser reuses t1: the family goes, t2 too.
+  s.ev(t1 + 40, 'server', 'revoked', { attempt: 5, jti: 't1', cause: 'family' });
+  s.ev(t1 + 41, 'server', 'revoked', { attempt: 5, jti: 't2', cause: 'family' });
+  s.ev(t1 + 50, 'server', 'rejected', { attempt: 5, route: '/api/refresh', jti: 't1', reason: 'reused' });
+  s.ev(t1 + 60, 'server', 'rejected', { attempt: 6, route: '/api/refresh', jti: 't1', reason: 'revoked' });
+  s.ev(t1 + 100, 'secret#2', 'refresh_done', { attempt: 5, status: 400, jti: 't1', new_jti: null, reason: 'reused' });
+  s.ev(t1 + 110, 'client', 'logged_out', { reason: 'refresh of t1 rejected: reused' });
+  s.ev(t1 + 120, 'secret#2', 'request_done', { ok: false, status: 401 });
+  s.ev(t1 + 130, 'secret#3', 'refresh_done', { attempt: 6, status: 400, jti: 't1', new_jti: null, reason: 'revoked' });
+  s.ev(t1 + 140, 'secret#3', 'request_done', { ok: false, status: 401 });
+  // The winner's answer lands after all that: it stores a dead token and retries with it.
+  s.ev(t1 + 200, 'secret#1', 'refresh_done', { attempt: 4, status: 200, jti: 't1', new_jti: 't2', reason: null });
+  s.ev(t1 + 210, 'client', 'token_stored', { jti: 't2' });
+  s.ev(t1 + 220, 'secret#1', 'retry_sent', { attempt: 7, route: '/api/secret', jti: 't2' });
+  const t2 = t1 + 150_500;
+  s.ev(t2, 'server', 'rejected', { attempt: 7, route: '/api/secret', jti: 't2', reason: 'revoked' });
+  s.ev(t2 + 100, 'secret#1', 'response', { attempt: 7, route: '/api/secret', status: 401, reason: 'revoked', jti: 't2' });
+  s.ev(t2 + 200, 'secret#1', 'request_done', { ok: false, status: 401 });
+  s.done({
+    requests: 3, ok: 0, failed: 3, refresh_calls: 3, refresh_ok: 1, refresh_rejected: 2,
+    logouts: 1, tokens_issued: 2, race: true, final_jti: null,
+    sentence: 'Race: 3 refreshes for 1 expired token; reuse revoked the whole family (2 tokens); 3 of 3 secret requests failed; logged out.',
+  });
+  return s.messages;
+}
+
 export { LAB_START_MS };

@@ -63,3 +63,10 @@ test('text width estimates grow with length, size and boldness', () => {
   assert.equal(textWidth('abcd', 10), 24);
   assert.ok(textWidth('LOGGED OUT', 16, 0.78) > textWidth('LOGGED OUT', 16));
 });
+
+test('placeRow keeps boxes apart in order, moving only the ones that would overlap', async () => {
+  const { placeRow } = await import('../../ui/lib/layout.js');
+  assert.deepEqual(placeRow([{ x: 10, width: 30 }, { x: 20, width: 50 }, { x: 200, width: 10 }], { gap: 4 }), [10, 44, 200]);
+  assert.deepEqual(placeRow([{ x: 10, width: 30 }, { x: 12, width: 10 }, { x: 13, width: 10 }], { gap: 2 }), [10, 42, 54]);
+  assert.deepEqual(placeRow([]), []);
+});

@@ -65,3 +65,28 @@ test('builds the RunSettings body', () => {
     speed: 1,
   });
 });
+
+test('limits come from /lab/options; bad or missing ones keep the defaults', async () => {
+  const { limitsFromOptions, DEFAULT_LIMITS } = await import('../../ui/lib/validate.js');
+  const lab = limitsFromOptions({ max_requests: 500, max_latency_ms: 2000, max_jitter_ms: 100, max_grace_s: 30, min_speed: 0.1, max_speed: 4 });
+  assert.deepEqual(lab, { maxRequests: 500, maxLatencyMs: 2000, maxJitterMs: 100, maxGraceS: 30, minSpeed: 0.1, maxSpeed: 4 });
+  assert.deepEqual(limitsFromOptions(undefined), { ...DEFAULT_LIMITS });
+  assert.equal(limitsFromOptions({ max_requests: 'many' }).maxRequests, 10_000);
+  assert.equal(limitsFromOptions({ max_requests: 0 }).maxRequests, 10_000);
+  assert.equal(limitsFromOptions({ max_requests: 2.5 }).maxRequests, 10_000);
+  const swapped = limitsFromOptions({ min_speed: 5, max_speed: 1 });
+  assert.deepEqual([swapped.minSpeed, swapped.maxSpeed], [0.05, 10]);
+});
+
+test('checks use the lab limits when given', async () => {
+  const { limitsFromOptions } = await import('../../ui/lib/validate.js');
+  const limits = limitsFromOptions({ max_requests: 500, max_latency_ms: 2000, min_speed: 0.1, max_speed: 4 });
+  const result = validateControls({ ...good, secret: '501', latencyRefresh: '2500', speed: '5' }, limits);
+  assert.deepEqual(result.errors.map((e) => e.field), ['secret', 'latencyRefresh', 'speed']);
+  assert.match(result.message, /between 1 and 500 \(got 501\)/);
+  assert.match(result.message, /between 0 and 2000/);
+  assert.match(result.message, /Speed must be between 0.1 and 4/);
+  assert.equal(validateControls({ ...good, secret: '500' }, limits).ok, true);
+  // Without lab limits, the fallback ones apply.
+  assert.equal(validateControls({ ...good, secret: '501' }).ok, true);
+});

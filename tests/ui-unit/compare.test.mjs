@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { defaultPair, comparePlan, compareLabel, compareTitle } from '../../ui/lib/compare.js';
+
+const STRATEGIES = ['naive', 'queue', 'single-flight'];
+const POLICIES = ['strict', 'family', 'grace', 'none', 'non-atomic'];
+
+test('default client pair: your client against single-flight (naive when you chose single-flight)', () => {
+  assert.deepEqual(defaultPair('strategies', STRATEGIES, 'naive'), ['naive', 'single-flight']);
+  assert.deepEqual(defaultPair('strategies', STRATEGIES, 'queue'), ['queue', 'single-flight']);
+  assert.deepEqual(defaultPair('strategies', STRATEGIES, 'single-flight'), ['naive', 'single-flight']);
+  assert.deepEqual(defaultPair('strategies', STRATEGIES, 'unknown'), ['naive', 'single-flight']);
+});
+
+test('default policy pair: your policy against family (strict when you chose family)', () => {
+  assert.deepEqual(defaultPair('policies', POLICIES, 'strict'), ['strict', 'family']);
+  assert.deepEqual(defaultPair('policies', POLICIES, 'grace'), ['grace', 'family']);
+  assert.deepEqual(defaultPair('policies', POLICIES, 'family'), ['strict', 'family']);
+});
+
+test('a lab that lacks a default name gets another of its own names', () => {
+  assert.deepEqual(defaultPair('policies', ['strict', 'none'], 'strict'), ['strict', 'none']);
+  assert.deepEqual(defaultPair('strategies', ['queue', 'single-flight'], 'naive'), ['queue', 'single-flight']);
+});
+
+test('a plan varies one thing only', () => {
+  assert.deepEqual(comparePlan({ by: 'strategies', a: 'naive', b: 'single-flight', strategy: 'queue', policy: 'family' }), [
+    { strategy: 'naive', policy: 'family', label: 'naive' },
+    { strategy: 'single-flight', policy: 'family', label: 'single-flight' },
+  ]);
+  assert.deepEqual(comparePlan({ by: 'policies', a: 'strict', b: 'family', strategy: 'naive', policy: 'grace' }), [
+    { strategy: 'naive', policy: 'strict', label: 'strict' },
+    { strategy: 'naive', policy: 'family', label: 'family' },
+  ]);
+});
+
+test('labels say what is compared and what is kept', () => {
+  assert.equal(compareLabel({ a: 'strict', b: 'family' }), 'strict ⇄ family');
+  assert.match(compareTitle({ by: 'policies', a: 'strict', b: 'family', strategy: 'naive', policy: 'x' }), /strict server against family server, both with the naive client/);
+  assert.match(compareTitle({ by: 'strategies', a: 'naive', b: 'single-flight', strategy: 'x', policy: 'strict' }), /naive client against single-flight client, both against the strict server/);
+});
