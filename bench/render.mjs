@@ -1,4 +1,5 @@
 // usage: node bench/render.mjs [--repeats=5] [--keep=DIR]
+//   --keep=DIR  keep the recordings in DIR, and reuse the ones already there
 //
 // Rendering benchmark of the web UI (a benchmark, not a test: it asserts
 // nothing and always exits 0 unless it cannot run at all).
@@ -17,7 +18,7 @@
 //                  plus the time until the first rows are drawn
 //      scroll 10k  frame times while mouse.wheel scrolls the 10,000 lanes down
 //                  and back up
-//      click 10k   time from pointerdown on a token chip (a bar's t1, the
+//      click 10k   time from pointerdown on a token (a refresh bar with t1, the
 //                  token store's t2, alternately) to the frame after the
 //                  inspector shows that token
 // 3. Prints one row per repeat and the medians.
@@ -30,7 +31,7 @@
 // The binary: $REFRESH_RACE_BIN, else ${CARGO_TARGET_DIR:-target}/debug/refresh-race.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -49,11 +50,16 @@ const keepDir = flag('keep', null);
 
 async function record(dir, name, secret) {
   const started = Date.now();
-  const { stdout } = await run(serverBinary(), [
-    'run', '--case', 'expired-refreshable', '--client', 'naive', '--secret', String(secret), '--public', '0', '--json',
-  ], { maxBuffer: 512 * 1024 * 1024 });
   const file = path.join(dir, `${name}.json`);
-  writeFileSync(file, stdout);
+  let stdout;
+  if (keepDir && existsSync(file)) {
+    stdout = readFileSync(file, 'utf8');
+  } else {
+    ({ stdout } = await run(serverBinary(), [
+      'run', '--case', 'expired-refreshable', '--client', 'naive', '--secret', String(secret), '--public', '0', '--json',
+    ], { maxBuffer: 512 * 1024 * 1024 }));
+    writeFileSync(file, stdout);
+  }
   const report = JSON.parse(stdout);
   const lastUs = report.events.length ? report.events[report.events.length - 1].t_us : 0;
   return { name, file, events: report.events.length, recordedMs: lastUs / 1000, bytes: stdout.length, tookMs: Date.now() - started };
@@ -89,15 +95,20 @@ async function stopFrames(page) {
   return { frames: ts.slice(1).map((t, i) => t - ts[i]), work };
 }
 
-/** Resolves (in the page) when a timeline with `selector` reaches data-state=done; returns ms since `start`. */
+/** Replays `file` through the replay input; frame stats, and ms until the first rows and until done. */
 async function replay(page, file, { speed = '1', timeoutMs = 180_000 } = {}) {
   await page.selectOption('[data-control="speed"]', speed);
   await page.evaluate(() => {
+    // The timeline on screen now (an earlier replay's) does not count.
+    const old = document.querySelector('[data-timeline]');
     window.__replay = { start: performance.now(), firstRows: null, done: null };
     const check = () => {
       const r = window.__replay;
-      if (r.firstRows == null && document.querySelector('[data-timeline][data-replay] [data-lane-row^="secret#"]')) r.firstRows = performance.now() - r.start;
-      if (r.done == null && document.querySelector('[data-timeline][data-replay][data-state="done"]')) r.done = performance.now() - r.start;
+      const timeline = document.querySelector('[data-timeline][data-replay]');
+      if (timeline && timeline !== old) {
+        if (r.firstRows == null && timeline.querySelector('[data-lane-row^="secret#"]')) r.firstRows = performance.now() - r.start;
+        if (r.done == null && timeline.getAttribute('data-state') === 'done') r.done = performance.now() - r.start;
+      }
       if (r.done == null) requestAnimationFrame(check);
     };
     requestAnimationFrame(check);
@@ -151,7 +162,7 @@ async function clicks(page, count = 6) {
     }).observe(detail, { childList: true });
   });
   const targets = [
-    '[data-timeline] .lanes [data-kind="request"][data-jti="t1"] .chip-rect',
+    '[data-timeline] .lanes [data-kind="refresh"][data-jti="t1"] .bar-body',
     '[data-timeline] [data-lane-row="client"] .token-chip[data-jti="t2"] .chip-rect',
   ];
   for (let i = 0; i < count; i++) {
@@ -225,6 +236,7 @@ function medianRow(results) {
 // ---------- main ----------
 
 const dir = keepDir ? path.resolve(keepDir) : mkdtempSync(path.join(os.tmpdir(), 'refresh-race-render-'));
+if (keepDir) mkdirSync(dir, { recursive: true });
 let server;
 let browser;
 try {
@@ -274,7 +286,11 @@ try {
   console.log(table([...results.map((r, i) => [`#${i + 1}`, r]), ['median', medianRow(results)]]));
   const m = medianRow(results);
   console.log('');
-  console.log(`1k replay: median p95 frame ${fmt(m.r1.p95)} ms (target ≤ 16 ms at 60 Hz means no dropped frame: ${m.r1.p95 <= 17 ? 'met' : 'MISSED'}), main-thread work p95 ${fmt(m.r1.work95)} ms`);
+  // rAF runs at the display's 60 Hz, so an interval is never under 16.7 ms: the
+  // 16 ms target means "no dropped frame", i.e. p95 interval = one vsync and
+  // the main thread's work per frame within 16 ms.
+  const kept = m.r1.p95 < 16.7 * 1.5 && m.r1.work95 <= 16;
+  console.log(`1k replay: p95 frame interval ${fmt(m.r1.p95)} ms (one vsync is 16.7 ms), p95 main-thread work per frame ${fmt(m.r1.work95)} ms: target (16 ms, no dropped frames) ${kept ? 'met' : 'missed'}`);
 } catch (error) {
   console.error(`bench/render.mjs could not run: ${error && error.stack ? error.stack : error}`);
   process.exitCode = 1;

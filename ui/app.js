@@ -7,10 +7,13 @@
 import { TimelineView } from './timeline-view.js';
 import { LogView } from './log-view.js';
 import { Inspector } from './inspector.js';
+import { WalkPanel } from './walk-panel.js';
 import { fetchOptions, runLab, LabError } from './transport.js';
 import { createRunState, applyMessage } from './lib/reducer.js';
-import { validateControls, toRunSettings } from './lib/validate.js';
+import { validateControls, toRunSettings, DEFAULT_LIMITS, limitsFromOptions, fieldsFor } from './lib/validate.js';
 import { domainEnd, estimateRunUs } from './lib/scale.js';
+import { defaultPair, comparePlan, compareLabel as compareLabelText, compareTitle } from './lib/compare.js';
+import { parseRunReport, createReplay, MAX_REPORT_BYTES } from './lib/replay.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -25,6 +28,13 @@ const controls = {
   late: $('[data-control="late-request"]'),
   speed: $('[data-control="speed"]'),
 };
+const compareControls = {
+  by: $('[data-control="compare-by"]'),
+  a: $('[data-control="compare-a"]'),
+  b: $('[data-control="compare-b"]'),
+};
+const compareFixed = $('[data-compare-fixed]');
+const replayInput = $('[data-control="replay-file"]');
 const errorBox = $('[data-error]');
 const timelines = $('[data-timelines]');
 const placeholder = $('[data-placeholder]');
@@ -45,9 +55,16 @@ const inspector = new Inspector({
 const CASES = ['guest', 'valid', 'expired-refreshable', 'expired-not-refreshable'];
 let currentCase = 'expired-refreshable';
 let runToken = 0;
-/** @type {null | {token: number, compare: boolean, runs: Array, domainEndUs: number}} */
+/** @type {null | {token: number, compare: boolean, replay: boolean, runs: Array, domainEndUs: number}} */
 let active = null;
 const touched = new Set(); // controls the user changed (options must not overwrite them)
+let limits = DEFAULT_LIMITS; // the lab's, once /lab/options answered
+// What the lab offers (filled from /lab/options; the page's own lists until then).
+const offered = {
+  strategies: [...controls.strategy.options].map((o) => o.value),
+  policies: [...controls.policy.options].map((o) => o.value),
+  policyTitles: new Map(),
+};
 
 // ---------- controls ----------
 
@@ -78,14 +95,41 @@ function readValues() {
   };
 }
 
-function compareStrategies() {
-  const mine = controls.strategy.value;
-  return [mine === 'single-flight' ? 'naive' : mine, 'single-flight'];
+/** The comparison the compare controls describe. */
+function compareChoice() {
+  return {
+    by: compareControls.by.value === 'policies' ? 'policies' : 'strategies',
+    a: compareControls.a.value,
+    b: compareControls.b.value,
+    strategy: controls.strategy.value,
+    policy: controls.policy.value,
+  };
+}
+
+/** Fills A/B with strategies or policies and picks the default pair for the main control's value. */
+function resetComparePair() {
+  const by = compareControls.by.value === 'policies' ? 'policies' : 'strategies';
+  const names = offered[by];
+  const current = by === 'policies' ? controls.policy.value : controls.strategy.value;
+  const [a, b] = defaultPair(by, names, current);
+  for (const [select, value] of [[compareControls.a, a], [compareControls.b, b]]) {
+    const options = names.map((name) => {
+      const option = new Option(name, name, false, name === value);
+      const title = by === 'policies' ? offered.policyTitles.get(name) : '';
+      if (title) option.title = `mirrors ${title}`;
+      return option;
+    });
+    select.replaceChildren(...options);
+    select.value = value;
+  }
+  updateCompareLabel();
 }
 
 function updateCompareLabel() {
-  const [a, b] = compareStrategies();
-  compareLabel.textContent = `${a} ⇄ ${b}`;
+  const choice = compareChoice();
+  compareLabel.textContent = compareLabelText(choice);
+  compareButton.title = compareTitle(choice);
+  compareFixed.textContent = choice.by === 'policies' ? `with the ${choice.strategy} client` : `against the ${choice.policy} server`;
 }
 
 function updatePolicyTitle() {
@@ -105,69 +149,107 @@ function setCase(name) {
 function cancelActive() {
   if (!active) return;
   for (const run of active.runs) {
-    run.controller.abort();
+    if (run.controller) run.controller.abort();
     if (run.state.status === 'running' || run.state.status === 'idle') run.state.status = 'aborted';
     run.view.destroy();
   }
   active = null;
 }
 
+/**
+ * Puts fresh timelines on screen for `plans` ([{strategy, policy, label,
+ * settings}]) and makes them the active runs. Returns the runs.
+ */
+function openRuns(plans, { compare = false, replay = false, note }) {
+  cancelActive();
+  const token = ++runToken;
+  placeholder.hidden = true;
+  log.clear();
+  const runs = plans.map((plan) => {
+    const state = createRunState({ strategy: plan.strategy, policy: plan.policy, settings: plan.settings });
+    state.status = 'running'; // live from the moment the request leaves
+    const view = new TimelineView({
+      strategy: plan.strategy,
+      policy: plan.policy,
+      compact: compare,
+      replay: plan.replayName ?? null,
+      varies: plan.varies ?? null,
+      onToken: (jti, runState) => inspector.select(jti, runState),
+    });
+    view.setRun(state);
+    return {
+      ...plan,
+      state,
+      view,
+      controller: replay ? null : new AbortController(),
+      startedAt: null,
+      replay: null,
+      prefix: compare ? `[${plan.label}] ` : '',
+    };
+  });
+  timelines.classList.toggle('comparing', compare);
+  timelines.replaceChildren(placeholder, ...runs.map((r) => r.view.root));
+  active = { token, compare, replay, runs, domainEndUs: 0 };
+  inspector.setRuns(runs.map((r) => ({ label: r.label, state: r.state })));
+  log.note(note, 'start');
+  return { token, runs };
+}
+
+/** Feeds one stream message (live or replayed) to a run and its log. */
+function deliver(run, runs, message, now) {
+  if (message.type === 'start') run.startedAt = run.startedAt ?? now;
+  applyMessage(run.state, message, now);
+  if (message.type === 'event') {
+    log.add(message.event, run.prefix);
+    if (message.event.kind === 'issued' && !inspector.selected && run === runs[0]) {
+      inspector.select(message.event.jti, run.state, { highlight: false });
+    }
+    return false;
+  }
+  if (message.type === 'done') {
+    log.note(`${run.prefix}${message.verdict ? message.verdict.sentence : 'done'}`, 'done');
+    return true;
+  }
+  if (message.type === 'error') {
+    log.note(`${run.prefix}run failed: ${message.message}`, 'error');
+    return true;
+  }
+  return false;
+}
+
 /** Starts `caseName` with the current settings: one run, or a comparison. */
 function start(caseName, { compare = false } = {}) {
   setCase(caseName);
-  const check = validateControls(readValues());
+  const check = validateControls(readValues(), limits);
   markInvalid(check.errors.map((e) => e.field));
   if (!check.ok) {
     showError(check.message);
     return false;
   }
   clearError();
-  cancelActive();
-  const token = ++runToken;
-  const policy = controls.policy.value;
-  const strategies = compare ? compareStrategies() : [controls.strategy.value];
-
-  placeholder.hidden = true;
-  log.clear();
-  const runs = strategies.map((strategy) => {
-    const settings = toRunSettings({ caseName, strategy, policy, late: controls.late.checked, values: check.values });
-    const state = createRunState({ strategy, policy, settings });
-    state.status = 'running'; // live from the moment the request leaves
-    const view = new TimelineView({ strategy, policy, compact: compare, onToken: (jti, runState) => inspector.select(jti, runState) });
-    view.setRun(state);
-    return { strategy, policy, settings, state, view, controller: new AbortController(), startedAt: null, label: strategy };
-  });
-  timelines.classList.toggle('comparing', compare);
-  timelines.replaceChildren(placeholder, ...runs.map((r) => r.view.root));
-  active = { token, compare, runs, domainEndUs: 0 };
-  inspector.setRuns(runs.map((r) => ({ label: r.label, state: r.state })));
-  log.note(`${caseName}: ${strategies.join(' vs ')} client${compare ? 's' : ''}, ${policy} server`, 'start');
+  const choice = compareChoice();
+  const varies = compare ? (choice.by === 'policies' ? 'policy' : 'strategy') : null;
+  const pairs = (compare
+    ? comparePlan(choice)
+    : [{ strategy: controls.strategy.value, policy: controls.policy.value, label: controls.strategy.value }])
+    .map((p) => ({ ...p, varies }));
+  const plans = pairs.map((p) => ({
+    ...p,
+    settings: toRunSettings({ caseName, strategy: p.strategy, policy: p.policy, late: controls.late.checked, values: check.values }),
+  }));
+  const what = compare && choice.by === 'policies'
+    ? `${choice.strategy} client, ${choice.a} vs ${choice.b} servers`
+    : `${pairs.map((p) => p.strategy).join(' vs ')} client${compare ? 's' : ''}, ${choice.policy} server`;
+  const { token, runs } = openRuns(plans, { compare, note: `${caseName}: ${what}` });
   renderAll();
 
   for (const run of runs) {
-    const prefix = compare ? `[${run.strategy}] ` : '';
     runLab(run.settings, {
       signal: run.controller.signal,
       onMessage: (message) => {
         if (token !== runToken) return; // a newer run owns the screen
-        const now = performance.now();
-        if (message.type === 'start') run.startedAt = now;
-        applyMessage(run.state, message, now);
-        if (message.type === 'event') {
-          log.add(message.event, prefix);
-          if (message.event.kind === 'issued' && !inspector.selected && run === runs[0]) {
-            inspector.select(message.event.jti, run.state, { highlight: false });
-          }
-          scheduleFrame();
-        } else if (message.type === 'done') {
-          log.note(`${prefix}${message.verdict ? message.verdict.sentence : 'done'}`, 'done');
-          renderAll();
-        } else if (message.type === 'error') {
-          log.note(`${prefix}run failed: ${message.message}`, 'error');
-          renderAll();
-        } else {
-          scheduleFrame();
-        }
+        if (deliver(run, runs, message, performance.now())) renderAll();
+        else scheduleFrame();
       },
     }).then(() => {
       if (token !== runToken) return;
@@ -184,12 +266,63 @@ function start(caseName, { compare = false } = {}) {
         return;
       }
       applyMessage(run.state, { type: 'error', message: error && error.message ? error.message : String(error) }, performance.now());
-      log.note(`${prefix}run failed: ${run.state.error}`, 'error');
+      log.note(`${run.prefix}run failed: ${run.state.error}`, 'error');
       showError(run.state.error);
       renderAll();
     });
   }
   return true;
+}
+
+/**
+ * Replays a saved run (RunReport JSON) through the same reducer and view,
+ * on its recorded schedule (scaled by the speed control).
+ */
+async function startReplay(file) {
+  if (!file) return;
+  if (file.size > MAX_REPORT_BYTES) {
+    showError(`${file.name} is too large to replay (${Math.round(file.size / 1e6)} MB).`);
+    return;
+  }
+  let text;
+  try {
+    text = await file.text();
+  } catch (error) {
+    showError(`Cannot read ${file.name}: ${error && error.message ? error.message : error}`);
+    return;
+  }
+  const parsed = parseRunReport(text);
+  if (!parsed.ok) {
+    showError(`${file.name}: ${parsed.message}`);
+    return;
+  }
+  clearError();
+  markInvalid([]);
+  const report = parsed.report;
+  const settings = report.settings;
+  const strategy = typeof settings.strategy === 'string' ? settings.strategy : '?';
+  const policy = typeof settings.policy === 'string' ? settings.policy : '?';
+  const rate = Number(controls.speed.value) || 1;
+  if (typeof settings.case === 'string' && CASES.includes(settings.case)) setCase(settings.case);
+  const { runs } = openRuns([{ strategy, policy, label: strategy, settings, replayName: file.name }], {
+    replay: true,
+    note: `replay of ${file.name}: ${settings.case ?? '?'}, ${strategy} client, ${policy} server, ${report.events.length} events${rate !== 1 ? ` at ${rate}×` : ''}`,
+  });
+  const run = runs[0];
+  run.replay = createReplay(report, { rate });
+  const now = performance.now();
+  run.startedAt = now;
+  deliver(run, runs, run.replay.start(), now);
+  renderAll();
+}
+
+/** Hands each replay the events that are due by now; called once per frame. */
+function pumpReplays(now) {
+  if (!active || !active.replay) return;
+  for (const run of active.runs) {
+    if (!run.replay || run.replay.finished) continue;
+    for (const message of run.replay.due(now - run.startedAt)) deliver(run, active.runs, message, now);
+  }
 }
 
 /** Drops a run the lab refused: no timeline, the placeholder again. */
@@ -211,6 +344,7 @@ function scheduleFrame() {
   frameRequested = true;
   requestAnimationFrame(() => {
     frameRequested = false;
+    pumpReplays(performance.now());
     renderAll();
   });
 }
@@ -225,13 +359,20 @@ function renderAll() {
   const frames = active.runs.map((run) => {
     const live = run.state.status === 'running' || run.state.status === 'idle';
     anyLive = anyLive || live;
-    const nowUs = live && run.startedAt != null ? (now - run.startedAt) * 1000 : live ? 0 : null;
+    let nowUs = null;
+    if (live) {
+      if (run.startedAt == null) nowUs = 0;
+      else if (run.replay) nowUs = run.replay.nowUs(now - run.startedAt);
+      else nowUs = (now - run.startedAt) * 1000;
+    }
     return { run, nowUs };
   });
   // Same scale for both timelines of a comparison; it only ever grows during
   // a run, so bars do not jitter.
   for (const { run, nowUs } of frames) {
-    const end = domainEnd({ maxEventUs: run.state.maxUs, nowUs: nowUs ?? 0, estimateUs: estimateRunUs(run.settings) });
+    // A replay knows its length up front: its scale never moves.
+    const estimateUs = run.replay ? run.replay.lastUs : estimateRunUs(run.settings);
+    const end = domainEnd({ maxEventUs: run.state.maxUs, nowUs: nowUs ?? 0, estimateUs });
     active.domainEndUs = Math.max(active.domainEndUs, end);
   }
   for (const { run, nowUs } of frames) {
@@ -245,12 +386,16 @@ function renderAll() {
 async function loadOptions() {
   try {
     const options = await fetchOptions();
-    fillSelect(controls.strategy, options.strategies || [], () => '');
-    fillSelect(controls.policy, (options.policies || []).map((p) => (typeof p === 'string' ? p : p.name)),
-      (name) => {
-        const policy = (options.policies || []).find((p) => p && p.name === name);
-        return policy && policy.mirrors ? policy.mirrors : '';
-      });
+    const policyNames = (options.policies || []).map((p) => (typeof p === 'string' ? p : p && p.name)).filter((n) => typeof n === 'string');
+    const strategyNames = (options.strategies || []).filter((n) => typeof n === 'string');
+    for (const p of options.policies || []) {
+      if (p && typeof p.name === 'string' && p.mirrors) offered.policyTitles.set(p.name, p.mirrors);
+    }
+    fillSelect(controls.strategy, strategyNames, () => '');
+    fillSelect(controls.policy, policyNames, (name) => offered.policyTitles.get(name) || '');
+    offered.strategies = [...controls.strategy.options].map((o) => o.value);
+    offered.policies = [...controls.policy.options].map((o) => o.value);
+    applyLimits(limitsFromOptions(options.limits));
     const d = options.defaults || {};
     const lat = d.latency_ms || {};
     setDefault('strategy', d.strategy);
@@ -267,8 +412,26 @@ async function loadOptions() {
     console.warn('lab/options unavailable:', error);
   } finally {
     updatePolicyTitle();
-    updateCompareLabel();
+    if (!touched.has('compare')) resetComparePair();
+    else updateCompareLabel();
     document.body.setAttribute('data-ready', 'true');
+  }
+}
+
+/** Uses the lab's limits for the checks and the inputs' min/max. */
+function applyLimits(next) {
+  limits = next;
+  const fields = fieldsFor(limits);
+  for (const [key, spec] of Object.entries(fields)) {
+    const el = controls[key];
+    if (!el) continue;
+    el.min = String(spec.min);
+    el.max = String(spec.max);
+  }
+  // Speeds the lab would refuse are not offered.
+  for (const option of [...controls.speed.options]) {
+    const value = Number(option.value);
+    option.disabled = !(value >= limits.minSpeed && value <= limits.maxSpeed);
   }
 }
 
@@ -299,8 +462,32 @@ for (const [key, el] of Object.entries(controls)) {
   el.addEventListener('input', () => touched.add(key));
   el.addEventListener('change', () => touched.add(key));
 }
-controls.policy.addEventListener('change', updatePolicyTitle);
-controls.strategy.addEventListener('change', updateCompareLabel);
+controls.policy.addEventListener('change', () => {
+  updatePolicyTitle();
+  // A of a policy comparison follows the server policy you picked.
+  if (compareControls.by.value === 'policies') resetComparePair();
+  else updateCompareLabel();
+});
+controls.strategy.addEventListener('change', () => {
+  // A of a client comparison follows the client you picked.
+  if (compareControls.by.value === 'strategies') resetComparePair();
+  else updateCompareLabel();
+});
+compareControls.by.addEventListener('change', () => {
+  touched.add('compare');
+  resetComparePair();
+});
+for (const select of [compareControls.a, compareControls.b]) {
+  select.addEventListener('change', () => {
+    touched.add('compare');
+    updateCompareLabel();
+  });
+}
+replayInput.addEventListener('change', () => {
+  const file = replayInput.files && replayInput.files[0];
+  // Cleared so picking the same file again replays it again.
+  startReplay(file).finally(() => { replayInput.value = ''; });
+});
 
 for (const button of caseButtons) {
   button.addEventListener('click', () => start(button.dataset.case));
@@ -323,5 +510,6 @@ document.addEventListener('keydown', (event) => {
 
 setCase(currentCase);
 updatePolicyTitle();
-updateCompareLabel();
+resetComparePair();
+new WalkPanel($('[data-walk]'));
 loadOptions();

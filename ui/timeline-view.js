@@ -11,8 +11,8 @@
 
 import { h, s } from './dom.js';
 import { createScale, formatTick, niceStep } from './lib/scale.js';
-import { splitLanes, visibleRange, mergeMarkers, fitLabels, textWidth } from './lib/layout.js';
-import { orderedLanes, laneOutcome, verdictView } from './lib/reducer.js';
+import { splitLanes, visibleRange, mergeMarkers, fitLabels, textWidth, placeRow } from './lib/layout.js';
+import { orderedLanes, laneOutcome, verdictView, attemptRevoked, storeDeaths } from './lib/reducer.js';
 import { tokenColor, statusClass, statusColor } from './lib/colors.js';
 import { attemptLabels, formatUs } from './lib/format.js';
 
@@ -43,9 +43,11 @@ export class TimelineView {
    * @param {string} o.strategy  client strategy of the run
    * @param {string} o.policy    server policy of the run
    * @param {boolean} [o.compact] smaller rows (compare mode)
+   * @param {string|null} [o.replay] file name when this replays a saved run
+   * @param {'strategy'|'policy'|null} [o.varies] what a comparison varies (highlighted in the title)
    * @param {(jti: string, state: object) => void} [o.onToken] token chip clicked
    */
-  constructor({ strategy, policy, compact = false, onToken = () => {} }) {
+  constructor({ strategy, policy, compact = false, replay = null, varies = null, onToken = () => {} }) {
     this.id = `tl${nextViewId++}`;
     this.baseSize = compact ? SIZES.compact : SIZES.normal;
     this.size = scaledSizes(this.baseSize);
@@ -55,8 +57,10 @@ export class TimelineView {
     this.selectedJti = null;
 
     this.title = h('h2', { class: 'timeline-title' },
-      h('span', { class: 'strategy-name' }, strategy), ' client · ', h('span', { class: 'policy-name' }, policy), ' server');
+      h('span', { class: `strategy-name${varies === 'strategy' ? ' varies' : ''}` }, strategy), ' client · ',
+      h('span', { class: `policy-name${varies === 'policy' ? ' varies' : ''}` }, policy), ' server');
     this.pill = h('span', { class: 'state-pill' }, 'starting');
+    this.replayBadge = replay ? h('span', { class: 'replay-badge', title: `replay of the saved run ${replay}` }, `replay · ${replay}`) : null;
     this.note = h('span', { class: 'setup-note' }, '');
     this.axis = s('svg', { class: 'axis', height: this.size.axis, 'aria-hidden': 'true' });
     this.lanesSvg = s('svg', { class: 'lanes', role: 'img', 'aria-label': 'request lanes' });
@@ -84,13 +88,23 @@ export class TimelineView {
       'data-strategy': strategy,
       'data-policy': policy,
       'data-state': 'running',
-      'aria-label': `timeline: ${strategy} client, ${policy} server`,
+      'data-replay': replay ? '' : null,
+      'aria-label': `timeline: ${strategy} client, ${policy} server${replay ? ' (replay)' : ''}`,
     },
-    h('header', { class: 'timeline-head' }, this.title, this.pill, this.note),
+    h('header', { class: 'timeline-head' }, this.title, this.pill, this.replayBadge, this.note),
     this.axis, this.scroll, this.pinnedSvg, this.verdict);
 
     this.defs = this.makeDefs();
-    this.scroll.addEventListener('scroll', () => this.render(this.lastFrame), { passive: true });
+    this.scrollTop = 0;
+    this.viewport = 0;
+    this.rowCache = new Map(); // lane name → { g, key }: rows are redrawn only when they changed
+    this.keys = {};
+    this.buildStatic();
+    // Scrolling redraws the rows on the next animation frame (once per frame, however many events).
+    this.scroll.addEventListener('scroll', () => {
+      this.scrollTop = this.scroll.scrollTop;
+      this.scheduleOwnFrame();
+    }, { passive: true });
     // pointerdown, not click: while live the bars are redrawn every frame,
     // so the element under mousedown may be gone by mouseup.
     this.root.addEventListener('pointerdown', (event) => {
@@ -98,19 +112,57 @@ export class TimelineView {
       const jti = target && target.getAttribute('data-jti');
       if (jti && this.state) this.onToken(jti, this.state);
     });
+    // Sizes are read here, when layout is fresh, never in the middle of a frame's writes.
     if (typeof ResizeObserver === 'function') {
       this.resizer = new ResizeObserver(() => {
         const width = this.root.clientWidth;
+        this.viewport = this.scroll.clientHeight;
         if (width !== this.width) {
           this.width = width;
           this.size = scaledSizes(this.baseSize);
           this.axis.setAttribute('height', this.size.axis);
-          if (this.lastFrame) this.render(this.lastFrame);
+          this.rowCache.clear();
+          this.keys = {};
         }
+        if (this.lastFrame) this.render(this.lastFrame);
       });
       this.resizer.observe(this.root);
+      this.resizer.observe(this.scroll);
     }
     this.lastFrame = null;
+  }
+
+  scheduleOwnFrame() {
+    if (this.ownFrame != null) return;
+    this.ownFrame = requestAnimationFrame(() => {
+      this.ownFrame = null;
+      if (this.lastFrame) this.render(this.lastFrame);
+    });
+  }
+
+  /**
+   * The SVG parts that live as long as the view: pattern defs, grid, rows,
+   * the family lines and the now-cursor of both SVGs, the axis parts.
+   */
+  buildStatic() {
+    const make = (svg) => {
+      const parts = {
+        defs: this.defs.build(),
+        grid: s('g', { class: 'grid' }),
+        rows: s('g', { class: 'rows' }),
+        family: s('g', { class: 'family-lines' }),
+        now: s('line', { class: 'now-cursor', x1: 0, x2: 0, y1: 0, y2: 0 }),
+      };
+      svg.append(parts.defs, parts.grid, parts.rows, parts.family);
+      return parts;
+    };
+    this.lanesParts = make(this.lanesSvg);
+    this.pinnedParts = make(this.pinnedSvg);
+    this.axisTicks = s('g', { class: 'axis-ticks' });
+    this.nowFlag = s('g', { class: 'now-mark' },
+      s('rect', { x: -24, y: 2, width: 48, height: 10, rx: 4, class: 'now-flag' }),
+      s('text', { x: 0, y: 0, class: 'now-label', 'text-anchor': 'middle' }, 'now'));
+    this.axis.append(this.axisTicks);
   }
 
   /** Shows `state` (from lib/reducer.js). */
@@ -158,46 +210,60 @@ export class TimelineView {
     this.lastFrame = frame;
     const state = this.state;
     const sz = this.size;
-    const width = this.width || this.root.clientWidth || 1000;
-    this.width = width;
+    const width = this.width || 1000;
     const plotEnd = Math.max(sz.label + 50, width - RIGHT_PAD);
     const scale = createScale([0, frame.domainEndUs], [sz.label, plotEnd]);
-    const tickValues = scale.ticks(Math.max(3, Math.floor((plotEnd - sz.label) / 110)));
+    const scaleKey = `${frame.domainEndUs}|${width}|${sz.row}`;
+    let tickValues = this.tickCache && this.tickCache.key === scaleKey ? this.tickCache.values : null;
+    if (!tickValues) {
+      tickValues = scale.ticks(Math.max(3, Math.floor((plotEnd - sz.label) / 110)));
+      this.tickCache = { key: scaleKey, values: tickValues };
+    }
     const live = state.status === 'running' || state.status === 'idle';
     const nowUs = live && frame.nowUs != null ? Math.max(frame.nowUs, state.maxUs) : null;
     const endForPending = nowUs ?? state.maxUs;
+    const nowX = nowUs == null ? null : scale.clampedX(nowUs);
 
-    this.drawAxis(scale, tickValues, width, nowUs);
+    this.drawAxis(scale, tickValues, width, scaleKey);
+    this.placeNowFlag(nowX);
 
-    // Request lanes: only the rows in the scroll viewport.
+    // The family revocations' vertical lines (alarming, across every lane).
+    const familyKey = `${scaleKey}|${state.revocationCount}`;
+    if (this.keys.familyXs !== familyKey) {
+      this.keys.familyXs = familyKey;
+      this.familyXs = [];
+      for (const m of state.server) if (m.kind === 'revoked' && m.cause === 'family') this.familyXs.push(scale.x(m.tUs));
+    }
+
+    // Request lanes: only the rows in the scroll viewport, each redrawn only when it changed.
     const { requests, pinned } = this.splitCached(state);
     const total = requests.length * sz.row;
-    this.spacer.style.height = `${total}px`;
-    const viewport = this.scroll.clientHeight || Math.min(total, 600);
+    if (this.keys.total !== total) {
+      this.keys.total = total;
+      this.spacer.style.height = `${total}px`;
+    }
+    const viewport = this.viewport || Math.min(total, 600);
     const { first, end } = visibleRange({
       rowCount: requests.length,
       rowHeight: sz.row,
-      scrollTop: this.scroll.scrollTop,
+      scrollTop: this.scrollTop,
       viewportHeight: viewport,
       overscan: 4,
     });
-    const familyXs = state.server
-      .filter((m) => m.kind === 'revoked' && m.cause === 'family')
-      .map((m) => scale.x(m.tUs));
     const lanesHeight = Math.max(0, (end - first) * sz.row);
-    this.lanesSvg.style.top = `${first * sz.row}px`;
-    this.lanesSvg.setAttribute('width', width);
-    this.lanesSvg.setAttribute('height', lanesHeight);
-    const lanesContent = [this.defs.build(), this.grid(tickValues, scale, lanesHeight)];
-    for (let i = first; i < end; i++) {
-      const name = requests[i];
-      lanesContent.push(this.requestRow(state.lanes.get(name), (i - first) * sz.row, i, scale, endForPending));
+    const frameKey = `${first}|${lanesHeight}|${width}`;
+    if (this.keys.lanesFrame !== frameKey) {
+      this.keys.lanesFrame = frameKey;
+      this.lanesSvg.style.top = `${first * sz.row}px`;
+      this.lanesSvg.setAttribute('width', width);
+      this.lanesSvg.setAttribute('height', lanesHeight);
     }
-    lanesContent.push(...this.verticals(scale, lanesHeight, nowUs, familyXs));
-    this.lanesSvg.replaceChildren(...lanesContent);
+    this.drawGrid(this.lanesParts, 'lanesGrid', tickValues, scale, lanesHeight, scaleKey);
+    this.drawRows(state, requests, first, end, scale, scaleKey, endForPending, nowUs);
+    this.drawFamilyLines(this.lanesParts, 'lanesFamily', lanesHeight, familyKey);
+    this.drawNow(this.lanesParts, nowX, lanesHeight);
 
-    // Pinned lanes: client and server, always visible.
-    const pinnedContent = [this.defs.build()];
+    // Pinned lanes: client and server, always visible; redrawn when the run changed.
     let y = 0;
     const pinnedRows = [];
     for (const name of pinned) {
@@ -205,19 +271,88 @@ export class TimelineView {
       pinnedRows.push({ name, y, height });
       y += height;
     }
-    this.pinnedSvg.setAttribute('width', width);
-    this.pinnedSvg.setAttribute('height', y);
-    pinnedContent.push(this.grid(tickValues, scale, y));
-    for (const row of pinnedRows) {
-      pinnedContent.push(row.name === 'server'
+    const pinnedKey = `${state.version}|${scaleKey}|${this.selectedJti}|${pinned.join(',')}`;
+    if (this.keys.pinned !== pinnedKey) {
+      this.keys.pinned = pinnedKey;
+      this.pinnedSvg.setAttribute('width', width);
+      this.pinnedSvg.setAttribute('height', y);
+      this.pinnedParts.rows.replaceChildren(...pinnedRows.map((row) => (row.name === 'server'
         ? this.serverRow(state, row, scale)
-        : this.clientRow(state, row, scale));
+        : this.clientRow(state, row, scale))));
     }
-    pinnedContent.push(...this.verticals(scale, y, nowUs, familyXs));
-    this.pinnedSvg.replaceChildren(...pinnedContent);
+    this.drawGrid(this.pinnedParts, 'pinnedGrid', tickValues, scale, y, scaleKey);
+    this.drawFamilyLines(this.pinnedParts, 'pinnedFamily', y, familyKey);
+    this.drawNow(this.pinnedParts, nowX, y);
 
-    this.updateVerdict(state);
-    this.updateNote(state);
+    if (this.keys.verdict !== state.version) {
+      this.keys.verdict = state.version;
+      this.updateVerdict(state);
+      this.updateNote(state);
+    }
+  }
+
+  /** Visible request rows: cached `<g>`s, rebuilt when their lane, the scale or the selection changed. */
+  drawRows(state, requests, first, end, scale, scaleKey, endForPending, nowUs) {
+    const sz = this.size;
+    const rows = [];
+    const seen = new Set();
+    for (let i = first; i < end; i++) {
+      const name = requests[i];
+      const lane = state.lanes.get(name);
+      const last = lane.attempts[lane.attempts.length - 1];
+      const openWait = lane.queued.length > 0 && lane.queued[lane.queued.length - 1].endUs == null;
+      // A row with a bar in flight grows with the now-cursor: redrawn every frame.
+      const growing = (last && last.status === 'pending') || openWait;
+      const key = `${lane.v}|${scaleKey}|${this.selectedJti}|${state.revocationCount}|${i & 1}${growing ? `|${endForPending}` : ''}`;
+      let cached = this.rowCache.get(name);
+      if (!cached || cached.key !== key) {
+        const g = this.requestRow(lane, 0, i, scale, endForPending);
+        cached = { g, key, y: null };
+        this.rowCache.set(name, cached);
+      }
+      const y = (i - first) * sz.row;
+      if (cached.y !== y) {
+        cached.g.setAttribute('transform', `translate(0,${y})`);
+        cached.y = y;
+      }
+      rows.push(cached.g);
+      seen.add(name);
+    }
+    for (const name of this.rowCache.keys()) if (!seen.has(name)) this.rowCache.delete(name);
+    const container = this.lanesParts.rows;
+    const current = container.children;
+    let same = current.length === rows.length;
+    for (let k = 0; same && k < rows.length; k++) same = current[k] === rows[k];
+    if (!same) container.replaceChildren(...rows);
+  }
+
+  drawGrid(parts, keyName, tickValues, scale, height, scaleKey) {
+    const key = `${scaleKey}|${height}`;
+    if (this.keys[keyName] === key) return;
+    this.keys[keyName] = key;
+    parts.grid.replaceChildren(...tickValues.map((t) => {
+      const x = scale.x(t);
+      return s('line', { x1: x, x2: x, y1: 0, y2: height });
+    }));
+  }
+
+  drawFamilyLines(parts, keyName, height, familyKey) {
+    const key = `${familyKey}|${height}`;
+    if (this.keys[keyName] === key) return;
+    this.keys[keyName] = key;
+    parts.family.replaceChildren(...this.familyXs.map((x) => s('line', { x1: x, x2: x, y1: 0, y2: height, class: 'family-line' })));
+  }
+
+  /** The now-cursor: one line moved every frame, gone once the run is over. */
+  drawNow(parts, nowX, height) {
+    if (nowX == null) {
+      if (parts.now.isConnected) parts.now.remove();
+      return;
+    }
+    parts.now.setAttribute('x1', nowX);
+    parts.now.setAttribute('x2', nowX);
+    parts.now.setAttribute('y2', height);
+    if (!parts.now.isConnected) parts.family.after(parts.now);
   }
 
   /** The case's setup in words: the login's token and the lab clock jump. */
@@ -242,7 +377,9 @@ export class TimelineView {
     return this.split;
   }
 
-  drawAxis(scale, tickValues, width, nowUs) {
+  drawAxis(scale, tickValues, width, scaleKey) {
+    if (this.keys.axis === scaleKey) return;
+    this.keys.axis = scaleKey;
     const sz = this.size;
     const step = tickValues.length > 1 ? tickValues[1] - tickValues[0] : niceStep(scale.domain[1], 5);
     const parts = [s('text', { x: 12, y: sz.axis - 9, class: 'axis-caption' }, 'since start')];
@@ -252,35 +389,21 @@ export class TimelineView {
       parts.push(s('text', { x, y: sz.axis - 10, class: 'tick-label', 'text-anchor': 'middle' }, formatTick(t, step)));
     }
     parts.push(s('line', { x1: sz.label, x2: scale.range[1], y1: sz.axis - 0.5, y2: sz.axis - 0.5, class: 'axis-line' }));
-    if (nowUs != null) {
-      const x = scale.clampedX(nowUs);
-      parts.push(s('rect', { x: x - 24, y: 2, width: 48, height: sz.axis - 10, rx: 4, class: 'now-flag' }));
-      parts.push(s('text', { x, y: sz.axis - 12, class: 'now-label', 'text-anchor': 'middle' }, 'now'));
-    }
     this.axis.setAttribute('width', width);
-    this.axis.replaceChildren(...parts);
+    this.axisTicks.replaceChildren(...parts);
+    const [rect, text] = this.nowFlag.children;
+    rect.setAttribute('height', sz.axis - 10);
+    text.setAttribute('y', sz.axis - 12);
   }
 
-  grid(tickValues, scale, height) {
-    const g = s('g', { class: 'grid' });
-    for (const t of tickValues) {
-      const x = scale.x(t);
-      g.append(s('line', { x1: x, x2: x, y1: 0, y2: height }));
+  /** The "now" flag on the axis: moved with a transform every frame. */
+  placeNowFlag(nowX) {
+    if (nowX == null) {
+      if (this.nowFlag.isConnected) this.nowFlag.remove();
+      return;
     }
-    return g;
-  }
-
-  /** The now-cursor and the alarming family-revocation lines. */
-  verticals(scale, height, nowUs, familyXs) {
-    const out = [];
-    for (const x of familyXs) {
-      out.push(s('line', { x1: x, x2: x, y1: 0, y2: height, class: 'family-line' }));
-    }
-    if (nowUs != null) {
-      const x = scale.clampedX(nowUs);
-      out.push(s('line', { x1: x, x2: x, y1: 0, y2: height, class: 'now-cursor' }));
-    }
-    return out;
+    this.nowFlag.setAttribute('transform', `translate(${nowX},0)`);
+    if (!this.nowFlag.isConnected) this.axis.append(this.nowFlag);
   }
 
   requestRow(lane, y, index, scale, endForPending) {
@@ -337,14 +460,20 @@ export class TimelineView {
     const isRefresh = attempt.kind === 'refresh';
     const y = isRefresh ? barY + 1 : barY;
     const height = isRefresh ? sz.bar - 2 : sz.bar;
+    // Did it present a token the server had already revoked?
+    const revoked = attemptRevoked(this.state, attempt);
     const g = s('g', {
-      class: `bar kind-${attempt.kind} status-${cls}${attempt.jti && attempt.jti === this.selectedJti ? ' selected' : ''}`,
+      class: `bar kind-${attempt.kind} status-${cls}${attempt.jti && attempt.jti === this.selectedJti ? ' selected' : ''}${revoked ? ` revoked revoked-${revoked}` : ''}`,
       'data-kind': attempt.kind,
       'data-status': pending ? 'pending' : String(attempt.status),
       'data-lane': attempt.lane,
       'data-jti': attempt.jti ?? '',
       'data-attempt': attempt.id,
+      'data-revoked': revoked,
     });
+    if (revoked) {
+      g.append(s('rect', { class: 'revoked-outline', x: x0 - 3, y: y - 3, width: w + 6, height: height + 6, rx: isRefresh ? height / 2 + 3 : 6 }));
+    }
     g.append(s('rect', {
       class: 'bar-body',
       x: x0,
@@ -356,7 +485,7 @@ export class TimelineView {
     }));
 
     // The token this attempt carried: a chip when the bar is wide enough,
-    // a stripe along the bar otherwise.
+    // a stripe along the bar otherwise. A revoked token's chip is struck through.
     const chipW = 30;
     let textX = x0 + 8;
     const colour = tokenColor(attempt.jti);
@@ -364,6 +493,7 @@ export class TimelineView {
       const cx = x0 + (isRefresh ? height / 2 - 2 : 3);
       g.append(s('rect', { class: 'chip-rect', x: cx, y: y + 3, width: chipW, height: height - 6, rx: 4, fill: colour }));
       g.append(s('text', { class: 'chip-text', x: cx + chipW / 2, y: y + height / 2, 'text-anchor': 'middle', 'dominant-baseline': 'central' }, attempt.jti ?? '—'));
+      if (revoked) g.append(strike(cx, y + 3, chipW, height - 6));
       textX = cx + chipW + 6;
     } else {
       g.append(s('rect', { class: 'stripe', x: x0, y: y + height - 5, width: w, height: 5, fill: colour }));
@@ -386,8 +516,10 @@ export class TimelineView {
       `${attempt.lane} · ${attempt.kind} ${attempt.route ?? ''}`,
       `token ${attempt.jti ?? 'none'}${attempt.newJti ? ` → ${attempt.newJti}` : ''}`,
       `status ${pending ? 'in flight' : attempt.status}${reason ? ` (${reason})` : ''}`,
+      revoked === 'family' ? `${attempt.jti} was already dead: reuse detection revoked its whole family` : null,
+      revoked === 'rotation' ? `${attempt.jti} was already revoked: a refresh rotated it away` : null,
       `${formatUs(attempt.startUs)} → ${attempt.endUs == null ? 'now' : formatUs(attempt.endUs)}`,
-    ].join('\n')));
+    ].filter(Boolean).join('\n')));
     return g;
   }
 
@@ -404,43 +536,77 @@ export class TimelineView {
     const logouts = mergeMarkers(state.client.filter((m) => m.kind === 'logged_out'), {
       x: (m) => scale.x(m.tUs), key: () => 'logged_out', px: 60,
     });
-    // Token chips first; a logout box that lands on a chip moves right of it.
-    const chips = stored.map((m) => {
-      const jtis = distinctJtis(m.items);
-      return { m, jtis, x: m.x + 3, end: m.x + 3 + stripWidth(jtis) };
+    // The token the store held, killed by a family revocation: a skull at that moment.
+    const deaths = mergeMarkers(storeDeaths(state), { x: (m) => scale.x(m.tUs), key: () => 'death', px: 40 });
+    // One row of boxes in time order; a box that would run into the one
+    // before it moves right (its tick stays at its time).
+    const items = [
+      ...stored.map((m) => {
+        const jtis = distinctJtis(m.items);
+        return { kind: 'stored', m, jtis, x: m.x + 3, width: stripWidth(jtis) };
+      }),
+      ...deaths.map((m) => {
+        const jtis = distinctJtis(m.items);
+        return { kind: 'death', m, jtis, x: m.x + 3, width: textWidth('☠', sz.big, 1) + stripWidth(jtis) + textWidth('revoked', sz.font) + 22 };
+      }),
+      ...logouts.map((m) => {
+        const text = `LOGGED OUT${m.count > 1 ? ` ×${m.count}` : ''}`;
+        return { kind: 'logout', m, text, x: m.x + 3, width: textWidth(text, sz.big, 0.78) + 16 };
+      }),
+    ].sort((p, q) => p.m.first.tUs - q.m.first.tUs || KIND_ORDER[p.kind] - KIND_ORDER[q.kind]);
+    const placed = placeRow(items, { gap: 6 });
+    items.forEach((it, i) => { it.x = placed[i]; });
+    items.forEach((it, i) => {
+      const next = items[i + 1];
+      const room = (next ? next.x - 6 : scale.range[1] + RIGHT_PAD) - (it.x + it.width);
+      if (it.kind === 'stored') g.append(this.storedMarker(it, mid, row.height, room));
+      else if (it.kind === 'death') g.append(this.deathMarker(it, mid, row.height));
+      else g.append(this.logoutMarker(it, mid, row.height));
     });
-    const boxes = logouts.map((m) => {
-      const text = `LOGGED OUT${m.count > 1 ? ` ×${m.count}` : ''}`;
-      let x = m.x + 3;
-      for (const chip of chips) {
-        if (chip.x < x + 4 && chip.end + 4 > x) x = chip.end + 4;
-      }
-      return { m, text, x, width: textWidth(text, sz.big, 0.78) + 16 };
-    });
-    for (const { m, jtis, x, end } of chips) {
-      const last = m.items[m.items.length - 1].jti;
-      const mg = s('g', { class: 'stored-marker', 'data-marker': 'token_stored' });
-      mg.append(s('line', { x1: m.x, x2: m.x, y1: 4, y2: row.height - 4, class: 'stored-tick', stroke: tokenColor(last) }));
-      chipStrip(mg, jtis, x, mid, sz.bar - 4);
-      const textX = end + 5;
-      const textEnd = textX + textWidth('stored', sz.font);
-      const blocked = boxes.some((b) => b.x < textEnd + 4 && b.x + b.width > textX)
-        || chips.some((c) => c.x > x && c.x < textEnd + 4);
-      if (!blocked) mg.append(s('text', { x: textX, y: mid, 'dominant-baseline': 'central', class: 'marker-text' }, 'stored'));
-      mg.append(s('title', {}, jtis.length > 1
-        ? `the token store was overwritten ${m.count} times: ${m.items.map((i) => i.jti).join(', ')}; it keeps ${last}`
-        : `the tab's token store now holds ${last}`));
-      g.append(mg);
-    }
-    for (const { m, text, x, width } of boxes) {
-      const mg = s('g', { class: 'logout-marker', 'data-marker': 'logged_out' });
-      mg.append(s('line', { x1: m.x, x2: m.x, y1: 2, y2: row.height - 2, class: 'logout-tick' }));
-      mg.append(s('rect', { x, y: mid - sz.bar / 2, width, height: sz.bar, rx: 5, class: 'logout-box' }));
-      mg.append(s('text', { x: x + 8, y: mid, 'dominant-baseline': 'central', class: 'logout-text' }, text));
-      mg.append(s('title', {}, `logged out: ${m.first.reason ?? ''}${m.count > 1 ? ` (${m.count} times)` : ''}`));
-      g.append(mg);
-    }
     return g;
+  }
+
+  storedMarker({ m, jtis, x, width }, mid, height, room) {
+    const sz = this.size;
+    const last = m.items[m.items.length - 1].jti;
+    const mg = s('g', { class: 'stored-marker', 'data-marker': 'token_stored' });
+    mg.append(s('line', { x1: m.x, x2: m.x, y1: 4, y2: height - 4, class: 'stored-tick', stroke: tokenColor(last) }));
+    chipStrip(mg, jtis, x, mid, sz.bar - 4);
+    if (room >= textWidth('stored', sz.font) + 5) {
+      mg.append(s('text', { x: x + width + 5, y: mid, 'dominant-baseline': 'central', class: 'marker-text' }, 'stored'));
+    }
+    mg.append(s('title', {}, jtis.length > 1
+      ? `the token store was overwritten ${m.count} times: ${m.items.map((i) => i.jti).join(', ')}; it keeps ${last}`
+      : `the tab's token store now holds ${last}`));
+    return mg;
+  }
+
+  /** The token in the store was revoked with its family: it is dead although the tab still holds it. */
+  deathMarker({ m, jtis, x, width }, mid, height) {
+    const sz = this.size;
+    const mg = s('g', { class: 'death-marker', 'data-marker': 'token_revoked', 'data-cause': 'family', 'data-jti': jtis.join(' ') });
+    mg.append(s('line', { x1: m.x, x2: m.x, y1: 2, y2: height - 2, class: 'death-tick' }));
+    mg.append(s('rect', { x, y: mid - sz.bar / 2, width, height: sz.bar, rx: 5, class: 'death-box' }));
+    const skullW = textWidth('☠', sz.big, 1);
+    mg.append(s('text', { x: x + 6, y: mid, 'dominant-baseline': 'central', class: 'death-skull' }, '☠'));
+    const chipsX = x + 8 + skullW;
+    chipStrip(mg, jtis, chipsX, mid, sz.bar - 8, { struck: true });
+    mg.append(s('text', { x: chipsX + stripWidth(jtis) + 3, y: mid, 'dominant-baseline': 'central', class: 'death-text' }, 'revoked'));
+    const late = m.first.storedUs > m.first.revokedUs;
+    mg.append(s('title', {}, late
+      ? `${jtis.join(', ')} was stored at ${formatUs(m.first.storedUs)}, but reuse detection had revoked its whole family at ${formatUs(m.first.revokedUs)}: the tab holds a dead token`
+      : `${jtis.join(', ')}, the token this tab holds, was revoked with its whole family at ${formatUs(m.first.revokedUs)}: every request with it now fails`));
+    return mg;
+  }
+
+  logoutMarker({ m, text, x, width }, mid, height) {
+    const sz = this.size;
+    const mg = s('g', { class: 'logout-marker', 'data-marker': 'logged_out' });
+    mg.append(s('line', { x1: m.x, x2: m.x, y1: 2, y2: height - 2, class: 'logout-tick' }));
+    mg.append(s('rect', { x, y: mid - sz.bar / 2, width, height: sz.bar, rx: 5, class: 'logout-box' }));
+    mg.append(s('text', { x: x + 8, y: mid, 'dominant-baseline': 'central', class: 'logout-text' }, text));
+    mg.append(s('title', {}, `logged out: ${m.first.reason ?? ''}${m.count > 1 ? ` (${m.count} times)` : ''}`));
+    return mg;
   }
 
   serverRow(state, row, scale) {
@@ -470,30 +636,45 @@ export class TimelineView {
       const mid = 4 + sz.server * (i + 0.5);
       const merged = mergeMarkers(byRow[name], {
         x: (m) => scale.x(m.tUs),
-        key: (m) => (m.kind === 'issued' ? 'issued' : `${m.kind}:${m.jti}:${m.reason}:${m.cause}:${m.route}`),
+        // Revocations merge by cause: a family revocation is one event that kills several tokens.
+        key: (m) => (m.kind === 'issued' ? 'issued' : m.kind === 'revoked' ? `revoked:${m.cause}` : `${m.kind}:${m.jti}:${m.reason}:${m.cause}:${m.route}`),
         px: 40,
       });
-      // Each label takes the longest wording that fits before the next marker.
       const items = merged.map((m) => {
         const variants = serverTexts(m, this.rotatedFrom);
-        const offset = m.first.kind === 'issued' ? stripWidth(distinctJtis(m.items)) + 4 : (TEXT_OFFSET[m.first.kind] ?? 10);
-        return { m, variants, x: m.x, textX: m.x + offset, widths: variants.map((t) => textWidth(t, sz.font)) };
+        const kind = m.first.kind;
+        const family = kind === 'revoked' && m.first.cause === 'family';
+        const offset = kind === 'issued' ? stripWidth(distinctJtis(m.items)) + 4 : (TEXT_OFFSET[kind] ?? 10);
+        // How much room the symbol takes (a rejection's dot is centred on its x).
+        const width = family ? this.familyBoxWidth(m) : kind === 'rejected' ? sz.server - 8 : offset;
+        return { m, variants, x: m.x, width, offset, widths: variants.map((t) => textWidth(t, sz.font)) };
+      });
+      // Symbols (and the family box, which is always shown whole) never overlap;
+      // each label then takes the longest wording that fits before the next one.
+      const placed = placeRow(items, { gap: 6 });
+      items.forEach((it, k) => {
+        it.x = placed[k];
+        it.textX = it.x + it.offset;
       });
       const chosen = fitLabels(items, { gap: 8, end: scale.range[1] + RIGHT_PAD });
-      items.forEach((it, k) => g.append(this.serverMarker(it.m, it.variants[0], it.variants[chosen[k]] ?? null, mid, it.textX)));
+      items.forEach((it, k) => g.append(this.serverMarker(it.m, it.variants[0], it.variants[chosen[k]] ?? null, mid, it.textX, it.x)));
     });
     return g;
   }
 
-  /** One (merged) server marker; `shown` is the label that fits, or null. */
-  serverMarker(m, text, shown, mid, textX) {
+  familyBoxWidth(m) {
+    const sz = this.size;
+    return textWidth(FAMILY_TEXT, sz.big, 0.75) + 22 + stripWidth(distinctJtis(m.items)) + 6;
+  }
+
+  /** One (merged) server marker at `x`; `shown` is the label that fits, or null. */
+  serverMarker(m, text, shown, mid, textX, x = m.x) {
     const sz = this.size;
     const first = m.first;
     const half = sz.server / 2 - 3;
     const g = s('g', { class: `server-marker marker-${first.kind}${first.cause ? ` cause-${first.cause}` : ''}`, 'data-marker': first.kind });
     if (first.cause) g.setAttribute('data-cause', first.cause);
     if (first.jti) g.setAttribute('data-jti', first.jti);
-    const x = m.x;
     switch (first.kind) {
       case 'issued':
         g.removeAttribute('data-jti');
@@ -507,16 +688,21 @@ export class TimelineView {
       case 'clock_advanced':
         g.append(s('path', { d: `M${x} ${mid - half} L${x + 7} ${mid} L${x} ${mid + half} M${x + 7} ${mid - half} L${x + 14} ${mid} L${x + 7} ${mid + half}`, class: 'clock-mark' }));
         break;
-      case 'revoked':
+      case 'revoked': {
+        const jtis = distinctJtis(m.items);
+        g.setAttribute('data-jti', jtis.join(' '));
         if (first.cause === 'family') {
-          const w = textWidth(text, sz.big, 0.75) + 24;
+          // Alarming on purpose: every token of the login dies here, the fresh one too.
+          const w = this.familyBoxWidth(m);
           g.append(s('rect', { x: x - 2, y: mid - half - 1, width: w, height: half * 2 + 2, rx: 4, fill: `url(#${this.defs.family})`, class: 'family-box' }));
-          g.append(s('text', { x: x + 8, y: mid, 'dominant-baseline': 'central', class: 'family-text' }, text));
-          g.append(s('title', {}, `${text}: reuse detection revoked every token of the login, including the fresh one`));
+          g.append(s('text', { x: x + 8, y: mid, 'dominant-baseline': 'central', class: 'family-text' }, FAMILY_TEXT));
+          chipStrip(g, jtis, x + 8 + textWidth(FAMILY_TEXT, sz.big, 0.75) + 8, mid, half * 2 - 6, { struck: true });
+          g.append(s('title', {}, `${text} at ${formatUs(first.tUs)}: reuse detection revoked every token of the login, including the fresh one`));
           return g;
         }
         g.append(s('path', { d: `M${x - 6} ${mid - 6} L${x + 6} ${mid + 6} M${x + 6} ${mid - 6} L${x - 6} ${mid + 6}`, class: 'revoke-cross' }));
         break;
+      }
       case 'rejected': {
         const refresh = first.route === '/api/refresh';
         g.append(s('circle', { cx: x, cy: mid, r: half - 2, class: refresh ? 'reject-dot refresh' : 'reject-dot' }));
@@ -571,12 +757,13 @@ function stripWidth(jtis) {
 }
 
 /** Draws token chips side by side from `x`, centred on `mid`; each is clickable. */
-function chipStrip(parent, jtis, x, mid, height) {
+function chipStrip(parent, jtis, x, mid, height, { struck = false } = {}) {
   let cx = x;
   for (const jti of jtis.slice(0, MAX_CHIPS)) {
-    const chip = s('g', { class: 'token-chip', 'data-jti': jti });
+    const chip = s('g', { class: `token-chip${struck ? ' struck' : ''}`, 'data-jti': jti });
     chip.append(s('rect', { x: cx, y: mid - height / 2, width: CHIP_W, height, rx: 4, fill: tokenColor(jti), class: 'chip-rect' }));
     chip.append(s('text', { x: cx + CHIP_W / 2, y: mid, 'text-anchor': 'middle', 'dominant-baseline': 'central', class: 'chip-text' }, jti));
+    if (struck) chip.append(strike(cx, mid - height / 2, CHIP_W, height));
     parent.append(chip);
     cx += CHIP_W + 3;
   }
@@ -584,6 +771,17 @@ function chipStrip(parent, jtis, x, mid, height) {
     parent.append(s('text', { x: cx + 2, y: mid, 'dominant-baseline': 'central', class: 'marker-text' }, `+${jtis.length - MAX_CHIPS}`));
   }
 }
+
+/** A line struck through a chip's text: this token is revoked. */
+function strike(x, y, width, height) {
+  const mid = y + height / 2 + 0.5;
+  return s('path', { d: `M${x - 2} ${mid} L${x + width + 2} ${mid}`, class: 'chip-strike' });
+}
+
+/** Same-time client markers: the token is stored, then dies, then the tab logs out. */
+const KIND_ORDER = { stored: 0, death: 1, logout: 2 };
+
+const FAMILY_TEXT = '⚠ FAMILY REVOKED';
 
 /** Where a server marker's label starts, right of its symbol. */
 const TEXT_OFFSET = { issued: 36, rotated: 12, clock_advanced: 18, revoked: 10, rejected: 12 };
@@ -602,10 +800,13 @@ function serverTexts(m, rotatedFrom) {
       return [`${first.jti} → ${first.newJti}${times}`];
     case 'clock_advanced':
       return [`lab clock +${((first.byMs ?? 0) / 1000).toFixed(0)} s`, `+${((first.byMs ?? 0) / 1000).toFixed(0)} s`];
-    case 'revoked':
+    case 'revoked': {
+      const jtis = distinctJtis(m.items);
+      const names = jtis.length <= 3 ? jtis.join(', ') : `${jtis.length} tokens`;
       return first.cause === 'family'
-        ? [`⚠ FAMILY REVOKED ${first.jti}${times}`]
-        : [`${first.jti} revoked${times}`, `${first.jti}${times}`];
+        ? [`${FAMILY_TEXT}: ${names}`]
+        : [`${names} revoked (rotated)`, `${names} revoked`, names];
+    }
     case 'rejected': {
       const what = first.route === '/api/refresh' ? 'refresh ' : '';
       return [`${what}${first.jti ?? 'no token'} ${first.reason}${times}`, `${first.reason}${times}`, times.trim()].filter(Boolean);

@@ -5,6 +5,7 @@
 //        [--compare-by=policies --a=strict --b=family]    compare two server policies
 //        [--replay=run.json]                              replay a saved run (refresh-race run --json)
 //        [--walk]                                         log in, +5 s, call /api/secret in the walk panel
+//        [--walk=dead]                                    … then refresh, +10 s twice, refresh (400 window_over)
 //        [--element=SELECTOR]                             only this element (default: the full page)
 //
 // Starts its own `refresh-race serve` (see harness.mjs for which binary).
@@ -25,7 +26,7 @@ const flag = (name, fallback) => {
 const compareBy = flag('compare-by', null);
 const compare = args.includes('--compare') || compareBy != null;
 const replay = flag('replay', null);
-const walk = args.includes('--walk');
+const walk = args.includes('--walk') || flag('walk', null) != null;
 const element = flag('element', null);
 
 const server = await startServer();
@@ -49,6 +50,18 @@ try {
     await page.locator('[data-token-state="refreshable"]').waitFor();
     await page.click('[data-action="walk-secret"]');
     await page.locator('[data-walk-result="secret"][data-status="401"]').waitFor();
+    if (flag('walk', null) === 'dead') {
+      const idle = () => page.locator('[data-walk]:not([aria-busy])').waitFor();
+      await page.click('[data-action="walk-refresh"]');
+      await idle();
+      await page.click('[data-action="time-travel"][data-seconds="10"]');
+      await idle();
+      await page.click('[data-action="time-travel"][data-seconds="10"]');
+      await idle();
+      await page.click('[data-action="walk-refresh"]');
+      await idle();
+      await page.locator('[data-token-state="dead"]').waitFor();
+    }
   } else if (compare) {
     if (compareBy) {
       await page.selectOption('[data-control="compare-by"]', compareBy);

@@ -475,6 +475,14 @@ test('replay a saved run: same reducer and view, on its recorded schedule, verdi
     assert.equal(await timeline.locator('[data-kind="refresh"]').count(), report.verdict.refresh_calls);
     assert.equal(await timeline.locator('[data-status="pending"]').count(), 0);
     assert.equal(await page.getAttribute('[data-log]', 'data-events'), String(report.events.length));
+    // The log followed the run to its last line: the verdict.
+    await page.waitForFunction(() => {
+      const log = document.querySelector('[data-log]');
+      const lines = [...log.querySelectorAll('.line:not([hidden])')];
+      const box = log.getBoundingClientRect();
+      const last = lines.filter((l) => l.getBoundingClientRect().bottom <= box.bottom + 1).pop();
+      return last && /Race/.test(last.textContent) && log.scrollTop + log.clientHeight >= log.scrollHeight - 2;
+    }, null, { timeout: 5_000 });
   });
 });
 

@@ -133,3 +133,21 @@ export function fitLabels(items, { gap = 6, end = Infinity } = {}) {
 export function textWidth(text, fontSize = 14, em = 0.6) {
   return String(text).length * fontSize * em;
 }
+
+/**
+ * Places boxes along one row without overlap: each item (in the order
+ * given, which should be time order) wants to start at `x` and is
+ * `width` wide; an item that would run into the previous one moves right
+ * of it (plus `gap`). Returns the start of each item. The tick at the
+ * item's true time stays where it is; only its box moves.
+ */
+export function placeRow(items, { gap = 4 } = {}) {
+  const out = [];
+  let end = -Infinity;
+  for (const item of items) {
+    const x = Math.max(item.x, end + gap);
+    out.push(x);
+    end = x + Math.max(0, item.width);
+  }
+  return out;
+}

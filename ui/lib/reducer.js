@@ -39,6 +39,8 @@ export function createRunState({ strategy = null, policy = null, settings = null
       tokensIssued: 0,
     },
     familyRevoked: false,
+    revocations: new Map(), // jti → [{ tUs, cause, attempt }] in time order
+    revocationCount: 0,
     maxUs: 0,
     lab: null, // { labMs, atMs }: lab clock reading and when (local ms) it arrived
     verdict: null,
@@ -101,7 +103,8 @@ function setLab(state, labNowMs, atMs) {
 function ensureLane(state, name) {
   let lane = state.lanes.get(name);
   if (!lane) {
-    lane = { name, attempts: [], queued: [], done: null, requested: false, lastJti: null };
+    // `v` counts the lane's changes: a view redraws a row only when it moved.
+    lane = { name, attempts: [], queued: [], done: null, requested: false, lastJti: null, v: 0 };
     state.lanes.set(name, lane);
   }
   return lane;
@@ -121,9 +124,11 @@ function openAttempt(state, ev, kind) {
     jti: ev.jti ?? null,
     newJti: null,
     reason: null,
+    decidedUs: null,
   };
   state.attempts.set(id, attempt);
   lane.attempts.push(attempt);
+  lane.v += 1;
   if (attempt.jti) lane.lastJti = attempt.jti;
   closeQueued(lane, ev.t_us);
   return attempt;
@@ -137,12 +142,18 @@ function closeAttempt(state, ev) {
     const kind = ev.kind === 'refresh_done' ? 'refresh' : 'request';
     attempt = openAttempt(state, { ...ev, attempt: ev.attempt ?? undefined }, kind);
   }
+  touchLane(state, attempt.lane);
   attempt.endUs = ev.t_us;
   attempt.status = typeof ev.status === 'number' ? ev.status : attempt.status;
   if (ev.reason != null) attempt.reason = ev.reason;
   if (ev.jti != null && attempt.jti == null) attempt.jti = ev.jti;
   if (ev.new_jti != null) attempt.newJti = ev.new_jti;
   return attempt;
+}
+
+function touchLane(state, name) {
+  const lane = state.lanes.get(name);
+  if (lane) lane.v += 1;
 }
 
 function closeQueued(lane, tUs) {
@@ -187,12 +198,14 @@ export function applyEvent(state, ev, receivedAtMs = 0) {
       const lane = ensureLane(state, ev.lane);
       closeQueued(lane, ev.t_us);
       lane.queued.push({ startUs: ev.t_us, endUs: null, jti: ev.jti ?? null });
+      lane.v += 1;
       break;
     }
     case 'request_done': {
       const lane = ensureLane(state, ev.lane);
       closeQueued(lane, ev.t_us);
       lane.done = { tUs: ev.t_us, ok: !!ev.ok, status: ev.status ?? null };
+      lane.v += 1;
       if (ev.ok) counts.ok += 1;
       else counts.failed += 1;
       break;
@@ -220,17 +233,27 @@ export function applyEvent(state, ev, receivedAtMs = 0) {
       state.server.push(marker(ev));
       break;
     }
-    case 'revoked':
+    case 'revoked': {
       if (ev.cause === 'family') state.familyRevoked = true;
+      let list = state.revocations.get(ev.jti);
+      if (!list) state.revocations.set(ev.jti, (list = []));
+      list.push({ tUs: ev.t_us, cause: ev.cause ?? 'rotation', attempt: ev.attempt ?? null });
+      state.revocationCount += 1;
+    }
     // falls through
     case 'accepted':
     case 'rejected':
     case 'rotated':
       ensureLane(state, ev.lane || 'server');
       state.server.push(marker(ev));
-      if (ev.kind === 'rejected' && ev.attempt != null) {
+      if ((ev.kind === 'rejected' || ev.kind === 'accepted') && ev.attempt != null) {
         const attempt = state.attempts.get(ev.attempt);
-        if (attempt && attempt.reason == null) attempt.serverReason = ev.reason;
+        if (attempt) {
+          // When the server looked at the token (for "presented a revoked token").
+          if (attempt.decidedUs == null) attempt.decidedUs = ev.t_us;
+          if (ev.kind === 'rejected' && attempt.reason == null) attempt.serverReason = ev.reason;
+          touchLane(state, attempt.lane);
+        }
       }
       break;
     case 'clock_advanced':
@@ -267,6 +290,77 @@ export function orderedLanes(state) {
     state._orderedCount = state.lanes.size;
   }
   return state._ordered;
+}
+
+/**
+ * How token `jti` had been revoked by `atUs`: the cause of its first
+ * revocation at or before that time (`rotation` or `family`), or null.
+ * The first one counts: a token already rotated away is not "more dead"
+ * when its family goes later.
+ */
+export function revokedBy(state, jti, atUs = Infinity) {
+  const list = jti == null ? null : state.revocations.get(jti);
+  if (!list) return null;
+  for (const r of list) if (r.tUs <= atUs) return r.cause;
+  return null;
+}
+
+/**
+ * Whether an attempt presented a token that was already revoked when the
+ * server looked at it (its accepted/rejected decision; while in flight:
+ * by now). Public routes ignore the token, so they never count.
+ * Returns the revocation's cause or null.
+ */
+export function attemptRevoked(state, attempt) {
+  if (!attempt || attempt.jti == null || attempt.route === '/api/public') return null;
+  const at = attempt.decidedUs ?? attempt.endUs ?? Infinity;
+  return revokedBy(state, attempt.jti, at);
+}
+
+/**
+ * The token the tab's store held at `tUs` (null before the first store and
+ * after a logout), from the client lane's markers.
+ */
+export function storeHeldAt(state, tUs) {
+  let held = null;
+  for (const m of state.client) {
+    if (m.tUs > tUs) break;
+    if (m.kind === 'token_stored') held = m.jti;
+    else if (m.kind === 'logged_out') held = null;
+  }
+  return held;
+}
+
+/**
+ * Where the tab's token store held a token that a family revocation killed:
+ * `[{ jti, tUs, storedUs, revokedUs }]`, one per stored copy, at the moment
+ * it became dead in the store: the revocation, or the storing itself when
+ * the token arrived already dead (the winner stores its fresh token just
+ * after a loser's reuse revoked the family). Tokens rotated away before
+ * their family went are not counted: they were dead already.
+ */
+export function storeDeaths(state) {
+  const out = [];
+  if (!state.familyRevoked) return out;
+  const client = state.client;
+  for (let i = 0; i < client.length; i++) {
+    const m = client[i];
+    if (m.kind !== 'token_stored' || m.jti == null) continue;
+    const list = state.revocations.get(m.jti);
+    if (!list || list[0].cause !== 'family') continue;
+    const revokedUs = list[0].tUs;
+    // The store holds it until the next store or logout.
+    let endUs = Infinity;
+    for (let k = i + 1; k < client.length; k++) {
+      if (client[k].kind === 'token_stored' || client[k].kind === 'logged_out') {
+        endUs = client[k].tUs;
+        break;
+      }
+    }
+    const tUs = Math.max(m.tUs, revokedUs);
+    if (tUs === m.tUs || revokedUs < endUs) out.push({ jti: m.jti, tUs, storedUs: m.tUs, revokedUs });
+  }
+  return out;
 }
 
 /** `ok`, `failed` or `pending` for a request lane. */

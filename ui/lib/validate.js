@@ -1,22 +1,62 @@
 // Checks the control values before a run starts, with messages a person can
 // act on. No DOM. The server checks the same limits (docs/lab-api.md); this
 // only saves a round trip and keeps a bad value from starting anything.
+//
+// The limits come from GET /lab/options (`limits`); DEFAULT_LIMITS are used
+// only until the options arrive (or when the lab cannot be reached).
 
-export const LIMITS = {
+export const DEFAULT_LIMITS = Object.freeze({
   maxRequests: 10_000,
   maxLatencyMs: 10_000,
+  maxJitterMs: 5_000,
+  maxGraceS: 60,
   minSpeed: 0.05,
   maxSpeed: 10,
-};
+});
 
-/** The numeric fields the controls edit: key → label, min, max. */
-export const FIELDS = {
-  secret: { label: 'Secret requests', min: 1, max: LIMITS.maxRequests },
-  public: { label: 'Public requests', min: 0, max: LIMITS.maxRequests },
-  latencySecret: { label: 'Secret latency (ms)', min: 0, max: LIMITS.maxLatencyMs },
-  latencyPublic: { label: 'Public latency (ms)', min: 0, max: LIMITS.maxLatencyMs },
-  latencyRefresh: { label: 'Refresh latency (ms)', min: 0, max: LIMITS.maxLatencyMs },
-};
+/** Kept for older callers: the built-in fallback limits. */
+export const LIMITS = DEFAULT_LIMITS;
+
+/**
+ * The lab's `limits` object (snake_case, from /lab/options) as the limits
+ * the checks use. A missing or nonsensical value keeps its default.
+ */
+export function limitsFromOptions(raw) {
+  const src = raw && typeof raw === 'object' ? raw : {};
+  const pick = (key, fallback, { integer = true, min = 0 } = {}) => {
+    const value = src[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min) return fallback;
+    if (integer && !Number.isInteger(value)) return fallback;
+    return value;
+  };
+  const limits = {
+    maxRequests: pick('max_requests', DEFAULT_LIMITS.maxRequests, { min: 1 }),
+    maxLatencyMs: pick('max_latency_ms', DEFAULT_LIMITS.maxLatencyMs),
+    maxJitterMs: pick('max_jitter_ms', DEFAULT_LIMITS.maxJitterMs),
+    maxGraceS: pick('max_grace_s', DEFAULT_LIMITS.maxGraceS),
+    minSpeed: pick('min_speed', DEFAULT_LIMITS.minSpeed, { integer: false }),
+    maxSpeed: pick('max_speed', DEFAULT_LIMITS.maxSpeed, { integer: false }),
+  };
+  if (!(limits.minSpeed > 0) || limits.minSpeed > limits.maxSpeed) {
+    limits.minSpeed = DEFAULT_LIMITS.minSpeed;
+    limits.maxSpeed = DEFAULT_LIMITS.maxSpeed;
+  }
+  return limits;
+}
+
+/** The numeric fields the controls edit, for some limits: key → label, min, max. */
+export function fieldsFor(limits = DEFAULT_LIMITS) {
+  return {
+    secret: { label: 'Secret requests', min: 1, max: limits.maxRequests },
+    public: { label: 'Public requests', min: 0, max: limits.maxRequests },
+    latencySecret: { label: 'Secret latency (ms)', min: 0, max: limits.maxLatencyMs },
+    latencyPublic: { label: 'Public latency (ms)', min: 0, max: limits.maxLatencyMs },
+    latencyRefresh: { label: 'Refresh latency (ms)', min: 0, max: limits.maxLatencyMs },
+  };
+}
+
+/** The fields with the fallback limits. */
+export const FIELDS = fieldsFor(DEFAULT_LIMITS);
 
 /**
  * Checks one value (a number or the text of an `<input>`). Returns
@@ -45,10 +85,10 @@ export function checkInteger(raw, { label, min, max }) {
 }
 
 /** Checks a speed factor. */
-export function checkSpeed(raw) {
+export function checkSpeed(raw, limits = DEFAULT_LIMITS) {
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < LIMITS.minSpeed || value > LIMITS.maxSpeed) {
-    return { ok: false, message: `Speed must be between ${LIMITS.minSpeed} and ${LIMITS.maxSpeed} (got ${raw}).` };
+  if (!Number.isFinite(value) || value < limits.minSpeed || value > limits.maxSpeed) {
+    return { ok: false, message: `Speed must be between ${limits.minSpeed} and ${limits.maxSpeed} (got ${raw}).` };
   }
   return { ok: true, value };
 }
@@ -57,19 +97,20 @@ export function checkSpeed(raw) {
  * Checks every control value. `values` holds the fields of FIELDS (numbers
  * or input text) and `speed`. Returns `{ ok, errors: [{field, message}],
  * message, values }` where `message` is the first error (or '') and
- * `values` the parsed numbers.
+ * `values` the parsed numbers. `limits` are the lab's (limitsFromOptions).
  */
-export function validateControls(values) {
+export function validateControls(values, limits = DEFAULT_LIMITS) {
   const errors = [];
   const parsed = {};
-  for (const [field, spec] of Object.entries(FIELDS)) {
+  const fields = limits === DEFAULT_LIMITS ? FIELDS : fieldsFor(limits);
+  for (const [field, spec] of Object.entries(fields)) {
     if (!(field in values)) continue;
     const result = checkInteger(values[field], spec);
     if (result.ok) parsed[field] = result.value;
     else errors.push({ field, message: result.message });
   }
   if ('speed' in values) {
-    const result = checkSpeed(values.speed);
+    const result = checkSpeed(values.speed, limits);
     if (result.ok) parsed.speed = result.value;
     else errors.push({ field: 'speed', message: result.message });
   }

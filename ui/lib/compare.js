@@ -1,0 +1,50 @@
+// Compare mode: two timelines that differ in one thing only, either the
+// client strategy (same server policy) or the server policy (same client).
+// No DOM: tested with `node --test`.
+
+/** What a comparison can vary, and the default pair for each. */
+export const COMPARE_BY = {
+  strategies: { noun: 'client', pair: ['naive', 'single-flight'] },
+  policies: { noun: 'server', pair: ['strict', 'family'] },
+};
+
+/**
+ * The pair to show when the main control says `current`: your choice
+ * against the default other side (naive ⇄ single-flight, strict ⇄ family),
+ * or the default pair when your choice is the other side already.
+ * `names` are the values the lab offers; names it does not offer are skipped.
+ */
+export function defaultPair(by, names, current) {
+  const spec = COMPARE_BY[by] || COMPARE_BY.strategies;
+  const known = (name) => !names || names.length === 0 || names.includes(name);
+  const [d0, d1] = spec.pair;
+  let a = current && known(current) ? current : d0;
+  let b = d1;
+  if (a === b) a = d0;
+  if (!known(b)) b = (names || []).find((n) => n !== a) ?? b;
+  if (!known(a)) a = (names || []).find((n) => n !== b) ?? a;
+  return [a, b];
+}
+
+/**
+ * The runs of a comparison: `[{ strategy, policy, label }, …]` where the
+ * label names what differs. `a`/`b` are strategies or policies, per `by`.
+ */
+export function comparePlan({ by, a, b, strategy, policy }) {
+  if (by === 'policies') {
+    return [a, b].map((p) => ({ strategy, policy: p, label: p }));
+  }
+  return [a, b].map((s) => ({ strategy: s, policy, label: s }));
+}
+
+/** The compare button's label: "naive ⇄ single-flight". */
+export function compareLabel({ a, b }) {
+  return `${a} ⇄ ${b}`;
+}
+
+/** A sentence for the log and the button's tooltip. */
+export function compareTitle({ by, a, b, strategy, policy }) {
+  return by === 'policies'
+    ? `Run the current case twice at once: ${a} server against ${b} server, both with the ${strategy} client, same time scale`
+    : `Run the current case twice at once: ${a} client against ${b} client, both against the ${policy} server, same time scale`;
+}
