@@ -70,8 +70,9 @@ impl AuthState {
             .authority
             .sign(sub, fam, self.clock.now_s(), self.access_ttl_s);
         let refresh_until = claims.exp + self.refresh_window_s;
-        self.revocations
-            .register(&claims.jti, fam, refresh_until * 1000, self.clock.now_ms());
+        let born_dead =
+            self.revocations
+                .register(&claims.jti, fam, refresh_until * 1000, self.clock.now_ms());
         self.recorder.record(
             SERVER_LANE,
             EventKind::Issued {
@@ -84,6 +85,16 @@ impl AuthState {
                 refresh_until,
             },
         );
+        if born_dead {
+            self.recorder.record(
+                SERVER_LANE,
+                EventKind::Revoked {
+                    attempt,
+                    jti: claims.jti.clone(),
+                    cause: "family".into(),
+                },
+            );
+        }
         (token, claims)
     }
 
@@ -189,10 +200,18 @@ async fn public(State(state): State<Arc<AuthState>>, headers: HeaderMap) -> Json
     Json(json!({"data": "public news", "auth": "none needed"}))
 }
 
+/// What `/api/secret` answers; a typed body costs less than a `json!` tree.
+#[derive(serde::Serialize)]
+struct SecretData {
+    data: &'static str,
+    sub: String,
+    jti: String,
+}
+
 async fn secret(
     State(state): State<Arc<AuthState>>,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SecretData>, ApiError> {
     let tag = LabTag::arrive(&state, &headers, RouteKind::Secret).await;
     match authorize(&state, &headers) {
         Ok(claims) => {
@@ -204,9 +223,11 @@ async fn secret(
                     jti: Some(claims.jti.clone()),
                 },
             );
-            Ok(Json(
-                json!({"data": format!("secret for {}", claims.sub), "sub": claims.sub, "jti": claims.jti}),
-            ))
+            Ok(Json(SecretData {
+                data: "the secret",
+                sub: claims.sub,
+                jti: claims.jti,
+            }))
         }
         Err(err) => {
             if let ApiError::InvalidToken { reason, .. } = &err {

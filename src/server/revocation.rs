@@ -74,7 +74,12 @@ impl RevocationStore {
     /// time `lapses_at_ms` (exp + refresh window), after which it can neither
     /// be used nor refreshed and the store forgets it: a long-lived server's
     /// memory stays proportional to the tokens still alive.
-    pub fn register(&self, jti: &str, fam: &str, lapses_at_ms: u64, now_ms: u64) {
+    ///
+    /// Returns true when the family was already revoked: a refresh that won
+    /// just before a reuse killed its family issues a token born dead, and
+    /// only the issuer can report that (the reuse listed the family before
+    /// this token was in it).
+    pub fn register(&self, jti: &str, fam: &str, lapses_at_ms: u64, now_ms: u64) -> bool {
         let mut ledger = self.ledger();
         ledger
             .members
@@ -89,6 +94,7 @@ impl RevocationStore {
             ledger.registered_since_sweep = 0;
             ledger.forget_lapsed(now_ms);
         }
+        ledger.dead_families.contains(fam)
     }
 
     /// How many tokens the store remembers (for tests and benchmarks).
@@ -189,6 +195,17 @@ fn refuse(reason: &'static str) -> RefreshDecision {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_token_registered_into_a_dead_family_is_born_dead() {
+        let store = RevocationStore::new(Policy::Family, 30);
+        assert!(!store.register("t1", "f1", u64::MAX, 0));
+        store.decide_refresh("t1", "f1", 0).await;
+        // The reuse lands between the winner's decision and its new token.
+        store.decide_refresh("t1", "f1", 1).await;
+        assert!(store.register("t2", "f1", u64::MAX, 2));
+        assert_eq!(store.access_refusal("t2", "f1"), Some("revoked"));
+    }
 
     #[tokio::test]
     async fn lapsed_tokens_are_forgotten() {
