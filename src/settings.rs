@@ -13,6 +13,10 @@ pub const MAX_REQUESTS: u32 = 10_000;
 pub const MAX_LATENCY_MS: u64 = 10_000;
 /// Largest seeded jitter, in milliseconds.
 pub const MAX_JITTER_MS: u64 = 5_000;
+/// Longest access token lifetime, in seconds: a day.
+pub const MAX_ACCESS_TTL_S: u64 = 86_400;
+/// Longest refresh window, in seconds: thirty days.
+pub const MAX_REFRESH_WINDOW_S: u64 = 30 * 86_400;
 /// Largest grace window, in seconds (Okta and Cognito allow 0–60 s).
 pub const MAX_GRACE_S: u64 = 60;
 
@@ -232,8 +236,13 @@ impl RunSettings {
         check_range("jitter_ms", self.jitter_ms, 0, MAX_JITTER_MS)?;
         // NaN fails both comparisons, so it is refused here too.
         check_range("speed", self.speed, 0.05, 10.0)?;
-        check_range("access_ttl_s", self.access_ttl_s, 1, 86_400)?;
-        check_range("refresh_window_s", self.refresh_window_s, 0, 86_400 * 30)?;
+        check_range("access_ttl_s", self.access_ttl_s, 1, MAX_ACCESS_TTL_S)?;
+        check_range(
+            "refresh_window_s",
+            self.refresh_window_s,
+            0,
+            MAX_REFRESH_WINDOW_S,
+        )?;
         check_range("grace_s", self.grace_s, 0, MAX_GRACE_S)?;
         Ok(())
     }

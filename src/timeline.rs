@@ -222,28 +222,33 @@ impl Recorder {
         if !self.inner.enabled {
             return;
         }
-        let mut state = self.lock();
-        // Stamp under the lock so that `seq` order and `t_us` order agree.
-        let event = Event {
-            seq: self.inner.next_seq.fetch_add(1, Ordering::Relaxed),
-            t_us: self.now_us(),
-            lane: lane.to_owned(),
-            kind,
+        // Allocate before taking the lock and free the evicted event after
+        // releasing it: under load every request records, so the critical
+        // section is kept to stamping and one push.
+        let lane = lane.to_owned();
+        let evicted = {
+            let mut state = self.lock();
+            // Stamp under the lock so that `seq` order and `t_us` order agree.
+            let event = Event {
+                seq: self.inner.next_seq.fetch_add(1, Ordering::Relaxed),
+                t_us: self.now_us(),
+                lane,
+                kind,
+            };
+            if let Some(live) = &state.live {
+                if live.send(event.clone()).is_err() {
+                    state.live = None;
+                }
+            }
+            let evicted = match self.inner.capacity {
+                Some(0) => return,
+                Some(capacity) if state.events.len() >= capacity => state.events.pop_front(),
+                _ => None,
+            };
+            state.events.push_back(event);
+            evicted
         };
-        if let Some(live) = &state.live {
-            if live.send(event.clone()).is_err() {
-                state.live = None;
-            }
-        }
-        if let Some(capacity) = self.inner.capacity {
-            if capacity == 0 {
-                return;
-            }
-            if state.events.len() == capacity {
-                state.events.pop_front();
-            }
-        }
-        state.events.push_back(event);
+        drop(evicted);
     }
 
     /// A copy of the kept events, in order.

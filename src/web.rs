@@ -123,6 +123,8 @@ async fn options() -> Json<Value> {
             "max_grace_s": settings::MAX_GRACE_S,
             "min_speed": 0.05,
             "max_speed": 10.0,
+            "max_access_ttl_s": settings::MAX_ACCESS_TTL_S,
+            "max_refresh_window_s": settings::MAX_REFRESH_WINDOW_S,
         },
     }))
 }

@@ -25,6 +25,9 @@ const controls = {
   latencySecret: $('[data-control="latency-secret"]'),
   latencyPublic: $('[data-control="latency-public"]'),
   latencyRefresh: $('[data-control="latency-refresh"]'),
+  accessTtl: $('[data-control="access-ttl"]'),
+  refreshWindow: $('[data-control="refresh-window"]'),
+  grace: $('[data-control="grace"]'),
   late: $('[data-control="late-request"]'),
   speed: $('[data-control="speed"]'),
 };
@@ -91,6 +94,9 @@ function readValues() {
     latencySecret: controls.latencySecret.value,
     latencyPublic: controls.latencyPublic.value,
     latencyRefresh: controls.latencyRefresh.value,
+    accessTtl: controls.accessTtl.value,
+    refreshWindow: controls.refreshWindow.value,
+    grace: controls.grace.value,
     speed: controls.speed.value,
   };
 }
@@ -405,6 +411,9 @@ async function loadOptions() {
     setDefault('latencySecret', lat.secret);
     setDefault('latencyPublic', lat.public);
     setDefault('latencyRefresh', lat.refresh);
+    setDefault('accessTtl', d.access_ttl_s);
+    setDefault('refreshWindow', d.refresh_window_s);
+    setDefault('grace', d.grace_s);
     if (!touched.has('late') && typeof d.late === 'boolean') controls.late.checked = d.late;
     if (d.case && CASES.includes(d.case) && !active) setCase(d.case);
   } catch (error) {

@@ -163,6 +163,33 @@ test('out-of-range settings show an error and start no run', async () => {
   });
 });
 
+test('token lifetimes are set per run: a zero refresh window makes case 3 dead', async () => {
+  await withPage(async (page) => {
+    const error = page.locator('[data-error]');
+    await page.fill('[data-control="access-ttl"]', '0');
+    await page.click('[data-case="expired-refreshable"]');
+    await error.waitFor({ state: 'visible' });
+    assert.match(await error.textContent(), /Token lifetime \(s\) must be between 1 and 86400 \(got 0\)/);
+    assert.equal(await page.locator('[data-timeline]').count(), 0);
+
+    let body;
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().includes('/lab/runs')) body = JSON.parse(request.postData());
+    });
+    await page.fill('[data-control="access-ttl"]', '2');
+    await page.fill('[data-control="refresh-window"]', '0');
+    await page.selectOption('[data-control="strategy"]', 'naive');
+    await page.click('[data-case="expired-refreshable"]');
+    await page.locator('[data-timeline][data-state="done"]').waitFor({ timeout: 20_000 });
+    assert.equal(body.access_ttl_s, 2);
+    assert.equal(body.refresh_window_s, 0);
+    const verdict = await verdictOf(page.locator('[data-verdict]'));
+    assert.equal(verdict.refreshCalls, 3);
+    assert.equal(verdict.failed, 3);
+    assert.match(verdict.text, /all rejected \(window_over\)/);
+  });
+});
+
 test('a refusal by the server is shown the same way', async () => {
   await withPage(async (page, errors) => {
     // A policy name the server does not know (the page does not check names).

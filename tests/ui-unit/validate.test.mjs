@@ -68,8 +68,14 @@ test('builds the RunSettings body', () => {
 
 test('limits come from /lab/options; bad or missing ones keep the defaults', async () => {
   const { limitsFromOptions, DEFAULT_LIMITS } = await import('../../ui/lib/validate.js');
-  const lab = limitsFromOptions({ max_requests: 500, max_latency_ms: 2000, max_jitter_ms: 100, max_grace_s: 30, min_speed: 0.1, max_speed: 4 });
-  assert.deepEqual(lab, { maxRequests: 500, maxLatencyMs: 2000, maxJitterMs: 100, maxGraceS: 30, minSpeed: 0.1, maxSpeed: 4 });
+  const lab = limitsFromOptions({
+    max_requests: 500, max_latency_ms: 2000, max_jitter_ms: 100, max_grace_s: 30, min_speed: 0.1, max_speed: 4,
+    max_access_ttl_s: 60, max_refresh_window_s: 120,
+  });
+  assert.deepEqual(lab, {
+    maxRequests: 500, maxLatencyMs: 2000, maxJitterMs: 100, maxGraceS: 30, minSpeed: 0.1, maxSpeed: 4,
+    maxAccessTtlS: 60, maxRefreshWindowS: 120,
+  });
   assert.deepEqual(limitsFromOptions(undefined), { ...DEFAULT_LIMITS });
   assert.equal(limitsFromOptions({ max_requests: 'many' }).maxRequests, 10_000);
   assert.equal(limitsFromOptions({ max_requests: 0 }).maxRequests, 10_000);
@@ -89,4 +95,18 @@ test('checks use the lab limits when given', async () => {
   assert.equal(validateControls({ ...good, secret: '500' }, limits).ok, true);
   // Without lab limits, the fallback ones apply.
   assert.equal(validateControls({ ...good, secret: '501' }).ok, true);
+});
+
+test('token lifetimes per run: checked, and sent only when the controls give them', () => {
+  const withToken = { ...good, accessTtl: '2', refreshWindow: '0', grace: '60' };
+  const result = validateControls(withToken);
+  assert.equal(result.ok, true);
+  const settings = toRunSettings({ caseName: 'valid', strategy: 'naive', policy: 'grace', late: false, values: result.values });
+  assert.equal(settings.access_ttl_s, 2);
+  assert.equal(settings.refresh_window_s, 0);
+  assert.equal(settings.grace_s, 60);
+  assert.match(validateControls({ ...withToken, accessTtl: '0' }).message, /Token lifetime \(s\) must be between 1 and 86400 \(got 0\)/);
+  assert.match(validateControls({ ...withToken, grace: '61' }).message, /Grace window \(s\) must be between 0 and 60 \(got 61\)/);
+  assert.match(validateControls({ ...withToken, refreshWindow: '-1' }).message, /Refresh window \(s\) cannot be negative/);
+  assert.equal('access_ttl_s' in toRunSettings({ caseName: 'valid', strategy: 'naive', policy: 'strict', late: false, values: validateControls(good).values }), false);
 });

@@ -12,6 +12,8 @@ export const DEFAULT_LIMITS = Object.freeze({
   maxGraceS: 60,
   minSpeed: 0.05,
   maxSpeed: 10,
+  maxAccessTtlS: 86_400,
+  maxRefreshWindowS: 2_592_000,
 });
 
 /** Kept for older callers: the built-in fallback limits. */
@@ -34,6 +36,8 @@ export function limitsFromOptions(raw) {
     maxLatencyMs: pick('max_latency_ms', DEFAULT_LIMITS.maxLatencyMs),
     maxJitterMs: pick('max_jitter_ms', DEFAULT_LIMITS.maxJitterMs),
     maxGraceS: pick('max_grace_s', DEFAULT_LIMITS.maxGraceS),
+    maxAccessTtlS: pick('max_access_ttl_s', DEFAULT_LIMITS.maxAccessTtlS, { min: 1 }),
+    maxRefreshWindowS: pick('max_refresh_window_s', DEFAULT_LIMITS.maxRefreshWindowS),
     minSpeed: pick('min_speed', DEFAULT_LIMITS.minSpeed, { integer: false }),
     maxSpeed: pick('max_speed', DEFAULT_LIMITS.maxSpeed, { integer: false }),
   };
@@ -52,6 +56,9 @@ export function fieldsFor(limits = DEFAULT_LIMITS) {
     latencySecret: { label: 'Secret latency (ms)', min: 0, max: limits.maxLatencyMs },
     latencyPublic: { label: 'Public latency (ms)', min: 0, max: limits.maxLatencyMs },
     latencyRefresh: { label: 'Refresh latency (ms)', min: 0, max: limits.maxLatencyMs },
+    accessTtl: { label: 'Token lifetime (s)', min: 1, max: limits.maxAccessTtlS },
+    refreshWindow: { label: 'Refresh window (s)', min: 0, max: limits.maxRefreshWindowS },
+    grace: { label: 'Grace window (s)', min: 0, max: limits.maxGraceS },
   };
 }
 
@@ -140,5 +147,9 @@ export function toRunSettings({ caseName, strategy, policy, late, values }) {
       refresh: values.latencyRefresh,
     },
     speed: values.speed,
+    // Token lifetimes only when the controls supplied them.
+    ...(values.accessTtl === undefined ? {} : { access_ttl_s: values.accessTtl }),
+    ...(values.refreshWindow === undefined ? {} : { refresh_window_s: values.refreshWindow }),
+    ...(values.grace === undefined ? {} : { grace_s: values.grace }),
   };
 }
