@@ -67,7 +67,14 @@ pub fn long_lived_api_settings() -> RunSettings {
 /// `Recorder::disabled()` to measure what recording costs.
 pub fn router_with(ui_dir: PathBuf, api_settings: &RunSettings, api_recorder: Recorder) -> Router {
     let api_state = AuthState::for_run(api_settings, api_recorder);
-    let ui = ServeDir::new(ui_dir).not_found_service(axum::routing::any(server::not_found));
+    // The CSP governs documents, so it rides on the UI files only: JSON
+    // answers are not rendered, and the hot API routes stay lean.
+    let ui = tower::ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .service(ServeDir::new(ui_dir).not_found_service(axum::routing::any(server::not_found)));
     let lab: Router<Arc<AuthState>> = Router::new()
         .route("/lab/options", get(options))
         .route("/lab/runs", post(start_run))
@@ -76,10 +83,6 @@ pub fn router_with(ui_dir: PathBuf, api_settings: &RunSettings, api_recorder: Re
         .method_not_allowed_fallback(server::method_not_allowed)
         .fallback_service(ui)
         .with_state(api_state)
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

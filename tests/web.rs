@@ -99,16 +99,23 @@ async fn bad_run_settings_are_refused_before_anything_starts() {
 #[tokio::test]
 async fn options_headers_and_errors() {
     let base = start_lab().await;
+    // The page carries the CSP; the API's JSON answers need none.
+    let page = http().get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(csp.contains("object-src 'none'"), "{csp}");
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+
     let response = http()
         .get(format!("{base}/lab/options"))
         .send()
         .await
         .unwrap();
-    let csp = response.headers()["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(csp.contains("default-src 'self'"));
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     let options: Value = response.json().await.unwrap();
     assert_eq!(
         options["strategies"],
