@@ -43,6 +43,10 @@ enum Command {
         /// Print the report as JSON (settings, events, verdict).
         #[arg(long)]
         json: bool,
+        /// Also save the JSON report to this file (written atomically); the
+        /// app's "Replay a saved run" plays it back.
+        #[arg(long, value_name = "FILE")]
+        save: Option<PathBuf>,
     },
     /// Run every case x client x policy and print one table of verdicts.
     Matrix {
@@ -173,18 +177,29 @@ async fn execute(command: Command) -> ExitCode {
             strategy,
             policy,
             json,
+            save,
         } => {
             let settings = knobs.settings(case, strategy, policy);
             if let Err(err) = settings.validate() {
                 return fail(2, &err.to_string());
             }
-            match scenario::run(&settings).await {
-                Ok(report) if json => print_json(&report),
-                Ok(report) => {
-                    print!("{}", render::report(&report));
-                    ExitCode::SUCCESS
+            let report = match scenario::run(&settings).await {
+                Ok(report) => report,
+                Err(err) => return fail(1, &err.to_string()),
+            };
+            if let Some(path) = save {
+                let saved = serde_json::to_vec_pretty(&report)
+                    .map_err(std::io::Error::other)
+                    .and_then(|bytes| crate::save::write_atomically(&path, &bytes));
+                if let Err(err) = saved {
+                    return fail(1, &format!("cannot save {}: {err}", path.display()));
                 }
-                Err(err) => fail(1, &err.to_string()),
+            }
+            if json {
+                print_json(&report)
+            } else {
+                print!("{}", render::report(&report));
+                ExitCode::SUCCESS
             }
         }
         Command::Matrix { knobs, policies } => {

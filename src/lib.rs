@@ -20,6 +20,7 @@
 //! - [`timeline`]: the event model and recorder every view reads.
 //! - [`verdict`]: counts and the one-sentence verdict from the events.
 //! - [`render`]: the CLI's text timeline and the matrix table.
+//! - [`save`]: atomic file writes for saved runs.
 //! - [`web`]: the lab's HTTP front (UI files, the auth API, streamed runs),
 //!   used by `refresh-race serve` and by the desktop shell.
 
@@ -27,6 +28,7 @@ pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod render;
+pub mod save;
 pub mod scenario;
 pub mod server;
 pub mod settings;

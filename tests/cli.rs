@@ -97,3 +97,27 @@ fn out_of_range_and_unknown_values_exit_2_with_a_message() {
         assert!(stderr(&output).contains(message), "{args:?}: {}", stderr(&output));
     }
 }
+
+#[test]
+fn save_writes_the_json_report_to_a_file() {
+    let dir = std::env::temp_dir().join(format!("refresh-race-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("race.json");
+    let output = refresh_race(&[
+        "run",
+        "--client",
+        "single-flight",
+        "--save",
+        path.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("Verdict: 1 refresh"));
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(saved["verdict"]["refresh_calls"], 1);
+    assert_eq!(saved["settings"]["strategy"], "single-flight");
+
+    let output = refresh_race(&["run", "--save", "/nonexistent-dir/x.json"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("cannot save /nonexistent-dir/x.json"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
