@@ -67,6 +67,10 @@ test("the native window has the app's title", { skip: (!linux && "Linux only") |
 });
 
 test("case 3 with the naive client shows the refresh race", { skip: !linux && "Linux only (WebKitGTK)" }, async () => {
+  // The buttons exist as soon as the HTML is parsed, but their handlers only
+  // once the module scripts ran and the lab's options loaded: a click before
+  // that would be lost.
+  await wd.waitForElement('body[data-ready="true"]', { timeoutMs: 60_000 });
   const strategy = await wd.find('[data-control="strategy"]');
   const value = await wd.execute(
     "const el = arguments[0]; const s = el.matches('select') ? el : el.querySelector('select'); return s ? s.value : el.value;",

@@ -53,6 +53,8 @@ async function main() {
 
 async function takeShot(wd, shot, file, display) {
   await wd.waitForElement(`[data-case="${shot.case}"]`, { timeoutMs: 60_000 });
+  // Handlers are attached once the module scripts ran and the options loaded.
+  await wd.waitForElement('body[data-ready="true"]', { timeoutMs: 60_000 });
   await chooseStrategy(wd, "naive");
   await wd.click(await wd.find(`[data-case="${shot.case}"]`));
   await wd.waitForTimelinesDone({ min: 1 });
