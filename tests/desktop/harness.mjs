@@ -250,15 +250,24 @@ export class WebDriver {
   }
 
   /** Waits until every `[data-timeline]` on the page has data-state="done" (at least `min` of them). */
-  waitForTimelinesDone({ min = 1, timeoutMs = 60_000 } = {}) {
-    return waitFor(`${min}+ [data-timeline] with data-state="done"`, async () => {
-      const els = await this.findAll("[data-timeline]");
-      if (els.length < min) return false;
-      for (const el of els) {
-        if ((await this.attr(el, "data-state")) !== "done") return false;
-      }
-      return els;
-    }, { timeoutMs, intervalMs: 150 });
+  async waitForTimelinesDone({ min = 1, timeoutMs = 60_000 } = {}) {
+    try {
+      return await waitFor(`${min}+ [data-timeline] with data-state="done"`, async () => {
+        const els = await this.findAll("[data-timeline]");
+        if (els.length < min) return false;
+        for (const el of els) {
+          if ((await this.attr(el, "data-state")) !== "done") return false;
+        }
+        return els;
+      }, { timeoutMs, intervalMs: 150 });
+    } catch (err) {
+      // Say what the page shows, so a timeout tells a lost click (no
+      // timeline) from a stalled stream (running) or a refusal (error text).
+      const seen = await this.execute(
+        "return JSON.stringify({ timelines: [...document.querySelectorAll('[data-timeline]')].map((t) => t.getAttribute('data-state')), events: document.querySelector('[data-log]')?.getAttribute('data-events'), error: document.querySelector('[data-error]')?.textContent || '', ready: document.body.getAttribute('data-ready') });",
+      ).catch((e) => `unavailable: ${e.message}`);
+      throw new Error(`${err.message}; the page shows ${seen}`);
+    }
   }
 
   /** Waits until the page has painted twice since now (so a screenshot shows the final DOM). */
