@@ -156,8 +156,17 @@ async fn grace_refuses_a_reuse_just_outside_the_window_and_kills_the_family() {
 }
 
 /// Fires `n` concurrent refreshes of `token`; returns how many got 200.
+/// The pool is filled with `n` open connections first, so the refreshes
+/// leave together instead of trickling out behind connection set-up.
 async fn concurrent_refreshes(base: &str, token: &str, n: usize) -> usize {
     let client = http();
+    let warm_up = (0..n).map(|_| {
+        let (client, url) = (client.clone(), format!("{base}/api/public"));
+        tokio::spawn(async move { client.get(url).send().await.map(|r| r.status()) })
+    });
+    for answer in futures::future::join_all(warm_up).await {
+        assert_eq!(answer.unwrap().unwrap(), 200);
+    }
     let attempts = (0..n).map(|_| {
         let (client, base, token) = (client.clone(), base.to_owned(), token.to_owned());
         tokio::spawn(async move { refresh(&client, &base, &token).await.0 })
