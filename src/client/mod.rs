@@ -127,7 +127,7 @@ impl Client {
 
     /// One logical request: send, and on 401 let the strategy decide.
     pub async fn fetch(&self, lane: &str, route: &str) -> Outcome {
-        let permit = self.tab.in_flight.acquire().await;
+        let permit = self.tab.exchange_slot().await;
         let token = self.tab.current();
         let attempt = self.tab.next_attempt();
         self.tab.recorder.record(
@@ -142,7 +142,7 @@ impl Client {
         drop(permit);
         if status == StatusCode::UNAUTHORIZED.as_u16() {
             if let Some(fresh) = self.handle_401(lane, token).await {
-                let _permit = self.tab.in_flight.acquire().await;
+                let _slot = self.tab.exchange_slot().await;
                 let attempt = self.tab.next_attempt();
                 self.tab.recorder.record(
                     lane,
@@ -179,6 +179,13 @@ impl Client {
 }
 
 impl Tab {
+    /// Waits for one of the tab's [`MAX_IN_FLIGHT`] exchange slots; the slot
+    /// is freed when the returned guard drops. (The semaphore is never
+    /// closed, so `None` cannot happen; it only keeps this panic-free.)
+    async fn exchange_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.in_flight.acquire().await.ok()
+    }
+
     fn next_attempt(&self) -> u64 {
         self.next_attempt.fetch_add(1, Ordering::Relaxed)
     }
@@ -252,7 +259,7 @@ impl Tab {
     /// One refresh call presenting `used`; records both ends. On success the
     /// new token is returned (storing it is the strategy's business).
     async fn refresh(&self, lane: &str, used: &Token) -> Result<Token, String> {
-        let _permit = self.in_flight.acquire().await;
+        let _slot = self.exchange_slot().await;
         let attempt = self.next_attempt();
         self.recorder.record(
             lane,
