@@ -11,13 +11,6 @@ use std::time::{Duration, Instant};
 use refresh_race::scenario;
 use refresh_race::settings::{Case, Latency, Policy, RunSettings, Strategy};
 
-const ZERO: Latency = Latency {
-    public: 0,
-    secret: 0,
-    refresh: 0,
-    login: 0,
-};
-
 fn stampede(strategy: Strategy) -> RunSettings {
     RunSettings {
         case: Case::ExpiredRefreshable,
@@ -25,7 +18,7 @@ fn stampede(strategy: Strategy) -> RunSettings {
         policy: Policy::Strict,
         secret: 10_000,
         public: 0,
-        latency_ms: ZERO,
+        latency_ms: Latency::ZERO,
         ..RunSettings::default()
     }
 }

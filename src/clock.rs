@@ -33,10 +33,7 @@ impl LabClock {
 
     /// A clock that advances `rate` lab ms per real ms (the run's speed).
     pub fn with_rate(rate: f64) -> Self {
-        let base_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
+        let base_ms = wall_now_ms();
         LabClock {
             inner: Arc::new(ClockInner {
                 base_ms,
@@ -65,6 +62,14 @@ impl LabClock {
         self.inner.offset_ms.fetch_add(ms, Ordering::SeqCst);
         self.now_ms()
     }
+}
+
+/// Wall-clock ms since the Unix epoch: where every new lab clock starts.
+pub fn wall_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 impl Default for LabClock {

@@ -128,6 +128,16 @@ pub struct Latency {
     pub login: u64,
 }
 
+impl Latency {
+    /// No simulated network: the long-lived API, load tests and benchmarks.
+    pub const ZERO: Latency = Latency {
+        public: 0,
+        secret: 0,
+        refresh: 0,
+        login: 0,
+    };
+}
+
 impl Default for Latency {
     /// Long enough that the parallel requests clearly overlap on screen.
     fn default() -> Self {

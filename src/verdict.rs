@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::timeline::{Event, EventKind};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
     /// Logical requests (secret, public and late), and how they ended.
     pub requests: u32,
@@ -38,26 +38,7 @@ pub struct Verdict {
 
 impl Verdict {
     pub fn from_events(events: &[Event]) -> Verdict {
-        let mut v = Verdict {
-            requests: 0,
-            ok: 0,
-            failed: 0,
-            secret_ok: 0,
-            secret_failed: 0,
-            public_ok: 0,
-            public_failed: 0,
-            refresh_calls: 0,
-            refresh_ok: 0,
-            refresh_rejected: 0,
-            refresh_accepted_by_server: 0,
-            rejected_reasons: BTreeMap::new(),
-            logouts: 0,
-            tokens_issued: 0,
-            family_revoked: 0,
-            race: false,
-            final_jti: None,
-            sentence: String::new(),
-        };
+        let mut v = Verdict::default();
         let mut presented = BTreeSet::new();
         for event in events {
             match &event.kind {

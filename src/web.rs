@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -51,12 +51,7 @@ pub fn router(ui_dir: PathBuf) -> Router {
 /// or a load generator calls directly, so no simulated latency.
 pub fn long_lived_api_settings() -> RunSettings {
     RunSettings {
-        latency_ms: settings::Latency {
-            public: 0,
-            secret: 0,
-            refresh: 0,
-            login: 0,
-        },
+        latency_ms: settings::Latency::ZERO,
         ..RunSettings::default()
     }
 }
@@ -78,7 +73,9 @@ pub fn router_with(ui_dir: PathBuf, api_settings: &RunSettings, api_recorder: Re
     let lab: Router<Arc<AuthState>> = Router::new()
         .route("/lab/options", get(options))
         .route("/lab/runs", post(start_run))
-        .route("/lab/clock", get(read_clock).post(travel));
+        .route("/lab/clock", get(read_clock).post(travel))
+        // The same limit as the auth API, so a 413 names the real limit.
+        .layer(DefaultBodyLimit::max(server::BODY_LIMIT));
     lab.merge(server::routes())
         .method_not_allowed_fallback(server::method_not_allowed)
         .fallback_service(ui)
@@ -161,9 +158,7 @@ async fn travel(
     State(state): State<Arc<AuthState>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let bytes = body.map_err(|rejection| ApiError::BadJson(rejection.body_text()))?;
-    let travel: Travel = serde_json::from_slice(&bytes)
-        .map_err(|err| ApiError::BadJson(format!("invalid time travel: {err}")))?;
+    let travel: Travel = server::json_body(body, "time travel")?;
     if !(travel.advance_s >= MIN_TRAVEL_S && travel.advance_s <= MAX_TRAVEL_S) {
         return Err(settings::SettingsError::OutOfRange {
             field: "advance_s",
@@ -184,12 +179,11 @@ async fn travel(
 /// Starts a run and streams it as NDJSON while it happens. Dropping the
 /// response (the browser aborted the fetch) cancels the run.
 async fn start_run(body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
-    let bytes = body.map_err(|rejection| ApiError::BadJson(rejection.body_text()))?;
+    let bytes = server::read_body(body)?;
     let settings: RunSettings = if bytes.iter().all(u8::is_ascii_whitespace) {
         RunSettings::default()
     } else {
-        serde_json::from_slice(&bytes)
-            .map_err(|err| ApiError::BadJson(format!("invalid run settings: {err}")))?
+        server::parse_json(&bytes, "run settings")?
     };
     settings.validate()?;
 
@@ -217,7 +211,8 @@ fn line(value: Value) -> String {
 async fn drive_run(settings: RunSettings, lines: mpsc::UnboundedSender<String>) {
     let recorder = Recorder::new();
     let mut live = recorder.subscribe();
-    let now_ms = crate::clock::LabClock::new().now_ms();
+    // The run's clock starts at wall time; it has not been made yet.
+    let now_ms = crate::clock::wall_now_ms();
     if lines
         .send(line(
             json!({"type": "start", "settings": settings, "lab_now_ms": now_ms}),

@@ -5,7 +5,7 @@ mod common;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::{http, instant, login, refresh, secret, start};
+use common::{answer, http, instant, login, refresh, secret, start};
 use refresh_race::server::tokens::TokenAuthority;
 use refresh_race::settings::Policy;
 use serde_json::Value;
@@ -182,18 +182,11 @@ async fn bad_login_bodies_get_clear_400_and_413() {
 async fn unknown_routes_and_wrong_methods_get_json() {
     let (server, _) = start(&instant(Policy::Strict)).await;
     let base = server.base_url();
-    let response = http().get(format!("{base}/api/nope")).send().await.unwrap();
-    assert_eq!(response.status(), 404);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["error"], "not_found");
+    let (status, body) = answer(http().get(format!("{base}/api/nope"))).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
 
-    let response = http()
-        .get(format!("{base}/api/login"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 405);
-    let body: Value = response.json().await.unwrap();
+    let (status, body) = answer(http().get(format!("{base}/api/login"))).await;
+    assert_eq!(status, 405);
     assert_eq!(body["message"], "GET is not allowed on /api/login");
 }
 

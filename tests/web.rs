@@ -181,3 +181,18 @@ async fn time_travel_walks_one_token_from_valid_to_refreshable_to_dead() {
         assert_eq!(json["error"], error, "{body}");
     }
 }
+
+#[tokio::test]
+async fn an_oversized_run_body_is_refused_with_413() {
+    let base = start_lab().await;
+    let body = format!(r#"{{"case":"valid","pad":"{}"}}"#, "x".repeat(100_000));
+    let response = http()
+        .post(format!("{base}/lab/runs"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let json: Value = response.json().await.unwrap();
+    assert_eq!(json["error"], "payload_too_large");
+}

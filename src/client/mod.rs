@@ -96,11 +96,6 @@ impl Client {
         Client { tab, interceptor }
     }
 
-    /// The tab, for reading its token store.
-    pub fn tab(&self) -> &Arc<Tab> {
-        &self.tab
-    }
-
     /// Logs in and stores the token: the setup of every case but guest.
     pub async fn login(&self, login: &str) -> Result<Token, ClientError> {
         let attempt = self.tab.next_attempt();

@@ -281,18 +281,28 @@ struct LoginRequest {
 }
 
 /// Reads a JSON body, turning every way it can be wrong into a clear error.
-fn json_body<T: serde::de::DeserializeOwned>(
+/// `what` names the body in the message ("invalid JSON body: …").
+pub fn json_body<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
+    what: &str,
 ) -> Result<T, ApiError> {
-    let bytes = body.map_err(|rejection| {
+    parse_json(&read_body(body)?, what)
+}
+
+/// The body's bytes, or why they could not be read (413 past [`BODY_LIMIT`]).
+pub fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge { limit: BODY_LIMIT }
         } else {
             ApiError::BadJson(rejection.body_text())
         }
-    })?;
-    serde_json::from_slice(&bytes)
-        .map_err(|err| ApiError::BadJson(format!("invalid JSON body: {err}")))
+    })
+}
+
+/// Parses JSON bytes; `what` names them in the message.
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|err| ApiError::BadJson(format!("invalid {what}: {err}")))
 }
 
 async fn login(
@@ -301,7 +311,7 @@ async fn login(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let tag = LabTag::from_headers(&headers);
-    let request: LoginRequest = json_body(body)?;
+    let request: LoginRequest = json_body(body, "JSON body")?;
     if request.login.trim().is_empty() {
         return Err(ApiError::BadJson("login must not be empty".into()));
     }

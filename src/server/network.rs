@@ -38,18 +38,6 @@ impl Network {
         }
     }
 
-    /// No delay at all: a plain server for throughput.
-    pub fn instant() -> Self {
-        let mut settings = RunSettings::default();
-        settings.latency_ms = crate::settings::Latency {
-            public: 0,
-            secret: 0,
-            refresh: 0,
-            login: 0,
-        };
-        Network { settings }
-    }
-
     /// How long `route` takes for `lane`. The jitter depends only on the
     /// seed, the lane and the route, never on arrival order, so the same
     /// seed gives the same race.

@@ -14,12 +14,7 @@ use serde_json::Value;
 pub fn instant(policy: Policy) -> RunSettings {
     RunSettings {
         policy,
-        latency_ms: Latency {
-            public: 0,
-            secret: 0,
-            refresh: 0,
-            login: 0,
-        },
+        latency_ms: Latency::ZERO,
         ..RunSettings::default()
     }
 }
@@ -53,26 +48,24 @@ pub async fn login(base: &str) -> String {
         .to_owned()
 }
 
-/// POST /api/refresh with `token`; returns (status, body).
-pub async fn refresh(client: &reqwest::Client, base: &str, token: &str) -> (u16, Value) {
-    let response = client
-        .post(format!("{base}/api/refresh"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+/// Sends `request`; returns the status and the JSON body.
+pub async fn answer(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap())
 }
 
+/// POST /api/refresh with `token`; returns (status, body).
+pub async fn refresh(client: &reqwest::Client, base: &str, token: &str) -> (u16, Value) {
+    answer(
+        client
+            .post(format!("{base}/api/refresh"))
+            .bearer_auth(token),
+    )
+    .await
+}
+
 /// GET /api/secret with `token`; returns (status, body).
 pub async fn secret(client: &reqwest::Client, base: &str, token: &str) -> (u16, Value) {
-    let response = client
-        .get(format!("{base}/api/secret"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
+    answer(client.get(format!("{base}/api/secret")).bearer_auth(token)).await
 }
