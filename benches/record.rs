@@ -1,7 +1,7 @@
 //! What recording one timeline event costs (target: < 1 µs median).
 //! `cargo bench --bench record`
 
-use refresh_race::timeline::{EventKind, Recorder};
+use refresh_race::timeline::{EventKind, Lane, Reason, Recorder, Route};
 
 fn main() {
     divan::main();
@@ -10,9 +10,9 @@ fn main() {
 fn response() -> EventKind {
     EventKind::Response {
         attempt: 42,
-        route: "/api/secret".into(),
+        route: Route::Secret,
         status: 401,
-        reason: Some("expired".into()),
+        reason: Some(Reason::Expired),
         jti: Some("t1".into()),
     }
 }
@@ -21,7 +21,7 @@ fn response() -> EventKind {
 #[divan::bench]
 fn record_into_run_recorder(bencher: divan::Bencher) {
     let recorder = Recorder::new();
-    bencher.bench_local(|| recorder.record("secret#1", divan::black_box(response())));
+    bencher.bench_local(|| recorder.record(Lane::secret(1), divan::black_box(response())));
 }
 
 /// The long-lived server's recorder: a full ring that drops the oldest.
@@ -29,9 +29,9 @@ fn record_into_run_recorder(bencher: divan::Bencher) {
 fn record_into_full_bounded_recorder(bencher: divan::Bencher) {
     let recorder = Recorder::bounded(10_000);
     for _ in 0..10_000 {
-        recorder.record("secret#1", response());
+        recorder.record(Lane::secret(1), response());
     }
-    bencher.bench_local(|| recorder.record("secret#1", divan::black_box(response())));
+    bencher.bench_local(|| recorder.record(Lane::secret(1), divan::black_box(response())));
 }
 
 /// With a live subscriber, as when the UI streams a run.
@@ -40,7 +40,7 @@ fn record_with_live_subscriber(bencher: divan::Bencher) {
     let recorder = Recorder::new();
     let mut live = recorder.subscribe();
     bencher.bench_local(|| {
-        recorder.record("secret#1", divan::black_box(response()));
+        recorder.record(Lane::secret(1), divan::black_box(response()));
         let _ = live.try_recv();
     });
 }
@@ -49,5 +49,5 @@ fn record_with_live_subscriber(bencher: divan::Bencher) {
 #[divan::bench]
 fn record_disabled(bencher: divan::Bencher) {
     let recorder = Recorder::disabled();
-    bencher.bench_local(|| recorder.record("secret#1", divan::black_box(response())));
+    bencher.bench_local(|| recorder.record(Lane::secret(1), divan::black_box(response())));
 }

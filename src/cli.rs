@@ -56,6 +56,13 @@ enum Command {
         #[arg(long = "policy")]
         policies: Vec<Policy>,
     },
+    /// Write the JSON Schemas of the lab protocol (stream messages, run
+    /// reports) into a directory; docs/schema/ holds the checked-in copy.
+    Schema {
+        /// Directory to write the *.schema.json files into.
+        #[arg(long, value_name = "DIR", default_value = "docs/schema")]
+        out: PathBuf,
+    },
     /// Serve the auth API, the lab API and the UI for a browser.
     Serve {
         /// Address to bind; keep 127.0.0.1 unless you mean to expose the lab.
@@ -224,6 +231,17 @@ async fn execute(command: Command) -> ExitCode {
                 }
             }
             print!("{}", render::matrix(&rows));
+            ExitCode::SUCCESS
+        }
+        Command::Schema { out } => {
+            for (name, schema) in crate::protocol::schemas() {
+                let path = out.join(name);
+                let text = crate::protocol::schema_text(&schema);
+                if let Err(err) = crate::save::write_atomically(&path, text.as_bytes()) {
+                    return fail(1, &format!("cannot write {}: {err}", path.display()));
+                }
+                println!("wrote {}", path.display());
+            }
             ExitCode::SUCCESS
         }
         Command::Serve {

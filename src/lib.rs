@@ -17,6 +17,9 @@
 //! - [`client`]: one simulated browser tab and its 401 strategies (`naive`,
 //!   `queue`, `single-flight`).
 //! - [`scenario`]: runs one case end to end against a fresh server.
+//! - [`protocol`]: the shared words — lanes, routes, refusal reasons,
+//!   revocation causes — and the messages of a streamed run, with the JSON
+//!   Schema generated from them.
 //! - [`timeline`]: the event model and recorder every view reads.
 //! - [`verdict`]: counts and the one-sentence verdict from the events.
 //! - [`render`]: the CLI's text timeline and the matrix table.
@@ -27,6 +30,7 @@
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod protocol;
 pub mod render;
 pub mod save;
 pub mod scenario;

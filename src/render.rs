@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::scenario::RunReport;
-use crate::timeline::{Event, EventKind};
+use crate::timeline::{Event, EventKind, Lane, Reason};
 use crate::verdict::Verdict;
 
 /// The whole report: header, timeline, lanes, verdict.
@@ -89,7 +89,7 @@ pub fn describe(kind: &EventKind) -> String {
             (Some(new), _) => format!("<- refresh {status}: new token {new}  [#{attempt}]"),
             (None, reason) => format!(
                 "<- refresh {status} {}  [#{attempt}]",
-                reason.as_deref().unwrap_or("failed")
+                reason.map_or("failed", Reason::as_str)
             ),
         },
         EventKind::RetrySent {
@@ -98,7 +98,9 @@ pub fn describe(kind: &EventKind) -> String {
             jti: token,
         } => format!("-> retry GET {route} with {}  [#{attempt}]", jti(token)),
         EventKind::TokenStored { jti } => format!("token store := {jti}"),
-        EventKind::LoggedOut { reason } => format!("LOGGED OUT ({reason})"),
+        EventKind::LoggedOut { jti, reason } => {
+            format!("LOGGED OUT (refresh of {jti} rejected: {reason})")
+        }
         EventKind::RequestDone { ok, status } => {
             format!(
                 "{} (final status {status})",
@@ -113,6 +115,7 @@ pub fn describe(kind: &EventKind) -> String {
             iat,
             exp,
             refresh_until,
+            ..
         } => format!(
             "issued {jti} (sub {sub}, family {fam}, valid {} s, refreshable {} s more){}",
             exp - iat,
@@ -153,25 +156,10 @@ pub fn describe(kind: &EventKind) -> String {
     }
 }
 
-/// Sort key that puts `secret#2` before `secret#10`, requests before the
-/// client and server lanes.
-pub fn lane_order(lane: &str) -> (u8, u64, String) {
-    let (group, number) = lane.split_once('#').unwrap_or((lane, ""));
-    let rank = match group {
-        "secret" => 0,
-        "public" => 1,
-        "late" => 2,
-        "client" => 3,
-        "server" => 4,
-        _ => 5,
-    };
-    (rank, number.parse().unwrap_or(0), lane.to_owned())
-}
-
 /// Each request lane's story on one line, without times: what happened to
 /// it, in order. Seeded runs give the same lines every time.
 pub fn lanes(events: &[Event]) -> String {
-    let mut stories: BTreeMap<(u8, u64, String), Vec<String>> = BTreeMap::new();
+    let mut stories: BTreeMap<Lane, Vec<String>> = BTreeMap::new();
     for event in events {
         let step = match &event.kind {
             EventKind::RequestSent {
@@ -192,19 +180,16 @@ pub fn lanes(events: &[Event]) -> String {
                 ..
             } => match new_jti {
                 Some(new) => format!("{status} -> {new}"),
-                None => format!("{status} {}", reason.as_deref().unwrap_or("failed")),
+                None => format!("{status} {}", reason.map_or("failed", Reason::as_str)),
             },
             EventKind::RetrySent { jti: token, .. } => format!("retry {}", jti(token)),
             EventKind::RequestDone { ok, .. } => (if *ok { "OK" } else { "FAILED" }).into(),
             _ => continue,
         };
-        stories
-            .entry(lane_order(&event.lane))
-            .or_default()
-            .push(step);
+        stories.entry(event.lane).or_default().push(step);
     }
     let mut out = String::from("Lanes\n");
-    for ((_, _, lane), steps) in stories {
+    for (lane, steps) in stories {
         let _ = writeln!(out, "  {lane:<10}  {}", steps.join(" | "));
     }
     out

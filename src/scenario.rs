@@ -8,16 +8,17 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
 use crate::client::{Client, ClientError};
+use crate::protocol::{Lane, LaneKind};
 use crate::server::{AuthServer, AuthState};
 use crate::settings::{Case, RunSettings, SettingsError};
-use crate::timeline::{Event, EventKind, Recorder, SERVER_LANE};
+use crate::timeline::{Event, EventKind, Recorder};
 use crate::verdict::Verdict;
 
 /// Who logs in; shows up as `sub` in every token.
 pub const LAB_USER: &str = "ada";
 
 /// Everything a finished run produced.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunReport {
     pub settings: RunSettings,
     pub events: Vec<Event>,
@@ -71,7 +72,7 @@ pub async fn run_recorded(
     if travel_ms > 0 {
         let lab_now_ms = state.clock.advance_ms(travel_ms);
         recorder.record(
-            SERVER_LANE,
+            Lane::Server,
             EventKind::ClockAdvanced {
                 by_ms: travel_ms,
                 lab_now_ms,
@@ -81,18 +82,18 @@ pub async fn run_recorded(
 
     let mut requests = JoinSet::new();
     let lanes = (1..=settings.secret)
-        .map(|n| (format!("secret#{n}"), "/api/secret"))
-        .chain((1..=settings.public).map(|n| (format!("public#{n}"), "/api/public")));
-    for (lane, route) in lanes {
+        .map(|n| (LaneKind::Secret, n))
+        .chain((1..=settings.public).map(|n| (LaneKind::Public, n)));
+    for (kind, n) in lanes {
         let client = client.clone();
-        requests.spawn(async move { client.fetch(&lane, route).await });
+        requests.spawn(async move { client.fetch(kind, n).await });
     }
     if settings.late {
         let client = client.clone();
         let delay = settings.scaled(settings.late_delay_ms());
         requests.spawn(async move {
             tokio::time::sleep(delay).await;
-            client.fetch("late#1", "/api/secret").await
+            client.fetch(LaneKind::Late, 1).await
         });
     }
     // Each request's outcome is in the timeline; here only a panic matters.

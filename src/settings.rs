@@ -25,7 +25,7 @@ pub const MAX_GRACE_S: u64 = 60;
 macro_rules! named_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }
@@ -64,7 +64,7 @@ macro_rules! named_enum {
 }
 
 named_enum!(
-    /// The four starting states of the client (DESIGN.md §2).
+    /// The four starting states of the client.
     Case {
         /// No token at all.
         Guest => "guest",
@@ -78,7 +78,7 @@ named_enum!(
 );
 
 named_enum!(
-    /// How the client handles a 401 (DESIGN.md §4).
+    /// How the client handles a 401.
     Strategy {
         /// Every 401 refreshes on its own.
         Naive => "naive",
@@ -90,7 +90,7 @@ named_enum!(
 );
 
 named_enum!(
-    /// What the server does when a rotated token comes back (DESIGN.md §1).
+    /// What the server does when a rotated token comes back.
     Policy {
         /// Single use: reuse is rejected, nothing else changes.
         Strict => "strict",
@@ -119,7 +119,7 @@ impl Policy {
 }
 
 /// Per-route server latency, in milliseconds: the lab's "network".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Latency {
     pub public: u64,
@@ -151,7 +151,7 @@ impl Default for Latency {
 }
 
 /// Everything one run needs. Missing JSON fields take the defaults.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RunSettings {
     pub case: Case,

@@ -15,23 +15,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-/// Lane of the auth server's own decisions.
-pub const SERVER_LANE: &str = "server";
-/// Lane of the simulated tab's token store and of the run's setup steps.
-pub const CLIENT_LANE: &str = "client";
+pub use crate::protocol::{Lane, Reason, RevokeCause, Route};
 
 /// One thing that happened during a run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Event {
     /// Position in the run's total order.
     pub seq: u64,
     /// Microseconds since the run started.
     pub t_us: u64,
     /// `secret#1`, `public#2`, `late#1`, `client` or `server`.
-    pub lane: String,
+    pub lane: Lane,
     #[serde(flatten)]
     pub kind: EventKind,
 }
@@ -42,22 +40,22 @@ pub struct Event {
 /// `attempt` is a run-wide id of one HTTP exchange: the `*_sent` event and
 /// its `response`/`refresh_done` share it, and so do the server's decisions
 /// about that exchange, which lets a view draw one bar per attempt.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventKind {
     // ---- client side ----
     /// A logical request's first HTTP attempt left the client.
     RequestSent {
         attempt: u64,
-        route: String,
+        route: Route,
         jti: Option<String>,
     },
     /// Any non-refresh attempt (first or retry) got its answer.
     Response {
         attempt: u64,
-        route: String,
+        route: Route,
         status: u16,
-        reason: Option<String>,
+        reason: Option<Reason>,
         jti: Option<String>,
     },
     /// The request hit a 401 while a refresh was running and now waits.
@@ -70,18 +68,19 @@ pub enum EventKind {
         status: u16,
         jti: Option<String>,
         new_jti: Option<String>,
-        reason: Option<String>,
+        reason: Option<Reason>,
     },
     /// A logical request is sent again after a refresh (or with a newer token).
     RetrySent {
         attempt: u64,
-        route: String,
+        route: Route,
         jti: Option<String>,
     },
     /// The tab's token store now holds `jti`.
     TokenStored { jti: String },
-    /// The tab's token store was cleared: the user is logged out.
-    LoggedOut { reason: String },
+    /// The tab's token store was cleared: the user is logged out, because
+    /// the refresh of `jti` was refused for `reason`.
+    LoggedOut { jti: String, reason: Reason },
     /// A logical request finished, for good or bad.
     RequestDone { ok: bool, status: u16 },
 
@@ -90,6 +89,9 @@ pub enum EventKind {
     Issued {
         attempt: Option<u64>,
         jti: String,
+        /// The signed JWT itself, so a viewer can decode its real header
+        /// and payload. Lab keys are per run and never leave the process.
+        token: String,
         fam: String,
         sub: String,
         iat: u64,
@@ -99,15 +101,15 @@ pub enum EventKind {
     /// A request was let through (`/api/secret` with a valid token, or a refresh).
     Accepted {
         attempt: Option<u64>,
-        route: String,
+        route: Route,
         jti: Option<String>,
     },
     /// A request was refused, with the reason the client is told.
     Rejected {
         attempt: Option<u64>,
-        route: String,
+        route: Route,
         jti: Option<String>,
-        reason: String,
+        reason: Reason,
     },
     /// A refresh replaced `jti` with `new_jti`.
     Rotated {
@@ -115,11 +117,11 @@ pub enum EventKind {
         jti: String,
         new_jti: String,
     },
-    /// `jti` can no longer be used; `cause` is `rotation` or `family`.
+    /// `jti` can no longer be used.
     Revoked {
         attempt: Option<u64>,
         jti: String,
-        cause: String,
+        cause: RevokeCause,
     },
     /// The lab clock jumped forward (time travel, or a case's "come back later").
     ClockAdvanced { by_ms: u64, lab_now_ms: u64 },
@@ -218,14 +220,13 @@ impl Recorder {
     }
 
     /// Records `kind` on `lane` now.
-    pub fn record(&self, lane: &str, kind: EventKind) {
+    pub fn record(&self, lane: Lane, kind: EventKind) {
         if !self.inner.enabled {
             return;
         }
-        // Allocate before taking the lock and free the evicted event after
-        // releasing it: under load every request records, so the critical
-        // section is kept to stamping and one push.
-        let lane = lane.to_owned();
+        // Free the evicted event after releasing the lock: under load every
+        // request records, so the critical section is kept to stamping and
+        // one push.
         let evicted = {
             let mut state = self.lock();
             // Stamp under the lock so that `seq` order and `t_us` order agree.
@@ -290,12 +291,12 @@ mod tests {
     fn events_serialise_with_a_kind_tag() {
         let recorder = Recorder::new();
         recorder.record(
-            "secret#1",
+            Lane::secret(1),
             EventKind::Response {
                 attempt: 1,
-                route: "/api/secret".into(),
+                route: Route::Secret,
                 status: 401,
-                reason: Some("expired".into()),
+                reason: Some(Reason::Expired),
                 jti: Some("t1".into()),
             },
         );
@@ -313,9 +314,10 @@ mod tests {
         let recorder = Recorder::bounded(3);
         for n in 0..10 {
             recorder.record(
-                SERVER_LANE,
+                Lane::Client,
                 EventKind::LoggedOut {
-                    reason: n.to_string(),
+                    jti: format!("t{n}"),
+                    reason: Reason::Reused,
                 },
             );
         }
@@ -328,7 +330,7 @@ mod tests {
         let recorder = Recorder::new();
         let mut rx = recorder.subscribe();
         for _ in 0..3 {
-            recorder.record(CLIENT_LANE, EventKind::Queued { jti: None });
+            recorder.record(Lane::Client, EventKind::Queued { jti: None });
         }
         let seqs: Vec<u64> = (0..3).map(|_| rx.try_recv().unwrap().seq).collect();
         assert_eq!(seqs, vec![0, 1, 2]);

@@ -5,9 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use schemars::JsonSchema;
+
+use crate::protocol::{LaneKind, Reason, RevokeCause, Route};
 use crate::timeline::{Event, EventKind};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Verdict {
     /// Logical requests (secret, public and late), and how they ended.
     pub requests: u32,
@@ -24,7 +27,7 @@ pub struct Verdict {
     /// Refreshes the server let through (can exceed 1 under weak policies).
     pub refresh_accepted_by_server: u32,
     /// Server refusals of refreshes, by reason.
-    pub rejected_reasons: BTreeMap<String, u32>,
+    pub rejected_reasons: BTreeMap<Reason, u32>,
     pub logouts: u32,
     pub tokens_issued: u32,
     /// Tokens killed by reuse detection (the `family` and `grace` policies).
@@ -44,7 +47,7 @@ impl Verdict {
             match &event.kind {
                 EventKind::RequestDone { ok, .. } => {
                     v.requests += 1;
-                    let public = event.lane.starts_with("public");
+                    let public = event.lane.kind() == Some(LaneKind::Public);
                     match (ok, public) {
                         (true, true) => v.public_ok += 1,
                         (true, false) => v.secret_ok += 1,
@@ -63,14 +66,24 @@ impl Verdict {
                         v.refresh_rejected += 1;
                     }
                 }
-                EventKind::Accepted { route, .. } if route == "/api/refresh" => {
+                EventKind::Accepted {
+                    route: Route::Refresh,
+                    ..
+                } => {
                     v.refresh_accepted_by_server += 1;
                 }
-                EventKind::Rejected { route, reason, .. } if route == "/api/refresh" => {
-                    *v.rejected_reasons.entry(reason.clone()).or_default() += 1;
+                EventKind::Rejected {
+                    route: Route::Refresh,
+                    reason,
+                    ..
+                } => {
+                    *v.rejected_reasons.entry(*reason).or_default() += 1;
                 }
                 EventKind::Issued { .. } => v.tokens_issued += 1,
-                EventKind::Revoked { cause, .. } if cause == "family" => v.family_revoked += 1,
+                EventKind::Revoked {
+                    cause: RevokeCause::Family,
+                    ..
+                } => v.family_revoked += 1,
                 EventKind::TokenStored { jti } => v.final_jti = Some(jti.clone()),
                 EventKind::LoggedOut { .. } => {
                     v.logouts += 1;
@@ -107,7 +120,7 @@ impl Verdict {
                 .rejected_reasons
                 .keys()
                 .next()
-                .cloned()
+                .map(|reason| reason.to_string())
                 .unwrap_or_default(),
             _ => self
                 .rejected_reasons

@@ -22,10 +22,11 @@ use tokio_stream::StreamExt;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::protocol::{Lane, StreamMessage};
 use crate::scenario;
 use crate::server::{self, ApiError, AuthState};
 use crate::settings::{self, Case, Policy, RunSettings, Strategy};
-use crate::timeline::{EventKind, Recorder, SERVER_LANE};
+use crate::timeline::{EventKind, Recorder};
 
 /// The page may load only its own files and talk only to this server.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
@@ -172,7 +173,7 @@ async fn travel(
     let lab_now_ms = state.clock.advance_ms(by_ms);
     state
         .recorder
-        .record(SERVER_LANE, EventKind::ClockAdvanced { by_ms, lab_now_ms });
+        .record(Lane::Server, EventKind::ClockAdvanced { by_ms, lab_now_ms });
     Ok(Json(clock_json(&state)))
 }
 
@@ -201,29 +202,22 @@ async fn start_run(body: Result<Bytes, BytesRejection>) -> Result<Response, ApiE
         .into_response())
 }
 
-fn line(value: Value) -> String {
-    let mut text = value.to_string();
-    text.push('\n');
-    text
-}
-
 /// Runs the scenario and forwards each event as a line, as it is recorded.
 async fn drive_run(settings: RunSettings, lines: mpsc::UnboundedSender<String>) {
     let recorder = Recorder::new();
     let mut live = recorder.subscribe();
     // The run's clock starts at wall time; it has not been made yet.
     let now_ms = crate::clock::wall_now_ms();
-    if lines
-        .send(line(
-            json!({"type": "start", "settings": settings, "lab_now_ms": now_ms}),
-        ))
-        .is_err()
-    {
+    let start = StreamMessage::Start {
+        settings: settings.clone(),
+        lab_now_ms: now_ms,
+    };
+    if lines.send(start.to_line()).is_err() {
         return;
     }
     let run = scenario::run_recorded(&settings, recorder.clone());
     tokio::pin!(run);
-    let forward = |event| line(json!({"type": "event", "event": event}));
+    let forward = |event| StreamMessage::Event { event }.to_line();
     let result = loop {
         tokio::select! {
             biased;
@@ -241,10 +235,13 @@ async fn drive_run(settings: RunSettings, lines: mpsc::UnboundedSender<String>) 
         let _ = lines.send(forward(event));
     }
     let last = match result {
-        Ok(report) => {
-            json!({"type": "done", "verdict": report.verdict, "lab_now_ms": report.lab_now_ms})
-        }
-        Err(err) => json!({"type": "error", "message": err.to_string()}),
+        Ok(report) => StreamMessage::Done {
+            verdict: report.verdict,
+            lab_now_ms: report.lab_now_ms,
+        },
+        Err(err) => StreamMessage::Error {
+            message: err.to_string(),
+        },
     };
-    let _ = lines.send(line(last));
+    let _ = lines.send(last.to_line());
 }

@@ -7,7 +7,7 @@ mod common;
 use common::{http, instant, login, refresh, secret, start};
 use refresh_race::scenario::{self, RunReport};
 use refresh_race::settings::{Case, Policy, RunSettings, Strategy};
-use refresh_race::timeline::EventKind;
+use refresh_race::timeline::{EventKind, Reason, RevokeCause};
 
 async fn race(policy: Policy, strategy: Strategy) -> RunReport {
     let settings = RunSettings {
@@ -32,7 +32,7 @@ async fn single_flight_refreshes_once_under_every_policy() {
 async fn strict_naive_accepts_one_and_rejects_two_as_reused() {
     let v = race(Policy::Strict, Strategy::Naive).await.verdict;
     assert_eq!(v.refresh_accepted_by_server, 1);
-    assert_eq!(v.rejected_reasons.get("reused"), Some(&2));
+    assert_eq!(v.rejected_reasons.get(&Reason::Reused), Some(&2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,7 +52,11 @@ async fn family_naive_kills_the_winners_token_too() {
         .events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::Revoked { jti, cause, .. } if cause == "family" => Some(jti.as_str()),
+            EventKind::Revoked {
+                jti,
+                cause: RevokeCause::Family,
+                ..
+            } => Some(jti.as_str()),
             _ => None,
         })
         .collect();
@@ -67,10 +71,10 @@ async fn family_naive_kills_the_winners_token_too() {
             reason,
             jti,
             ..
-        } if jti.as_deref() == Some(&winner) => Some((*status, reason.clone())),
+        } if jti.as_deref() == Some(&winner) => Some((*status, *reason)),
         _ => None,
     });
-    assert_eq!(retry_answer, Some((401, Some("revoked".into()))));
+    assert_eq!(retry_answer, Some((401, Some(Reason::Revoked))));
     assert_eq!(v.secret_failed, 3);
     assert!(v.logouts >= 1);
 }

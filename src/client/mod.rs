@@ -1,4 +1,4 @@
-//! The racing clients (DESIGN.md §4): one simulated browser tab that sends
+//! The racing clients (docs/design.md, "The clients"): one simulated browser tab that sends
 //! requests with its current token and hands every 401 to a strategy.
 //!
 //! [`Tab`] owns what all strategies share: the HTTP client, the token store
@@ -13,12 +13,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use reqwest::StatusCode;
+use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
+use crate::protocol::{Lane, LaneKind, Reason, Route};
 use crate::server::{ATTEMPT_HEADER, LANE_HEADER};
 use crate::settings::Strategy;
-use crate::timeline::{EventKind, Recorder, CLIENT_LANE};
+use crate::timeline::{EventKind, Recorder};
 
 /// A token as a browser holds it: the raw JWT and the `jti` it read from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +46,7 @@ pub const MAX_IN_FLIGHT: usize = 256;
 /// How one logical request ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
-    pub lane: String,
+    pub lane: Lane,
     pub ok: bool,
     pub status: u16,
 }
@@ -102,8 +104,8 @@ impl Client {
         let response = self
             .tab
             .http
-            .post(format!("{}/api/login", self.tab.base_url))
-            .header(LANE_HEADER, CLIENT_LANE)
+            .post(format!("{}{}", self.tab.base_url, Route::Login))
+            .header(LANE_HEADER, Lane::Client.to_string())
             .header(ATTEMPT_HEADER, attempt)
             .json(&serde_json::json!({"login": login, "password": "lab"}))
             .send()
@@ -121,7 +123,8 @@ impl Client {
     }
 
     /// One logical request: send, and on 401 let the strategy decide.
-    pub async fn fetch(&self, lane: &str, route: &str) -> Outcome {
+    pub async fn fetch(&self, kind: LaneKind, n: u32) -> Outcome {
+        let (lane, route) = (Lane::Request(kind, n), kind.route());
         let permit = self.tab.exchange_slot().await;
         let token = self.tab.current();
         let attempt = self.tab.next_attempt();
@@ -129,7 +132,7 @@ impl Client {
             lane,
             EventKind::RequestSent {
                 attempt,
-                route: route.to_owned(),
+                route,
                 jti: token.as_ref().map(|t| t.jti.clone()),
             },
         );
@@ -143,7 +146,7 @@ impl Client {
                     lane,
                     EventKind::RetrySent {
                         attempt,
-                        route: route.to_owned(),
+                        route,
                         jti: Some(fresh.jti.clone()),
                     },
                 );
@@ -154,16 +157,12 @@ impl Client {
         self.tab
             .recorder
             .record(lane, EventKind::RequestDone { ok, status });
-        Outcome {
-            lane: lane.to_owned(),
-            ok,
-            status,
-        }
+        Outcome { lane, ok, status }
     }
 
     /// The token to retry with, or `None` to give up. Without a token there
     /// is nothing to refresh: a guest's 401 is final under every strategy.
-    async fn handle_401(&self, lane: &str, used: Option<Token>) -> Option<Token> {
+    async fn handle_401(&self, lane: Lane, used: Option<Token>) -> Option<Token> {
         let used = used?;
         match &self.interceptor {
             Interceptor::Naive(naive) => naive.handle_401(&self.tab, lane, used).await,
@@ -198,7 +197,7 @@ impl Tab {
         let mut store = self.lock();
         // Record under the lock so the timeline's order is the store's order.
         self.recorder.record(
-            CLIENT_LANE,
+            Lane::Client,
             EventKind::TokenStored {
                 jti: token.jti.clone(),
             },
@@ -206,14 +205,16 @@ impl Tab {
         *store = Some(token);
     }
 
-    /// Clears the store; records a logout only if there was a token to lose.
-    fn log_out(&self, reason: &str) {
+    /// Clears the store because the refresh of `jti` was refused; records a
+    /// logout only if there was a token to lose.
+    fn log_out(&self, jti: &str, reason: Reason) {
         let mut store = self.lock();
         if store.take().is_some() {
             self.recorder.record(
-                CLIENT_LANE,
+                Lane::Client,
                 EventKind::LoggedOut {
-                    reason: reason.to_owned(),
+                    jti: jti.to_owned(),
+                    reason,
                 },
             );
         }
@@ -221,11 +222,11 @@ impl Tab {
 
     /// Sends one attempt and records its response; returns the status
     /// (0 when the server could not be reached at all).
-    async fn send(&self, lane: &str, route: &str, token: Option<&Token>, attempt: u64) -> u16 {
+    async fn send(&self, lane: Lane, route: Route, token: Option<&Token>, attempt: u64) -> u16 {
         let mut request = self
             .http
             .get(format!("{}{route}", self.base_url))
-            .header(LANE_HEADER, lane)
+            .header(LANE_HEADER, lane.to_string())
             .header(ATTEMPT_HEADER, attempt);
         if let Some(token) = token {
             request = request.bearer_auth(&token.raw);
@@ -236,13 +237,16 @@ impl Tab {
                 let body: Value = response.json().await.unwrap_or(Value::Null);
                 (status, reason_of(&body))
             }
-            Err(err) => (0, Some(format!("transport: {err}"))),
+            Err(err) => {
+                tracing::warn!("{lane} {route}: no answer: {err}");
+                (0, Some(Reason::Transport))
+            }
         };
         self.recorder.record(
             lane,
             EventKind::Response {
                 attempt,
-                route: route.to_owned(),
+                route,
                 status,
                 reason,
                 jti: token.map(|t| t.jti.clone()),
@@ -253,7 +257,7 @@ impl Tab {
 
     /// One refresh call presenting `used`; records both ends. On success the
     /// new token is returned (storing it is the strategy's business).
-    async fn refresh(&self, lane: &str, used: &Token) -> Result<Token, String> {
+    async fn refresh(&self, lane: Lane, used: &Token) -> Result<Token, Reason> {
         let _slot = self.exchange_slot().await;
         let attempt = self.next_attempt();
         self.recorder.record(
@@ -265,8 +269,8 @@ impl Tab {
         );
         let result = self
             .http
-            .post(format!("{}/api/refresh", self.base_url))
-            .header(LANE_HEADER, lane)
+            .post(format!("{}{}", self.base_url, Route::Refresh))
+            .header(LANE_HEADER, lane.to_string())
             .header(ATTEMPT_HEADER, attempt)
             .bearer_auth(&used.raw)
             .send()
@@ -276,10 +280,10 @@ impl Tab {
                 let status = response.status().as_u16();
                 (status, response.json().await.unwrap_or(Value::Null))
             }
-            Err(err) => (
-                0,
-                serde_json::json!({"reason": format!("transport: {err}")}),
-            ),
+            Err(err) => {
+                tracing::warn!("{lane} refresh: no answer: {err}");
+                (0, serde_json::json!({"reason": Reason::Transport}))
+            }
         };
         let fresh = body
             .get("token")
@@ -298,33 +302,33 @@ impl Tab {
                 status,
                 jti: Some(used.jti.clone()),
                 new_jti: fresh.as_ref().map(|t| t.jti.clone()),
-                reason: reason.clone(),
+                reason,
             },
         );
-        fresh.ok_or_else(|| reason.unwrap_or_else(|| format!("status {status}")))
+        // A refusal without a reason we know is still a refusal of the grant.
+        fresh.ok_or(reason.unwrap_or(Reason::Malformed))
     }
 
     /// Refresh, then store the new token or log out: the step every
     /// strategy ends with, however many requests share it.
-    async fn refresh_and_store(&self, lane: &str, used: &Token) -> Result<Token, String> {
+    async fn refresh_and_store(&self, lane: Lane, used: &Token) -> Result<Token, Reason> {
         match self.refresh(lane, used).await {
             Ok(fresh) => {
                 self.store_token(fresh.clone());
                 Ok(fresh)
             }
             Err(reason) => {
-                self.log_out(&format!("refresh of {} rejected: {reason}", used.jti));
+                self.log_out(&used.jti, reason);
                 Err(reason)
             }
         }
     }
 }
 
-/// The `reason` field of an error body, if there is one.
-fn reason_of(body: &Value) -> Option<String> {
+/// The `reason` field of an error body, if there is one the lab knows.
+fn reason_of(body: &Value) -> Option<Reason> {
     body.get("reason")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
+        .and_then(|reason| Reason::deserialize(reason).ok())
 }
 
 /// Failures of the setup steps (a logical request never fails this way: its

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use tokio::sync::oneshot;
 
 use super::{Tab, Token};
+use crate::protocol::Lane;
 use crate::timeline::EventKind;
 
 #[derive(Default)]
@@ -23,7 +24,7 @@ struct QueueState {
 }
 
 impl Queue {
-    pub async fn handle_401(&self, tab: &Tab, lane: &str, used: Token) -> Option<Token> {
+    pub async fn handle_401(&self, tab: &Tab, lane: Lane, used: Token) -> Option<Token> {
         let waiter = {
             let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             if state.is_refreshing {

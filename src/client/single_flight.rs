@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use futures::future::{BoxFuture, FutureExt, Shared};
 
 use super::{Tab, Token};
+use crate::protocol::Lane;
 use crate::timeline::EventKind;
 
 type SharedRefresh = Shared<BoxFuture<'static, Option<Token>>>;
@@ -19,7 +20,7 @@ pub struct SingleFlight {
 }
 
 impl SingleFlight {
-    pub async fn handle_401(&self, tab: &Arc<Tab>, lane: &str, used: Token) -> Option<Token> {
+    pub async fn handle_401(&self, tab: &Arc<Tab>, lane: Lane, used: Token) -> Option<Token> {
         let (refresh, joined) = {
             let mut flight = self.flight.lock().unwrap_or_else(|p| p.into_inner());
             // Checked under the flight lock: a refresh stores its token
@@ -33,10 +34,10 @@ impl SingleFlight {
                 Some((key, refresh)) if *key == used.jti => (refresh.clone(), true),
                 _ => {
                     let owner = tab.clone();
-                    let owner_lane = lane.to_owned();
+                    let owner_lane = lane;
                     let credential = used.clone();
                     let refresh =
-                        async move { owner.refresh_and_store(&owner_lane, &credential).await.ok() }
+                        async move { owner.refresh_and_store(owner_lane, &credential).await.ok() }
                             .boxed()
                             .shared();
                     *flight = Some((used.jti.clone(), refresh.clone()));

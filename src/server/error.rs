@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use crate::protocol::Reason;
 use crate::settings::SettingsError;
 
 /// What is wrong with a presented token, before time and revocation.
@@ -21,11 +22,11 @@ pub enum TokenFault {
 
 impl TokenFault {
     /// The machine-readable reason clients and the timeline see.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> Reason {
         match self {
-            TokenFault::Missing => "missing",
-            TokenFault::Malformed(_) => "malformed",
-            TokenFault::BadSignature(_) => "bad_signature",
+            TokenFault::Missing => Reason::Missing,
+            TokenFault::Malformed(_) => Reason::Malformed,
+            TokenFault::BadSignature(_) => Reason::BadSignature,
         }
     }
 }
@@ -35,16 +36,10 @@ impl TokenFault {
 pub enum ApiError {
     /// `/api/secret` refused the token (401, RFC 6750).
     #[error("{description}")]
-    InvalidToken {
-        reason: &'static str,
-        description: String,
-    },
+    InvalidToken { reason: Reason, description: String },
     /// `/api/refresh` refused the credential (400 `invalid_grant`, RFC 6749 §5.2).
     #[error("{description}")]
-    InvalidGrant {
-        reason: &'static str,
-        description: String,
-    },
+    InvalidGrant { reason: Reason, description: String },
     /// The body is not the JSON the route expects.
     #[error("{0}")]
     BadJson(String),

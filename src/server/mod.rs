@@ -1,4 +1,5 @@
-//! The embedded auth server (DESIGN.md §3): axum routes over shared state.
+//! The embedded auth server (docs/design.md, "The auth server"): axum routes
+//! over shared state.
 //!
 //! `app(state)` builds the router so tests and the lab can run it
 //! in-process; `AuthServer::start` binds it to 127.0.0.1 on a free port.
@@ -24,10 +25,11 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::clock::LabClock;
+use crate::protocol::{Lane, Reason, RevokeCause, Route};
 use crate::settings::RunSettings;
-use crate::timeline::{EventKind, Recorder, SERVER_LANE};
+use crate::timeline::{EventKind, Recorder};
 pub use error::{ApiError, TokenFault};
-use network::{Network, RouteKind};
+use network::Network;
 use revocation::{RefreshDecision, RevocationStore};
 use tokens::{Claims, TokenAuthority};
 
@@ -74,12 +76,13 @@ impl AuthState {
             self.revocations
                 .register(&claims.jti, fam, refresh_until * 1000, self.clock.now_ms());
         self.recorder.record(
-            SERVER_LANE,
+            Lane::Server,
             EventKind::Issued {
                 attempt,
                 jti: claims.jti.clone(),
                 fam: claims.fam.clone(),
                 sub: claims.sub.clone(),
+                token: token.clone(),
                 iat: claims.iat,
                 exp: claims.exp,
                 refresh_until,
@@ -87,11 +90,11 @@ impl AuthState {
         );
         if born_dead {
             self.recorder.record(
-                SERVER_LANE,
+                Lane::Server,
                 EventKind::Revoked {
                     attempt,
                     jti: claims.jti.clone(),
-                    cause: "family".into(),
+                    cause: RevokeCause::Family,
                 },
             );
         }
@@ -110,10 +113,10 @@ impl AuthState {
 /// The API routes alone, for embedding in a larger router.
 pub fn routes() -> Router<Arc<AuthState>> {
     Router::new()
-        .route("/api/public", get(public))
-        .route("/api/secret", get(secret))
-        .route("/api/login", post(login))
-        .route("/api/refresh", post(refresh))
+        .route(Route::Public.path(), get(public))
+        .route(Route::Secret.path(), get(secret))
+        .route(Route::Login.path(), post(login))
+        .route(Route::Refresh.path(), post(refresh))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
@@ -147,21 +150,21 @@ struct LabTag {
 impl LabTag {
     /// Reads the tag and waits out the simulated network for `route`:
     /// the first step of every handler.
-    async fn arrive(state: &AuthState, headers: &HeaderMap, route: RouteKind) -> Self {
+    async fn arrive(state: &AuthState, headers: &HeaderMap, route: Route) -> Self {
         let tag = Self::from_headers(headers);
         state.network.traverse(route, tag.lane.as_deref()).await;
         tag
     }
 
     /// Records a refusal of this request on the server lane.
-    fn record_refusal(&self, state: &AuthState, headers: &HeaderMap, route: &str, reason: &str) {
+    fn record_refusal(&self, state: &AuthState, headers: &HeaderMap, route: Route, reason: Reason) {
         state.recorder.record(
-            SERVER_LANE,
+            Lane::Server,
             EventKind::Rejected {
                 attempt: self.attempt,
-                route: route.to_owned(),
+                route,
                 jti: presented_jti(headers),
-                reason: reason.to_owned(),
+                reason,
             },
         );
     }
@@ -196,7 +199,7 @@ fn bearer(headers: &HeaderMap) -> Result<&str, TokenFault> {
 }
 
 async fn public(State(state): State<Arc<AuthState>>, headers: HeaderMap) -> Json<Value> {
-    LabTag::arrive(&state, &headers, RouteKind::Public).await;
+    LabTag::arrive(&state, &headers, Route::Public).await;
     Json(json!({"data": "public news", "auth": "none needed"}))
 }
 
@@ -212,14 +215,14 @@ async fn secret(
     State(state): State<Arc<AuthState>>,
     headers: HeaderMap,
 ) -> Result<Json<SecretData>, ApiError> {
-    let tag = LabTag::arrive(&state, &headers, RouteKind::Secret).await;
+    let tag = LabTag::arrive(&state, &headers, Route::Secret).await;
     match authorize(&state, &headers) {
         Ok(claims) => {
             state.recorder.record(
-                SERVER_LANE,
+                Lane::Server,
                 EventKind::Accepted {
                     attempt: tag.attempt,
-                    route: "/api/secret".into(),
+                    route: Route::Secret,
                     jti: Some(claims.jti.clone()),
                 },
             );
@@ -231,7 +234,7 @@ async fn secret(
         }
         Err(err) => {
             if let ApiError::InvalidToken { reason, .. } = &err {
-                tag.record_refusal(&state, &headers, "/api/secret", reason);
+                tag.record_refusal(&state, &headers, Route::Secret, *reason);
             }
             Err(err)
         }
@@ -263,7 +266,7 @@ fn authorize(state: &AuthState, headers: &HeaderMap) -> Result<Claims, ApiError>
     let now_ms = state.clock.now_ms();
     if now_ms >= claims.exp * 1000 {
         return Err(ApiError::InvalidToken {
-            reason: "expired",
+            reason: Reason::Expired,
             description: format!(
                 "token {} expired {:.1} s ago (lab clock)",
                 claims.jti,
@@ -319,7 +322,7 @@ async fn login(
     let _ = request.password;
     state
         .network
-        .traverse(RouteKind::Login, tag.lane.as_deref())
+        .traverse(Route::Login, tag.lane.as_deref())
         .await;
     let family = state.authority.new_family();
     let (token, _) = state.issue(request.login.trim(), &family, tag.attempt);
@@ -330,10 +333,10 @@ async fn refresh(
     State(state): State<Arc<AuthState>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let tag = LabTag::arrive(&state, &headers, RouteKind::Refresh).await;
+    let tag = LabTag::arrive(&state, &headers, Route::Refresh).await;
     let outcome = rotate(&state, &headers, tag.attempt).await;
     if let Err(ApiError::InvalidGrant { reason, .. }) = &outcome {
-        tag.record_refusal(&state, &headers, "/api/refresh", reason);
+        tag.record_refusal(&state, &headers, Route::Refresh, *reason);
     }
     outcome.map(|token| state.token_response(token))
 }
@@ -356,7 +359,7 @@ async fn rotate(
     let refresh_until_ms = (claims.exp + state.refresh_window_s) * 1000;
     if now_ms >= refresh_until_ms {
         return Err(ApiError::InvalidGrant {
-            reason: "window_over",
+            reason: Reason::WindowOver,
             description: format!(
                 "the refresh window of token {} ended {:.1} s ago",
                 claims.jti,
@@ -371,17 +374,17 @@ async fn rotate(
     {
         RefreshDecision::Allow { rotate } => {
             state.recorder.record(
-                SERVER_LANE,
+                Lane::Server,
                 EventKind::Accepted {
                     attempt,
-                    route: "/api/refresh".into(),
+                    route: Route::Refresh,
                     jti: Some(claims.jti.clone()),
                 },
             );
             let (token, fresh) = state.issue(&claims.sub, &claims.fam, attempt);
             if rotate {
                 state.recorder.record(
-                    SERVER_LANE,
+                    Lane::Server,
                     EventKind::Rotated {
                         attempt,
                         jti: claims.jti.clone(),
@@ -389,11 +392,11 @@ async fn rotate(
                     },
                 );
                 state.recorder.record(
-                    SERVER_LANE,
+                    Lane::Server,
                     EventKind::Revoked {
                         attempt,
                         jti: claims.jti.clone(),
-                        cause: "rotation".into(),
+                        cause: RevokeCause::Rotation,
                     },
                 );
             }
@@ -405,16 +408,16 @@ async fn rotate(
         } => {
             for jti in family_revoked {
                 state.recorder.record(
-                    SERVER_LANE,
+                    Lane::Server,
                     EventKind::Revoked {
                         attempt,
                         jti,
-                        cause: "family".into(),
+                        cause: RevokeCause::Family,
                     },
                 );
             }
             let description = match reason {
-                "reused" => format!("token {} was already used for a refresh", claims.jti),
+                Reason::Reused => format!("token {} was already used for a refresh", claims.jti),
                 _ => format!("token {} belongs to a revoked family", claims.jti),
             };
             Err(ApiError::InvalidGrant {

@@ -3,25 +3,16 @@
 
 use std::time::Duration;
 
+use crate::protocol::Route;
 use crate::settings::RunSettings;
 
-/// Which delay applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RouteKind {
-    Public,
-    Secret,
-    Refresh,
-    Login,
-}
-
-impl RouteKind {
-    fn salt(self) -> u64 {
-        match self {
-            RouteKind::Public => 1,
-            RouteKind::Secret => 2,
-            RouteKind::Refresh => 3,
-            RouteKind::Login => 4,
-        }
+/// Mixed into the jitter so that two routes of one lane differ.
+fn salt(route: Route) -> u64 {
+    match route {
+        Route::Public => 1,
+        Route::Secret => 2,
+        Route::Refresh => 3,
+        Route::Login => 4,
     }
 }
 
@@ -41,18 +32,18 @@ impl Network {
     /// How long `route` takes for `lane`. The jitter depends only on the
     /// seed, the lane and the route, never on arrival order, so the same
     /// seed gives the same race.
-    pub fn delay(&self, route: RouteKind, lane: Option<&str>) -> Duration {
+    pub fn delay(&self, route: Route, lane: Option<&str>) -> Duration {
         let latency = &self.settings.latency_ms;
         let base = match route {
-            RouteKind::Public => latency.public,
-            RouteKind::Secret => latency.secret,
-            RouteKind::Refresh => latency.refresh,
-            RouteKind::Login => latency.login,
+            Route::Public => latency.public,
+            Route::Secret => latency.secret,
+            Route::Refresh => latency.refresh,
+            Route::Login => latency.login,
         };
         let jitter = match self.settings.jitter_ms {
             0 => 0,
             max => {
-                let mut key = self.settings.seed ^ route.salt().wrapping_mul(0x9E37_79B9);
+                let mut key = self.settings.seed ^ salt(route).wrapping_mul(0x9E37_79B9);
                 for byte in lane.unwrap_or("").bytes() {
                     key = splitmix64(key ^ u64::from(byte));
                 }
@@ -63,7 +54,7 @@ impl Network {
     }
 
     /// Waits out the delay (nothing to wait for a zero delay).
-    pub async fn traverse(&self, route: RouteKind, lane: Option<&str>) {
+    pub async fn traverse(&self, route: Route, lane: Option<&str>) {
         let delay = self.delay(route, lane);
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
@@ -94,8 +85,8 @@ mod tests {
         let b = Network::new(&settings);
         let mut distinct = std::collections::HashSet::new();
         for lane in ["secret#1", "secret#2", "secret#3", "secret#4"] {
-            let delay = a.delay(RouteKind::Refresh, Some(lane));
-            assert_eq!(delay, b.delay(RouteKind::Refresh, Some(lane)));
+            let delay = a.delay(Route::Refresh, Some(lane));
+            assert_eq!(delay, b.delay(Route::Refresh, Some(lane)));
             assert!(delay >= Duration::from_millis(200) && delay <= Duration::from_millis(240));
             distinct.insert(delay);
         }

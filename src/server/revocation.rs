@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::protocol::Reason;
 use crate::settings::Policy;
 
 /// The outcome of asking to refresh one token.
@@ -19,7 +20,7 @@ pub enum RefreshDecision {
     /// Refused with a reason for the client; `family_revoked` lists every
     /// token that this refusal just killed (reuse detection).
     Refuse {
-        reason: &'static str,
+        reason: Reason,
         family_revoked: Vec<String>,
     },
 }
@@ -105,10 +106,10 @@ impl RevocationStore {
     }
 
     /// May this token still be used for access? Returns the refusal reason.
-    pub fn access_refusal(&self, jti: &str, fam: &str) -> Option<&'static str> {
+    pub fn access_refusal(&self, jti: &str, fam: &str) -> Option<Reason> {
         let ledger = self.ledger();
         let spent = ledger.rotated_at.contains_key(jti);
-        (spent || ledger.dead_families.contains(fam)).then_some("revoked")
+        (spent || ledger.dead_families.contains(fam)).then_some(Reason::Revoked)
     }
 
     /// The atomic check-and-revoke of one refresh, at lab time `now_ms`.
@@ -118,7 +119,7 @@ impl RevocationStore {
         }
         let mut ledger = self.ledger();
         if ledger.dead_families.contains(fam) {
-            return refuse("revoked");
+            return refuse(Reason::Revoked);
         }
         let previous = ledger.rotated_at.get(jti).copied();
         match (self.policy, previous) {
@@ -134,11 +135,11 @@ impl RevocationStore {
                 ledger.dead_families.insert(fam.to_owned());
                 let family_revoked = ledger.members.get(fam).cloned().unwrap_or_default();
                 RefreshDecision::Refuse {
-                    reason: "reused",
+                    reason: Reason::Reused,
                     family_revoked,
                 }
             }
-            (Policy::Strict | Policy::NonAtomic, Some(_)) => refuse("reused"),
+            (Policy::Strict | Policy::NonAtomic, Some(_)) => refuse(Reason::Reused),
         }
     }
 
@@ -152,12 +153,12 @@ impl RevocationStore {
         let already_spent = {
             let ledger = self.ledger();
             if ledger.dead_families.contains(fam) {
-                return refuse("revoked");
+                return refuse(Reason::Revoked);
             }
             ledger.rotated_at.contains_key(jti)
         };
         if already_spent {
-            return refuse("reused");
+            return refuse(Reason::Reused);
         }
         tokio::time::sleep(NON_ATOMIC_GAP).await;
         self.ledger().rotated_at.insert(jti.to_owned(), now_ms);
@@ -187,7 +188,7 @@ impl Ledger {
     }
 }
 
-fn refuse(reason: &'static str) -> RefreshDecision {
+fn refuse(reason: Reason) -> RefreshDecision {
     RefreshDecision::Refuse {
         reason,
         family_revoked: Vec::new(),
@@ -206,7 +207,7 @@ mod tests {
         // The reuse lands between the winner's decision and its new token.
         store.decide_refresh("t1", "f1", 1).await;
         assert!(store.register("t2", "f1", u64::MAX, 2));
-        assert_eq!(store.access_refusal("t2", "f1"), Some("revoked"));
+        assert_eq!(store.access_refusal("t2", "f1"), Some(Reason::Revoked));
     }
 
     #[tokio::test]
@@ -233,8 +234,11 @@ mod tests {
             store.decide_refresh("t1", "f1", 0).await,
             RefreshDecision::Allow { rotate: true }
         );
-        assert_eq!(store.decide_refresh("t1", "f1", 1).await, refuse("reused"));
-        assert_eq!(store.access_refusal("t1", "f1"), Some("revoked"));
+        assert_eq!(
+            store.decide_refresh("t1", "f1", 1).await,
+            refuse(Reason::Reused)
+        );
+        assert_eq!(store.access_refusal("t1", "f1"), Some(Reason::Revoked));
     }
 
     #[tokio::test]
@@ -250,10 +254,10 @@ mod tests {
         assert_eq!(
             store.decide_refresh("t1", "f1", 31_000).await,
             RefreshDecision::Refuse {
-                reason: "reused",
+                reason: Reason::Reused,
                 family_revoked: vec!["t1".into(), "t2".into()]
             }
         );
-        assert_eq!(store.access_refusal("t2", "f1"), Some("revoked"));
+        assert_eq!(store.access_refusal("t2", "f1"), Some(Reason::Revoked));
     }
 }
