@@ -9,9 +9,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::protocol::LegId;
 use crate::render;
 use crate::scenario::{self, RunReport};
-use crate::settings::{Case, Latency, Policy, RunSettings, Strategy};
+use crate::settings::{Case, Latency, NetworkDriver, Policy, RunSettings, Strategy};
 use crate::timeline::Recorder;
 
 #[derive(Parser)]
@@ -40,6 +41,20 @@ enum Command {
         /// strict | family | grace | none | non-atomic
         #[arg(long, default_value = "strict")]
         policy: Policy,
+        /// Who delivers the network's legs: timer (latencies), step or hand.
+        /// Headless, step and hand deliver `--deliver` first, then the rest
+        /// in due order.
+        #[arg(long, default_value = "timer")]
+        network: NetworkDriver,
+        /// Legs to deliver first, in order, comma-separated: `secret#1>`
+        /// (request to the server), `secret#1<` (answer back to the client),
+        /// `secret#1=` (a non-atomic refresh's commit). Needs --network hand
+        /// or step.
+        #[arg(long, value_name = "LEGS", value_delimiter = ',')]
+        deliver: Vec<LegId>,
+        /// Print one plain sentence per event instead of the text timeline.
+        #[arg(long)]
+        narrate: bool,
         /// Print the report as JSON (settings, events, verdict).
         #[arg(long)]
         json: bool,
@@ -150,6 +165,7 @@ impl Knobs {
             access_ttl_s: self.ttl,
             refresh_window_s: self.window,
             grace_s: self.grace,
+            ..RunSettings::default()
         }
     }
 }
@@ -183,10 +199,17 @@ async fn execute(command: Command) -> ExitCode {
             case,
             strategy,
             policy,
+            network,
+            deliver,
+            narrate,
             json,
             save,
         } => {
-            let settings = knobs.settings(case, strategy, policy);
+            let settings = RunSettings {
+                network,
+                deliver,
+                ..knobs.settings(case, strategy, policy)
+            };
             if let Err(err) = settings.validate() {
                 return fail(2, &err.to_string());
             }
@@ -204,6 +227,9 @@ async fn execute(command: Command) -> ExitCode {
             }
             if json {
                 print_json(&report)
+            } else if narrate {
+                print!("{}", render::narration(&report));
+                ExitCode::SUCCESS
             } else {
                 print!("{}", render::report(&report));
                 ExitCode::SUCCESS

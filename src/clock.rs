@@ -23,7 +23,15 @@ struct ClockInner {
     rate: f64,
     /// Time travelled forward so far.
     offset_ms: AtomicU64,
+    /// Real µs (since `started`) spent paused before the current pause.
+    paused_total_us: AtomicU64,
+    /// Real µs (since `started`) when the current pause began; `RUNNING`
+    /// when the clock runs. A held run (step or hand) stands still, so a
+    /// learner who thinks for a minute does not expire the tokens.
+    paused_at_us: AtomicU64,
 }
+
+const RUNNING: u64 = u64::MAX;
 
 impl LabClock {
     /// A clock that runs at real speed.
@@ -40,16 +48,51 @@ impl LabClock {
                 started: Instant::now(),
                 rate,
                 offset_ms: AtomicU64::new(0),
+                paused_total_us: AtomicU64::new(0),
+                paused_at_us: AtomicU64::new(RUNNING),
             }),
         }
     }
 
     /// Lab time in ms.
     pub fn now_ms(&self) -> u64 {
-        let elapsed_ms = self.inner.started.elapsed().as_secs_f64() * 1000.0;
-        self.inner.base_ms
-            + (elapsed_ms * self.inner.rate) as u64
-            + self.inner.offset_ms.load(Ordering::SeqCst)
+        let inner = &self.inner;
+        let paused_at = inner.paused_at_us.load(Ordering::SeqCst);
+        let real_us = match paused_at {
+            RUNNING => inner.started.elapsed().as_micros() as u64,
+            at => at,
+        };
+        let running_us = real_us.saturating_sub(inner.paused_total_us.load(Ordering::SeqCst));
+        inner.base_ms
+            + (running_us as f64 / 1000.0 * inner.rate) as u64
+            + inner.offset_ms.load(Ordering::SeqCst)
+    }
+
+    /// Stops the clock (time travel still moves it). Idempotent.
+    pub fn pause(&self) {
+        let now_us = self.inner.started.elapsed().as_micros() as u64;
+        let _ = self.inner.paused_at_us.compare_exchange(
+            RUNNING,
+            now_us,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        );
+    }
+
+    /// Lets the clock run again from where it stood. Idempotent.
+    pub fn resume(&self) {
+        let at = self.inner.paused_at_us.swap(RUNNING, Ordering::SeqCst);
+        if at != RUNNING {
+            let now_us = self.inner.started.elapsed().as_micros() as u64;
+            self.inner
+                .paused_total_us
+                .fetch_add(now_us.saturating_sub(at), Ordering::SeqCst);
+        }
+    }
+
+    /// Lab ms per real ms (the run's speed).
+    pub fn rate(&self) -> f64 {
+        self.inner.rate
     }
 
     /// Lab time in whole seconds, as JWT claims count it.
@@ -89,6 +132,19 @@ mod tests {
         let after = clock.advance_ms(6_000);
         assert!(after >= before + 6_000);
         assert!(after < before + 7_000);
+    }
+
+    #[test]
+    fn a_paused_clock_stands_still_but_can_travel() {
+        let clock = LabClock::new();
+        clock.pause();
+        let frozen = clock.now_ms();
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        assert_eq!(clock.now_ms(), frozen);
+        assert_eq!(clock.advance_ms(6_000), frozen + 6_000);
+        clock.resume();
+        let resumed = clock.now_ms();
+        assert!(resumed >= frozen + 6_000 && resumed < frozen + 6_020);
     }
 
     #[test]

@@ -11,9 +11,11 @@
 //!   latency, speed) and the limits the engine enforces.
 //! - [`clock`]: the lab clock that token expiry is checked against, so a run
 //!   can jump past `exp` without waiting.
+//! - [`network`]: the lab's network — every exchange's request and response
+//!   legs, delivered by a timer, step by step, or by hand — and [`motion`],
+//!   which knows when a held run has settled so deliveries replay exactly.
 //! - [`server`]: the embedded axum auth server — tokens, the revocation store
-//!   and its policies, the simulated network latency, and the error type that
-//!   becomes every failed response.
+//!   and its policies, and the error type that becomes every failed response.
 //! - [`client`]: one simulated browser tab and its 401 strategies (`naive`,
 //!   `queue`, `single-flight`).
 //! - [`scenario`]: runs one case end to end against a fresh server.
@@ -22,16 +24,27 @@
 //!   Schema generated from them.
 //! - [`timeline`]: the event model and recorder every view reads.
 //! - [`verdict`]: counts and the one-sentence verdict from the events.
+//! - [`narrate`]: one plain sentence per event, for captions, the CLI and
+//!   exports.
+//! - [`challenge`]: goals a learner reaches by playing the network, checked
+//!   from a run's report.
 //! - [`render`]: the CLI's text timeline and the matrix table.
 //! - [`save`]: atomic file writes for saved runs.
+//! - [`runs`]: live runs on the lab's port — the NDJSON stream and the
+//!   network commands (pause, step, deliver) while a run lives.
 //! - [`web`]: the lab's HTTP front (UI files, the auth API, streamed runs),
 //!   used by `refresh-race serve` and by the desktop shell.
 
+pub mod challenge;
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod motion;
+pub mod narrate;
+pub mod network;
 pub mod protocol;
 pub mod render;
+pub mod runs;
 pub mod save;
 pub mod scenario;
 pub mod server;

@@ -104,6 +104,13 @@ pub enum Route {
 }
 
 impl Route {
+    pub const ALL: [Route; 4] = [Route::Public, Route::Secret, Route::Login, Route::Refresh];
+
+    /// The route served at `path`, if it is one of the API's.
+    pub fn from_path(path: &str) -> Option<Route> {
+        Route::ALL.into_iter().find(|route| route.path() == path)
+    }
+
     pub fn path(self) -> &'static str {
         match self {
             Route::Public => "/api/public",
@@ -257,21 +264,231 @@ impl JsonSchema for Lane {
     }
 }
 
+/// Which way a leg crosses the lab's network (docs/design.md, "The network").
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    /// The request travels to the server; the handler runs on delivery.
+    ToServer,
+    /// The answer travels back; the client sees it on delivery.
+    ToClient,
+    /// Inside the server: the second half of a non-atomic refresh (the
+    /// revoke after the check), a leg of its own so a learner can slip
+    /// another refresh between the two.
+    Commit,
+}
+
+impl Direction {
+    /// The one-character mark of a leg id: `secret#1>`, `secret#1<`, `secret#1=`.
+    pub fn mark(self) -> char {
+        match self {
+            Direction::ToServer => '>',
+            Direction::ToClient => '<',
+            Direction::Commit => '=',
+        }
+    }
+
+    fn from_mark(mark: char) -> Option<Direction> {
+        [Direction::ToServer, Direction::ToClient, Direction::Commit]
+            .into_iter()
+            .find(|d| d.mark() == mark)
+    }
+}
+
+/// What an HTTP exchange is for, as the client that sent it knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Exchange {
+    /// A lane's first attempt.
+    Request,
+    /// A refresh call.
+    Refresh,
+    /// A lane's attempt after a refresh (or with a newer token).
+    Retry,
+    /// The setup's login.
+    Login,
+}
+
+impl Exchange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exchange::Request => "request",
+            Exchange::Refresh => "refresh",
+            Exchange::Retry => "retry",
+            Exchange::Login => "login",
+        }
+    }
+}
+
+impl FromStr for Exchange {
+    type Err = ();
+    fn from_str(text: &str) -> Result<Self, ()> {
+        [
+            Exchange::Request,
+            Exchange::Refresh,
+            Exchange::Retry,
+            Exchange::Login,
+        ]
+        .into_iter()
+        .find(|e| e.as_str() == text)
+        .ok_or(())
+    }
+}
+
+/// Names one leg in flight: the lane's current exchange and its direction.
+/// A lane has at most one exchange in flight, so `secret#1>` is unambiguous
+/// at any moment. On the wire and on the command line a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct LegId {
+    pub lane: Lane,
+    pub direction: Direction,
+}
+
+impl fmt::Display for LegId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&format!("{}{}", self.lane, self.direction.mark()))
+    }
+}
+
+/// A leg id that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a leg: write a request lane and a direction, e.g. secret#1> (to the server), secret#1< (back to the client) or secret#1= (a non-atomic refresh's commit)")]
+pub struct BadLeg(pub String);
+
+impl FromStr for LegId {
+    type Err = BadLeg;
+    fn from_str(text: &str) -> Result<Self, BadLeg> {
+        let bad = || BadLeg(text.to_owned());
+        let text = text.trim();
+        let mark = text.chars().last().ok_or_else(bad)?;
+        let direction = Direction::from_mark(mark).ok_or_else(bad)?;
+        let lane: Lane = text[..text.len() - 1].parse().map_err(|_| bad())?;
+        if lane.kind().is_none() {
+            return Err(bad());
+        }
+        Ok(LegId { lane, direction })
+    }
+}
+
+impl From<LegId> for String {
+    fn from(leg: LegId) -> String {
+        leg.to_string()
+    }
+}
+
+impl TryFrom<String> for LegId {
+    type Error = BadLeg;
+    fn try_from(text: String) -> Result<Self, BadLeg> {
+        text.parse()
+    }
+}
+
+impl JsonSchema for LegId {
+    fn schema_name() -> Cow<'static, str> {
+        "LegId".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^(secret|public|late)#[1-9][0-9]*[<>=]$",
+            "description": "A leg in flight: a request lane and `>` (to the server), `<` (back to the client) or `=` (a non-atomic refresh's commit)."
+        })
+    }
+}
+
+/// One leg waiting in the network: a card in the UI's tray.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LegView {
+    pub id: LegId,
+    pub lane: Lane,
+    pub exchange: Exchange,
+    pub direction: Direction,
+    pub route: Route,
+    /// The exchange's attempt id (as in the events), when the client sent one.
+    pub attempt: Option<u64>,
+    /// The token the request carries (requests and commits).
+    pub jti: Option<String>,
+    /// The answer's status and reason (legs back to the client).
+    pub status: Option<u16>,
+    pub reason: Option<Reason>,
+    /// Lab ms, since the run's burst started, when a timer would deliver it.
+    pub due_ms: u64,
+}
+
+/// What the simulated tab holds right now: the hidden state a learner
+/// needs while stepping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TabView {
+    /// The stored token's jti, `None` when logged out or a guest.
+    pub token: Option<String>,
+    pub strategy: StrategyView,
+}
+
+/// A strategy's own memory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "strategy", rename_all = "kebab-case")]
+pub enum StrategyView {
+    /// Keeps nothing: every 401 refreshes on its own.
+    Naive,
+    /// The article's flag and the number of requests waiting for the refresh.
+    Queue { is_refreshing: bool, waiting: u32 },
+    /// The token whose shared refresh is running or done, and who joined it.
+    SingleFlight {
+        flight: Option<String>,
+        running: bool,
+        joined: u32,
+    },
+}
+
+/// The network of one run, as a viewer sees it between two deliveries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct NetworkView {
+    pub driver: crate::settings::NetworkDriver,
+    /// True when nothing moves until the user acts (step, hand, or paused).
+    pub paused: bool,
+    /// Legs in flight, in the order a timer would deliver them.
+    pub legs: Vec<LegView>,
+    /// Legs delivered so far, in order: replaying them gives this run again.
+    pub delivered: Vec<LegId>,
+    pub tab: TabView,
+}
+
 /// One line of `POST /lab/runs`' NDJSON stream (docs/lab-api.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum StreamMessage {
-    /// First line: the validated settings and the run's lab time at start.
+    /// First line: the validated settings, the run's id (for the network
+    /// controls) and its lab time at start.
     Start {
         settings: RunSettings,
+        run: u64,
         lab_now_ms: u64,
     },
-    /// One event, in `seq` order, as it happens.
-    Event { event: Event },
+    /// The network after it settled: sent when a run pauses and after each
+    /// step or delivery, never while a timer run flows.
+    Network { network: NetworkView },
+    /// One event, in `seq` order, as it happens, with its narration.
+    Event { event: Event, caption: String },
     /// Last line of a run that finished.
-    Done { verdict: Verdict, lab_now_ms: u64 },
+    Done {
+        verdict: Verdict,
+        lab_now_ms: u64,
+        /// A held run's deliveries, in order (replay them with `deliver`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        delivered: Vec<LegId>,
+        /// The challenges this run reached.
+        #[serde(default)]
+        solved: Vec<crate::challenge::ChallengeId>,
+    },
     /// Last line of a run that could not finish.
     Error { message: String },
+    /// Last line of a held run that nobody touched for its idle time; its
+    /// resources are freed.
+    Abandoned { message: String },
 }
 
 impl StreamMessage {

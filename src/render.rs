@@ -25,6 +25,29 @@ pub fn report(report: &RunReport) -> String {
     out.push('\n');
     out.push_str(&lanes(&report.events));
     out.push('\n');
+    if !report.delivered.is_empty() {
+        let order: Vec<String> = report.delivered.iter().map(|leg| leg.to_string()).collect();
+        let _ = writeln!(out, "Delivered: {}\n", order.join(","));
+    }
+    out.push_str(&verdict(&report.verdict));
+    out
+}
+
+/// The run told in sentences: one line per event, then the verdict.
+pub fn narration(report: &RunReport) -> String {
+    let mut out = String::new();
+    for (event, sentence) in report.events.iter().zip(&report.narration) {
+        let _ = writeln!(
+            out,
+            "{:>9}  {sentence}",
+            format!("+{:.1}ms", event.t_us as f64 / 1000.0)
+        );
+    }
+    if !report.delivered.is_empty() {
+        let order: Vec<String> = report.delivered.iter().map(|leg| leg.to_string()).collect();
+        let _ = writeln!(out, "\nDelivered: {}", order.join(","));
+    }
+    out.push('\n');
     out.push_str(&verdict(&report.verdict));
     out
 }

@@ -1,16 +1,27 @@
 //! The scenario runner: one case, one strategy, one policy, one fresh server.
 //!
 //! Every run gets its own auth server (own key, own clock, own revocation
-//! store) on 127.0.0.1, so runs never share state and two runs side by side
-//! (compare mode) cannot mix their timelines.
+//! store, own network) on 127.0.0.1, so runs never share state and two runs
+//! side by side (compare mode) cannot mix their timelines.
+//!
+//! [`start`] sets a run up and lets it go; the returned [`LiveRun`] exposes
+//! its network (pause, step, deliver) and its tab while it runs, and
+//! [`LiveRun::finish`] waits for the report. [`run`] does both, stepping a
+//! held run through to its end in due order after its delivery script.
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use tokio::task::JoinSet;
+use tokio::sync::oneshot;
+use tokio::task::{JoinHandle, JoinSet};
 
+use crate::challenge::{self, ChallengeId};
 use crate::client::{Client, ClientError};
-use crate::protocol::{Lane, LaneKind};
+use crate::narrate;
+use crate::network::{NetError, Network};
+use crate::protocol::{Lane, LaneKind, LegId};
 use crate::server::{AuthServer, AuthState};
-use crate::settings::{Case, RunSettings, SettingsError};
+use crate::settings::{Case, NetworkDriver, RunSettings, SettingsError};
 use crate::timeline::{Event, EventKind, Recorder};
 use crate::verdict::Verdict;
 
@@ -25,6 +36,17 @@ pub struct RunReport {
     pub verdict: Verdict,
     /// Lab time at the end, so a viewer can count down to `exp`.
     pub lab_now_ms: u64,
+    /// The legs a step or hand run delivered, in order: `settings` with
+    /// `deliver` set to this list replays the run exactly. Empty for timer
+    /// runs, whose order the timer chose.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delivered: Vec<LegId>,
+    /// One sentence per event, in the same order (docs/design.md, "Narration").
+    #[serde(default)]
+    pub narration: Vec<String>,
+    /// The challenges this run solved.
+    #[serde(default)]
+    pub solved: Vec<ChallengeId>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,25 +59,79 @@ pub enum LabError {
     Client(#[from] ClientError),
     #[error("a request task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error("delivery {position} of the script: {source}")]
+    Script {
+        position: usize,
+        #[source]
+        source: NetError,
+    },
 }
 
-/// Runs one scenario and records everything into a fresh recorder.
+/// A run that is under way.
+pub struct LiveRun {
+    pub network: Arc<Network>,
+    pub client: Arc<Client>,
+    /// `None` once [`LiveRun::finish`] took it.
+    task: Option<JoinHandle<Result<RunReport, LabError>>>,
+}
+
+impl LiveRun {
+    /// Waits for the run to end and returns its report.
+    pub async fn finish(mut self) -> Result<RunReport, LabError> {
+        // `finish` consumes the run, so the task is always still here.
+        let Some(task) = self.task.as_mut() else {
+            return Err(std::io::Error::other("the run was already finished").into());
+        };
+        let report = task.await?;
+        self.task = None;
+        report
+    }
+}
+
+impl Drop for LiveRun {
+    fn drop(&mut self) {
+        // A run nobody waits for any more (the viewer left, or it was
+        // abandoned) stops here. Closing the network drops the legs in
+        // flight, so handlers parked on them return and free their sockets.
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+        self.network.close();
+    }
+}
+
+/// Runs one scenario and records everything into a fresh recorder. A step
+/// or hand run delivers its script, then the rest in due order.
 pub async fn run(settings: &RunSettings) -> Result<RunReport, LabError> {
     run_recorded(settings, Recorder::new()).await
 }
 
-/// Runs one scenario into `recorder` (subscribe to it first to watch live).
+/// [`run`] into `recorder` (subscribe to it first to watch live).
 pub async fn run_recorded(
     settings: &RunSettings,
     recorder: Recorder,
 ) -> Result<RunReport, LabError> {
+    let live = start(settings, recorder).await?;
+    if settings.network != NetworkDriver::Timer {
+        // Step until nothing is in flight: then every lane is done.
+        while live.network.step().await.is_ok() {}
+    }
+    live.finish().await
+}
+
+/// Sets a run up (server, login, the case's jump in time), starts its lanes
+/// and returns while they run.
+pub async fn start(settings: &RunSettings, recorder: Recorder) -> Result<LiveRun, LabError> {
     settings.validate()?;
     let state = AuthState::for_run(settings, recorder.clone());
     let server = AuthServer::start(state.clone()).await?;
-    let client = std::sync::Arc::new(Client::new(
+    let network = state.network.clone();
+    let motion = network.motion();
+    let client = Arc::new(Client::new(
         &server.base_url(),
         settings.strategy,
         recorder.clone(),
+        motion.clone(),
     ));
 
     if settings.case != Case::Guest {
@@ -80,35 +156,94 @@ pub async fn run_recorded(
         );
     }
 
-    let mut requests = JoinSet::new();
-    let lanes = (1..=settings.secret)
+    network.mark_burst();
+    let timer = tokio::spawn(network.clone().run_timer());
+    // The burst: every lane is a thread of the run's motion. Woken in lane
+    // order, so a held run starts them one after another, always alike.
+    motion.enter();
+    let mut lanes = JoinSet::new();
+    let kinds = (1..=settings.secret)
         .map(|n| (LaneKind::Secret, n))
-        .chain((1..=settings.public).map(|n| (LaneKind::Public, n)));
-    for (kind, n) in lanes {
+        .chain((1..=settings.public).map(|n| (LaneKind::Public, n)))
+        .chain(settings.late.then_some((LaneKind::Late, 1)));
+    for (kind, n) in kinds {
+        let (go, started) = oneshot::channel::<()>();
         let client = client.clone();
-        requests.spawn(async move { client.fetch(kind, n).await });
-    }
-    if settings.late {
-        let client = client.clone();
-        let delay = settings.scaled(settings.late_delay_ms());
-        requests.spawn(async move {
-            tokio::time::sleep(delay).await;
-            client.fetch(LaneKind::Late, 1).await
+        let lane_motion = motion.clone();
+        lanes.spawn(async move {
+            let _ = started.await;
+            let outcome = client.fetch(kind, n).await;
+            lane_motion.park();
+            outcome
+        });
+        motion.wake(move || {
+            let _ = go.send(());
         });
     }
-    // Each request's outcome is in the timeline; here only a panic matters.
-    while let Some(finished) = requests.join_next().await {
-        finished?;
-    }
-    let lab_now_ms = state.clock.now_ms();
-    server.shutdown().await;
+    motion.park();
 
-    let events = recorder.events();
+    let task_network = network.clone();
+    let task_settings = settings.clone();
+    let task = tokio::spawn(async move {
+        let _timer = AbortOnDrop(timer);
+        // Each request's outcome is in the timeline; here only a panic matters.
+        while let Some(finished) = lanes.join_next().await {
+            finished?;
+        }
+        let lab_now_ms = state.clock.now_ms();
+        server.shutdown().await;
+        let events = recorder.events();
+        Ok(report(&task_settings, events, lab_now_ms, &task_network))
+    });
+    let live = LiveRun {
+        network,
+        client,
+        task: Some(task),
+    };
+    // The delivery script (a replayed or undone hand run). On a bad leg the
+    // live run is dropped, which stops it and frees what it held.
+    for (position, leg) in settings.deliver.iter().enumerate() {
+        live.network
+            .deliver(*leg)
+            .await
+            .map_err(|source| LabError::Script {
+                position: position + 1,
+                source,
+            })?;
+    }
+    Ok(live)
+}
+
+/// Aborts a background task when its owner goes away.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn report(
+    settings: &RunSettings,
+    events: Vec<Event>,
+    lab_now_ms: u64,
+    network: &Network,
+) -> RunReport {
     let verdict = Verdict::from_events(&events);
-    Ok(RunReport {
+    let delivered = match settings.network {
+        NetworkDriver::Timer => Vec::new(),
+        NetworkDriver::Step | NetworkDriver::Hand => network.delivered(),
+    };
+    let narration = narrate::all(settings, &events);
+    let mut report = RunReport {
         settings: settings.clone(),
         events,
         verdict,
         lab_now_ms,
-    })
+        delivered,
+        narration,
+        solved: Vec::new(),
+    };
+    report.solved = challenge::solved_by(&report);
+    report
 }

@@ -19,6 +19,12 @@ pub const MAX_ACCESS_TTL_S: u64 = 86_400;
 pub const MAX_REFRESH_WINDOW_S: u64 = 30 * 86_400;
 /// Largest grace window, in seconds (Okta and Cognito allow 0–60 s).
 pub const MAX_GRACE_S: u64 = 60;
+/// Most legs a run's delivery script may name.
+pub const MAX_SCRIPT_LEGS: usize = 100_000;
+/// How long a held run (step, hand or paused) waits for the user before it
+/// is abandoned and freed, in seconds: the default and the bounds.
+pub const DEFAULT_IDLE_S: u64 = 600;
+pub const MAX_IDLE_S: u64 = 3_600;
 
 /// Declares a kebab-case enum that parses from and prints as its names, so
 /// the CLI, the JSON API and the UI's `<select>` values all agree.
@@ -105,6 +111,18 @@ named_enum!(
     }
 );
 
+named_enum!(
+    /// Who delivers the legs of a run's exchanges (docs/design.md, "The network").
+    NetworkDriver {
+        /// Each leg goes when its latency is up.
+        Timer => "timer",
+        /// Nothing moves (legs nor lab clock) until the user steps or resumes.
+        Step => "step",
+        /// Nothing moves until the user picks a leg: the learner is the network.
+        Hand => "hand",
+    }
+);
+
 impl Policy {
     /// The real systems this policy mirrors, for tooltips and docs.
     pub fn mirrors(self) -> &'static str {
@@ -161,7 +179,7 @@ pub struct RunSettings {
     pub secret: u32,
     /// Parallel `GET /api/public` requests (0..=10,000).
     pub public: u32,
-    /// Adds one secret request whose 401 lands after the first refresh ended.
+    /// Adds one slow secret request whose 401 lands after the first refresh ended.
     pub late: bool,
     pub latency_ms: Latency,
     /// Each delay gets up to this much extra, drawn from `seed`.
@@ -175,6 +193,13 @@ pub struct RunSettings {
     pub refresh_window_s: u64,
     /// How long a rotated token may be refreshed again under `grace`.
     pub grace_s: u64,
+    /// Who delivers the network's legs.
+    pub network: NetworkDriver,
+    /// Legs to deliver first, in order (step and hand runs): replays a run
+    /// saved with its `delivered` order, or undoes the last delivery.
+    pub deliver: Vec<crate::protocol::LegId>,
+    /// A held run left alone this long is abandoned (1..=3600 s).
+    pub idle_s: u64,
 }
 
 impl Default for RunSettings {
@@ -193,6 +218,9 @@ impl Default for RunSettings {
             access_ttl_s: 5,
             refresh_window_s: 10,
             grace_s: 30,
+            network: NetworkDriver::Timer,
+            deliver: Vec::new(),
+            idle_s: DEFAULT_IDLE_S,
         }
     }
 }
@@ -207,6 +235,8 @@ pub enum SettingsError {
         max: String,
         got: String,
     },
+    #[error("{0}")]
+    Conflict(String),
     #[error("unknown {what} '{got}' (expected one of: {expected})")]
     UnknownName {
         what: &'static str,
@@ -254,6 +284,13 @@ impl RunSettings {
             MAX_REFRESH_WINDOW_S,
         )?;
         check_range("grace_s", self.grace_s, 0, MAX_GRACE_S)?;
+        check_range("idle_s", self.idle_s, 1, MAX_IDLE_S)?;
+        check_range("deliver", self.deliver.len(), 0, MAX_SCRIPT_LEGS)?;
+        if !self.deliver.is_empty() && self.network == NetworkDriver::Timer {
+            return Err(SettingsError::Conflict(
+                "deliver needs network step or hand: a timer run delivers by itself".into(),
+            ));
+        }
         Ok(())
     }
 
@@ -262,9 +299,9 @@ impl RunSettings {
         Duration::from_secs_f64(nominal_ms as f64 / 1000.0 / self.speed)
     }
 
-    /// When the late request leaves, in nominal ms after the burst: after the
-    /// first refresh started but before it ended, so it still carries the old
-    /// token and its 401 comes back after the refresh finished.
+    /// Extra latency of the late lane's first request, in nominal ms: it
+    /// leaves with the burst (so it carries the old token) on a slow network,
+    /// and reaches the server after the first refresh ended.
     pub fn late_delay_ms(&self) -> u64 {
         let latency = &self.latency_ms;
         latency.secret + latency.refresh - latency.secret / 2 + self.jitter_ms

@@ -2,30 +2,25 @@
 //! the lab API that starts runs and streams their events (docs/lab-api.md).
 //! `refresh-race serve` and the desktop shell both run exactly this.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::UnboundedReceiverStream;
-use tokio_stream::StreamExt;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::protocol::{Lane, StreamMessage};
-use crate::scenario;
+use crate::protocol::Lane;
+use crate::runs;
 use crate::server::{self, ApiError, AuthState};
-use crate::settings::{self, Case, Policy, RunSettings, Strategy};
+use crate::settings::{self, Case, NetworkDriver, Policy, RunSettings, Strategy};
 use crate::timeline::{EventKind, Recorder};
 
 /// The page may load only its own files and talk only to this server.
@@ -62,7 +57,7 @@ pub fn long_lived_api_settings() -> RunSettings {
 /// a bounded one so a minute of load cannot grow the process, or
 /// `Recorder::disabled()` to measure what recording costs.
 pub fn router_with(ui_dir: PathBuf, api_settings: &RunSettings, api_recorder: Recorder) -> Router {
-    let api_state = AuthState::for_run(api_settings, api_recorder);
+    let api_state = AuthState::long_lived(api_settings, api_recorder);
     // The CSP governs documents, so it rides on the UI files only: JSON
     // answers are not rendered, and the hot API routes stay lean.
     let ui = tower::ServiceBuilder::new()
@@ -73,11 +68,13 @@ pub fn router_with(ui_dir: PathBuf, api_settings: &RunSettings, api_recorder: Re
         .service(ServeDir::new(ui_dir).not_found_service(axum::routing::any(server::not_found)));
     let lab: Router<Arc<AuthState>> = Router::new()
         .route("/lab/options", get(options))
-        .route("/lab/runs", post(start_run))
+        .route("/lab/runs", post(runs::start_run))
+        .route("/lab/runs/{id}/network", post(runs::command))
         .route("/lab/clock", get(read_clock).post(travel))
         // The same limit as the auth API, so a 413 names the real limit.
-        .layer(DefaultBodyLimit::max(server::BODY_LIMIT));
-    lab.merge(server::routes())
+        .layer(DefaultBodyLimit::max(server::BODY_LIMIT))
+        .layer(axum::Extension(Arc::new(runs::Runs::default())));
+    lab.merge(server::routes(api_state.clone()))
         .method_not_allowed_fallback(server::method_not_allowed)
         .fallback_service(ui)
         .with_state(api_state)
@@ -117,6 +114,8 @@ async fn options() -> Json<Value> {
         "cases": Case::ALL,
         "strategies": Strategy::ALL,
         "policies": policies,
+        "networks": NetworkDriver::ALL,
+        "challenges": crate::challenge::all(),
         "limits": {
             "max_requests": settings::MAX_REQUESTS,
             "max_latency_ms": settings::MAX_LATENCY_MS,
@@ -126,6 +125,8 @@ async fn options() -> Json<Value> {
             "max_speed": 10.0,
             "max_access_ttl_s": settings::MAX_ACCESS_TTL_S,
             "max_refresh_window_s": settings::MAX_REFRESH_WINDOW_S,
+            "max_live_runs": runs::MAX_LIVE_RUNS,
+            "max_idle_s": settings::MAX_IDLE_S,
         },
     }))
 }
@@ -175,73 +176,4 @@ async fn travel(
         .recorder
         .record(Lane::Server, EventKind::ClockAdvanced { by_ms, lab_now_ms });
     Ok(Json(clock_json(&state)))
-}
-
-/// Starts a run and streams it as NDJSON while it happens. Dropping the
-/// response (the browser aborted the fetch) cancels the run.
-async fn start_run(body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
-    let bytes = server::read_body(body)?;
-    let settings: RunSettings = if bytes.iter().all(u8::is_ascii_whitespace) {
-        RunSettings::default()
-    } else {
-        server::parse_json(&bytes, "run settings")?
-    };
-    settings.validate()?;
-
-    let (lines, body_lines) = mpsc::unbounded_channel::<String>();
-    tokio::spawn(drive_run(settings, lines));
-    let stream =
-        UnboundedReceiverStream::new(body_lines).map(|line| Ok::<_, Infallible>(Bytes::from(line)));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/x-ndjson"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        Body::from_stream(stream),
-    )
-        .into_response())
-}
-
-/// Runs the scenario and forwards each event as a line, as it is recorded.
-async fn drive_run(settings: RunSettings, lines: mpsc::UnboundedSender<String>) {
-    let recorder = Recorder::new();
-    let mut live = recorder.subscribe();
-    // The run's clock starts at wall time; it has not been made yet.
-    let now_ms = crate::clock::wall_now_ms();
-    let start = StreamMessage::Start {
-        settings: settings.clone(),
-        lab_now_ms: now_ms,
-    };
-    if lines.send(start.to_line()).is_err() {
-        return;
-    }
-    let run = scenario::run_recorded(&settings, recorder.clone());
-    tokio::pin!(run);
-    let forward = |event| StreamMessage::Event { event }.to_line();
-    let result = loop {
-        tokio::select! {
-            biased;
-            Some(event) = live.recv() => {
-                if lines.send(forward(event)).is_err() {
-                    return; // the viewer left: dropping `run` cancels it
-                }
-            }
-            result = &mut run => break result,
-            _ = lines.closed() => return,
-        }
-    };
-    recorder.unsubscribe();
-    while let Ok(event) = live.try_recv() {
-        let _ = lines.send(forward(event));
-    }
-    let last = match result {
-        Ok(report) => StreamMessage::Done {
-            verdict: report.verdict,
-            lab_now_ms: report.lab_now_ms,
-        },
-        Err(err) => StreamMessage::Error {
-            message: err.to_string(),
-        },
-    };
-    let _ = lines.send(last.to_line());
 }

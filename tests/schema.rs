@@ -33,7 +33,11 @@ async fn a_real_run_round_trips_through_the_typed_protocol() {
     assert_eq!(back.events, report.events);
     assert_eq!(back.verdict, report.verdict);
     for event in report.events {
-        let line = StreamMessage::Event { event }.to_line();
+        let line = StreamMessage::Event {
+            event,
+            caption: String::new(),
+        }
+        .to_line();
         let parsed: StreamMessage = serde_json::from_str(&line).unwrap();
         assert_eq!(parsed.to_line(), line);
     }

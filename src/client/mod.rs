@@ -8,6 +8,7 @@
 mod naive;
 mod queue;
 mod single_flight;
+mod slots;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,10 +16,10 @@ use std::sync::{Arc, Mutex};
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
-use tokio::sync::Semaphore;
 
-use crate::protocol::{Lane, LaneKind, Reason, Route};
-use crate::server::{ATTEMPT_HEADER, LANE_HEADER};
+use crate::motion::Motion;
+use crate::protocol::{Exchange, Lane, LaneKind, Reason, Route, StrategyView, TabView};
+use crate::server::{ATTEMPT_HEADER, EXCHANGE_HEADER, LANE_HEADER};
 use crate::settings::Strategy;
 use crate::timeline::{EventKind, Recorder};
 
@@ -58,7 +59,9 @@ pub struct Tab {
     recorder: Recorder,
     next_attempt: AtomicU64,
     store: Mutex<Option<Token>>,
-    in_flight: Semaphore,
+    in_flight: slots::Slots,
+    /// Who is running in this run: a lane that waits for a peer parks here.
+    motion: Arc<Motion>,
 }
 
 /// A tab plus its 401 strategy: what the scenario drives.
@@ -74,7 +77,12 @@ enum Interceptor {
 }
 
 impl Client {
-    pub fn new(base_url: &str, strategy: Strategy, recorder: Recorder) -> Self {
+    pub fn new(
+        base_url: &str,
+        strategy: Strategy,
+        recorder: Recorder,
+        motion: Arc<Motion>,
+    ) -> Self {
         let http = reqwest::Client::builder()
             // Every lab request is to 127.0.0.1; a proxy would distort timings.
             .no_proxy()
@@ -86,7 +94,8 @@ impl Client {
             recorder,
             next_attempt: AtomicU64::new(1),
             store: Mutex::new(None),
-            in_flight: Semaphore::new(MAX_IN_FLIGHT),
+            in_flight: slots::Slots::new(MAX_IN_FLIGHT, motion.clone()),
+            motion,
         });
         let interceptor = match strategy {
             Strategy::Naive => Interceptor::Naive(naive::Naive),
@@ -107,6 +116,7 @@ impl Client {
             .post(format!("{}{}", self.tab.base_url, Route::Login))
             .header(LANE_HEADER, Lane::Client.to_string())
             .header(ATTEMPT_HEADER, attempt)
+            .header(EXCHANGE_HEADER, Exchange::Login.as_str())
             .json(&serde_json::json!({"login": login, "password": "lab"}))
             .send()
             .await?;
@@ -136,7 +146,10 @@ impl Client {
                 jti: token.as_ref().map(|t| t.jti.clone()),
             },
         );
-        let mut status = self.tab.send(lane, route, token.as_ref(), attempt).await;
+        let mut status = self
+            .tab
+            .send(lane, route, token.as_ref(), attempt, Exchange::Request)
+            .await;
         drop(permit);
         if status == StatusCode::UNAUTHORIZED.as_u16() {
             if let Some(fresh) = self.handle_401(lane, token).await {
@@ -150,7 +163,10 @@ impl Client {
                         jti: Some(fresh.jti.clone()),
                     },
                 );
-                status = self.tab.send(lane, route, Some(&fresh), attempt).await;
+                status = self
+                    .tab
+                    .send(lane, route, Some(&fresh), attempt, Exchange::Retry)
+                    .await;
             }
         }
         let ok = (200..300).contains(&status);
@@ -158,6 +174,19 @@ impl Client {
             .recorder
             .record(lane, EventKind::RequestDone { ok, status });
         Outcome { lane, ok, status }
+    }
+
+    /// What the tab holds now, and its strategy's memory.
+    pub fn tab_view(&self) -> TabView {
+        let strategy = match &self.interceptor {
+            Interceptor::Naive(_) => StrategyView::Naive,
+            Interceptor::Queue(queue) => queue.view(),
+            Interceptor::SingleFlight(single) => single.view(),
+        };
+        TabView {
+            token: self.tab.current().map(|token| token.jti),
+            strategy,
+        }
     }
 
     /// The token to retry with, or `None` to give up. Without a token there
@@ -174,10 +203,9 @@ impl Client {
 
 impl Tab {
     /// Waits for one of the tab's [`MAX_IN_FLIGHT`] exchange slots; the slot
-    /// is freed when the returned guard drops. (The semaphore is never
-    /// closed, so `None` cannot happen; it only keeps this panic-free.)
-    async fn exchange_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        self.in_flight.acquire().await.ok()
+    /// is freed when the returned guard drops.
+    async fn exchange_slot(&self) -> slots::Slot<'_> {
+        self.in_flight.acquire().await
     }
 
     fn next_attempt(&self) -> u64 {
@@ -222,12 +250,20 @@ impl Tab {
 
     /// Sends one attempt and records its response; returns the status
     /// (0 when the server could not be reached at all).
-    async fn send(&self, lane: Lane, route: Route, token: Option<&Token>, attempt: u64) -> u16 {
+    async fn send(
+        &self,
+        lane: Lane,
+        route: Route,
+        token: Option<&Token>,
+        attempt: u64,
+        exchange: Exchange,
+    ) -> u16 {
         let mut request = self
             .http
             .get(format!("{}{route}", self.base_url))
             .header(LANE_HEADER, lane.to_string())
-            .header(ATTEMPT_HEADER, attempt);
+            .header(ATTEMPT_HEADER, attempt)
+            .header(EXCHANGE_HEADER, exchange.as_str());
         if let Some(token) = token {
             request = request.bearer_auth(&token.raw);
         }
@@ -272,6 +308,7 @@ impl Tab {
             .post(format!("{}{}", self.base_url, Route::Refresh))
             .header(LANE_HEADER, lane.to_string())
             .header(ATTEMPT_HEADER, attempt)
+            .header(EXCHANGE_HEADER, Exchange::Refresh.as_str())
             .bearer_auth(&used.raw)
             .send()
             .await;

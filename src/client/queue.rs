@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use tokio::sync::oneshot;
 
 use super::{Tab, Token};
-use crate::protocol::Lane;
+use crate::protocol::{Lane, StrategyView};
 use crate::timeline::EventKind;
 
 #[derive(Default)]
@@ -24,9 +24,13 @@ struct QueueState {
 }
 
 impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub async fn handle_401(&self, tab: &Tab, lane: Lane, used: Token) -> Option<Token> {
         let waiter = {
-            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            let mut state = self.lock();
             if state.is_refreshing {
                 let (tx, rx) = oneshot::channel();
                 state.waiting.push(tx);
@@ -43,17 +47,32 @@ impl Queue {
                     jti: Some(used.jti.clone()),
                 },
             );
+            // Waiting for someone else's refresh: not running until woken.
+            tab.motion.park();
             return rx.await.ok().flatten();
         }
         let result = tab.refresh_and_store(lane, &used).await.ok();
         let waiting = {
-            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            let mut state = self.lock();
             state.is_refreshing = false;
             std::mem::take(&mut state.waiting)
         };
+        // In queue order: a held run retries them one after another.
         for waiter in waiting {
-            let _ = waiter.send(result.clone());
+            let result = result.clone();
+            tab.motion.wake(move || {
+                let _ = waiter.send(result);
+            });
         }
         result
+    }
+
+    /// The flag and the queue's length, for the hidden-state panel.
+    pub fn view(&self) -> StrategyView {
+        let state = self.lock();
+        StrategyView::Queue {
+            is_refreshing: state.is_refreshing,
+            waiting: state.waiting.len() as u32,
+        }
     }
 }

@@ -1,58 +1,102 @@
 //! `single-flight`: one shared refresh per failed token. Every 401 for the
-//! same token awaits the same future; a late 401 for a token that was already
-//! replaced retries with the current token instead of refreshing again.
-//! This is the fix the well-kept libraries converge on.
+//! same token waits for the same refresh; a late 401 for a token that was
+//! already replaced retries with the current token instead of refreshing
+//! again. This is the fix the well-kept libraries converge on.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use futures::future::{BoxFuture, FutureExt, Shared};
+use tokio::sync::oneshot;
 
 use super::{Tab, Token};
-use crate::protocol::Lane;
+use crate::protocol::{Lane, StrategyView};
 use crate::timeline::EventKind;
-
-type SharedRefresh = Shared<BoxFuture<'static, Option<Token>>>;
 
 #[derive(Default)]
 pub struct SingleFlight {
-    /// The refresh of the token named by the key, running or finished.
-    flight: Mutex<Option<(String, SharedRefresh)>>,
+    /// The refresh of one token, running or finished.
+    flight: Mutex<Option<Flight>>,
+}
+
+struct Flight {
+    /// The jti being refreshed.
+    key: String,
+    /// `None` while running; then the refresh's result, for late joiners.
+    outcome: Option<Option<Token>>,
+    /// Who waits for it, in the order they joined.
+    joiners: Vec<oneshot::Sender<Option<Token>>>,
 }
 
 impl SingleFlight {
-    pub async fn handle_401(&self, tab: &Arc<Tab>, lane: Lane, used: Token) -> Option<Token> {
-        let (refresh, joined) = {
-            let mut flight = self.flight.lock().unwrap_or_else(|p| p.into_inner());
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Flight>> {
+        self.flight.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub async fn handle_401(&self, tab: &Tab, lane: Lane, used: Token) -> Option<Token> {
+        let joined = {
+            let mut flight = self.lock();
             // Checked under the flight lock: a refresh stores its token
-            // before anyone can start the next flight.
+            // before it publishes its outcome here.
             if let Some(current) = tab.current() {
                 if current.jti != used.jti {
                     return Some(current);
                 }
             }
-            match flight.as_ref() {
-                Some((key, refresh)) if *key == used.jti => (refresh.clone(), true),
+            match flight.as_mut() {
+                Some(running) if running.key == used.jti => match &running.outcome {
+                    Some(outcome) => return outcome.clone(),
+                    None => {
+                        let (tx, rx) = oneshot::channel();
+                        running.joiners.push(tx);
+                        Some(rx)
+                    }
+                },
                 _ => {
-                    let owner = tab.clone();
-                    let owner_lane = lane;
-                    let credential = used.clone();
-                    let refresh =
-                        async move { owner.refresh_and_store(owner_lane, &credential).await.ok() }
-                            .boxed()
-                            .shared();
-                    *flight = Some((used.jti.clone(), refresh.clone()));
-                    (refresh, false)
+                    *flight = Some(Flight {
+                        key: used.jti.clone(),
+                        outcome: None,
+                        joiners: Vec::new(),
+                    });
+                    None
                 }
             }
         };
-        if joined {
+        if let Some(rx) = joined {
             tab.recorder.record(
                 lane,
                 EventKind::Queued {
                     jti: Some(used.jti.clone()),
                 },
             );
+            tab.motion.park();
+            return rx.await.ok().flatten();
         }
-        refresh.await
+        let result = tab.refresh_and_store(lane, &used).await.ok();
+        let joiners = {
+            let mut flight = self.lock();
+            match flight.as_mut().filter(|f| f.key == used.jti) {
+                Some(done) => {
+                    done.outcome = Some(result.clone());
+                    std::mem::take(&mut done.joiners)
+                }
+                None => Vec::new(),
+            }
+        };
+        for joiner in joiners {
+            let result = result.clone();
+            tab.motion.wake(move || {
+                let _ = joiner.send(result);
+            });
+        }
+        result
+    }
+
+    /// The flight's token, whether it still runs, and who joined it.
+    pub fn view(&self) -> StrategyView {
+        let flight = self.lock();
+        StrategyView::SingleFlight {
+            flight: flight.as_ref().map(|f| f.key.clone()),
+            running: flight.as_ref().is_some_and(|f| f.outcome.is_none()),
+            joined: flight.as_ref().map_or(0, |f| f.joiners.len() as u32),
+        }
     }
 }

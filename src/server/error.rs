@@ -51,6 +51,15 @@ pub enum ApiError {
     MethodNotAllowed { method: String, path: String },
     #[error(transparent)]
     InvalidSetting(#[from] SettingsError),
+    /// No live run has this id (it finished, was abandoned, or never was).
+    #[error("no live run {id}: it finished, was abandoned, or never existed")]
+    UnknownRun { id: u64 },
+    /// A network command the run's network refused.
+    #[error(transparent)]
+    Network(crate::network::NetError),
+    /// The lab is at a limit; try again later.
+    #[error("{what}")]
+    Busy { what: String, retry_after_s: u64 },
     #[error("{0}")]
     Internal(String),
 }
@@ -87,12 +96,38 @@ impl IntoResponse for ApiError {
                 StatusCode::BAD_REQUEST,
                 json!({"error": "invalid_setting", "message": message}),
             ),
+            ApiError::UnknownRun { .. } => (
+                StatusCode::NOT_FOUND,
+                json!({"error": "unknown_run", "message": message}),
+            ),
+            ApiError::Network(crate::network::NetError::UnknownLeg { .. }) => (
+                StatusCode::CONFLICT,
+                json!({"error": "unknown_leg", "message": message}),
+            ),
+            ApiError::Network(crate::network::NetError::NothingInFlight) => (
+                StatusCode::CONFLICT,
+                json!({"error": "nothing_in_flight", "message": message}),
+            ),
+            ApiError::Busy { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": "busy", "message": message}),
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 json!({"error": "internal", "message": message}),
             ),
         };
         let mut response = (status, Json(body)).into_response();
+        if let ApiError::Busy { retry_after_s, .. } = &self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_s));
+        }
+        // The network's response leg shows the reason on its tray card.
+        if let ApiError::InvalidToken { reason, .. } | ApiError::InvalidGrant { reason, .. } = &self
+        {
+            response.extensions_mut().insert(*reason);
+        }
         if let ApiError::InvalidToken { description, .. } = &self {
             // RFC 6750 §3: quotes and backslashes are not allowed inside the
             // quoted strings, so they are dropped from the description.

@@ -5,7 +5,6 @@
 //! in-process; `AuthServer::start` binds it to 127.0.0.1 on a free port.
 
 pub mod error;
-pub mod network;
 pub mod revocation;
 pub mod tokens;
 
@@ -14,8 +13,10 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, Method, Uri};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -25,11 +26,11 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::clock::LabClock;
-use crate::protocol::{Lane, Reason, RevokeCause, Route};
+use crate::network::{LegInfo, Network};
+use crate::protocol::{Exchange, Lane, Reason, RevokeCause, Route};
 use crate::settings::RunSettings;
 use crate::timeline::{EventKind, Recorder};
 pub use error::{ApiError, TokenFault};
-use network::Network;
 use revocation::{RefreshDecision, RevocationStore};
 use tokens::{Claims, TokenAuthority};
 
@@ -40,26 +41,56 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 /// the lane and attempt they belong to. Other clients simply omit them.
 pub const LANE_HEADER: &str = "x-lab-lane";
 pub const ATTEMPT_HEADER: &str = "x-lab-attempt";
+/// What the exchange is for (`request`, `refresh`, `retry`, `login`): the
+/// network tray shows it.
+pub const EXCHANGE_HEADER: &str = "x-lab-exchange";
 
 /// Everything one server shares between its handlers.
 pub struct AuthState {
     pub authority: TokenAuthority,
     pub revocations: RevocationStore,
     pub clock: LabClock,
-    pub network: Network,
+    pub network: Arc<Network>,
     pub recorder: Recorder,
     pub access_ttl_s: u64,
     pub refresh_window_s: u64,
 }
 
 impl AuthState {
-    /// A server configured by a run's settings, with a fresh key and clock.
+    /// A run's own server, configured by its settings, with a fresh key and
+    /// clock, whose network schedules the run's legs.
     pub fn for_run(settings: &RunSettings, recorder: Recorder) -> Arc<Self> {
+        let clock = LabClock::with_rate(settings.speed);
+        Self::build(
+            settings,
+            recorder,
+            Network::for_run(settings, clock.clone()),
+            clock,
+        )
+    }
+
+    /// The long-lived server of the lab's own port: latency only, no legs.
+    pub fn long_lived(settings: &RunSettings, recorder: Recorder) -> Arc<Self> {
+        let clock = LabClock::with_rate(settings.speed);
+        Self::build(
+            settings,
+            recorder,
+            Network::passthrough(settings, clock.clone()),
+            clock,
+        )
+    }
+
+    fn build(
+        settings: &RunSettings,
+        recorder: Recorder,
+        network: Network,
+        clock: LabClock,
+    ) -> Arc<Self> {
         Arc::new(AuthState {
             authority: TokenAuthority::new(),
             revocations: RevocationStore::new(settings.policy, settings.grace_s),
-            clock: LabClock::with_rate(settings.speed),
-            network: Network::new(settings),
+            clock,
+            network: Arc::new(network),
             recorder,
             access_ttl_s: settings.access_ttl_s,
             refresh_window_s: settings.refresh_window_s,
@@ -110,19 +141,48 @@ impl AuthState {
     }
 }
 
-/// The API routes alone, for embedding in a larger router.
-pub fn routes() -> Router<Arc<AuthState>> {
+/// The API routes alone, for embedding in a larger router. Every request
+/// crosses `state`'s network on its way in and out.
+pub fn routes(state: Arc<AuthState>) -> Router<Arc<AuthState>> {
     Router::new()
         .route(Route::Public.path(), get(public))
         .route(Route::Secret.path(), get(secret))
         .route(Route::Login.path(), post(login))
         .route(Route::Refresh.path(), post(refresh))
+        .route_layer(middleware::from_fn_with_state(state, travel))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// The lab's network around a handler: the request leg before it runs, the
+/// response leg after. Callers that are not a run's request lanes only wait
+/// out their latency (none at all on the long-lived API).
+async fn travel(State(state): State<Arc<AuthState>>, request: Request, next: Next) -> Response {
+    let network = &state.network;
+    let Some(route) = Route::from_path(request.uri().path()) else {
+        return next.run(request).await;
+    };
+    let tag = LabTag::from_headers(request.headers());
+    if !network.schedules(tag.lane) {
+        let delay = network.delay(route, tag.lane_text.as_deref());
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        return next.run(request).await;
+    }
+    let jti = presented_jti(request.headers());
+    network
+        .to_server(tag.leg(route, jti.clone(), None, None))
+        .await;
+    let response = next.run(request).await;
+    let reason = response.extensions().get::<Reason>().copied();
+    let status = Some(response.status().as_u16());
+    network.to_client(tag.leg(route, jti, status, reason)).await;
+    response
 }
 
 /// The auth server on its own, with JSON 404 and 405 for everything else.
 pub fn app(state: Arc<AuthState>) -> Router {
-    routes()
+    routes(state.clone())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -141,19 +201,38 @@ pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     }
 }
 
-/// The lane and attempt a lab client put on its request, if any.
+/// The lane, attempt and exchange a lab client put on its request, if any.
 struct LabTag {
-    lane: Option<String>,
+    lane: Option<Lane>,
+    /// The header as sent: jitter is keyed on it even for foreign lanes.
+    lane_text: Option<String>,
     attempt: Option<u64>,
+    exchange: Option<Exchange>,
 }
 
 impl LabTag {
-    /// Reads the tag and waits out the simulated network for `route`:
-    /// the first step of every handler.
-    async fn arrive(state: &AuthState, headers: &HeaderMap, route: Route) -> Self {
-        let tag = Self::from_headers(headers);
-        state.network.traverse(route, tag.lane.as_deref()).await;
-        tag
+    /// What the network needs to know about one leg of this request.
+    fn leg(
+        &self,
+        route: Route,
+        jti: Option<String>,
+        status: Option<u16>,
+        reason: Option<Reason>,
+    ) -> LegInfo {
+        let exchange = self.exchange.unwrap_or(match route {
+            Route::Refresh => Exchange::Refresh,
+            Route::Login => Exchange::Login,
+            Route::Public | Route::Secret => Exchange::Request,
+        });
+        LegInfo {
+            lane: self.lane,
+            exchange,
+            route,
+            attempt: self.attempt,
+            jti,
+            status,
+            reason,
+        }
     }
 
     /// Records a refusal of this request on the server lane.
@@ -171,9 +250,12 @@ impl LabTag {
 
     fn from_headers(headers: &HeaderMap) -> Self {
         let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+        let lane_text = text(LANE_HEADER);
         LabTag {
-            lane: text(LANE_HEADER).map(str::to_owned),
+            lane: lane_text.and_then(|lane| lane.parse().ok()),
+            lane_text: lane_text.map(str::to_owned),
             attempt: text(ATTEMPT_HEADER).and_then(|v| v.parse().ok()),
+            exchange: text(EXCHANGE_HEADER).and_then(|v| v.parse().ok()),
         }
     }
 }
@@ -198,8 +280,7 @@ fn bearer(headers: &HeaderMap) -> Result<&str, TokenFault> {
     }
 }
 
-async fn public(State(state): State<Arc<AuthState>>, headers: HeaderMap) -> Json<Value> {
-    LabTag::arrive(&state, &headers, Route::Public).await;
+async fn public() -> Json<Value> {
     Json(json!({"data": "public news", "auth": "none needed"}))
 }
 
@@ -215,7 +296,7 @@ async fn secret(
     State(state): State<Arc<AuthState>>,
     headers: HeaderMap,
 ) -> Result<Json<SecretData>, ApiError> {
-    let tag = LabTag::arrive(&state, &headers, Route::Secret).await;
+    let tag = LabTag::from_headers(&headers);
     match authorize(&state, &headers) {
         Ok(claims) => {
             state.recorder.record(
@@ -320,10 +401,6 @@ async fn login(
     }
     // Any password works: it is a lab. It still has to be present.
     let _ = request.password;
-    state
-        .network
-        .traverse(Route::Login, tag.lane.as_deref())
-        .await;
     let family = state.authority.new_family();
     let (token, _) = state.issue(request.login.trim(), &family, tag.attempt);
     Ok(state.token_response(token))
@@ -333,8 +410,8 @@ async fn refresh(
     State(state): State<Arc<AuthState>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let tag = LabTag::arrive(&state, &headers, Route::Refresh).await;
-    let outcome = rotate(&state, &headers, tag.attempt).await;
+    let tag = LabTag::from_headers(&headers);
+    let outcome = rotate(&state, &headers, &tag).await;
     if let Err(ApiError::InvalidGrant { reason, .. }) = &outcome {
         tag.record_refusal(&state, &headers, Route::Refresh, *reason);
     }
@@ -342,11 +419,8 @@ async fn refresh(
 }
 
 /// The refresh decision: window, then the store's atomic check-and-revoke.
-async fn rotate(
-    state: &AuthState,
-    headers: &HeaderMap,
-    attempt: Option<u64>,
-) -> Result<String, ApiError> {
+async fn rotate(state: &AuthState, headers: &HeaderMap, tag: &LabTag) -> Result<String, ApiError> {
+    let attempt = tag.attempt;
     let grant = |fault: TokenFault| ApiError::InvalidGrant {
         reason: fault.reason(),
         description: fault.to_string(),
@@ -369,7 +443,12 @@ async fn rotate(
     }
     match state
         .revocations
-        .decide_refresh(&claims.jti, &claims.fam, now_ms)
+        .decide_refresh(&claims.jti, &claims.fam, now_ms, || {
+            // Only the non-atomic store waits here: its revoke is a leg.
+            state
+                .network
+                .commit(tag.leg(Route::Refresh, Some(claims.jti.clone()), None, None))
+        })
         .await
     {
         RefreshDecision::Allow { rotate } => {

@@ -7,7 +7,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
-use std::time::Duration;
 
 use crate::protocol::Reason;
 use crate::settings::Policy;
@@ -48,12 +47,6 @@ pub struct RevocationStore {
     grace_ms: u64,
     ledger: Mutex<Ledger>,
 }
-
-/// How long the deliberately buggy store waits between check and mark:
-/// a stand-in for the database round trip that real servers have there.
-/// Long enough that requests arriving together all read "not yet spent",
-/// even on a loaded 2-core machine.
-const NON_ATOMIC_GAP: Duration = Duration::from_millis(20);
 
 impl RevocationStore {
     pub fn new(policy: Policy, grace_s: u64) -> Self {
@@ -113,9 +106,17 @@ impl RevocationStore {
     }
 
     /// The atomic check-and-revoke of one refresh, at lab time `now_ms`.
-    pub async fn decide_refresh(&self, jti: &str, fam: &str, now_ms: u64) -> RefreshDecision {
+    /// `gap` is what the non-atomic store waits for between its check and
+    /// its revoke (the network's commit leg); the others never call it.
+    pub async fn decide_refresh<F: std::future::Future<Output = ()>>(
+        &self,
+        jti: &str,
+        fam: &str,
+        now_ms: u64,
+        gap: impl FnOnce() -> F,
+    ) -> RefreshDecision {
         if self.policy == Policy::NonAtomic {
-            return self.decide_refresh_non_atomic(jti, fam, now_ms).await;
+            return self.decide_refresh_non_atomic(jti, fam, now_ms, gap).await;
         }
         let mut ledger = self.ledger();
         if ledger.dead_families.contains(fam) {
@@ -144,11 +145,12 @@ impl RevocationStore {
     }
 
     /// The bug on purpose: read, wait, then write.
-    async fn decide_refresh_non_atomic(
+    async fn decide_refresh_non_atomic<F: std::future::Future<Output = ()>>(
         &self,
         jti: &str,
         fam: &str,
         now_ms: u64,
+        gap: impl FnOnce() -> F,
     ) -> RefreshDecision {
         let already_spent = {
             let ledger = self.ledger();
@@ -160,7 +162,7 @@ impl RevocationStore {
         if already_spent {
             return refuse(Reason::Reused);
         }
-        tokio::time::sleep(NON_ATOMIC_GAP).await;
+        gap().await;
         self.ledger().rotated_at.insert(jti.to_owned(), now_ms);
         RefreshDecision::Allow { rotate: true }
     }
@@ -199,13 +201,15 @@ fn refuse(reason: Reason) -> RefreshDecision {
 mod tests {
     use super::*;
 
+    async fn no_gap() {}
+
     #[tokio::test]
     async fn a_token_registered_into_a_dead_family_is_born_dead() {
         let store = RevocationStore::new(Policy::Family, 30);
         assert!(!store.register("t1", "f1", u64::MAX, 0));
-        store.decide_refresh("t1", "f1", 0).await;
+        store.decide_refresh("t1", "f1", 0, no_gap).await;
         // The reuse lands between the winner's decision and its new token.
-        store.decide_refresh("t1", "f1", 1).await;
+        store.decide_refresh("t1", "f1", 1, no_gap).await;
         assert!(store.register("t2", "f1", u64::MAX, 2));
         assert_eq!(store.access_refusal("t2", "f1"), Some(Reason::Revoked));
     }
@@ -231,11 +235,11 @@ mod tests {
         let store = RevocationStore::new(Policy::Strict, 30);
         store.register("t1", "f1", u64::MAX, 0);
         assert_eq!(
-            store.decide_refresh("t1", "f1", 0).await,
+            store.decide_refresh("t1", "f1", 0, no_gap).await,
             RefreshDecision::Allow { rotate: true }
         );
         assert_eq!(
-            store.decide_refresh("t1", "f1", 1).await,
+            store.decide_refresh("t1", "f1", 1, no_gap).await,
             refuse(Reason::Reused)
         );
         assert_eq!(store.access_refusal("t1", "f1"), Some(Reason::Revoked));
@@ -246,13 +250,13 @@ mod tests {
         let store = RevocationStore::new(Policy::Grace, 30);
         store.register("t1", "f1", u64::MAX, 0);
         store.register("t2", "f1", u64::MAX, 0);
-        store.decide_refresh("t1", "f1", 1_000).await;
+        store.decide_refresh("t1", "f1", 1_000, no_gap).await;
         assert_eq!(
-            store.decide_refresh("t1", "f1", 30_999).await,
+            store.decide_refresh("t1", "f1", 30_999, no_gap).await,
             RefreshDecision::Allow { rotate: false }
         );
         assert_eq!(
-            store.decide_refresh("t1", "f1", 31_000).await,
+            store.decide_refresh("t1", "f1", 31_000, no_gap).await,
             RefreshDecision::Refuse {
                 reason: Reason::Reused,
                 family_revoked: vec!["t1".into(), "t2".into()]

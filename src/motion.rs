@@ -1,0 +1,161 @@
+//! Who is running: the count of a run's threads of control that are not
+//! waiting for the network, and, in a held run, the order they take turns.
+//!
+//! A "thread" here is logical: a lane's code, or its HTTP exchange while the
+//! request travels to the server and the handler runs. Each one *parks* when
+//! it starts waiting for something only another party can give it (a leg
+//! delivery, a connection slot, a peer's refresh) and is *woken* by that
+//! party. When nobody runs and nobody is about to, the run has **settled**:
+//! every lane waits on a leg, a slot or a peer, and the next delivery is the
+//! user's (or the timer's) to make.
+//!
+//! In a held run (step, hand, paused) wakes are **serial**: woken threads
+//! take turns in the order they were woken, each running until it parks.
+//! That order depends only on the deliveries, never on how the OS schedules
+//! tasks, so one delivery order always gives the same events, ids and
+//! tokens — which is what undo and saved hand runs rely on. A timer run
+//! wakes everyone at once, as a real network would.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use tokio::sync::watch;
+
+type Wake = Box<dyn FnOnce() + Send>;
+
+pub struct Motion {
+    state: Mutex<MotionState>,
+    /// Running threads plus queued wakes; 0 means settled.
+    busy: watch::Sender<usize>,
+}
+
+struct MotionState {
+    running: usize,
+    serial: bool,
+    queue: VecDeque<Wake>,
+}
+
+impl Motion {
+    pub fn new(serial: bool) -> Self {
+        Motion {
+            state: Mutex::new(MotionState {
+                running: 0,
+                serial,
+                queue: VecDeque::new(),
+            }),
+            busy: watch::Sender::new(0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, MotionState> {
+        // Every update below is a few field writes: a panic cannot leave
+        // the state half-changed, so a poisoned lock is still consistent.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn publish(&self, state: &MotionState) {
+        self.busy.send_replace(state.running + state.queue.len());
+    }
+
+    /// A new thread starts running now (the run's own setup), whatever the mode.
+    pub fn enter(&self) {
+        let mut state = self.lock();
+        state.running += 1;
+        self.publish(&state);
+    }
+
+    /// Hands a parked thread its turn: `resume` is what wakes it (sending
+    /// on its channel). Serial: it runs once everyone before it has parked.
+    pub fn wake(&self, resume: impl FnOnce() + Send + 'static) {
+        let mut state = self.lock();
+        if state.serial && state.running > 0 {
+            state.queue.push_back(Box::new(resume));
+        } else {
+            state.running += 1;
+            resume();
+        }
+        self.publish(&state);
+    }
+
+    /// The calling thread stops running until someone wakes it (or ends).
+    pub fn park(&self) {
+        let mut state = self.lock();
+        debug_assert!(state.running > 0, "park without a running thread");
+        state.running = state.running.saturating_sub(1);
+        if state.running == 0 {
+            if let Some(next) = state.queue.pop_front() {
+                state.running = 1;
+                next();
+            }
+        }
+        self.publish(&state);
+    }
+
+    /// Switches between taking turns (held runs) and running together
+    /// (timer runs). Leaving serial mode starts every queued thread.
+    pub fn set_serial(&self, serial: bool) {
+        let mut state = self.lock();
+        state.serial = serial;
+        if !serial {
+            while let Some(next) = state.queue.pop_front() {
+                state.running += 1;
+                next();
+            }
+        }
+        self.publish(&state);
+    }
+
+    /// Waits until nobody runs and nobody is queued to run.
+    pub async fn settled(&self) {
+        let mut busy = self.busy.subscribe();
+        // The sender lives as long as `self`, so this cannot fail.
+        let _ = busy.wait_for(|n| *n == 0).await;
+    }
+
+    /// True when nobody runs and nobody is queued.
+    pub fn is_settled(&self) -> bool {
+        *self.busy.borrow() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn serial_wakes_take_turns_in_wake_order() {
+        let motion = Arc::new(Motion::new(true));
+        let order = Arc::new(Mutex::new(Vec::new()));
+        motion.enter();
+        for n in 0..3 {
+            let order = order.clone();
+            motion.wake(move || order.lock().unwrap().push(n));
+        }
+        assert!(
+            order.lock().unwrap().is_empty(),
+            "nobody runs before the waker parks"
+        );
+        motion.park(); // the waker parks: thread 0 runs
+        assert_eq!(*order.lock().unwrap(), vec![0]);
+        motion.park(); // 0 parks: 1 runs
+        motion.park(); // 1 parks: 2 runs
+        assert_eq!(*order.lock().unwrap(), vec![0, 1, 2]);
+        assert!(!motion.is_settled());
+        motion.park();
+        assert!(motion.is_settled());
+    }
+
+    #[test]
+    fn parallel_wakes_run_at_once() {
+        let motion = Motion::new(false);
+        motion.enter();
+        motion.wake(|| {});
+        motion.wake(|| {});
+        motion.park();
+        motion.park();
+        assert!(!motion.is_settled());
+        motion.park();
+        assert!(motion.is_settled());
+    }
+}

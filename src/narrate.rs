@@ -1,0 +1,253 @@
+//! Narration: one plain sentence per event, saying what happened and why it
+//! matters for the race. The one source of these sentences: the UI's caption
+//! line, `refresh-race run --narrate` and the exports all read them.
+//!
+//! A sentence may need what came before ("secret#2 refreshes t1 on its own:
+//! it does not know secret#1 is already refreshing it"), so a [`Narrator`]
+//! reads the events in order and keeps what it needs.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::protocol::{Lane, LaneKind, Reason, RevokeCause, Route};
+use crate::settings::{RunSettings, Strategy};
+use crate::timeline::{Event, EventKind};
+
+/// Reads a run's events in order and says each one in a sentence.
+pub struct Narrator {
+    strategy: Strategy,
+    /// Refreshes in flight: presented jti → the lanes refreshing it.
+    refreshing: HashMap<String, BTreeSet<Lane>>,
+    /// jtis whose refresh already succeeded once (and what replaced them).
+    replaced: HashMap<String, String>,
+    /// Tokens a refresh issued: the "fresh" ones.
+    fresh: BTreeSet<String>,
+    /// attempt → the lane and token of a refresh, to name what the server
+    /// decided about.
+    refresh_attempts: BTreeMap<u64, (Lane, Option<String>)>,
+}
+
+impl Narrator {
+    pub fn new(settings: &RunSettings) -> Self {
+        Narrator {
+            strategy: settings.strategy,
+            refreshing: HashMap::new(),
+            replaced: HashMap::new(),
+            fresh: BTreeSet::new(),
+            refresh_attempts: BTreeMap::new(),
+        }
+    }
+
+    /// The sentence for the next event of the run.
+    pub fn say(&mut self, event: &Event) -> String {
+        let lane = event.lane;
+        match &event.kind {
+            EventKind::RequestSent { jti, .. } => match (jti, lane.kind()) {
+                (None, _) => format!("{lane} leaves without a token: a guest has none."),
+                (Some(t), Some(LaneKind::Late)) => format!(
+                    "{lane} leaves with {t} on a slow network: its answer will come back late."
+                ),
+                (Some(t), _) => format!("{lane} leaves with {t}."),
+            },
+            EventKind::Response {
+                status,
+                reason,
+                jti,
+                ..
+            } => match (status, reason) {
+                (200..=299, _) => format!("{lane} got {status} with {}.", token(jti)),
+                (401, Some(Reason::Missing)) => {
+                    format!("{lane} got 401: it carried no token, so there is nothing to refresh.")
+                }
+                (401, Some(reason)) => format!(
+                    "{lane} got 401 ({reason}) with {}: its interceptor must decide what to do.",
+                    token(jti)
+                ),
+                (0, _) => format!("{lane} got no answer: the connection failed."),
+                _ => format!("{lane} got {status}."),
+            },
+            EventKind::Queued { jti } => format!(
+                "{lane} waits for the refresh of {} already in flight instead of starting its own.",
+                token(jti)
+            ),
+            EventKind::RefreshSent { attempt, jti } => {
+                self.refresh_attempts.insert(*attempt, (lane, jti.clone()));
+                let t = token(jti).to_owned();
+                let others: Vec<String> = self
+                    .refreshing
+                    .get(&t)
+                    .map(|lanes| lanes.iter().map(Lane::to_string).collect())
+                    .unwrap_or_default();
+                self.refreshing.entry(t.clone()).or_default().insert(lane);
+                let again = self.replaced.get(&t);
+                match (self.strategy, others.is_empty(), again) {
+                    (Strategy::Naive, false, _) => format!(
+                        "{lane} refreshes {t} on its own: the naive client does not know {} already refreshing it.",
+                        is_are(&others)
+                    ),
+                    (Strategy::Queue, _, Some(new)) => format!(
+                        "{lane} refreshes {t} again: the queue's flag went down when the first refresh ended, so it cannot tell {t} was already replaced by {new}."
+                    ),
+                    (_, _, Some(new)) => format!(
+                        "{lane} refreshes {t}, which was already replaced by {new}: the server will see a reuse."
+                    ),
+                    (Strategy::SingleFlight, _, None) => {
+                        format!("{lane} starts the one shared refresh of {t}.")
+                    }
+                    _ => format!("{lane} asks the server for a new token, presenting {t}."),
+                }
+            }
+            EventKind::RefreshDone {
+                status,
+                jti,
+                new_jti,
+                reason,
+                ..
+            } => {
+                let t = token(jti).to_owned();
+                if let Some(lanes) = self.refreshing.get_mut(&t) {
+                    lanes.remove(&lane);
+                }
+                match (new_jti, reason) {
+                    (Some(new), _) => {
+                        self.replaced.entry(t.clone()).or_insert_with(|| new.clone());
+                        format!("The refresh of {t} succeeded: {lane} gets {new}.")
+                    }
+                    (None, Some(Reason::Reused)) => format!(
+                        "The server refused {t} for {lane}: it was already used for a refresh. This is the race: a fresh token exists, but this request cannot have it."
+                    ),
+                    (None, Some(Reason::WindowOver)) => format!(
+                        "The server refused {t} for {lane}: its refresh window is over; only a new login helps."
+                    ),
+                    (None, Some(Reason::Revoked)) => format!(
+                        "The server refused {t} for {lane}: its whole family was revoked."
+                    ),
+                    (None, reason) => format!(
+                        "The refresh of {t} failed for {lane} ({status} {}).",
+                        reason.map_or("no reason", Reason::as_str)
+                    ),
+                }
+            }
+            EventKind::RetrySent { jti, .. } => {
+                format!("{lane} tries again with {}.", token(jti))
+            }
+            EventKind::TokenStored { jti } => {
+                format!("The tab stores {jti}: every request from now on carries it.")
+            }
+            EventKind::LoggedOut { jti, reason } => {
+                let although = if self.fresh.is_empty() {
+                    ""
+                } else {
+                    ", although the server had just issued a fresh token"
+                };
+                format!(
+                    "The tab drops its token because the refresh of {jti} was refused ({reason}): the user is logged out{although}."
+                )
+            }
+            EventKind::RequestDone { ok: true, status } => {
+                format!("{lane} is done: {status}.")
+            }
+            EventKind::RequestDone { ok: false, status } => {
+                format!("{lane} failed with {status}: the user sees an error.")
+            }
+            EventKind::Issued {
+                attempt,
+                jti,
+                sub,
+                iat,
+                exp,
+                refresh_until,
+                ..
+            } => match attempt.and_then(|a| self.refresh_attempts.get(&a)) {
+                Some((by, old)) => {
+                    self.fresh.insert(jti.clone());
+                    format!(
+                        "The server signs {jti} for {by}, to replace {}.",
+                        token(old)
+                    )
+                }
+                None => format!(
+                    "The server signs {jti} for {sub} at login: valid {} s, refreshable {} s more.",
+                    exp.saturating_sub(*iat),
+                    refresh_until.saturating_sub(*exp)
+                ),
+            },
+            EventKind::Accepted {
+                route: Route::Refresh,
+                jti,
+                ..
+            } => format!("The server accepts the refresh of {}.", token(jti)),
+            EventKind::Accepted { jti, .. } => {
+                format!("The server lets the request through with {}.", token(jti))
+            }
+            EventKind::Rejected {
+                route: Route::Refresh,
+                jti,
+                reason,
+                ..
+            } => format!(
+                "The server refuses the refresh of {}: {}.",
+                token(jti),
+                reason_words(*reason)
+            ),
+            EventKind::Rejected { jti, reason, .. } => format!(
+                "The server refuses {}: {}.",
+                token(jti),
+                reason_words(*reason)
+            ),
+            EventKind::Rotated { jti, new_jti, .. } => {
+                format!("{jti} is spent: the server rotated it to {new_jti}.")
+            }
+            EventKind::Revoked {
+                jti,
+                cause: RevokeCause::Rotation,
+                ..
+            } => format!("{jti} is revoked: any later use of it fails."),
+            EventKind::Revoked {
+                jti,
+                cause: RevokeCause::Family,
+                ..
+            } => {
+                let winner = if self.fresh.contains(jti) {
+                    " — a fresh token, the winner's"
+                } else {
+                    ""
+                };
+                format!("Reuse detected: the server revokes {jti}{winner}, with every token of this login.")
+            }
+            EventKind::ClockAdvanced { by_ms, .. } => format!(
+                "The lab clock jumps {:.1} s forward: the user comes back later.",
+                *by_ms as f64 / 1000.0
+            ),
+        }
+    }
+}
+
+/// The sentence of every event, in order.
+pub fn all(settings: &RunSettings, events: &[Event]) -> Vec<String> {
+    let mut narrator = Narrator::new(settings);
+    events.iter().map(|event| narrator.say(event)).collect()
+}
+
+fn token(jti: &Option<String>) -> &str {
+    jti.as_deref().unwrap_or("no token")
+}
+
+fn is_are(lanes: &[String]) -> String {
+    match lanes {
+        [one] => format!("{one} is"),
+        many => format!("{} are", many.join(" and ")),
+    }
+}
+
+fn reason_words(reason: Reason) -> &'static str {
+    match reason {
+        Reason::Missing => "no token was sent",
+        Reason::Malformed => "it is not a well-formed token",
+        Reason::BadSignature => "its signature does not match",
+        Reason::Expired => "it has expired",
+        Reason::Revoked => "it was revoked",
+        Reason::Reused => "it was already used for a refresh (reuse)",
+        Reason::WindowOver => "its refresh window is over",
+        Reason::Transport => "no answer",
+    }
+}

@@ -1,0 +1,580 @@
+//! The lab's network: every HTTP exchange of a run crosses it twice — the
+//! request leg (to the server, before the handler runs) and the response
+//! leg (back to the client) — and one scheduler decides when each leg goes.
+//!
+//! Three drivers (docs/design.md, "The network"):
+//! - `timer`: a leg goes when its latency is up (per-route latency plus a
+//!   jitter drawn from the seed, the lane and the route);
+//! - `step`: the run stands still, legs and lab clock, until the user steps
+//!   (the next due leg) or resumes;
+//! - `hand`: nothing goes until the user picks a leg.
+//!
+//! Any timer run can be paused, stepped and resumed. While held, wakes are
+//! serial ([`Motion`]): each delivery runs to its consequences before the
+//! next, so one order of deliveries always gives the same run.
+//!
+//! Only request lanes (`secret#1`, …) of a run's own server are scheduled;
+//! the setup's login and callers without a lab lane header just wait out
+//! their latency.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{oneshot, Notify};
+
+use crate::clock::LabClock;
+use crate::motion::Motion;
+use crate::protocol::{
+    Direction, Exchange, Lane, LaneKind, LegId, LegView, NetworkView, Reason, Route, TabView,
+};
+use crate::settings::{NetworkDriver, RunSettings};
+
+/// Mixed into the jitter so that two routes of one lane differ.
+fn salt(route: Route) -> u64 {
+    match route {
+        Route::Public => 1,
+        Route::Secret => 2,
+        Route::Refresh => 3,
+        Route::Login => 4,
+    }
+}
+
+/// How long the non-atomic store's check and revoke stand apart in a timer
+/// run (nominal ms): a stand-in for the database round trip real servers
+/// have there. Long enough that refreshes arriving together all read "not
+/// yet spent", even on a loaded 2-core machine.
+pub const NON_ATOMIC_GAP_MS: u64 = 20;
+
+/// Why a network command was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NetError {
+    #[error("no leg {leg} is in flight (in flight now: {in_flight})")]
+    UnknownLeg { leg: LegId, in_flight: String },
+    #[error("no leg is in flight: the run is finishing")]
+    NothingInFlight,
+}
+
+/// What a leg is, as the middleware knows it when the leg starts.
+pub struct LegInfo {
+    /// Only request lanes of a run are scheduled; others pass.
+    pub lane: Option<Lane>,
+    pub exchange: Exchange,
+    pub route: Route,
+    pub attempt: Option<u64>,
+    pub jti: Option<String>,
+    pub status: Option<u16>,
+    pub reason: Option<Reason>,
+}
+
+struct Pending {
+    view: LegView,
+    go: oneshot::Sender<()>,
+}
+
+struct NetState {
+    driver: NetworkDriver,
+    paused: bool,
+    /// Legs in flight by (due lab ms, arrival): the timer's order.
+    pending: BTreeMap<(u64, u64), Pending>,
+    index: HashMap<LegId, (u64, u64)>,
+    delivered: Vec<LegId>,
+    arrivals: u64,
+    /// While held: the due time of the latest delivered leg. New legs are
+    /// due from here, so stepping goes in the order a timer would have
+    /// taken, while the lab clock itself stands still.
+    virtual_now_ms: u64,
+    /// Request lanes whose first request already left (the late lane's
+    /// slowness applies to its first request only).
+    sent_first: std::collections::HashSet<Lane>,
+}
+
+/// The network of one server.
+pub struct Network {
+    settings: RunSettings,
+    clock: LabClock,
+    /// False on the long-lived API: nothing is scheduled, latency only.
+    scheduled: bool,
+    state: Mutex<NetState>,
+    /// Wakes the timer loop: a new leg, a pause, a resume.
+    changed: Notify,
+    motion: Arc<Motion>,
+    /// One command at a time, so a step cannot interleave with a delivery.
+    control: tokio::sync::Mutex<()>,
+    /// Lab ms when the burst began: `due_ms` counts from here.
+    origin_ms: AtomicU64,
+    last_touch: Mutex<Instant>,
+}
+
+impl Network {
+    /// A run's network: held from the start unless the driver is `timer`.
+    pub fn for_run(settings: &RunSettings, clock: LabClock) -> Self {
+        Self::build(settings, clock, true)
+    }
+
+    /// The long-lived API's network: latency only, nothing to control.
+    pub fn passthrough(settings: &RunSettings, clock: LabClock) -> Self {
+        Self::build(settings, clock, false)
+    }
+
+    fn build(settings: &RunSettings, clock: LabClock, scheduled: bool) -> Self {
+        let held = scheduled && settings.network != NetworkDriver::Timer;
+        if held {
+            // Setup (login, the case's jump in time) still works on a
+            // stopped clock: time travel moves it.
+            clock.pause();
+        }
+        let now = clock.now_ms();
+        Network {
+            settings: settings.clone(),
+            origin_ms: AtomicU64::new(now),
+            clock,
+            scheduled,
+            state: Mutex::new(NetState {
+                driver: settings.network,
+                paused: held,
+                pending: BTreeMap::new(),
+                index: HashMap::new(),
+                delivered: Vec::new(),
+                arrivals: 0,
+                virtual_now_ms: now,
+                sent_first: Default::default(),
+            }),
+            changed: Notify::new(),
+            motion: Arc::new(Motion::new(held)),
+            control: tokio::sync::Mutex::new(()),
+            last_touch: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Who is running in this run: shared with the run's clients.
+    pub fn motion(&self) -> Arc<Motion> {
+        self.motion.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, NetState> {
+        // Each update is a handful of map operations done together; a panic
+        // between them is a bug we would rather see than hide, but the maps
+        // stay usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How long `route` takes for `lane`, nominal lab ms. The jitter depends
+    /// only on the seed, the lane and the route, never on arrival order, so
+    /// the same seed gives the same race.
+    pub fn latency_ms(&self, route: Route, lane: Option<&str>) -> u64 {
+        let latency = &self.settings.latency_ms;
+        let base = match route {
+            Route::Public => latency.public,
+            Route::Secret => latency.secret,
+            Route::Refresh => latency.refresh,
+            Route::Login => latency.login,
+        };
+        let jitter = match self.settings.jitter_ms {
+            0 => 0,
+            max => {
+                let mut key = self.settings.seed ^ salt(route).wrapping_mul(0x9E37_79B9);
+                for byte in lane.unwrap_or("").bytes() {
+                    key = splitmix64(key ^ u64::from(byte));
+                }
+                splitmix64(key) % (max + 1)
+            }
+        };
+        base + jitter
+    }
+
+    /// Real time of `route`'s latency for `lane` at the run's speed.
+    pub fn delay(&self, route: Route, lane: Option<&str>) -> Duration {
+        self.settings.scaled(self.latency_ms(route, lane))
+    }
+
+    /// Marks the start of the burst: legs count their `due_ms` from here.
+    pub fn mark_burst(&self) {
+        let now = self.clock.now_ms();
+        self.origin_ms.store(now, Ordering::SeqCst);
+        self.lock().virtual_now_ms = now;
+    }
+
+    /// True when requests of `lane` are this network's to schedule: a run's
+    /// request lanes. Everything else only waits out its latency.
+    pub fn schedules(&self, lane: Option<Lane>) -> bool {
+        self.scheduled && lane.is_some_and(|lane| lane.kind().is_some())
+    }
+
+    /// The request leg of a scheduled lane: returns when it is delivered.
+    pub async fn to_server(&self, info: LegInfo) {
+        let Some(lane) = info.lane.filter(|lane| self.schedules(Some(*lane))) else {
+            return;
+        };
+        let mut delay = self.latency_ms(info.route, Some(&lane.to_string()));
+        let first = self.lock().sent_first.insert(lane);
+        if first && lane.kind() == Some(LaneKind::Late) {
+            delay += self.settings.late_delay_ms();
+        }
+        self.cross(lane, info, Direction::ToServer, delay).await;
+    }
+
+    /// The response leg: returns when the answer may reach the client.
+    pub async fn to_client(&self, info: LegInfo) {
+        if let Some(lane) = info.lane.filter(|lane| self.schedules(Some(*lane))) {
+            self.cross(lane, info, Direction::ToClient, 0).await;
+        }
+    }
+
+    /// The non-atomic refresh's gap between check and revoke.
+    pub async fn commit(&self, info: LegInfo) {
+        match info.lane.filter(|lane| self.schedules(Some(*lane))) {
+            Some(lane) => {
+                self.cross(lane, info, Direction::Commit, NON_ATOMIC_GAP_MS)
+                    .await
+            }
+            None => tokio::time::sleep(self.settings.scaled(NON_ATOMIC_GAP_MS)).await,
+        }
+    }
+
+    /// Parks the calling thread on a leg until it is delivered.
+    async fn cross(&self, lane: Lane, info: LegInfo, direction: Direction, delay_ms: u64) {
+        let (go, arrived) = oneshot::channel();
+        {
+            let mut state = self.lock();
+            if !state.paused && delay_ms == 0 {
+                // A running timer delivers a zero-latency leg at once: no
+                // need to queue it (and the hot path stays cheap).
+                return;
+            }
+            let now = if state.paused {
+                state.virtual_now_ms
+            } else {
+                self.clock.now_ms()
+            };
+            let due = now + delay_ms;
+            let id = LegId { lane, direction };
+            let key = (due, state.arrivals);
+            state.arrivals += 1;
+            let view = LegView {
+                id,
+                lane,
+                exchange: info.exchange,
+                direction,
+                route: info.route,
+                attempt: info.attempt,
+                jti: info.jti,
+                status: info.status,
+                reason: info.reason,
+                due_ms: due.saturating_sub(self.origin_ms.load(Ordering::SeqCst)),
+            };
+            state.index.insert(id, key);
+            state.pending.insert(key, Pending { view, go });
+            self.motion.park();
+        }
+        self.changed.notify_one();
+        // An error means the run was dropped: the caller is being torn down.
+        let _ = arrived.await;
+    }
+
+    /// Delivers the leg at `key` (the state is locked by the caller).
+    fn deliver_key(&self, state: &mut NetState, key: (u64, u64)) -> Option<LegId> {
+        let pending = state.pending.remove(&key)?;
+        state.virtual_now_ms = state.virtual_now_ms.max(key.0);
+        let id = pending.view.id;
+        if state.index.get(&id) == Some(&key) {
+            state.index.remove(&id);
+        }
+        state.delivered.push(id);
+        let go = pending.go;
+        self.motion.wake(move || {
+            let _ = go.send(());
+        });
+        Some(id)
+    }
+
+    /// Delivers due legs while the timer runs: spawn once per run. Ends
+    /// when the network is dropped (the run's task is aborted).
+    pub async fn run_timer(self: Arc<Self>) {
+        loop {
+            let changed = self.changed.notified();
+            let next = {
+                let state = self.lock();
+                if state.paused {
+                    None
+                } else {
+                    state.pending.keys().next().copied()
+                }
+            };
+            let Some(key) = next else {
+                changed.await;
+                continue;
+            };
+            let now = self.clock.now_ms();
+            if key.0 <= now {
+                let mut state = self.lock();
+                if !state.paused {
+                    self.deliver_key(&mut state, key);
+                }
+                continue;
+            }
+            let wait_ms = (key.0 - now) as f64 / self.clock.rate();
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs_f64(wait_ms / 1000.0)) => {}
+                _ = changed => {}
+            }
+        }
+    }
+
+    fn touch(&self) {
+        *self.last_touch.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+    }
+
+    /// Stops legs and lab clock, and waits until everyone in motion parked.
+    pub async fn pause(&self) {
+        let _turn = self.control.lock().await;
+        self.hold().await;
+    }
+
+    async fn hold(&self) {
+        self.touch();
+        {
+            let mut state = self.lock();
+            if !state.paused {
+                state.paused = true;
+                self.clock.pause();
+                state.virtual_now_ms = self.clock.now_ms();
+            }
+        }
+        self.motion.set_serial(true);
+        self.changed.notify_one();
+        self.motion.settled().await;
+    }
+
+    /// Lets the timer deliver again (a hand or step run becomes a timer run).
+    pub async fn resume(&self) {
+        let _turn = self.control.lock().await;
+        self.touch();
+        {
+            let mut state = self.lock();
+            state.paused = false;
+            state.driver = NetworkDriver::Timer;
+            self.clock.resume();
+        }
+        self.motion.set_serial(false);
+        self.changed.notify_one();
+    }
+
+    /// Delivers the next due leg and waits for its consequences.
+    pub async fn step(&self) -> Result<LegId, NetError> {
+        let _turn = self.control.lock().await;
+        self.hold().await;
+        let delivered = {
+            let mut state = self.lock();
+            let key = state
+                .pending
+                .keys()
+                .next()
+                .copied()
+                .ok_or(NetError::NothingInFlight)?;
+            self.deliver_key(&mut state, key)
+        };
+        self.motion.settled().await;
+        delivered.ok_or(NetError::NothingInFlight)
+    }
+
+    /// Delivers the named leg and waits for its consequences.
+    pub async fn deliver(&self, leg: LegId) -> Result<(), NetError> {
+        let _turn = self.control.lock().await;
+        self.hold().await;
+        {
+            let mut state = self.lock();
+            let key = state.index.get(&leg).copied();
+            match key {
+                Some(key) => {
+                    self.deliver_key(&mut state, key);
+                }
+                None => {
+                    return Err(NetError::UnknownLeg {
+                        leg,
+                        in_flight: in_flight_names(&state),
+                    })
+                }
+            }
+        }
+        self.motion.settled().await;
+        Ok(())
+    }
+
+    /// Delivers, one after another in due order, every leg in flight now
+    /// that `filter` accepts; legs they cause are left for later.
+    pub async fn deliver_all(&self, filter: &LegFilter) -> Result<usize, NetError> {
+        let _turn = self.control.lock().await;
+        self.hold().await;
+        let chosen: Vec<(u64, u64)> = {
+            let state = self.lock();
+            state
+                .pending
+                .iter()
+                .filter(|(_, p)| filter.accepts(&p.view))
+                .map(|(key, _)| *key)
+                .collect()
+        };
+        let mut count = 0;
+        for key in chosen {
+            let delivered = self.deliver_key(&mut self.lock(), key);
+            if delivered.is_some() {
+                count += 1;
+                self.motion.settled().await;
+            }
+        }
+        Ok(count)
+    }
+
+    /// Drops every leg in flight: their holders return at once. For a run
+    /// that is being torn down.
+    pub fn close(&self) {
+        let mut state = self.lock();
+        state.pending.clear();
+        state.index.clear();
+    }
+
+    /// Legs in flight now, in due order.
+    pub fn legs(&self) -> Vec<LegView> {
+        self.lock()
+            .pending
+            .values()
+            .map(|p| p.view.clone())
+            .collect()
+    }
+
+    /// The network as a viewer sees it; `tab` is the client's side.
+    pub fn view(&self, tab: TabView) -> NetworkView {
+        let state = self.lock();
+        NetworkView {
+            driver: state.driver,
+            paused: state.paused,
+            legs: state.pending.values().map(|p| p.view.clone()).collect(),
+            delivered: state.delivered.clone(),
+            tab,
+        }
+    }
+
+    /// Waits until nobody in the run is about to move.
+    pub async fn settled(&self) {
+        self.motion.settled().await;
+    }
+
+    /// Legs delivered so far, in order.
+    pub fn delivered(&self) -> Vec<LegId> {
+        self.lock().delivered.clone()
+    }
+
+    /// True while nothing moves until the user acts.
+    pub fn is_held(&self) -> bool {
+        self.lock().paused
+    }
+
+    /// When a held run that nobody touches is abandoned.
+    pub fn idle_deadline(&self) -> Instant {
+        *self.last_touch.lock().unwrap_or_else(|p| p.into_inner())
+            + Duration::from_secs(self.settings.idle_s)
+    }
+}
+
+fn in_flight_names(state: &NetState) -> String {
+    let names: Vec<String> = state
+        .pending
+        .values()
+        .map(|p| p.view.id.to_string())
+        .collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Which legs "deliver all" takes: `*` for all, or a lane pattern with an
+/// optional direction, e.g. `secret#*>` (every secret request leg),
+/// `*<` (every answer), `public#*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegFilter {
+    kind: Option<LaneKind>,
+    direction: Option<Direction>,
+}
+
+impl LegFilter {
+    pub const ALL: LegFilter = LegFilter {
+        kind: None,
+        direction: None,
+    };
+
+    fn accepts(&self, leg: &LegView) -> bool {
+        self.kind.is_none_or(|kind| leg.lane.kind() == Some(kind))
+            && self.direction.is_none_or(|d| leg.direction == d)
+    }
+}
+
+impl std::str::FromStr for LegFilter {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let bad = || {
+            format!("'{text}' is not a leg filter: write *, secret#*, secret#*> (requests), *< (answers), ...")
+        };
+        let text = text.trim();
+        let (lanes, direction) = match text.chars().last() {
+            Some('>') => (&text[..text.len() - 1], Some(Direction::ToServer)),
+            Some('<') => (&text[..text.len() - 1], Some(Direction::ToClient)),
+            Some('=') => (&text[..text.len() - 1], Some(Direction::Commit)),
+            _ => (text, None),
+        };
+        let kind = match lanes {
+            "*" => None,
+            "secret#*" => Some(LaneKind::Secret),
+            "public#*" => Some(LaneKind::Public),
+            "late#*" => Some(LaneKind::Late),
+            _ => return Err(bad()),
+        };
+        Ok(LegFilter { kind, direction })
+    }
+}
+
+/// A small, well-mixed hash step (Steele et al.'s SplitMix64).
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_is_seeded_and_bounded() {
+        let settings = RunSettings {
+            jitter_ms: 40,
+            seed: 7,
+            ..RunSettings::default()
+        };
+        let a = Network::for_run(&settings, LabClock::new());
+        let b = Network::for_run(&settings, LabClock::new());
+        let mut distinct = std::collections::HashSet::new();
+        for lane in ["secret#1", "secret#2", "secret#3", "secret#4"] {
+            let delay = a.delay(Route::Refresh, Some(lane));
+            assert_eq!(delay, b.delay(Route::Refresh, Some(lane)));
+            assert!(delay >= Duration::from_millis(200) && delay <= Duration::from_millis(240));
+            distinct.insert(delay);
+        }
+        assert!(distinct.len() > 1, "jitter should differ between lanes");
+    }
+
+    #[test]
+    fn leg_filters_parse() {
+        assert_eq!("*".parse::<LegFilter>().unwrap(), LegFilter::ALL);
+        let f: LegFilter = "secret#*>".parse().unwrap();
+        assert_eq!(
+            (f.kind, f.direction),
+            (Some(LaneKind::Secret), Some(Direction::ToServer))
+        );
+        assert!("secret#1>".parse::<LegFilter>().is_err());
+    }
+}

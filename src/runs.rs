@@ -1,0 +1,304 @@
+//! Live runs on the lab's port: `POST /lab/runs` starts one and streams it
+//! as NDJSON (docs/lab-api.md); `POST /lab/runs/{id}/network` pauses,
+//! resumes, steps it or delivers its legs while it runs.
+//!
+//! Each run is registered under an id while it lives, so a network command
+//! can find it. The registry is bounded ([`MAX_LIVE_RUNS`]), and a held run
+//! that nobody touches for its `idle_s` is abandoned and freed.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Extension, Path};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use tokio::sync::{mpsc, Notify};
+use tokio_stream::wrappers::UnboundedReceiverStream;
+use tokio_stream::StreamExt;
+
+use crate::client::Client;
+use crate::narrate::Narrator;
+use crate::network::{LegFilter, NetError, Network};
+use crate::protocol::{LegId, NetworkView, StreamMessage};
+use crate::scenario;
+use crate::server::{self, ApiError};
+use crate::settings::{NetworkDriver, RunSettings};
+use crate::timeline::Recorder;
+
+/// Most runs alive at once on one lab server (streaming or held).
+pub const MAX_LIVE_RUNS: usize = 32;
+
+/// How long one network command may wait for the run to settle.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The runs alive on this server.
+#[derive(Default)]
+pub struct Runs {
+    next_id: AtomicU64,
+    live: Mutex<HashMap<u64, Option<Control>>>,
+}
+
+/// What a network command needs of a live run.
+#[derive(Clone)]
+struct Control {
+    network: Arc<Network>,
+    client: Arc<Client>,
+    /// Tells the run's stream to send the network's new state.
+    changed: Arc<Notify>,
+}
+
+impl Control {
+    fn view(&self) -> NetworkView {
+        self.network.view(self.client.tab_view())
+    }
+}
+
+/// A run's place in the registry, given back when dropped.
+struct Registration {
+    runs: Arc<Runs>,
+    id: u64,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.runs.lock().remove(&self.id);
+    }
+}
+
+impl Runs {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Option<Control>>> {
+        self.live.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reserves an id, or refuses when the server already runs its maximum.
+    fn reserve(self: &Arc<Self>) -> Result<Registration, ApiError> {
+        let mut live = self.lock();
+        if live.len() >= MAX_LIVE_RUNS {
+            return Err(ApiError::Busy {
+                what: format!(
+                    "{MAX_LIVE_RUNS} runs are already live on this lab; finish or close one first"
+                ),
+                retry_after_s: 5,
+            });
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        live.insert(id, None);
+        Ok(Registration {
+            runs: self.clone(),
+            id,
+        })
+    }
+
+    fn control(&self, id: u64) -> Result<Control, ApiError> {
+        self.lock()
+            .get(&id)
+            .cloned()
+            .flatten()
+            .ok_or(ApiError::UnknownRun { id })
+    }
+}
+
+/// Starts a run and streams it as NDJSON while it happens. Dropping the
+/// response (the browser aborted the fetch) cancels the run.
+pub async fn start_run(
+    Extension(runs): Extension<Arc<Runs>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let bytes = server::read_body(body)?;
+    let settings: RunSettings = if bytes.iter().all(u8::is_ascii_whitespace) {
+        RunSettings::default()
+    } else {
+        server::parse_json(&bytes, "run settings")?
+    };
+    settings.validate()?;
+    let registration = runs.reserve()?;
+
+    let (lines, body_lines) = mpsc::unbounded_channel::<String>();
+    tokio::spawn(drive_run(settings, registration, lines));
+    let stream =
+        UnboundedReceiverStream::new(body_lines).map(|line| Ok::<_, Infallible>(Bytes::from(line)));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-ndjson"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+/// Runs the scenario and forwards each event as a line, as it is recorded.
+async fn drive_run(
+    settings: RunSettings,
+    registration: Registration,
+    lines: mpsc::UnboundedSender<String>,
+) {
+    let recorder = Recorder::new();
+    let mut live_events = recorder.subscribe();
+    let send = |message: StreamMessage| lines.send(message.to_line()).is_ok();
+    // The run's clock starts at wall time; it has not been made yet.
+    let start = StreamMessage::Start {
+        settings: settings.clone(),
+        run: registration.id,
+        lab_now_ms: crate::clock::wall_now_ms(),
+    };
+    if !send(start) {
+        return;
+    }
+    let mut narrator = Narrator::new(&settings);
+    let mut forward = |event| {
+        let caption = narrator.say(&event);
+        send(StreamMessage::Event { event, caption })
+    };
+    let live = match scenario::start(&settings, recorder.clone()).await {
+        Ok(live) => live,
+        Err(err) => {
+            while let Ok(event) = live_events.try_recv() {
+                forward(event);
+            }
+            send(StreamMessage::Error {
+                message: err.to_string(),
+            });
+            return;
+        }
+    };
+    let control = Control {
+        network: live.network.clone(),
+        client: live.client.clone(),
+        changed: Arc::new(Notify::new()),
+    };
+    registration
+        .runs
+        .lock()
+        .insert(registration.id, Some(control.clone()));
+    let held = settings.network != NetworkDriver::Timer;
+    if held {
+        control.network.settled().await;
+        control.changed.notify_one();
+    }
+
+    let finish = live.finish();
+    tokio::pin!(finish);
+    let result = loop {
+        let idle = tokio::time::sleep_until(control.network.idle_deadline().into());
+        tokio::select! {
+            biased;
+            Some(event) = live_events.recv() => {
+                if !forward(event) {
+                    return; // the viewer left: dropping `finish` cancels the run
+                }
+            }
+            _ = control.changed.notified() => {
+                // Events first: the view describes the state after them.
+                while let Ok(event) = live_events.try_recv() {
+                    forward(event);
+                }
+                if !send(StreamMessage::Network { network: control.view() }) {
+                    return;
+                }
+            }
+            result = &mut finish => break result,
+            _ = lines.closed() => return,
+            _ = idle, if control.network.is_held() => {
+                let message = format!(
+                    "nobody touched this held run for {} s: it was abandoned and its resources freed",
+                    settings.idle_s
+                );
+                send(StreamMessage::Abandoned { message });
+                return;
+            }
+        }
+    };
+    recorder.unsubscribe();
+    while let Ok(event) = live_events.try_recv() {
+        forward(event);
+    }
+    let last = match result {
+        Ok(report) => StreamMessage::Done {
+            verdict: report.verdict,
+            lab_now_ms: report.lab_now_ms,
+            delivered: report.delivered,
+            solved: report.solved,
+        },
+        Err(err) => StreamMessage::Error {
+            message: err.to_string(),
+        },
+    };
+    send(last);
+    drop(registration);
+}
+
+/// A command to a live run's network.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(tag = "command", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum NetworkCommand {
+    /// Stop legs and lab clock.
+    Pause,
+    /// Let the timer deliver again.
+    Resume,
+    /// Deliver the next due leg.
+    Step,
+    /// Deliver one leg, e.g. `secret#1>`.
+    Deliver { leg: LegId },
+    /// Deliver every leg in flight that `filter` accepts (`*` by default):
+    /// `secret#*>`, `*<`, `public#*`.
+    DeliverAll {
+        #[serde(default)]
+        filter: Option<String>,
+    },
+}
+
+/// `POST /lab/runs/{id}/network`: one command; answers the network after it
+/// settled.
+pub async fn command(
+    Extension(runs): Extension<Arc<Runs>>,
+    Path(id): Path<u64>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<NetworkView>, ApiError> {
+    let command: NetworkCommand = server::json_body(body, "network command")?;
+    let control = runs.control(id)?;
+    let network = control.network.clone();
+    let act = async {
+        match command {
+            NetworkCommand::Pause => network.pause().await,
+            NetworkCommand::Resume => network.resume().await,
+            NetworkCommand::Step => {
+                network.step().await?;
+            }
+            NetworkCommand::Deliver { leg } => network.deliver(leg).await?,
+            NetworkCommand::DeliverAll { filter } => {
+                let filter = match filter {
+                    Some(text) => text.parse().map_err(ApiError::BadJson)?,
+                    None => LegFilter::ALL,
+                };
+                network.deliver_all(&filter).await?;
+            }
+        }
+        Ok::<(), ApiError>(())
+    };
+    match tokio::time::timeout(COMMAND_TIMEOUT, act).await {
+        Ok(outcome) => outcome?,
+        Err(_) => {
+            return Err(ApiError::Internal(format!(
+                "run {id} did not settle within {} s",
+                COMMAND_TIMEOUT.as_secs()
+            )))
+        }
+    }
+    control.changed.notify_one();
+    Ok(Json(control.view()))
+}
+
+impl From<NetError> for ApiError {
+    fn from(err: NetError) -> Self {
+        ApiError::Network(err)
+    }
+}
