@@ -24,6 +24,8 @@ pub struct Narrator {
     /// attempt → the lane and token of a refresh, to name what the server
     /// decided about.
     refresh_attempts: BTreeMap<u64, (Lane, Option<String>)>,
+    /// attempt → the lane that sent it, so the server's decisions name it.
+    senders: HashMap<u64, Lane>,
 }
 
 impl Narrator {
@@ -34,12 +36,28 @@ impl Narrator {
             replaced: HashMap::new(),
             fresh: BTreeSet::new(),
             refresh_attempts: BTreeMap::new(),
+            senders: HashMap::new(),
         }
     }
 
     /// The sentence for the next event of the run.
     pub fn say(&mut self, event: &Event) -> String {
         let lane = event.lane;
+        match &event.kind {
+            EventKind::RequestSent { attempt, .. }
+            | EventKind::RetrySent { attempt, .. }
+            | EventKind::RefreshSent { attempt, .. } => {
+                self.senders.insert(*attempt, lane);
+            }
+            _ => {}
+        }
+        // "for secret#2" on the server's decisions, when the attempt is known.
+        let whose = |attempt: &Option<u64>| {
+            attempt
+                .and_then(|a| self.senders.get(&a))
+                .map(|lane| format!(" for {lane}"))
+                .unwrap_or_default()
+        };
         match &event.kind {
             EventKind::RequestSent { jti, .. } => match (jti, lane.kind()) {
                 (None, _) => format!("{lane} leaves without a token: a guest has none."),
@@ -174,24 +192,37 @@ impl Narrator {
             EventKind::Accepted {
                 route: Route::Refresh,
                 jti,
-                ..
-            } => format!("The server accepts the refresh of {}.", token(jti)),
-            EventKind::Accepted { jti, .. } => {
-                format!("The server lets the request through with {}.", token(jti))
-            }
+                attempt,
+            } => format!(
+                "The server accepts the refresh of {}{}.",
+                token(jti),
+                whose(attempt)
+            ),
+            EventKind::Accepted { jti, attempt, .. } => format!(
+                "The server lets the request{} through with {}.",
+                whose(attempt),
+                token(jti)
+            ),
             EventKind::Rejected {
                 route: Route::Refresh,
                 jti,
                 reason,
-                ..
+                attempt,
             } => format!(
-                "The server refuses the refresh of {}: {}.",
+                "The server refuses the refresh of {}{}: {}.",
                 token(jti),
+                whose(attempt),
                 reason_words(*reason)
             ),
-            EventKind::Rejected { jti, reason, .. } => format!(
-                "The server refuses {}: {}.",
+            EventKind::Rejected {
+                jti,
+                reason,
+                attempt,
+                ..
+            } => format!(
+                "The server refuses {}{}: {}.",
                 token(jti),
+                whose(attempt),
                 reason_words(*reason)
             ),
             EventKind::Rotated { jti, new_jti, .. } => {

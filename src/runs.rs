@@ -145,10 +145,23 @@ async fn drive_run(
     let mut live_events = recorder.subscribe();
     let send = |message: StreamMessage| lines.send(message.to_line()).is_ok();
     // The run's clock starts at wall time; it has not been made yet.
+    let lab_now_ms = crate::clock::wall_now_ms();
+    let started = scenario::start(&settings, recorder.clone()).await;
+    // Registered before the start line goes out, so a command sent as soon
+    // as the page reads the run's id finds it.
+    let control = started.as_ref().ok().map(|live| Control {
+        network: live.network.clone(),
+        client: live.client.clone(),
+        changed: Arc::new(Notify::new()),
+    });
+    registration
+        .runs
+        .lock()
+        .insert(registration.id, control.clone());
     let start = StreamMessage::Start {
         settings: settings.clone(),
         run: registration.id,
-        lab_now_ms: crate::clock::wall_now_ms(),
+        lab_now_ms,
     };
     if !send(start) {
         return;
@@ -158,9 +171,9 @@ async fn drive_run(
         let caption = narrator.say(&event);
         send(StreamMessage::Event { event, caption })
     };
-    let live = match scenario::start(&settings, recorder.clone()).await {
-        Ok(live) => live,
-        Err(err) => {
+    let (live, control) = match (started, control) {
+        (Ok(live), Some(control)) => (live, control),
+        (Err(err), _) => {
             while let Ok(event) = live_events.try_recv() {
                 forward(event);
             }
@@ -169,16 +182,8 @@ async fn drive_run(
             });
             return;
         }
+        (Ok(_), None) => return,
     };
-    let control = Control {
-        network: live.network.clone(),
-        client: live.client.clone(),
-        changed: Arc::new(Notify::new()),
-    };
-    registration
-        .runs
-        .lock()
-        .insert(registration.id, Some(control.clone()));
     let held = settings.network != NetworkDriver::Timer;
     if held {
         control.network.settled().await;

@@ -123,3 +123,50 @@ fn save_writes_the_json_report_to_a_file() {
     assert!(stderr(&output).contains("cannot save /nonexistent-dir/x.json"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A hand-made order replays headless, and `--narrate` tells it in words:
+/// one sentence per event, from the engine's one source of them.
+#[test]
+fn a_hand_order_replays_from_the_command_line_with_narration() {
+    let order = "secret#1>,secret#2>,secret#1<,secret#2<,secret#1>,secret#2>";
+    let args = [
+        "run",
+        "--secret",
+        "2",
+        "--public",
+        "0",
+        "--network",
+        "hand",
+        "--deliver",
+        order,
+    ];
+    let output = refresh_race(&[&args[..], &["--narrate"]].concat());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("secret#2 refreshes t1 on its own: the naive client does not know secret#1 is already refreshing it."),
+        "{text}"
+    );
+    assert!(text.contains(&format!("Delivered: {order},")), "{text}");
+    assert!(text.contains("Verdict: Race: 2 refreshes for 1 expired token; 1 accepted, 1 rejected (reused); 1 of 2 secret requests failed; logged out."));
+    // The JSON report carries the delivered order and one sentence per event.
+    let json = refresh_race(&[&args[..], &["--json"]].concat());
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let events = report["events"].as_array().unwrap().len();
+    assert_eq!(report["narration"].as_array().unwrap().len(), events);
+    assert_eq!(report["delivered"][5], "secret#2>");
+}
+
+#[test]
+fn a_leg_that_is_not_a_leg_exits_2() {
+    let output = refresh_race(&["run", "--network", "hand", "--deliver", "secret#1"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("'secret#1' is not a leg"),
+        "{}",
+        stderr(&output)
+    );
+    let output = refresh_race(&["run", "--deliver", "secret#1>"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("deliver needs network step or hand"));
+}
