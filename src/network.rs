@@ -196,6 +196,13 @@ impl Network {
         self.lock().virtual_now_ms = now;
     }
 
+    /// True for a network that neither schedules nor delays anything.
+    pub fn is_instant(&self) -> bool {
+        !self.scheduled
+            && self.settings.latency_ms == crate::settings::Latency::ZERO
+            && self.settings.jitter_ms == 0
+    }
+
     /// True when requests of `lane` are this network's to schedule: a run's
     /// request lanes. Everything else only waits out its latency.
     pub fn schedules(&self, lane: Option<Lane>) -> bool {
