@@ -11,7 +11,7 @@
 // It mutates the state it is given (a 10,000-request run streams ~60,000
 // events; copying per event would be quadratic) and bumps `version`.
 
-import { orderLanes } from './layout.js';
+import { splitLanes } from './layout.js';
 import { decodeJwt } from './token-life.js';
 
 /**
@@ -64,8 +64,7 @@ export function createRunState({ strategy = null, policy = null, settings = null
     verdict: null,
     error: null,
     version: 0,
-    _ordered: null,
-    _orderedCount: -1,
+    _lanes: null, // laneGroups' sorted lanes
   };
 }
 
@@ -309,13 +308,22 @@ function marker(ev) {
   };
 }
 
-/** Lane names in display order (cached until a lane is added). */
-export function orderedLanes(state) {
-  if (state._orderedCount !== state.lanes.size) {
-    state._ordered = orderLanes([...state.lanes.keys()]);
-    state._orderedCount = state.lanes.size;
+/**
+ * Lane names in display order, and split into the scrolling request rows and
+ * the pinned client/server rows. Sorting 10,000 lanes every frame would cost
+ * more than drawing them, so this is kept until a lane is added.
+ */
+export function laneGroups(state) {
+  if (!state._lanes || state._lanes.count !== state.lanes.size) {
+    const { requests, pinned } = splitLanes([...state.lanes.keys()]);
+    state._lanes = { count: state.lanes.size, ordered: [...requests, ...pinned], requests, pinned };
   }
-  return state._ordered;
+  return state._lanes;
+}
+
+/** Lane names in display order. */
+export function orderedLanes(state) {
+  return laneGroups(state).ordered;
 }
 
 /**
