@@ -171,7 +171,7 @@ function closeQueued(lane, tUs) {
 }
 
 /** Applies one timeline event (the `event` of an `event` message). */
-export function applyEvent(state, ev, receivedAtMs = 0) {
+function applyEvent(state, ev, receivedAtMs = 0) {
   if (!ev || typeof ev !== 'object' || typeof ev.kind !== 'string') return state;
   state.events.push(ev);
   if (typeof ev.t_us === 'number' && ev.t_us > state.maxUs) state.maxUs = ev.t_us;
@@ -350,20 +350,6 @@ export function attemptRevoked(state, attempt) {
   if (!attempt || attempt.jti == null || attempt.route === '/api/public' || attempt.accepted) return null;
   const at = attempt.decidedUs ?? attempt.endUs ?? Infinity;
   return revokedBy(state, attempt.jti, at);
-}
-
-/**
- * The token the tab's store held at `tUs` (null before the first store and
- * after a logout), from the client lane's markers.
- */
-export function storeHeldAt(state, tUs) {
-  let held = null;
-  for (const m of state.client) {
-    if (m.tUs > tUs) break;
-    if (m.kind === 'token_stored') held = m.jti;
-    else if (m.kind === 'logged_out') held = null;
-  }
-  return held;
 }
 
 /**

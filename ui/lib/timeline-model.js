@@ -91,7 +91,7 @@ export function createFrame(state, { width, sizes, domainEndUs, nowUs = null }) 
 }
 
 /** The time axis: ticks at nice values (0, 100 ms, ...) about 110 px apart. */
-export function axisModel({ width, sizes, scale }) {
+function axisModel({ width, sizes, scale }) {
   const [left, right] = scale.range;
   const values = scale.ticks(Math.max(3, Math.floor((right - left) / 110)));
   const step = values.length > 1 ? values[1] - values[0] : niceStep(scale.domain[1], 5);
@@ -108,14 +108,14 @@ export function axisModel({ width, sizes, scale }) {
 }
 
 /** Where the family revocations happened: alarming lines across every lane. */
-export function familyLineXs(state, scale) {
+function familyLineXs(state, scale) {
   const xs = [];
   for (const m of state.server) if (m.kind === 'revoked' && m.cause === 'family') xs.push(scale.x(m.tUs));
   return xs;
 }
 
 /** The request rows inside the scroll viewport (plus a few), and the scroll area's size. */
-export function requestLanesModel(state, frame, { selectedJti = null, scrollTop = 0, viewportHeight = 0 } = {}) {
+function requestLanesModel(state, frame, { selectedJti = null, scrollTop = 0, viewportHeight = 0 } = {}) {
   const { requests } = laneGroups(state);
   const rowHeight = frame.sizes.row;
   const total = requests.length * rowHeight;
@@ -132,7 +132,7 @@ export function requestLanesModel(state, frame, { selectedJti = null, scrollTop 
 }
 
 /** One request lane: its waits, one bar per attempt, and how it ended. */
-export function requestRow(state, name, index, frame, selectedJti = null) {
+function requestRow(state, name, index, frame, selectedJti = null) {
   const { sizes, scale, endForPending } = frame;
   const lane = state.lanes.get(name);
   const barY = (sizes.row - sizes.bar) / 2;
@@ -173,7 +173,7 @@ export function requestRow(state, name, index, frame, selectedJti = null) {
  * room, a stripe otherwise), a refresh's new token, the longest label that
  * fits, and a dashed outline when the token was already revoked.
  */
-export function bar(state, attempt, barY, { sizes, scale, endForPending }, selectedJti = null) {
+function bar(state, attempt, barY, { sizes, scale, endForPending }, selectedJti = null) {
   const pending = attempt.status === 'pending';
   const cls = statusClass(attempt.status);
   const x = scale.x(attempt.startUs);
@@ -270,7 +270,7 @@ function distinctJtis(items) {
 }
 
 /** The pinned rows under the request lanes: the token store, then the server. */
-export function pinnedModel(state, frame, { selectedJti = null } = {}) {
+function pinnedModel(state, frame, { selectedJti = null } = {}) {
   const { sizes } = frame;
   let y = 0;
   const rows = [];
@@ -288,7 +288,7 @@ export function pinnedModel(state, frame, { selectedJti = null } = {}) {
  * boxes in time order; a box that would run into the one before it moves
  * right, its tick stays at its time.
  */
-export function clientRow(state, { sizes, scale, rowWidth }, y, height) {
+function clientRow(state, { sizes, scale, rowWidth }, y, height) {
   const mid = height / 2;
   const at = (m) => scale.x(m.tUs);
   const stored = mergeMarkers(state.client.filter((m) => m.kind === 'token_stored'), { x: at, key: () => 'stored', px: 40 });
@@ -369,7 +369,7 @@ export function clientRow(state, { sizes, scale, rowWidth }, y, height) {
  * naming every token it killed) and refusals, each on its own sub-row.
  * Markers never overlap; each label takes the longest wording that fits.
  */
-export function serverRow(state, { sizes, scale, rowWidth }, y, height) {
+function serverRow(state, { sizes, scale, rowWidth }, y, height) {
   const issued = new Set();
   const rotatedFrom = new Map();
   for (const m of state.server) {
@@ -508,7 +508,7 @@ function serverTexts(m, rotatedFrom) {
 }
 
 /** The verdict card, the live/done pill and the timeline's state hook. */
-export function verdictModel(state) {
+function verdictModel(state) {
   const view = verdictView(state);
   const status = state.status === 'idle' ? 'running' : state.status;
   return {
@@ -520,7 +520,7 @@ export function verdictModel(state) {
 }
 
 /** The case's setup in words: the login's token and the lab clock jump. */
-export function setupNote(state) {
+function setupNote(state) {
   const parts = [];
   for (const m of state.server) {
     // The login's token: issued outside any client attempt of the run.
