@@ -9,7 +9,8 @@
 // tally, counted the way the engine's verdict counts (src/verdict.rs).
 //
 // It mutates the state it is given (a 10,000-request run streams ~60,000
-// events; copying per event would be quadratic) and bumps `version`.
+// events; copying per event would be quadratic). Views compare what they
+// would draw, not the state, to know what to repaint.
 
 import { splitLanes } from './layout.js';
 import { decodeJwt } from './token-life.js';
@@ -63,7 +64,6 @@ export function createRunState({ strategy = null, policy = null, settings = null
     lab: null, // { labMs, atMs }: lab clock reading and when (local ms) it arrived
     verdict: null,
     error: null,
-    version: 0,
     _lanes: null, // laneGroups' sorted lanes
   };
 }
@@ -98,9 +98,8 @@ export function applyMessage(state, message, receivedAtMs = 0) {
       state.error = message.message || 'the run failed';
       break;
     default:
-      return state; // unknown message types are ignored (forward compatible)
+      break; // unknown message types are ignored (forward compatible)
   }
-  state.version += 1;
   return state;
 }
 
