@@ -3,6 +3,10 @@
 // One run (or two, when comparing) is "active" at a time. Starting another
 // aborts the active fetches and clears their views; every callback checks
 // the run token it was started with, so two runs' events never mix.
+//
+// Defaults, limits and the names of strategies and policies come from
+// GET /lab/options (the engine's); colours from lib/colors.js. Neither is
+// repeated in index.html.
 
 import { TimelineView } from './timeline-view.js';
 import { LogView } from './log-view.js';
@@ -10,12 +14,16 @@ import { Inspector } from './inspector.js';
 import { WalkPanel } from './walk-panel.js';
 import { fetchOptions, runLab, LabError } from './transport.js';
 import { createRunState, applyMessage } from './lib/reducer.js';
-import { validateControls, toRunSettings, DEFAULT_LIMITS, limitsFromOptions, fieldsFor } from './lib/validate.js';
+import { validateControls, toRunSettings, limitsFromOptions, fieldsFor, controlValues } from './lib/validate.js';
+import { cssVariables } from './lib/colors.js';
 import { domainEnd, estimateRunUs } from './lib/scale.js';
 import { defaultPair, comparePlan, compareLabel as compareLabelText, compareTitle } from './lib/compare.js';
 import { parseRunReport, createReplay, MAX_REPORT_BYTES } from './lib/replay.js';
 
 const $ = (selector) => document.querySelector(selector);
+
+// The stylesheet's colours, from their one home.
+for (const [name, value] of Object.entries(cssVariables())) document.documentElement.style.setProperty(name, value);
 
 const controls = {
   strategy: $('[data-control="strategy"]'),
@@ -55,17 +63,17 @@ const inspector = new Inspector({
   },
 });
 
-const CASES = ['guest', 'valid', 'expired-refreshable', 'expired-not-refreshable'];
-let currentCase = 'expired-refreshable';
+const CASES = caseButtons.map((button) => button.dataset.case);
+let currentCase = null; // the lab's default case, once /lab/options answered
 let runToken = 0;
 /** @type {null | {token: number, compare: boolean, replay: boolean, runs: Array, domainEndUs: number}} */
 let active = null;
 const touched = new Set(); // controls the user changed (options must not overwrite them)
-let limits = DEFAULT_LIMITS; // the lab's, once /lab/options answered
-// What the lab offers (filled from /lab/options; the page's own lists until then).
+let limits = null; // the lab's, once /lab/options answered: no run starts before
+// What the lab offers (from /lab/options).
 const offered = {
-  strategies: [...controls.strategy.options].map((o) => o.value),
-  policies: [...controls.policy.options].map((o) => o.value),
+  strategies: [],
+  policies: [],
   policyTitles: new Map(),
 };
 
@@ -225,6 +233,10 @@ function deliver(run, runs, message, now) {
 
 /** Starts `caseName` with the current settings: one run, or a comparison. */
 function start(caseName, { compare = false } = {}) {
+  if (!limits || !caseName) {
+    showError('The lab\'s options (GET /lab/options) have not loaded: nothing can be checked or started. Is the lab running?');
+    return false;
+  }
   setCase(caseName);
   const check = validateControls(readValues(), limits);
   markInvalid(check.errors.map((e) => e.field));
@@ -392,33 +404,25 @@ function renderAll() {
 async function loadOptions() {
   try {
     const options = await fetchOptions();
+    const next = limitsFromOptions(options.limits);
+    if (!next) throw new Error('its limits are missing or unreadable');
     const policyNames = (options.policies || []).map((p) => (typeof p === 'string' ? p : p && p.name)).filter((n) => typeof n === 'string');
-    const strategyNames = (options.strategies || []).filter((n) => typeof n === 'string');
     for (const p of options.policies || []) {
       if (p && typeof p.name === 'string' && p.mirrors) offered.policyTitles.set(p.name, p.mirrors);
     }
-    fillSelect(controls.strategy, strategyNames, () => '');
-    fillSelect(controls.policy, policyNames, (name) => offered.policyTitles.get(name) || '');
-    offered.strategies = [...controls.strategy.options].map((o) => o.value);
-    offered.policies = [...controls.policy.options].map((o) => o.value);
-    applyLimits(limitsFromOptions(options.limits));
-    const d = options.defaults || {};
-    const lat = d.latency_ms || {};
+    offered.strategies = (options.strategies || []).filter((n) => typeof n === 'string');
+    offered.policies = policyNames;
+    fillSelect(controls.strategy, offered.strategies, () => '');
+    fillSelect(controls.policy, offered.policies, (name) => offered.policyTitles.get(name) || '');
+    applyLimits(next);
+    const d = controlValues(options.defaults || {});
     setDefault('strategy', d.strategy);
     setDefault('policy', d.policy);
-    setDefault('secret', d.secret);
-    setDefault('public', d.public);
-    setDefault('latencySecret', lat.secret);
-    setDefault('latencyPublic', lat.public);
-    setDefault('latencyRefresh', lat.refresh);
-    setDefault('accessTtl', d.access_ttl_s);
-    setDefault('refreshWindow', d.refresh_window_s);
-    setDefault('grace', d.grace_s);
+    for (const [key, value] of Object.entries(d.values)) setDefault(key, value);
     if (!touched.has('late') && typeof d.late === 'boolean') controls.late.checked = d.late;
-    if (d.case && CASES.includes(d.case) && !active) setCase(d.case);
+    if (CASES.includes(d.caseName) && !active) setCase(d.caseName);
   } catch (error) {
-    // The built-in lists in index.html still work; the server validates anyway.
-    console.warn('lab/options unavailable:', error);
+    showError(`The lab's options (GET /lab/options) did not load: ${error && error.message ? error.message : error}. Is the lab running?`);
   } finally {
     updatePolicyTitle();
     if (!touched.has('compare')) resetComparePair();
@@ -444,18 +448,14 @@ function applyLimits(next) {
   }
 }
 
-/** Adds options the lab knows and the page does not; sets tooltips. */
+/** The lab's names as a select's options, with tooltips. */
 function fillSelect(select, names, titleFor) {
-  for (const name of names) {
-    if (typeof name !== 'string') continue;
-    let option = [...select.options].find((o) => o.value === name);
-    if (!option) {
-      option = new Option(name, name);
-      select.add(option);
-    }
+  select.replaceChildren(...names.map((name) => {
+    const option = new Option(name, name);
     const title = titleFor(name);
     if (title) option.title = title;
-  }
+    return option;
+  }));
 }
 
 function setDefault(key, value) {
@@ -517,7 +517,6 @@ document.addEventListener('keydown', (event) => {
   start(CASES[index]);
 });
 
-setCase(currentCase);
 updatePolicyTitle();
 resetComparePair();
 new WalkPanel($('[data-walk]'));

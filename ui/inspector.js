@@ -1,10 +1,12 @@
 // The token inspector: pick a token (chip on the timeline or in the list)
-// and see its decoded JWT header and payload (claims from the server's
-// `issued` event) with live countdowns to `exp` and to the end of the
-// refresh window, counted on the lab clock, not the wall clock.
+// and see the JWT the server issued, its header and payload decoded (the
+// `issued` event carries the token), with live countdowns to `exp` and to
+// the end of the refresh window, counted on the lab clock, not the wall
+// clock. A recording made before `issued` carried the token shows the
+// event's claims and says the header is not in it.
 
 import { h } from './dom.js';
-import { tokenColor, tokenTextColor } from './lib/colors.js';
+import { tokenColor, TOKEN_TEXT_COLOR } from './lib/colors.js';
 import { decodedToken, labNowMs, tokenCountdowns } from './lib/reducer.js';
 import { formatCountdown } from './lib/format.js';
 
@@ -41,7 +43,7 @@ export class Inspector {
         const selected = this.selected && this.selected.state === run.state && this.selected.jti === jti;
         const button = h('button', { type: 'button', class: `chip token-button${selected ? ' selected' : ''}`, 'data-token': jti, 'aria-pressed': selected ? 'true' : 'false' }, jti);
         button.style.backgroundColor = tokenColor(jti);
-        button.style.color = tokenTextColor();
+        button.style.color = TOKEN_TEXT_COLOR;
         button.addEventListener('click', () => this.select(jti, run.state));
         return button;
       });
@@ -95,7 +97,7 @@ export class Inspector {
     const decoded = decodedToken(token);
     const chip = h('span', { class: 'chip big-chip' }, jti);
     chip.style.backgroundColor = tokenColor(jti);
-    chip.style.color = tokenTextColor();
+    chip.style.color = TOKEN_TEXT_COLOR;
     this.countdownEls = {
       exp: h('p', { class: 'countdown' }, ''),
       window: h('p', { class: 'countdown' }, ''),
@@ -108,8 +110,10 @@ export class Inspector {
       this.countdownEls.exp,
       this.countdownEls.window,
       this.countdownEls.revoked,
-      h('div', { class: 'jwt' },
-        h('div', { class: 'jwt-part' }, h('span', { class: 'jwt-name' }, 'header'), h('pre', { class: 'jwt-header' }, JSON.stringify(decoded.header))),
+      h('div', { class: 'jwt', 'data-jwt': decoded.fromJwt ? 'decoded' : 'claims' },
+        h('div', { class: 'jwt-part' }, h('span', { class: 'jwt-name' }, 'header'), decoded.header
+          ? h('pre', { class: 'jwt-header' }, JSON.stringify(decoded.header))
+          : h('pre', { class: 'jwt-header missing' }, 'not in this recording')),
         h('div', { class: 'jwt-part' }, h('span', { class: 'jwt-name' }, 'payload'), h('pre', { class: 'jwt-payload' }, JSON.stringify(decoded.payload, null, 1).replace(/\n\s*/g, ' ')))),
     );
     this.tick();

@@ -9,7 +9,7 @@
 // The maths lives in lib/token-life.js.
 
 import { h } from './dom.js';
-import { tokenColor, tokenTextColor } from './lib/colors.js';
+import { tokenColor, TOKEN_TEXT_COLOR } from './lib/colors.js';
 import { formatCountdown } from './lib/format.js';
 import {
   decodeJwt, tokenTimes, tokenState, lifeBar, lifeCountdowns, labNow, formatLabTime, answerText, STATE_TEXT,
@@ -208,7 +208,7 @@ export class WalkPanel {
     this.chipEl.hidden = false;
     setText(this.chipEl, token.jti);
     this.chipEl.style.backgroundColor = tokenColor(token.jti);
-    this.chipEl.style.color = tokenTextColor();
+    this.chipEl.style.color = TOKEN_TEXT_COLOR;
     setText(this.formerEl, this.former.length ? `replaced ${this.former.join(', ')} (revoked by the rotation)` : '');
 
     const c = lifeCountdowns(token.times, now);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatUs, formatCountdown, eventLine, eventText, attemptLabels } from '../../ui/lib/format.js';
+import { formatUs, formatCountdown, eventLine, eventText, attemptLabels, logoutReason } from '../../ui/lib/format.js';
+import { eventsOf } from './fixtures.mjs';
 import { createLineSplitter } from '../../ui/lib/ndjson.js';
 
 test('times and countdowns read well', () => {
@@ -18,6 +19,16 @@ test('event lines name what happened', () => {
   assert.equal(eventText({ kind: 'refresh_done', status: 400, jti: 't1', reason: 'reused' }), '← 400 refresh of t1 (reused)');
   assert.match(eventText({ kind: 'revoked', jti: 't2', cause: 'family' }), /whole family/);
   assert.match(eventText({ kind: 'brand_new', seq: 1, t_us: 0, lane: 'x', extra: 5 }), /brand_new \{"extra":5\}/);
+});
+
+test('a logout says whose refresh was refused, and why', () => {
+  // As the engine names it: the refused token and a reason code.
+  assert.equal(logoutReason({ kind: 'logged_out', reason: 'reused', jti: 't1' }), 'refresh of t1 refused (reused)');
+  assert.equal(eventText({ kind: 'logged_out', reason: 'window_over', jti: 't1' }), 'LOGGED OUT: refresh of t1 refused (window_over)');
+  // Recordings from before the event named the token: their sentence as it is.
+  for (const ev of eventsOf('expired-refreshable-naive-strict', 'logged_out')) {
+    assert.equal(eventText(ev), `LOGGED OUT: ${ev.jti ? `refresh of ${ev.jti} refused (${ev.reason})` : ev.reason}`);
+  }
 });
 
 test('bar labels from long to short', () => {

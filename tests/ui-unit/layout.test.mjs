@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseLane, compareLanes, orderLanes, splitLanes, layoutRows, visibleRange, mergeMarkers, fitLabels, textWidth } from '../../ui/lib/layout.js';
+import { parseLane, compareLanes, orderLanes, splitLanes, visibleRange, mergeMarkers, fitLabels, textWidth } from '../../ui/lib/layout.js';
 
 test('parses lane names', () => {
   assert.deepEqual(parseLane('secret#12'), { name: 'secret#12', group: 'secret', prefix: 'secret', index: 12, request: true });
@@ -22,11 +22,6 @@ test('splits request rows from the pinned client/server rows', () => {
   const { requests, pinned } = splitLanes(['server', 'secret#1', 'client', 'public#1']);
   assert.deepEqual(requests, ['secret#1', 'public#1']);
   assert.deepEqual(pinned, ['client', 'server']);
-});
-
-test('row layout stacks rows, with a taller server lane', () => {
-  const rows = layoutRows(['secret#1', 'client', 'server'], { rowHeight: 30, heights: { server: 90 } });
-  assert.deepEqual(rows.map((r) => [r.lane, r.y, r.height]), [['secret#1', 0, 30], ['client', 30, 30], ['server', 60, 90]]);
 });
 
 test('visible range windows a 10,000-row list', () => {

@@ -2,27 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRunReport, createReplay, recordedLabStart } from '../../ui/lib/replay.js';
 import { reduceMessages, verdictView } from '../../ui/lib/reducer.js';
-import { naiveRace } from './fixtures.mjs';
+import { RUNS, report, reportText, messages, tallyOf } from './fixtures.mjs';
 
-/** The RunReport `refresh-race run --json` prints, built from a fixture stream. */
-function reportFrom(messages) {
-  const start = messages.find((m) => m.type === 'start');
-  const done = messages.find((m) => m.type === 'done');
-  return {
-    settings: start.settings,
-    events: messages.filter((m) => m.type === 'event').map((m) => m.event),
-    verdict: done.verdict,
-    lab_now_ms: done.lab_now_ms,
-  };
-}
+const NAIVE = 'expired-refreshable-naive-strict';
 
-test('parses a RunReport', () => {
-  const report = reportFrom(naiveRace());
-  const parsed = parseRunReport(JSON.stringify(report));
-  assert.equal(parsed.ok, true);
-  assert.equal(parsed.report.events.length, report.events.length);
-  assert.equal(parsed.report.settings.strategy, 'naive');
-  assert.equal(parsed.report.verdict.refresh_calls, 3);
+test('parses every recorded run report as the CLI saved it', () => {
+  for (const name of RUNS) {
+    const recorded = report(name);
+    const parsed = parseRunReport(reportText(name));
+    assert.equal(parsed.ok, true, name);
+    assert.deepEqual(parsed.report, recorded, name);
+  }
 });
 
 test('refuses what is not a saved run, saying why', () => {
@@ -34,72 +24,79 @@ test('refuses what is not a saved run, saying why', () => {
 });
 
 test('also takes a saved NDJSON stream of the lab', () => {
-  const text = naiveRace().map((m) => JSON.stringify(m)).join('\n');
+  const text = messages(NAIVE).map((m) => JSON.stringify(m)).join('\n');
   const parsed = parseRunReport(text);
   assert.equal(parsed.ok, true);
-  assert.equal(parsed.report.settings.policy, 'strict');
-  assert.equal(parsed.report.verdict.logouts, 2);
+  const recorded = report(NAIVE);
+  assert.deepEqual(parsed.report.settings, recorded.settings);
+  assert.deepEqual(parsed.report.events, recorded.events);
+  assert.deepEqual(parsed.report.verdict, recorded.verdict);
+  assert.equal(parsed.report.lab_now_ms, recorded.lab_now_ms);
 });
 
 test('events out of seq order are put back in order', () => {
-  const parsed = parseRunReport(JSON.stringify({ events: [
-    { seq: 2, t_us: 30, lane: 'server', kind: 'b' },
-    { seq: 1, t_us: 20, lane: 'server', kind: 'a' },
-  ] }));
-  assert.deepEqual(parsed.report.events.map((e) => e.kind), ['a', 'b']);
+  const recorded = report(NAIVE);
+  const shuffled = { ...recorded, events: [...recorded.events].reverse() };
+  const parsed = parseRunReport(JSON.stringify(shuffled));
+  assert.deepEqual(parsed.report.events.map((e) => e.seq), recorded.events.map((e) => e.seq));
 });
 
-test('schedules events by t_us: each frame gets what is due, each event once, then done', () => {
-  const report = { settings: {}, verdict: { ok: 1 }, lab_now_ms: 10_000, events: [
-    { seq: 0, t_us: 0, lane: 'server', kind: 'a' },
-    { seq: 1, t_us: 1_000, lane: 'server', kind: 'b' },
-    { seq: 2, t_us: 1_000, lane: 'server', kind: 'c' },
-    { seq: 3, t_us: 16_000, lane: 'server', kind: 'd' },
-  ] };
-  const replay = createReplay(report);
-  assert.equal(replay.durationMs, 16);
-  assert.deepEqual(replay.start(), { type: 'start', settings: {}, lab_now_ms: 10_000 - 16 });
-  const kinds = (messages) => messages.map((m) => (m.type === 'event' ? m.event.kind : m.type));
-  assert.deepEqual(kinds(replay.due(0)), ['a']);
-  assert.deepEqual(kinds(replay.due(0.5)), []);
-  assert.deepEqual(kinds(replay.due(1)), ['b', 'c'], 'same time, same frame');
+test('schedules a recorded run by t_us: each frame gets what is due, each event once, then done', () => {
+  const recorded = report(NAIVE);
+  const events = recorded.events;
+  const lastUs = events[events.length - 1].t_us;
+  const replay = createReplay(recorded);
+  assert.equal(replay.durationMs, lastUs / 1000);
+  assert.deepEqual(replay.start(), { type: 'start', settings: recorded.settings, lab_now_ms: recordedLabStart(recorded) });
+  const firstUs = events[0].t_us;
+  const atFirst = replay.due(firstUs / 1000);
+  assert.deepEqual(atFirst.map((m) => m.event.seq), events.filter((e) => e.t_us <= firstUs).map((e) => e.seq));
+  assert.deepEqual(replay.due(firstUs / 1000), [], 'nothing twice');
+  const midUs = events[Math.floor(events.length / 2)].t_us;
+  const upToMid = replay.due(midUs / 1000);
+  assert.deepEqual(upToMid.map((m) => m.event.seq), events.filter((e) => e.t_us > firstUs && e.t_us <= midUs).map((e) => e.seq));
   assert.equal(replay.finished, false);
-  assert.equal(replay.nowUs(8), 8_000);
-  assert.deepEqual(kinds(replay.due(16.7)), ['d', 'done']);
+  assert.equal(replay.nowUs(midUs / 1000), midUs);
+  const rest = replay.due(lastUs / 1000);
+  assert.equal(rest[rest.length - 1].type, 'done');
+  assert.deepEqual(rest[rest.length - 1], { type: 'done', verdict: recorded.verdict, lab_now_ms: recorded.lab_now_ms });
   assert.equal(replay.finished, true);
-  assert.deepEqual(replay.due(100), [], 'done is handed out once');
-  assert.equal(replay.nowUs(100), 16_000, 'the clock stops at the last event');
-  assert.equal(replay.applied, 4);
+  assert.deepEqual(replay.due(lastUs), [], 'done is handed out once');
+  assert.equal(replay.nowUs(lastUs), lastUs, 'the clock stops at the last event');
+  assert.equal(replay.applied, events.length);
 });
 
-test('a slower rate stretches the schedule; an event ahead holds back later ones', () => {
-  const report = { settings: {}, verdict: null, lab_now_ms: null, events: [
-    { seq: 0, t_us: 2_000, lane: 'x', kind: 'late' },
-    { seq: 1, t_us: 1_000, lane: 'x', kind: 'early' },
-  ] };
-  const replay = createReplay(report, { rate: 0.5 });
-  assert.equal(replay.durationMs, 4);
-  assert.deepEqual(replay.due(3), [], 'the 2 ms event is due at 4 ms of wall time');
-  assert.deepEqual(replay.due(4).map((m) => m.type), ['event', 'event', 'done']);
-  assert.equal(replay.start().lab_now_ms, null);
+test('a slower rate stretches the schedule', () => {
+  const recorded = report(NAIVE);
+  const lastUs = recorded.events[recorded.events.length - 1].t_us;
+  const replay = createReplay(recorded, { rate: 0.5 });
+  assert.equal(replay.durationMs, (lastUs / 1000) * 2);
+  const early = replay.due(lastUs / 1000);
+  assert.ok(early.every((m) => m.type === 'event' && m.event.t_us <= lastUs / 2));
+  assert.equal(replay.finished, false);
+  assert.equal(replay.due(lastUs / 500).pop().type, 'done');
 });
 
-test('a clock jump anchors the recorded lab start', () => {
-  const report = { settings: {}, events: [
-    { seq: 0, t_us: 500, lane: 'server', kind: 'clock_advanced', by_ms: 6000, lab_now_ms: 1_000_006_000 },
-  ], lab_now_ms: 1_000_007_000 };
-  assert.equal(recordedLabStart(report), 1_000_000_000 - 0.5);
+test('the recorded lab start: the clock jump minus its size and its time in the run', () => {
+  const recorded = report(NAIVE);
+  const jump = recorded.events.find((e) => e.kind === 'clock_advanced');
+  assert.equal(recordedLabStart(recorded), jump.lab_now_ms - jump.by_ms - jump.t_us / 1000);
+  // Case 1 never jumps: counted back from the end of the run.
+  const guest = report('guest-naive-strict');
+  assert.equal(guest.events.some((e) => e.kind === 'clock_advanced'), false);
+  assert.equal(recordedLabStart(guest), guest.lab_now_ms - guest.events[guest.events.length - 1].t_us / 1000);
 });
 
-test('a replay through the reducer ends where the live run ended', () => {
-  const messages = naiveRace();
-  const replay = createReplay(reportFrom(messages));
-  const replayed = [replay.start()];
-  for (let ms = 0; !replay.finished; ms += 16) replayed.push(...replay.due(ms));
-  const live = reduceMessages(messages);
-  const again = reduceMessages(replayed);
-  assert.equal(again.status, 'done');
-  assert.deepEqual(verdictView(again), verdictView(live));
-  assert.deepEqual(again.counts, live.counts);
-  assert.equal(again.attempts.size, live.attempts.size);
+test('every recorded run replayed frame by frame ends with the engine\'s verdict', () => {
+  for (const name of RUNS) {
+    const recorded = report(name);
+    const replay = createReplay(recorded);
+    const replayed = [replay.start()];
+    for (let ms = 0; !replay.finished; ms += 16) replayed.push(...replay.due(ms));
+    const state = reduceMessages(replayed);
+    assert.equal(state.status, 'done', name);
+    assert.deepEqual(state.tally, tallyOf(recorded.verdict), name);
+    assert.equal(verdictView(state).sentence, recorded.verdict.sentence);
+    assert.equal(state.events.length, recorded.events.length);
+  }
 });

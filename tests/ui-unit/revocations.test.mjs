@@ -1,82 +1,87 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { reduceMessages, revokedBy, attemptRevoked, storeDeaths, storeHeldAt, createRunState, applyMessage } from '../../ui/lib/reducer.js';
-import { naiveRace, familyRace } from './fixtures.mjs';
+import { revokedBy, attemptRevoked, storeDeaths } from '../../ui/lib/reducer.js';
+import { RUNS, reduced, eventsOf } from './fixtures.mjs';
 
+const FAMILY = 'expired-refreshable-naive-family';
 const attemptsOf = (state, lane) => state.lanes.get(lane).attempts;
 
 test('revocations are kept per token, in time order, with their cause', () => {
-  const state = reduceMessages(familyRace());
+  const state = reduced(FAMILY);
   assert.deepEqual(state.revocations.get('t1').map((r) => r.cause), ['rotation', 'family']);
   assert.deepEqual(state.revocations.get('t2').map((r) => r.cause), ['family']);
   assert.equal(state.familyRevoked, true);
-  const t2 = state.revocations.get('t2')[0].tUs;
-  assert.equal(revokedBy(state, 't2', t2 - 1), null, 'alive before');
-  assert.equal(revokedBy(state, 't2', t2), 'family');
+  const [familyOfT2] = eventsOf(FAMILY, 'revoked').filter((e) => e.jti === 't2');
+  assert.equal(revokedBy(state, 't2', familyOfT2.t_us - 1), null, 'alive before');
+  assert.equal(revokedBy(state, 't2', familyOfT2.t_us), 'family');
   assert.equal(revokedBy(state, 't1'), 'rotation', 'the first revocation counts');
   assert.equal(revokedBy(state, 't9'), null);
   assert.equal(revokedBy(state, null), null);
 });
 
-test('the server decision time is kept on each attempt', () => {
-  const state = reduceMessages(familyRace());
-  const retry = attemptsOf(state, 'secret#1')[2];
+test('the server\'s decision time and reason are kept on each attempt', () => {
+  const state = reduced(FAMILY);
+  const [, winner, retry] = attemptsOf(state, 'secret#1');
   assert.equal(retry.kind, 'retry');
-  assert.ok(retry.decidedUs > retry.startUs);
+  const [refusal] = eventsOf(FAMILY, 'rejected').filter((e) => e.attempt === retry.id);
+  assert.equal(retry.decidedUs, refusal.t_us);
   assert.equal(retry.serverReason, 'revoked');
-  const winner = attemptsOf(state, 'secret#1')[1];
   assert.ok(winner.decidedUs < state.revocations.get('t1')[0].tUs, 'accepted before t1 was revoked');
 });
 
-test('bars that presented an already revoked token: family for the winner\'s retry, rotation for the losers', () => {
-  const state = reduceMessages(familyRace());
+test('family: the winner\'s retry presented a token its family\'s revocation killed; the losers a rotated one', () => {
+  const state = reduced(FAMILY);
   const [first, winner, retry] = attemptsOf(state, 'secret#1');
   assert.equal(attemptRevoked(state, first), null, 'the first 401 was plain expiry');
   assert.equal(attemptRevoked(state, winner), null, 'the winner got in before the rotation');
-  assert.equal(attemptRevoked(state, retry), 'family', 't2 died with its family before the server saw it');
+  assert.equal(attemptRevoked(state, retry), 'family');
   assert.equal(attemptRevoked(state, attemptsOf(state, 'secret#2')[1]), 'rotation', 't1 was rotated away first');
   assert.equal(attemptRevoked(state, attemptsOf(state, 'secret#3')[1]), 'rotation');
 });
 
-test('under strict rotation only the losers are marked, and only as rotation', () => {
-  const state = reduceMessages(naiveRace());
-  const marks = [...state.attempts.values()].map((a) => [a.lane, a.kind, attemptRevoked(state, a)]).filter(([, , r]) => r);
-  assert.deepEqual(marks, [['secret#1', 'refresh', 'rotation'], ['secret#3', 'refresh', 'rotation']]);
-  assert.deepEqual(storeDeaths(state), [], 'no family revocation, no dead token in the store');
+test('every recorded run: exactly the attempts shown as revoked', () => {
+  const marked = (name) => {
+    const state = reduced(name);
+    return [...state.attempts.values()].map((a) => [a.lane, a.kind, attemptRevoked(state, a)]).filter(([, , r]) => r);
+  };
+  const expected = {
+    'expired-refreshable-naive-strict': [['secret#2', 'refresh', 'rotation'], ['secret#3', 'refresh', 'rotation']],
+    'expired-refreshable-naive-family': [['secret#2', 'refresh', 'rotation'], ['secret#3', 'refresh', 'rotation'], ['secret#1', 'retry', 'family']],
+    'expired-refreshable-queue-strict-late': [['late#1', 'request', 'rotation'], ['late#1', 'refresh', 'rotation']],
+    'expired-refreshable-single-flight-strict-late': [['late#1', 'request', 'rotation']],
+  };
+  for (const name of RUNS) assert.deepEqual(marked(name), expected[name] ?? [], name);
 });
 
-test('public requests never count: the server ignores their token', () => {
-  const state = createRunState();
-  const ev = (seq, t_us, lane, kind, fields) => applyMessage(state, { type: 'event', event: { seq, t_us, lane, kind, ...fields } });
-  ev(0, 10, 'server', 'revoked', { jti: 't1', cause: 'family' });
-  ev(1, 20, 'public#1', 'request_sent', { attempt: 1, route: '/api/public', jti: 't1' });
-  ev(2, 30, 'secret#1', 'request_sent', { attempt: 2, route: '/api/secret', jti: 't1' });
-  assert.equal(attemptRevoked(state, state.attempts.get(1)), null);
-  assert.equal(attemptRevoked(state, state.attempts.get(2)), 'family', 'in flight with a dead token');
+test('a public request in flight while its token is rotated away is not marked: the server ignores its token', () => {
+  const name = 'slow-public-naive-strict';
+  const state = reduced(name);
+  const [pub] = attemptsOf(state, 'public#1');
+  const [rotation] = eventsOf(name, 'revoked');
+  assert.equal(pub.jti, 't1');
+  assert.ok(pub.startUs < rotation.t_us && pub.endUs > rotation.t_us, 'in flight across the rotation');
+  assert.equal(revokedBy(state, 't1', pub.endUs), 'rotation');
+  assert.equal(attemptRevoked(state, pub), null);
 });
 
-test('the token store: what it held when, and the moment its token died', () => {
-  const state = reduceMessages(familyRace());
-  assert.equal(storeHeldAt(state, 0), null);
-  assert.equal(storeHeldAt(state, 200), 't1');
-  const deaths = storeDeaths(state);
-  assert.equal(deaths.length, 1);
-  const [death] = deaths;
-  assert.equal(death.jti, 't2');
-  // The winner stored t2 after the family was revoked: it died on arrival.
-  assert.ok(death.storedUs > death.revokedUs);
-  assert.equal(death.tUs, death.storedUs);
-  assert.equal(storeHeldAt(state, death.tUs), 't2');
+test('the token store: the moment the held token died', () => {
+  const state = reduced(FAMILY);
+  const [, storedT2] = eventsOf(FAMILY, 'token_stored');
+  // t2 was held when reuse detection revoked it, before the logout cleared the store.
+  const [killed] = eventsOf(FAMILY, 'revoked').filter((e) => e.jti === 't2');
+  const [logout] = eventsOf(FAMILY, 'logged_out');
+  assert.ok(storedT2.t_us < killed.t_us && killed.t_us < logout.t_us);
+  assert.deepEqual(storeDeaths(state), [{ jti: 't2', tUs: killed.t_us, storedUs: storedT2.t_us, revokedUs: killed.t_us }]);
+  for (const name of RUNS.filter((n) => n !== FAMILY)) assert.deepEqual(storeDeaths(reduced(name)), [], name);
 });
 
-test('a held token that dies later is marked at the revocation', () => {
-  const state = createRunState();
-  const ev = (seq, t_us, lane, kind, fields) => applyMessage(state, { type: 'event', event: { seq, t_us, lane, kind, ...fields } });
-  ev(0, 10, 'client', 'token_stored', { jti: 't2' });
-  ev(1, 50, 'server', 'revoked', { jti: 't2', cause: 'family' });
-  ev(2, 60, 'client', 'logged_out', { reason: 'x' });
-  ev(3, 70, 'client', 'token_stored', { jti: 't3' });
-  ev(4, 90, 'server', 'revoked', { jti: 't3', cause: 'family' });
-  ev(5, 80, 'client', 'token_stored', { jti: 't4' });
-  assert.deepEqual(storeDeaths(state).map((d) => [d.jti, d.tUs]), [['t2', 50]], 't3 was replaced before it died');
+test('grace: refreshes the server accepted with the rotated t1 are not shown as revoked', () => {
+  const name = 'expired-refreshable-naive-grace';
+  const state = reduced(name);
+  const refreshes = [...state.attempts.values()].filter((a) => a.kind === 'refresh');
+  assert.deepEqual(refreshes.map((a) => [a.jti, a.status, a.accepted]), [['t1', 200, true], ['t1', 200, true], ['t1', 200, true]]);
+  const [rotation] = eventsOf(name, 'revoked');
+  assert.equal(rotation.jti, 't1');
+  assert.equal(refreshes.filter((a) => a.decidedUs > rotation.t_us).length, 2, 'two came after the rotation');
+  assert.ok(refreshes.every((a) => attemptRevoked(state, a) === null));
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createScale, niceStep, ticks, niceCeil, domainEnd, estimateRunUs, formatTick } from '../../ui/lib/scale.js';
+import { report } from './fixtures.mjs';
 
 test('maps the domain onto the range and back', () => {
   const s = createScale([0, 500_000], [150, 1150]);
@@ -52,11 +53,13 @@ test('domain end covers events, now and the estimate, in nice steps', () => {
 });
 
 test('run estimate follows latencies and speed', () => {
-  const settings = { latency_ms: { secret: 150, public: 100, refresh: 200 }, speed: 1 };
-  assert.equal(estimateRunUs(settings), 500_000);
-  assert.equal(estimateRunUs({ ...settings, speed: 0.25 }), 2_000_000);
-  assert.equal(estimateRunUs({ ...settings, late: true }), 650_000);
-  assert.equal(estimateRunUs(null), 500_000, 'defaults when settings are missing');
+  const { settings } = report('expired-refreshable-naive-strict');
+  const { secret, refresh } = settings.latency_ms;
+  const us = (secret + refresh + secret) * 1000;
+  assert.equal(estimateRunUs(settings), us);
+  assert.equal(estimateRunUs({ ...settings, speed: 0.25 }), us * 4);
+  assert.equal(estimateRunUs(report('expired-refreshable-queue-strict-late').settings), us + secret * 1000);
+  assert.equal(estimateRunUs(null), 0, 'no settings, no estimate: the axis follows the events');
 });
 
 test('tick labels read as ms or s', () => {

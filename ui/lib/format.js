@@ -45,7 +45,7 @@ export function eventText(ev) {
     case 'token_stored':
       return `token store now holds ${ev.jti}`;
     case 'logged_out':
-      return `LOGGED OUT${why}`;
+      return `LOGGED OUT: ${logoutReason(ev)}`;
     case 'request_done':
       return ev.ok ? `✔ done (${ev.status})` : `✖ failed (${ev.status})`;
     case 'issued':
@@ -65,6 +65,17 @@ export function eventText(ev) {
       return `${kind} ${JSON.stringify(rest)}`;
     }
   }
+}
+
+/**
+ * Why the tab logged out, from a `logged_out` event (or marker): the
+ * refresh of `jti` was refused for `reason` (reused, window_over,
+ * revoked, ...). Recordings from before the event named the token carry
+ * a sentence in `reason`, shown as it is.
+ */
+export function logoutReason(ev) {
+  const reason = ev.reason ?? 'no reason given';
+  return ev.jti ? `refresh of ${ev.jti} refused (${reason})` : reason;
 }
 
 /** Short label drawn on an attempt's bar (the longest that fits is chosen by the view). */

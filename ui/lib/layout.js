@@ -58,21 +58,6 @@ export function splitLanes(names) {
 }
 
 /**
- * Row boxes for lanes in order. `heights` may give a lane group its own
- * height (the server lane is taller: it stacks three kinds of markers).
- */
-export function layoutRows(names, { rowHeight = 36, heights = {} } = {}) {
-  let y = 0;
-  return names.map((name) => {
-    const lane = parseLane(name);
-    const height = heights[lane.group] ?? rowHeight;
-    const row = { lane: name, group: lane.group, y, height };
-    y += height;
-    return row;
-  });
-}
-
-/**
  * Which rows of a uniform list are inside the viewport: [first, end).
  * `overscan` extra rows on each side avoid blank edges while scrolling.
  */

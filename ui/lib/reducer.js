@@ -5,13 +5,41 @@
 // reducer folds them into what the timeline draws: per lane, one attempt per
 // HTTP exchange (`attempt` id) with start/end, kind, status, token and
 // reason; waiting ("queued") segments; the server's and the token store's
-// markers; the token table (jti → claims); and live counts.
+// markers; the token table (jti → claims and the raw JWT); and the live
+// tally, counted the way the engine's verdict counts (src/verdict.rs).
 //
 // It mutates the state it is given (a 10,000-request run streams ~60,000
-// events; copying per event would be quadratic) and bumps `version`, which
-// the views use to know when to redraw.
+// events; copying per event would be quadratic). Views compare what they
+// would draw, not the state, to know what to repaint.
 
-import { orderLanes } from './layout.js';
+import { splitLanes } from './layout.js';
+import { decodeJwt } from './token-life.js';
+
+/**
+ * The engine's verdict without its sentence, with the engine's field names,
+ * so a test can hold the live tally against a recorded verdict key by key.
+ */
+function emptyTally() {
+  return {
+    requests: 0,
+    ok: 0,
+    failed: 0,
+    secret_ok: 0,
+    secret_failed: 0,
+    public_ok: 0,
+    public_failed: 0,
+    refresh_calls: 0,
+    refresh_ok: 0,
+    refresh_rejected: 0,
+    refresh_accepted_by_server: 0,
+    rejected_reasons: {},
+    logouts: 0,
+    tokens_issued: 0,
+    family_revoked: 0,
+    race: false,
+    final_jti: null,
+  };
+}
 
 /** Empty state for one run (one timeline). */
 export function createRunState({ strategy = null, policy = null, settings = null } = {}) {
@@ -27,27 +55,16 @@ export function createRunState({ strategy = null, policy = null, settings = null
     tokens: new Map(), // jti → claims from `issued`
     tokenOrder: [], // jti in issue order
     events: [], // every event, in order (for the log)
-    counts: {
-      requests: 0,
-      ok: 0,
-      failed: 0,
-      refreshCalls: 0,
-      refreshOk: 0,
-      refreshRejected: 0,
-      retries: 0,
-      logouts: 0,
-      tokensIssued: 0,
-    },
+    tally: emptyTally(),
+    presented: new Set(), // tokens presented to /api/refresh: the race is more calls than these
+    lanesStarted: 0, // request lanes that sent their first request
     familyRevoked: false,
     revocations: new Map(), // jti → [{ tUs, cause, attempt }] in time order
-    revocationCount: 0,
     maxUs: 0,
     lab: null, // { labMs, atMs }: lab clock reading and when (local ms) it arrived
     verdict: null,
     error: null,
-    version: 0,
-    _ordered: null,
-    _orderedCount: -1,
+    _lanes: null, // laneGroups' sorted lanes
   };
 }
 
@@ -81,9 +98,8 @@ export function applyMessage(state, message, receivedAtMs = 0) {
       state.error = message.message || 'the run failed';
       break;
     default:
-      return state; // unknown message types are ignored (forward compatible)
+      break; // unknown message types are ignored (forward compatible)
   }
-  state.version += 1;
   return state;
 }
 
@@ -103,8 +119,7 @@ function setLab(state, labNowMs, atMs) {
 function ensureLane(state, name) {
   let lane = state.lanes.get(name);
   if (!lane) {
-    // `v` counts the lane's changes: a view redraws a row only when it moved.
-    lane = { name, attempts: [], queued: [], done: null, requested: false, lastJti: null, v: 0 };
+    lane = { name, attempts: [], queued: [], done: null, requested: false };
     state.lanes.set(name, lane);
   }
   return lane;
@@ -125,11 +140,10 @@ function openAttempt(state, ev, kind) {
     newJti: null,
     reason: null,
     decidedUs: null,
+    accepted: false,
   };
   state.attempts.set(id, attempt);
   lane.attempts.push(attempt);
-  lane.v += 1;
-  if (attempt.jti) lane.lastJti = attempt.jti;
   closeQueued(lane, ev.t_us);
   return attempt;
 }
@@ -142,7 +156,6 @@ function closeAttempt(state, ev) {
     const kind = ev.kind === 'refresh_done' ? 'refresh' : 'request';
     attempt = openAttempt(state, { ...ev, attempt: ev.attempt ?? undefined }, kind);
   }
-  touchLane(state, attempt.lane);
   attempt.endUs = ev.t_us;
   attempt.status = typeof ev.status === 'number' ? ev.status : attempt.status;
   if (ev.reason != null) attempt.reason = ev.reason;
@@ -151,38 +164,34 @@ function closeAttempt(state, ev) {
   return attempt;
 }
 
-function touchLane(state, name) {
-  const lane = state.lanes.get(name);
-  if (lane) lane.v += 1;
-}
-
 function closeQueued(lane, tUs) {
   const open = lane.queued[lane.queued.length - 1];
   if (open && open.endUs == null) open.endUs = tUs;
 }
 
 /** Applies one timeline event (the `event` of an `event` message). */
-export function applyEvent(state, ev, receivedAtMs = 0) {
+function applyEvent(state, ev, receivedAtMs = 0) {
   if (!ev || typeof ev !== 'object' || typeof ev.kind !== 'string') return state;
   state.events.push(ev);
   if (typeof ev.t_us === 'number' && ev.t_us > state.maxUs) state.maxUs = ev.t_us;
-  const counts = state.counts;
+  const tally = state.tally;
   switch (ev.kind) {
     case 'request_sent': {
       const lane = ensureLane(state, ev.lane);
       if (!lane.requested) {
         lane.requested = true;
-        counts.requests += 1;
+        state.lanesStarted += 1;
       }
       openAttempt(state, ev, 'request');
       break;
     }
     case 'retry_sent':
-      counts.retries += 1;
       openAttempt(state, ev, 'retry');
       break;
     case 'refresh_sent':
-      counts.refreshCalls += 1;
+      tally.refresh_calls += 1;
+      state.presented.add(ev.jti ?? null);
+      tally.race = tally.refresh_calls > state.presented.size;
       openAttempt(state, ev, 'refresh');
       break;
     case 'response':
@@ -190,30 +199,37 @@ export function applyEvent(state, ev, receivedAtMs = 0) {
       break;
     case 'refresh_done': {
       const attempt = closeAttempt(state, ev);
-      if (attempt.status === 200) counts.refreshOk += 1;
-      else counts.refreshRejected += 1;
+      if (attempt.status === 200) tally.refresh_ok += 1;
+      else tally.refresh_rejected += 1;
       break;
     }
     case 'queued': {
       const lane = ensureLane(state, ev.lane);
       closeQueued(lane, ev.t_us);
       lane.queued.push({ startUs: ev.t_us, endUs: null, jti: ev.jti ?? null });
-      lane.v += 1;
       break;
     }
     case 'request_done': {
       const lane = ensureLane(state, ev.lane);
       closeQueued(lane, ev.t_us);
       lane.done = { tUs: ev.t_us, ok: !!ev.ok, status: ev.status ?? null };
-      lane.v += 1;
-      if (ev.ok) counts.ok += 1;
-      else counts.failed += 1;
+      // As the engine counts: public lanes apart, every other lane is secret.
+      const side = String(ev.lane).startsWith('public') ? 'public' : 'secret';
+      tally.requests += 1;
+      tally[`${side}_${ev.ok ? 'ok' : 'failed'}`] += 1;
+      tally.ok = tally.secret_ok + tally.public_ok;
+      tally.failed = tally.secret_failed + tally.public_failed;
       break;
     }
     case 'token_stored':
+      ensureLane(state, ev.lane || 'client');
+      tally.final_jti = ev.jti ?? null;
+      state.client.push(marker(ev));
+      break;
     case 'logged_out':
       ensureLane(state, ev.lane || 'client');
-      if (ev.kind === 'logged_out') counts.logouts += 1;
+      tally.logouts += 1;
+      tally.final_jti = null;
       state.client.push(marker(ev));
       break;
     case 'issued': {
@@ -226,19 +242,23 @@ export function applyEvent(state, ev, receivedAtMs = 0) {
         iat: ev.iat ?? null,
         exp: ev.exp ?? null,
         refresh_until: ev.refresh_until ?? null,
+        // The JWT itself, when the engine sent it (older recordings did not).
+        raw: typeof ev.token === 'string' ? ev.token : null,
         issuedUs: ev.t_us,
         attempt: ev.attempt ?? null,
       });
-      counts.tokensIssued += 1;
+      tally.tokens_issued += 1;
       state.server.push(marker(ev));
       break;
     }
     case 'revoked': {
-      if (ev.cause === 'family') state.familyRevoked = true;
+      if (ev.cause === 'family') {
+        state.familyRevoked = true;
+        tally.family_revoked += 1;
+      }
       let list = state.revocations.get(ev.jti);
       if (!list) state.revocations.set(ev.jti, (list = []));
       list.push({ tUs: ev.t_us, cause: ev.cause ?? 'rotation', attempt: ev.attempt ?? null });
-      state.revocationCount += 1;
     }
     // falls through
     case 'accepted':
@@ -246,13 +266,17 @@ export function applyEvent(state, ev, receivedAtMs = 0) {
     case 'rotated':
       ensureLane(state, ev.lane || 'server');
       state.server.push(marker(ev));
+      if (ev.route === '/api/refresh' && ev.kind === 'accepted') tally.refresh_accepted_by_server += 1;
+      if (ev.route === '/api/refresh' && ev.kind === 'rejected') {
+        tally.rejected_reasons[ev.reason] = (tally.rejected_reasons[ev.reason] ?? 0) + 1;
+      }
       if ((ev.kind === 'rejected' || ev.kind === 'accepted') && ev.attempt != null) {
         const attempt = state.attempts.get(ev.attempt);
         if (attempt) {
           // When the server looked at the token (for "presented a revoked token").
           if (attempt.decidedUs == null) attempt.decidedUs = ev.t_us;
+          if (ev.kind === 'accepted') attempt.accepted = true;
           if (ev.kind === 'rejected' && attempt.reason == null) attempt.serverReason = ev.reason;
-          touchLane(state, attempt.lane);
         }
       }
       break;
@@ -283,13 +307,22 @@ function marker(ev) {
   };
 }
 
-/** Lane names in display order (cached until a lane is added). */
-export function orderedLanes(state) {
-  if (state._orderedCount !== state.lanes.size) {
-    state._ordered = orderLanes([...state.lanes.keys()]);
-    state._orderedCount = state.lanes.size;
+/**
+ * Lane names in display order, and split into the scrolling request rows and
+ * the pinned client/server rows. Sorting 10,000 lanes every frame would cost
+ * more than drawing them, so this is kept until a lane is added.
+ */
+export function laneGroups(state) {
+  if (!state._lanes || state._lanes.count !== state.lanes.size) {
+    const { requests, pinned } = splitLanes([...state.lanes.keys()]);
+    state._lanes = { count: state.lanes.size, ordered: [...requests, ...pinned], requests, pinned };
   }
-  return state._ordered;
+  return state._lanes;
+}
+
+/** Lane names in display order. */
+export function orderedLanes(state) {
+  return laneGroups(state).ordered;
 }
 
 /**
@@ -308,27 +341,14 @@ export function revokedBy(state, jti, atUs = Infinity) {
 /**
  * Whether an attempt presented a token that was already revoked when the
  * server looked at it (its accepted/rejected decision; while in flight:
- * by now). Public routes ignore the token, so they never count.
+ * by now). Public routes ignore the token, and an attempt the server
+ * accepted was honoured (a grace window), so neither counts.
  * Returns the revocation's cause or null.
  */
 export function attemptRevoked(state, attempt) {
-  if (!attempt || attempt.jti == null || attempt.route === '/api/public') return null;
+  if (!attempt || attempt.jti == null || attempt.route === '/api/public' || attempt.accepted) return null;
   const at = attempt.decidedUs ?? attempt.endUs ?? Infinity;
   return revokedBy(state, attempt.jti, at);
-}
-
-/**
- * The token the tab's store held at `tUs` (null before the first store and
- * after a logout), from the client lane's markers.
- */
-export function storeHeldAt(state, tUs) {
-  let held = null;
-  for (const m of state.client) {
-    if (m.tUs > tUs) break;
-    if (m.kind === 'token_stored') held = m.jti;
-    else if (m.kind === 'logged_out') held = null;
-  }
-  return held;
 }
 
 /**
@@ -370,14 +390,13 @@ export function laneOutcome(lane) {
 }
 
 /**
- * What the verdict card shows: the server's verdict once the run is done,
- * live counts before that.
+ * What the verdict card shows: the engine's verdict once the run is done,
+ * the live tally (same definitions) before that.
  */
 export function verdictView(state) {
   const v = state.verdict;
   if (v) {
     const failed = num(v.failed);
-    const bad = !!v.race || failed > 0;
     return {
       final: true,
       refreshCalls: num(v.refresh_calls),
@@ -386,11 +405,11 @@ export function verdictView(state) {
       logouts: num(v.logouts),
       requests: num(v.requests),
       race: !!v.race,
-      sentence: v.sentence || summarySentence(state.counts),
-      tone: bad ? 'bad' : 'good',
+      sentence: v.sentence || summarySentence(state),
+      tone: v.race || failed > 0 ? 'bad' : 'good',
     };
   }
-  const c = state.counts;
+  const t = state.tally;
   let sentence;
   let tone = 'running';
   if (state.status === 'error') {
@@ -403,24 +422,26 @@ export function verdictView(state) {
     sentence = 'Waiting for the run to start…';
     tone = 'neutral';
   } else {
-    sentence = `Running… ${summarySentence(c)}`;
+    sentence = `Running… ${summarySentence(state)}`;
   }
   return {
     final: false,
-    refreshCalls: c.refreshCalls,
-    ok: c.ok,
-    failed: c.failed,
-    logouts: c.logouts,
-    requests: c.requests,
-    race: c.refreshCalls > 1,
+    refreshCalls: t.refresh_calls,
+    ok: t.ok,
+    failed: t.failed,
+    logouts: t.logouts,
+    requests: t.requests,
+    race: t.race,
     sentence,
     tone,
   };
 }
 
-function summarySentence(c) {
-  const calls = `${c.refreshCalls} refresh call${c.refreshCalls === 1 ? '' : 's'}`;
-  return `${calls}; ${c.ok} ok, ${c.failed} failed of ${c.requests} requests.`;
+/** The live counts in words; "of N" counts the requests started so far. */
+function summarySentence(state) {
+  const t = state.tally;
+  const calls = `${t.refresh_calls} refresh call${t.refresh_calls === 1 ? '' : 's'}`;
+  return `${calls}; ${t.ok} ok, ${t.failed} failed of ${state.lanesStarted} requests.`;
 }
 
 function num(value) {
@@ -442,11 +463,18 @@ export function tokenCountdowns(token, labMs) {
   };
 }
 
-/** The decoded JWT parts for a token from the table, as the inspector shows them. */
+/**
+ * What the inspector shows of a token: the header and payload decoded from
+ * the JWT the server issued, or, for a recording without the raw token, no
+ * header and the claims the `issued` event carried.
+ */
 export function decodedToken(token) {
   if (!token) return null;
+  const decoded = token.raw ? decodeJwt(token.raw) : null;
+  if (decoded) return { header: decoded.header, payload: decoded.payload, fromJwt: true };
   return {
-    header: { alg: 'HS256', typ: 'JWT' },
+    header: null,
     payload: { sub: token.sub, iat: token.iat, exp: token.exp, jti: token.jti, fam: token.fam },
+    fromJwt: false,
   };
 }

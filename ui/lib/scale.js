@@ -93,13 +93,14 @@ export function domainEnd({ maxEventUs = 0, nowUs = 0, estimateUs = 0, minUs = 1
 
 /**
  * A rough length of a run in µs, from its settings: a request, a refresh and
- * a retry in a row (plus the late request), slowed down by `speed`.
+ * a retry in a row (plus the late request), slowed down by `speed`. Unknown
+ * latencies count as 0: the axis then grows with the events.
  */
 export function estimateRunUs(settings) {
   const lat = (settings && settings.latency_ms) || {};
-  const secret = num(lat.secret, 150);
-  const pub = num(lat.public, 100);
-  const refresh = num(lat.refresh, 200);
+  const secret = num(lat.secret, 0);
+  const pub = num(lat.public, 0);
+  const refresh = num(lat.refresh, 0);
   const speed = num(settings && settings.speed, 1) || 1;
   let ms = Math.max(secret + refresh + secret, pub);
   if (settings && settings.late) ms += secret;

@@ -2,54 +2,36 @@
 // act on. No DOM. The server checks the same limits (docs/lab-api.md); this
 // only saves a round trip and keeps a bad value from starting anything.
 //
-// The limits come from GET /lab/options (`limits`); DEFAULT_LIMITS are used
-// only until the options arrive (or when the lab cannot be reached).
-
-export const DEFAULT_LIMITS = Object.freeze({
-  maxRequests: 10_000,
-  maxLatencyMs: 10_000,
-  maxJitterMs: 5_000,
-  maxGraceS: 60,
-  minSpeed: 0.05,
-  maxSpeed: 10,
-  maxAccessTtlS: 86_400,
-  maxRefreshWindowS: 2_592_000,
-});
-
-/** Kept for older callers: the built-in fallback limits. */
-export const LIMITS = DEFAULT_LIMITS;
+// The limits come from GET /lab/options (`limits`), their one home: the page
+// has no numbers of its own, and starts nothing until the options arrived.
 
 /**
  * The lab's `limits` object (snake_case, from /lab/options) as the limits
- * the checks use. A missing or nonsensical value keeps its default.
+ * the checks use, or null when it is missing or makes no sense.
  */
 export function limitsFromOptions(raw) {
-  const src = raw && typeof raw === 'object' ? raw : {};
-  const pick = (key, fallback, { integer = true, min = 0 } = {}) => {
-    const value = src[key];
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min) return fallback;
-    if (integer && !Number.isInteger(value)) return fallback;
-    return value;
-  };
+  if (!raw || typeof raw !== 'object') return null;
+  const whole = (key, min) => (Number.isInteger(raw[key]) && raw[key] >= min ? raw[key] : null);
   const limits = {
-    maxRequests: pick('max_requests', DEFAULT_LIMITS.maxRequests, { min: 1 }),
-    maxLatencyMs: pick('max_latency_ms', DEFAULT_LIMITS.maxLatencyMs),
-    maxJitterMs: pick('max_jitter_ms', DEFAULT_LIMITS.maxJitterMs),
-    maxGraceS: pick('max_grace_s', DEFAULT_LIMITS.maxGraceS),
-    maxAccessTtlS: pick('max_access_ttl_s', DEFAULT_LIMITS.maxAccessTtlS, { min: 1 }),
-    maxRefreshWindowS: pick('max_refresh_window_s', DEFAULT_LIMITS.maxRefreshWindowS),
-    minSpeed: pick('min_speed', DEFAULT_LIMITS.minSpeed, { integer: false }),
-    maxSpeed: pick('max_speed', DEFAULT_LIMITS.maxSpeed, { integer: false }),
+    maxRequests: whole('max_requests', 1),
+    maxLatencyMs: whole('max_latency_ms', 0),
+    maxJitterMs: whole('max_jitter_ms', 0),
+    maxGraceS: whole('max_grace_s', 0),
+    maxAccessTtlS: whole('max_access_ttl_s', 1),
+    maxRefreshWindowS: whole('max_refresh_window_s', 0),
+    minSpeed: raw.min_speed,
+    maxSpeed: raw.max_speed,
   };
-  if (!(limits.minSpeed > 0) || limits.minSpeed > limits.maxSpeed) {
-    limits.minSpeed = DEFAULT_LIMITS.minSpeed;
-    limits.maxSpeed = DEFAULT_LIMITS.maxSpeed;
-  }
-  return limits;
+  const speedOk = typeof limits.minSpeed === 'number' && limits.minSpeed > 0 && limits.maxSpeed >= limits.minSpeed;
+  return speedOk && Object.values(limits).every((v) => v != null) ? limits : null;
 }
 
-/** The numeric fields the controls edit, for some limits: key → label, min, max. */
-export function fieldsFor(limits = DEFAULT_LIMITS) {
+/**
+ * The numeric fields the controls edit, for the lab's limits: key → label,
+ * min, max. The lowest values are the engine's rules (docs/lab-api.md), which
+ * /lab/options does not list.
+ */
+export function fieldsFor(limits) {
   return {
     secret: { label: 'Secret requests', min: 1, max: limits.maxRequests },
     public: { label: 'Public requests', min: 0, max: limits.maxRequests },
@@ -61,9 +43,6 @@ export function fieldsFor(limits = DEFAULT_LIMITS) {
     grace: { label: 'Grace window (s)', min: 0, max: limits.maxGraceS },
   };
 }
-
-/** The fields with the fallback limits. */
-export const FIELDS = fieldsFor(DEFAULT_LIMITS);
 
 /**
  * Checks one value (a number or the text of an `<input>`). Returns
@@ -92,7 +71,7 @@ export function checkInteger(raw, { label, min, max }) {
 }
 
 /** Checks a speed factor. */
-export function checkSpeed(raw, limits = DEFAULT_LIMITS) {
+export function checkSpeed(raw, limits) {
   const value = Number(raw);
   if (!Number.isFinite(value) || value < limits.minSpeed || value > limits.maxSpeed) {
     return { ok: false, message: `Speed must be between ${limits.minSpeed} and ${limits.maxSpeed} (got ${raw}).` };
@@ -101,15 +80,15 @@ export function checkSpeed(raw, limits = DEFAULT_LIMITS) {
 }
 
 /**
- * Checks every control value. `values` holds the fields of FIELDS (numbers
+ * Checks every control value. `values` holds the fields of fieldsFor (numbers
  * or input text) and `speed`. Returns `{ ok, errors: [{field, message}],
  * message, values }` where `message` is the first error (or '') and
  * `values` the parsed numbers. `limits` are the lab's (limitsFromOptions).
  */
-export function validateControls(values, limits = DEFAULT_LIMITS) {
+export function validateControls(values, limits) {
   const errors = [];
   const parsed = {};
-  const fields = limits === DEFAULT_LIMITS ? FIELDS : fieldsFor(limits);
+  const fields = fieldsFor(limits);
   for (const [field, spec] of Object.entries(fields)) {
     if (!(field in values)) continue;
     const result = checkInteger(values[field], spec);
@@ -151,5 +130,30 @@ export function toRunSettings({ caseName, strategy, policy, late, values }) {
     ...(values.accessTtl === undefined ? {} : { access_ttl_s: values.accessTtl }),
     ...(values.refreshWindow === undefined ? {} : { refresh_window_s: values.refreshWindow }),
     ...(values.grace === undefined ? {} : { grace_s: values.grace }),
+  };
+}
+
+/**
+ * What the controls show for a RunSettings (the lab's `defaults`): the
+ * inverse of toRunSettings, so the page's defaults are the engine's.
+ */
+export function controlValues(settings) {
+  const latency = settings.latency_ms || {};
+  return {
+    caseName: settings.case,
+    strategy: settings.strategy,
+    policy: settings.policy,
+    late: settings.late,
+    values: {
+      secret: settings.secret,
+      public: settings.public,
+      latencySecret: latency.secret,
+      latencyPublic: latency.public,
+      latencyRefresh: latency.refresh,
+      accessTtl: settings.access_ttl_s,
+      refreshWindow: settings.refresh_window_s,
+      grace: settings.grace_s,
+      speed: settings.speed,
+    },
   };
 }

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// Records the UI's test fixtures from the engine itself:
+//   tests/ui-unit/fixtures/<name>.json  one `refresh-race run --json` report each
+//   tests/ui-unit/fixtures/options.json what `GET /lab/options` answers
+//
+// The unit tests (tests/ui-unit/*.test.mjs) load these files, and
+// `cargo test --test fixtures` reruns the engine with each file's settings
+// and fails once the engine no longer produces what a file describes. So the
+// files are never written or edited by hand: change the list below, rerun
+// this script, review the diff, commit.
+//
+// usage: node scripts/record-fixtures.mjs
+// env:   REFRESH_RACE_BIN   use this binary and skip `cargo build`
+//        CARGO_TARGET_DIR   where cargo builds (default: target)
+
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = path.join(REPO, 'tests', 'ui-unit', 'fixtures');
+
+// Seeded jitter spreads parallel lanes tens of milliseconds apart, so which
+// lane wins a refresh, and in which order answers come back, is the same on
+// every run (tests/golden/naive-seed7.txt relies on the same seed). Without
+// it, three refreshes land within a millisecond and the number of logouts
+// depends on the scheduler.
+const SEEDED = ['--jitter', '80', '--seed', '7'];
+
+/** name → arguments of `refresh-race run`, and what the fixture shows. */
+const RUNS = [
+  ['expired-refreshable-naive-strict', ['--case', 'expired-refreshable', '--client', 'naive', '--policy', 'strict'], 'the race: three refreshes with t1, two rejected as reused'],
+  ['expired-refreshable-queue-strict', ['--case', 'expired-refreshable', '--client', 'queue', '--policy', 'strict'], "the article's queue: one refresh, two requests wait"],
+  ['expired-refreshable-queue-strict-late', ['--case', 'expired-refreshable', '--client', 'queue', '--policy', 'strict', '--late'], "the queue's weakness: a late 401 refreshes again"],
+  ['expired-refreshable-single-flight-strict', ['--case', 'expired-refreshable', '--client', 'single-flight', '--policy', 'strict'], 'the fix: one refresh, everyone retries with t2'],
+  ['expired-refreshable-single-flight-strict-late', ['--case', 'expired-refreshable', '--client', 'single-flight', '--policy', 'strict', '--late'], 'the late 401 retries with the new token instead of refreshing'],
+  ['expired-refreshable-naive-family', ['--case', 'expired-refreshable', '--client', 'naive', '--policy', 'family'], "reuse detection revokes the winner's t2 too"],
+  ['expired-refreshable-naive-grace', ['--case', 'expired-refreshable', '--client', 'naive', '--policy', 'grace'], 'a race nobody loses: three refreshes accepted'],
+  ['guest-naive-strict', ['--case', 'guest', '--client', 'naive', '--policy', 'strict'], 'no token: secret requests fail with 401 missing, no refresh'],
+  ['valid-naive-strict', ['--case', 'valid', '--client', 'naive', '--policy', 'strict'], 'a valid token: no refresh, all green'],
+  ['expired-not-refreshable-naive-strict', ['--case', 'expired-not-refreshable', '--client', 'naive', '--policy', 'strict'], 'the window is over: every refresh is refused window_over'],
+  ['slow-public-naive-strict', ['--case', 'expired-refreshable', '--client', 'naive', '--policy', 'strict', '--secret', '1', '--public', '1', '--latency-public', '600'], 'a public request still in flight when its token is rotated away'],
+];
+
+function binary() {
+  if (process.env.REFRESH_RACE_BIN) return path.resolve(process.env.REFRESH_RACE_BIN);
+  execFileSync('cargo', ['build', '-p', 'refresh-race'], { cwd: REPO, stdio: 'inherit' });
+  return path.resolve(REPO, process.env.CARGO_TARGET_DIR || 'target', 'debug', 'refresh-race');
+}
+
+function recordRun(bin, name, args) {
+  const stdout = execFileSync(bin, ['run', ...args, ...SEEDED, '--json'], { cwd: REPO, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const report = JSON.parse(stdout); // refuse to write something that is not JSON
+  if (!report.settings || !Array.isArray(report.events) || !report.verdict) throw new Error(`${name}: not a run report`);
+  // The CLI's own output, byte for byte.
+  writeFileSync(path.join(OUT, `${name}.json`), stdout);
+  return report.verdict.sentence;
+}
+
+/** GET /lab/options from a `refresh-race serve` on a free port. */
+async function recordOptions(bin) {
+  const child = spawn(bin, ['serve', '--port', '0', '--ui-dir', path.join(REPO, 'ui')], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const base = await new Promise((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (match) resolve(match[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited early (code ${code})`)));
+    });
+    const response = await fetch(`${base}/lab/options`);
+    if (!response.ok) throw new Error(`GET /lab/options answered ${response.status}`);
+    const text = await response.text();
+    JSON.parse(text);
+    // The server's bytes: re-serialising would turn 1.0 into 1.
+    writeFileSync(path.join(OUT, 'options.json'), text);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+const bin = binary();
+mkdirSync(OUT, { recursive: true });
+// Start clean, so a fixture dropped from the list does not linger.
+for (const file of readdirSync(OUT)) if (file.endsWith('.json')) rmSync(path.join(OUT, file));
+for (const [name, args, what] of RUNS) {
+  const sentence = recordRun(bin, name, args);
+  console.log(`${name}: ${what}\n    ${sentence}`);
+}
+await recordOptions(bin);
+console.log('options: GET /lab/options');
+console.log(`\nwrote ${RUNS.length + 1} files to ${path.relative(REPO, OUT)}/; check them with: cargo test --test fixtures`);
