@@ -160,7 +160,11 @@ test('the server lane: every decision drawn once, on its sub-row; a family revoc
   assert.deepEqual(family[0].familyBox.strip.chips.map((c) => [c.jti, !!c.strike]), [['t1', true], ['t2', true]]);
   assert.equal(family[0].familyBox.text.text, '⚠ FAMILY REVOKED');
   const [first] = eventsOf('expired-refreshable-naive-family', 'revoked').filter((e) => e.cause === 'family');
-  assert.deepEqual(model.familyXs, eventsOf('expired-refreshable-naive-family', 'revoked').filter((e) => e.cause === 'family').map((e) => xOf(e.t_us, domainEndUs)));
+  // Pixels, compared to a micro-pixel: the model and the test may round the
+  // same product differently in the last bit.
+  const expectedXs = eventsOf('expired-refreshable-naive-family', 'revoked').filter((e) => e.cause === 'family').map((e) => xOf(e.t_us, domainEndUs));
+  assert.equal(model.familyXs.length, expectedXs.length);
+  model.familyXs.forEach((x, i) => assert.ok(Math.abs(x - expectedXs[i]) < 1e-6, `${x} vs ${expectedXs[i]}`));
   assert.equal(family[0].title, `⚠ FAMILY REVOKED: t1, t2 at ${formatUs(first.t_us)}: reuse detection revoked every token of the login, including the fresh one`);
   const rotation = server.markers.find((m) => m.cause === 'rotation');
   assert.equal(rotation.jti, 't1');

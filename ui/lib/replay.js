@@ -74,6 +74,11 @@ function checkReport(data) {
       events,
       verdict: data.verdict && typeof data.verdict === 'object' ? data.verdict : null,
       lab_now_ms: typeof data.lab_now_ms === 'number' ? data.lab_now_ms : null,
+      // What newer engines add: one sentence per event, a held run's
+      // delivery order, the challenges it solved. Kept when present.
+      ...(Array.isArray(data.narration) ? { narration: data.narration } : {}),
+      ...(Array.isArray(data.delivered) ? { delivered: data.delivered } : {}),
+      ...(Array.isArray(data.solved) ? { solved: data.solved } : {}),
     },
   };
 }
