@@ -32,6 +32,8 @@
 //! - [`save`]: atomic file writes for saved runs.
 //! - [`runs`]: live runs on the lab's port — the NDJSON stream and the
 //!   network commands (pause, step, deliver) while a run lives.
+//! - [`doors`]: what every lab server refuses — foreign `Host`s, cross-site
+//!   state changes, bodies that are not JSON.
 //! - [`web`]: the lab's HTTP front (UI files, the auth API, streamed runs),
 //!   used by `refresh-race serve` and by the desktop shell.
 
@@ -39,6 +41,7 @@ pub mod challenge;
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod doors;
 pub mod motion;
 pub mod narrate;
 pub mod network;

@@ -57,6 +57,12 @@ pub enum ApiError {
     /// A network command the run's network refused.
     #[error(transparent)]
     Network(crate::network::NetError),
+    /// Refused by the lab's locked doors (foreign Host, cross-site Origin).
+    #[error("{message}")]
+    Forbidden { message: String },
+    /// A body that is not JSON where JSON is the only thing read.
+    #[error("the body must be application/json")]
+    UnsupportedMediaType,
     /// The lab is at a limit; try again later.
     #[error("{what}")]
     Busy { what: String, retry_after_s: u64 },
@@ -107,6 +113,14 @@ impl IntoResponse for ApiError {
             ApiError::Network(crate::network::NetError::NothingInFlight) => (
                 StatusCode::CONFLICT,
                 json!({"error": "nothing_in_flight", "message": message}),
+            ),
+            ApiError::Forbidden { .. } => (
+                StatusCode::FORBIDDEN,
+                json!({"error": "forbidden", "message": message}),
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                json!({"error": "unsupported_media_type", "message": message}),
             ),
             ApiError::Busy { .. } => (
                 StatusCode::SERVICE_UNAVAILABLE,

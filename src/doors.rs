@@ -1,0 +1,179 @@
+//! Locked doors: a lab server answers only requests meant for it.
+//!
+//! A server on 127.0.0.1 is reachable from every web page the user visits.
+//! Two attacks follow, and both are refused here, on every server the lab
+//! runs (docs/security.md):
+//! - **DNS rebinding**: a page on `attacker.example` re-points its name at
+//!   127.0.0.1 and reads our answers as same-origin. Its requests carry
+//!   `Host: attacker.example`, so only the addresses the lab bound are
+//!   accepted as `Host`.
+//! - **Cross-site requests**: a page POSTs to us with `content-type:
+//!   text/plain` (no CORS preflight) to start runs or mint tokens. Every
+//!   state-changing request from another origin (`Origin`, or
+//!   `Sec-Fetch-Site: cross-site`) is refused, and a body must be
+//!   `application/json`.
+//! No CORS headers are ever sent, so another origin cannot read an answer.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::server::ApiError;
+
+/// Who may knock: the `Host` values and origins of the addresses the lab
+/// answers on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Doors {
+    /// Lowercase `host:port` values accepted in `Host`.
+    hosts: Vec<String>,
+    /// Lowercase origins accepted in `Origin` (`http://host:port`).
+    origins: Vec<String>,
+}
+
+impl Doors {
+    /// The doors of a server bound to `addr`. On a loopback address the
+    /// names of loopback are let in too (`localhost`, `127.0.0.1`, `[::1]`);
+    /// on another address (classroom mode) that address alone.
+    pub fn for_addr(addr: SocketAddr) -> Self {
+        let port = addr.port();
+        let mut names = vec![host_name(addr.ip())];
+        if addr.ip().is_loopback() {
+            for name in ["127.0.0.1", "localhost", "[::1]"] {
+                if !names.iter().any(|n| n == name) {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+        Doors {
+            hosts: names.iter().map(|name| format!("{name}:{port}")).collect(),
+            origins: names
+                .iter()
+                .map(|name| format!("http://{name}:{port}"))
+                .collect(),
+        }
+    }
+
+    /// The host:port values this server answers to, for messages and docs.
+    pub fn hosts(&self) -> &[String] {
+        &self.hosts
+    }
+
+    fn check(&self, method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
+        let forbidden = |message: String| ApiError::Forbidden { message };
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase);
+        match host {
+            Some(host) if self.hosts.contains(&host) => {}
+            Some(host) => return Err(forbidden(format!(
+                "this lab answers only to {}, not to Host {host:?} (a guard against DNS rebinding)",
+                self.hosts.join(", ")
+            ))),
+            None => {
+                return Err(forbidden(
+                    "a request without a Host header is not for this lab".into(),
+                ))
+            }
+        }
+        if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            return Ok(());
+        }
+        let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+        if fetch_site == Some("cross-site") {
+            return Err(forbidden(
+                "a cross-site page may not change this lab's state (Sec-Fetch-Site: cross-site)"
+                    .into(),
+            ));
+        }
+        if let Some(origin) = headers.get(header::ORIGIN) {
+            let origin = origin.to_str().unwrap_or("").to_ascii_lowercase();
+            if !self.origins.contains(&origin) {
+                return Err(forbidden(format!(
+                    "requests from origin {origin:?} may not change this lab's state; only {} may",
+                    self.origins.join(", ")
+                )));
+            }
+        }
+        let has_body = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|len| len != "0")
+            || headers.contains_key(header::TRANSFER_ENCODING);
+        if has_body {
+            let json = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(';').next())
+                .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+            if !json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn host_name(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("[{v6}]"),
+    }
+}
+
+/// The middleware: refuses what is not for this lab before any handler runs.
+pub async fn guard(State(doors): State<Arc<Doors>>, request: Request, next: Next) -> Response {
+    match doors.check(request.method(), request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn loopback_names_are_let_in_and_others_are_not() {
+        let doors = Doors::for_addr("127.0.0.1:3000".parse().unwrap());
+        for host in [
+            "127.0.0.1:3000",
+            "localhost:3000",
+            "LOCALHOST:3000",
+            "[::1]:3000",
+        ] {
+            assert!(
+                doors
+                    .check(&Method::GET, &headers(&[("host", host)]))
+                    .is_ok(),
+                "{host}"
+            );
+        }
+        for host in ["attacker.example:3000", "127.0.0.1:3001", "localhost"] {
+            assert!(
+                doors
+                    .check(&Method::GET, &headers(&[("host", host)]))
+                    .is_err(),
+                "{host}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_classroom_address_is_its_only_name() {
+        let doors = Doors::for_addr("192.0.2.7:8080".parse().unwrap());
+        assert_eq!(doors.hosts(), ["192.0.2.7:8080"]);
+    }
+}
