@@ -24,12 +24,16 @@
 //! - [`verdict`]: counts and the one-sentence verdict from the events.
 //! - [`render`]: the CLI's text timeline and the matrix table.
 //! - [`save`]: atomic file writes for saved runs.
+//! - [`export`]: a finished run as HAR, Chrome trace, Mermaid, SVG, PNG or
+//!   JSON (one file per format), for `refresh-race export`, `run --export`
+//!   and `POST /lab/export/{format}`.
 //! - [`web`]: the lab's HTTP front (UI files, the auth API, streamed runs),
 //!   used by `refresh-race serve` and by the desktop shell.
 
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod export;
 pub mod protocol;
 pub mod render;
 pub mod save;

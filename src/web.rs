@@ -78,6 +78,8 @@ pub fn router_with(ui_dir: PathBuf, api_settings: &RunSettings, api_recorder: Re
         // The same limit as the auth API, so a 413 names the real limit.
         .layer(DefaultBodyLimit::max(server::BODY_LIMIT));
     lab.merge(server::routes())
+        // Its own, larger body limit: a report is much bigger than settings.
+        .merge(crate::export::lab::routes())
         .method_not_allowed_fallback(server::method_not_allowed)
         .fallback_service(ui)
         .with_state(api_state)
