@@ -127,7 +127,11 @@ pub fn mermaid(report: &RunReport) -> String {
             );
         }
     }
-    note(&mut out, "tab,server", std::slice::from_ref(&report.verdict.sentence));
+    note(
+        &mut out,
+        "tab,server",
+        std::slice::from_ref(&report.verdict.sentence),
+    );
     out
 }
 

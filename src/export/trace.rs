@@ -3,10 +3,11 @@
 //!
 //! One process (the run), one thread per lane, named by `M` `thread_name`
 //! events and kept in the timeline's order by `thread_sort_index`. On a
-//! request lane, a complete event (`ph:"X"`, `ts`/`dur` in µs) spans the
-//! logical request, and inside it one per HTTP exchange and one per wait
-//! for someone else's refresh: slices on a thread nest or are disjoint, as
-//! the format requires. The token store's and the server's decisions are
+//! request lane, a complete event (`ph:"X"`, `ts`/`dur` in µs; category
+//! `request`) spans the logical request, and inside it one per HTTP
+//! exchange (category `exchange`) and one per wait for someone else's
+//! refresh (`wait`). Slices on a thread nest or are disjoint, as the
+//! format requires. The token store's and the server's decisions are
 //! instant events (`ph:"i"`). A flow (`ph:"s"` → `ph:"f"`, binding to the
 //! enclosing slice) links each 401 to the refresh it caused.
 
@@ -117,12 +118,13 @@ fn exchange(ex: &Exchange, run: &Exchanges, tid: u64) -> Value {
         ExchangeKind::Retry => format!("retry {} {}", ex.method(), ex.route),
         ExchangeKind::Refresh => format!("refresh {}", ex.jti.as_deref().unwrap_or("")),
     };
-    let cat = match ex.kind {
+    let kind = match ex.kind {
         ExchangeKind::Request => "request",
         ExchangeKind::Retry => "retry",
         ExchangeKind::Refresh => "refresh",
     };
     let mut args = json!({
+        "kind": kind,
         "attempt": ex.attempt,
         "jti": ex.jti,
         "comment": narrate::exchange(ex, run.strategy()),
@@ -141,7 +143,7 @@ fn exchange(ex: &Exchange, run: &Exchanges, tid: u64) -> Value {
         .as_ref()
         .map_or("…".to_owned(), |a| a.status.to_string());
     json!({
-        "ph": "X", "pid": PID, "tid": tid, "cat": cat,
+        "ph": "X", "pid": PID, "tid": tid, "cat": "exchange",
         "name": format!("{name} → {status}"),
         "ts": ex.sent_us, "dur": end.saturating_sub(ex.sent_us),
         "args": args,
