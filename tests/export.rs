@@ -577,6 +577,8 @@ fn golden_path(name: &str) -> String {
 
 /// The recorded seeded run the goldens are made from. Exports are pure
 /// functions of a report, so a fixed report gives byte-exact goldens.
+/// `UPDATE_FIXTURE=1` records it again; `UPDATE_GOLDEN=1` rewrites the
+/// goldens from it.
 fn fixture() -> RunReport {
     let bytes = std::fs::read(golden_path("naive-seed7.report.json")).expect("fixture exists");
     export::parse_report(&bytes).expect("the fixture is a report")
@@ -585,7 +587,7 @@ fn fixture() -> RunReport {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exports_of_the_recorded_seeded_run_match_their_goldens() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
-    if update {
+    if std::env::var_os("UPDATE_FIXTURE").is_some() {
         let report = run(seeded(Case::ExpiredRefreshable, Strategy::Naive)).await;
         std::fs::create_dir_all(GOLDEN_DIR).unwrap();
         std::fs::write(
@@ -628,7 +630,7 @@ async fn the_recorded_run_still_tells_what_the_engine_does() {
     assert_eq!(
         render::lanes(&recorded.events),
         render::lanes(&fresh.events),
-        "the fixture is stale: UPDATE_GOLDEN=1 cargo test --test export"
+        "the fixture is stale: UPDATE_FIXTURE=1 UPDATE_GOLDEN=1 cargo test --test export"
     );
     assert_eq!(recorded.verdict.sentence, fresh.verdict.sentence);
 }
@@ -755,7 +757,7 @@ fn run_export_writes_the_file_and_still_prints_the_timeline() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(
-        text.starts_with("---\ntitle: Refresh Race · case valid"),
+        text.starts_with("---\ntitle: valid · naive client · strict server\n"),
         "{text}"
     );
     std::fs::remove_dir_all(&dir).unwrap();

@@ -28,11 +28,13 @@ pub fn mermaid(report: &RunReport) -> String {
     let run = Exchanges::of(report);
     let s = &report.settings;
     let mut out = String::new();
+    // Front matter: a title, and no second row of participants at the
+    // bottom (it only costs a slide's height).
     let _ = writeln!(
         out,
-        "---\ntitle: {}\n---",
+        "---\ntitle: {}\nconfig:\n  sequence:\n    mirrorActors: false\n---",
         label(&format!(
-            "Refresh Race · case {} · {} client · {} server",
+            "{} · {} client · {} server",
             s.case, s.strategy, s.policy
         ))
     );
@@ -303,8 +305,37 @@ fn wave_notes(wave: &[&Exchange], stored: &[&str]) -> Vec<String> {
 }
 
 fn note(out: &mut String, over: &str, lines: &[String]) {
-    let text: Vec<String> = lines.iter().map(|line| label(line)).collect();
+    let text: Vec<String> = lines
+        .iter()
+        .flat_map(|line| wrap(line, NOTE_WIDTH))
+        .map(|line| label(&line))
+        .collect();
     let _ = writeln!(out, "    Note over {over}: {}", text.join("<br/>"));
+}
+
+/// Characters per line of a note: Mermaid sizes a note box by its longest
+/// line and lets a longer one spill out of the picture.
+const NOTE_WIDTH: usize = 44;
+
+/// `text` broken at spaces into lines of at most `width` characters (a
+/// longer word gets a line of its own).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 fn seconds(ms: u64) -> String {
@@ -356,6 +387,13 @@ pub fn label(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notes_wrap_at_spaces() {
+        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap("short", 52), ["short"]);
+        assert_eq!(wrap("", 52), [""]);
+    }
 
     #[test]
     fn labels_keep_mermaid_keywords_and_comments_out() {
