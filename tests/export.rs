@@ -469,7 +469,7 @@ async fn mermaid_groups_the_burst_and_crosses_out_refusals() {
         text.contains("tab->>server: secret#35;1: retry GET /api/secret with t2"),
         "{text}"
     );
-    assert!(text.contains("logged out: the refresh of t1 was refused (reused)"));
+    assert!(text.contains("logged out: the refresh of t1 was refused<br/>(reused)"));
     // Refused exchanges are crossed out, the others are not.
     assert_eq!(lines.iter().filter(|l| l.contains("--x")).count(), 2);
     for label in mermaid_labels(&text) {

@@ -190,8 +190,8 @@ fn xdg_download_dir() -> Option<PathBuf> {
 fn parse_user_dirs(text: &str, home: &Path) -> Option<PathBuf> {
     let value = text
         .lines()
-        .filter_map(|line| line.trim().strip_prefix("XDG_DOWNLOAD_DIR="))
-        .last()?
+        .rev()
+        .find_map(|line| line.trim().strip_prefix("XDG_DOWNLOAD_DIR="))?
         .trim()
         .trim_matches('"');
     let folder = match value.strip_prefix("$HOME") {
