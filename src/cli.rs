@@ -223,10 +223,8 @@ async fn execute(command: Command) -> ExitCode {
                 Err(err) => return fail(1, &err.to_string()),
             };
             if let Some(path) = save {
-                let saved = serde_json::to_vec_pretty(&report)
-                    .map_err(std::io::Error::other)
-                    .and_then(|bytes| crate::save::write_atomically(&path, &bytes));
-                if let Err(err) = saved {
+                let bytes = export::json::json(&report);
+                if let Err(err) = crate::save::write_atomically(&path, &bytes) {
                     return fail(1, &format!("cannot save {}: {err}", path.display()));
                 }
             }

@@ -752,6 +752,27 @@ fn run_export_writes_the_file_and_still_prints_the_timeline() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("Verdict: 1 refresh"));
     let trace: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     check_trace_rules(&trace);
+    // The JSON export is byte for byte what --save writes.
+    let (saved, exported) = (dir.join("saved.json"), dir.join("exported.json"));
+    let output = refresh_race(
+        &[
+            "run",
+            "--case",
+            "valid",
+            "--save",
+            saved.to_str().unwrap(),
+            "--export",
+            "json",
+            "--out",
+            exported.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read(&saved).unwrap(),
+        std::fs::read(&exported).unwrap()
+    );
     // Without --out, the export replaces the timeline on stdout.
     let output = refresh_race(&["run", "--case", "valid", "--export", "mermaid"], None);
     assert!(output.status.success(), "{}", stderr(&output));

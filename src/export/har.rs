@@ -144,8 +144,10 @@ fn entry(ex: &Exchange, run: &Exchanges, start_ms: f64) -> Value {
     if let Some(reason) = reason {
         entry["_reason"] = json!(reason);
     }
-    if status == 0 {
-        // What Chrome writes for a request that never got an answer.
+    // What Chrome writes for a request that never got an answer.
+    if ex.answer.is_none() {
+        entry["response"]["_error"] = json!("no answer before the run finished");
+    } else if status == 0 {
         entry["response"]["_error"] = json!("no answer (transport)");
     }
     entry

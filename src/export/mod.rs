@@ -9,7 +9,7 @@
 //!   flows from each 401 to the refresh it caused);
 //! - [`mermaid`]: a slide-sized Mermaid `sequenceDiagram`;
 //! - [`svg`] and [`png`]: the timeline as a standalone picture;
-//! - [`ExportFormat::Json`]: the report itself.
+//! - [`json`]: the report itself (what `run --save` writes).
 //!
 //! [`exchanges`] pairs the events into HTTP exchanges once for all of them,
 //! and [`narrate`] holds the one function that puts an exchange into words.
@@ -17,6 +17,7 @@
 
 pub mod exchanges;
 pub mod har;
+pub mod json;
 pub mod lab;
 pub mod mermaid;
 pub mod narrate;
@@ -196,7 +197,7 @@ pub fn export(report: &RunReport, format: ExportFormat) -> Result<Vec<u8>, Expor
         ExportFormat::Mermaid => mermaid::mermaid(report).into_bytes(),
         ExportFormat::Svg => svg::svg(report).into_bytes(),
         ExportFormat::Png => png::png(report)?,
-        ExportFormat::Json => pretty(report),
+        ExportFormat::Json => json::json(report),
     })
 }
 
