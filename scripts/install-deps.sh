@@ -24,6 +24,7 @@ packages=(
   x11-utils # xwininfo/xprop: the desktop test reads the native window title
   imagemagick # `import` for screenshots
   chromium # browser e2e tests
+  fonts-dejavu-core # the PNG export draws its text with DejaVu Sans / Sans Mono
 )
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)

@@ -34,6 +34,9 @@ cargo build -p refresh-race -p refresh-race-desktop
 step "UI pure logic (node --test)"
 node --test tests/ui-unit/*.test.mjs
 
+step "exports checked by their consumers (HAR 1.2 schema, Mermaid's parser in Chromium)"
+node --test --test-concurrency=1 tests/export/*.test.mjs
+
 step "UI end to end in headless Chromium"
 node --test --test-concurrency=1 tests/e2e/*.test.mjs
 

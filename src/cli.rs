@@ -1,4 +1,4 @@
-//! The command line: `run`, `serve` and `matrix`.
+//! The command line: `run`, `matrix`, `export`, `schema` and `serve`.
 //!
 //! Invalid arguments and out-of-range values exit with code 2 and a message
 //! that names the value, like clap's own errors.
@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::export::{self, ExportFormat};
 use crate::protocol::LegId;
 use crate::render;
 use crate::scenario::{self, RunReport};
@@ -62,6 +63,25 @@ enum Command {
         /// app's "Replay a saved run" plays it back.
         #[arg(long, value_name = "FILE")]
         save: Option<PathBuf>,
+        /// Also export the run: har | trace | mermaid | svg | png | json.
+        /// Written to --out FILE, or to stdout instead of the timeline.
+        #[arg(long, value_name = "FORMAT")]
+        export: Option<ExportFormat>,
+        /// Where --export writes (atomically).
+        #[arg(long, value_name = "FILE", requires = "export")]
+        out: Option<PathBuf>,
+    },
+    /// Export a saved run (`run --save FILE`) as HAR, a Chrome trace, a
+    /// Mermaid diagram, an SVG or PNG timeline, or JSON.
+    Export {
+        /// har | trace | mermaid | svg | png | json
+        format: ExportFormat,
+        /// The saved run report (JSON); `-` reads standard input.
+        #[arg(value_name = "RUN.json")]
+        report: PathBuf,
+        /// Write here (atomically) instead of to stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Run every case x client x policy and print one table of verdicts.
     Matrix {
@@ -204,6 +224,8 @@ async fn execute(command: Command) -> ExitCode {
             narrate,
             json,
             save,
+            export,
+            out,
         } => {
             let settings = RunSettings {
                 network,
@@ -213,16 +235,26 @@ async fn execute(command: Command) -> ExitCode {
             if let Err(err) = settings.validate() {
                 return fail(2, &err.to_string());
             }
+            if export.is_some() && out.is_none() && json {
+                return fail(
+                    2,
+                    "--json and --export both write to stdout: give --export an --out FILE",
+                );
+            }
             let report = match scenario::run(&settings).await {
                 Ok(report) => report,
                 Err(err) => return fail(1, &err.to_string()),
             };
             if let Some(path) = save {
-                let saved = serde_json::to_vec_pretty(&report)
-                    .map_err(std::io::Error::other)
-                    .and_then(|bytes| crate::save::write_atomically(&path, &bytes));
-                if let Err(err) = saved {
+                let bytes = export::json::json(&report);
+                if let Err(err) = crate::save::write_atomically(&path, &bytes) {
                     return fail(1, &format!("cannot save {}: {err}", path.display()));
+                }
+            }
+            if let Some(format) = export {
+                let written = write_export(&report, format, out.as_deref());
+                if out.is_none() || written != ExitCode::SUCCESS {
+                    return written;
                 }
             }
             if json {
@@ -259,6 +291,26 @@ async fn execute(command: Command) -> ExitCode {
             print!("{}", render::matrix(&rows));
             ExitCode::SUCCESS
         }
+        Command::Export {
+            format,
+            report,
+            out,
+        } => {
+            let bytes = if report.as_os_str() == "-" {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map(|_| bytes)
+            } else {
+                std::fs::read(&report)
+            };
+            let bytes = match bytes {
+                Ok(bytes) => bytes,
+                Err(err) => return fail(2, &format!("cannot read {}: {err}", report.display())),
+            };
+            match export::parse_report(&bytes) {
+                Ok(parsed) => write_export(&parsed, format, out.as_deref()),
+                Err(err) => fail(2, &format!("{}: {err}", report.display())),
+            }
+        }
         Command::Schema { out } => {
             for (name, schema) in crate::protocol::schemas() {
                 let path = out.join(name);
@@ -289,6 +341,42 @@ async fn execute(command: Command) -> ExitCode {
                 return fail(2, &err.to_string());
             }
             serve(&host, port, ui_dir, &api, no_record).await
+        }
+    }
+}
+
+/// Exports `report` to `out` (atomically) or to stdout. A PNG is not sent
+/// to a terminal.
+fn write_export(
+    report: &RunReport,
+    format: ExportFormat,
+    out: Option<&std::path::Path>,
+) -> ExitCode {
+    use std::io::IsTerminal;
+    if out.is_none() && format.is_binary() && std::io::stdout().is_terminal() {
+        return fail(
+            2,
+            &format!("{format} is binary: give --out FILE or redirect stdout"),
+        );
+    }
+    let bytes = match export::export(report, format) {
+        Ok(bytes) => bytes,
+        Err(err) => return fail(1, &err.to_string()),
+    };
+    match out {
+        Some(path) => match crate::save::write_atomically(path, &bytes) {
+            Ok(()) => {
+                eprintln!("wrote {} ({format}, {} bytes)", path.display(), bytes.len());
+                ExitCode::SUCCESS
+            }
+            Err(err) => fail(1, &format!("cannot write {}: {err}", path.display())),
+        },
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(&bytes).and_then(|()| stdout.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => fail(1, &format!("cannot write to stdout: {err}")),
+            }
         }
     }
 }

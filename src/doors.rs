@@ -12,6 +12,7 @@
 //!   state-changing request from another origin (`Origin`, or
 //!   `Sec-Fetch-Site: cross-site`) is refused, and a body must be
 //!   `application/json`.
+//!
 //! No CORS headers are ever sent, so another origin cannot read an answer.
 
 use std::net::{IpAddr, SocketAddr};
@@ -70,10 +71,12 @@ impl Doors {
             .map(str::to_ascii_lowercase);
         match host {
             Some(host) if self.hosts.contains(&host) => {}
-            Some(host) => return Err(forbidden(format!(
+            Some(host) => {
+                return Err(forbidden(format!(
                 "this lab answers only to {}, not to Host {host:?} (a guard against DNS rebinding)",
                 self.hosts.join(", ")
-            ))),
+            )))
+            }
             None => {
                 return Err(forbidden(
                     "a request without a Host header is not for this lab".into(),

@@ -34,6 +34,9 @@
 //!   network commands (pause, step, deliver) while a run lives.
 //! - [`doors`]: what every lab server refuses — foreign `Host`s, cross-site
 //!   state changes, bodies that are not JSON.
+//! - [`export`]: a finished run as HAR, Chrome trace, Mermaid, SVG, PNG or
+//!   JSON (one file per format), for `refresh-race export`, `run --export`
+//!   and `POST /lab/export/{format}`.
 //! - [`web`]: the lab's HTTP front (UI files, the auth API, streamed runs),
 //!   used by `refresh-race serve` and by the desktop shell.
 
@@ -42,6 +45,7 @@ pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod doors;
+pub mod export;
 pub mod motion;
 pub mod narrate;
 pub mod network;

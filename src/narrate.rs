@@ -215,13 +215,22 @@ impl Narrator {
                 reason_words(*reason)
             ),
             EventKind::Rejected {
-                jti,
+                jti: None,
                 reason,
                 attempt,
                 ..
             } => format!(
-                "The server refuses {}{}: {}.",
-                token(jti),
+                "The server refuses the request{}: {}.",
+                whose(attempt),
+                reason_words(*reason)
+            ),
+            EventKind::Rejected {
+                jti: Some(jti),
+                reason,
+                attempt,
+                ..
+            } => format!(
+                "The server refuses {jti}{}: {}.",
                 whose(attempt),
                 reason_words(*reason)
             ),

@@ -75,6 +75,8 @@ pub fn router_with(ui_dir: PathBuf, api_settings: &RunSettings, api_recorder: Re
         .layer(DefaultBodyLimit::max(server::BODY_LIMIT))
         .layer(axum::Extension(Arc::new(runs::Runs::default())));
     lab.merge(server::routes(api_state.clone()))
+        // Its own, larger body limit: a report is much bigger than settings.
+        .merge(crate::export::lab::routes())
         .method_not_allowed_fallback(server::method_not_allowed)
         .fallback_service(ui)
         .with_state(api_state)

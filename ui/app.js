@@ -12,6 +12,7 @@ import { TimelineView } from './timeline-view.js';
 import { LogView } from './log-view.js';
 import { Inspector } from './inspector.js';
 import { WalkPanel } from './walk-panel.js';
+import { ExportMenu } from './export-menu.js';
 import { fetchOptions, runLab, LabError } from './transport.js';
 import { createRunState, applyMessage } from './lib/reducer.js';
 import { validateControls, toRunSettings, limitsFromOptions, fieldsFor, controlValues } from './lib/validate.js';
@@ -53,6 +54,7 @@ const compareButton = $('[data-action="compare"]');
 const compareLabel = $('[data-compare-label]');
 const caseButtons = [...document.querySelectorAll('[data-case]')];
 const log = new LogView($('[data-log]'));
+const exportMenu = new ExportMenu($('[data-export-menu]'));
 const inspector = new Inspector({
   list: $('[data-token-list]'),
   detail: $('[data-token-detail]'),
@@ -176,6 +178,7 @@ function cancelActive() {
  */
 function openRuns(plans, { compare = false, replay = false, note }) {
   cancelActive();
+  exportMenu.reset();
   const token = ++runToken;
   placeholder.hidden = true;
   log.clear();
@@ -212,6 +215,7 @@ function openRuns(plans, { compare = false, replay = false, note }) {
 /** Feeds one stream message (live or replayed) to a run and its log. */
 function deliver(run, runs, message, now) {
   if (message.type === 'start') run.startedAt = run.startedAt ?? now;
+  if (run === runs[0]) exportMenu.observe(message); // the top timeline is exported
   applyMessage(run.state, message, now);
   if (message.type === 'event') {
     log.add(message.event, run.prefix);

@@ -7,15 +7,18 @@
 //!    the page a browser gets (the page uses no Tauri IPC at all);
 //! 3. stops the server when the app exits.
 //!
+//! It also decides where the page's downloads (the Export menu) land: the
+//! user's Downloads folder, never a file name nobody sees.
+//!
 //! Everything the window shows is computed by the engine crate; keep it so.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tauri::async_runtime::JoinHandle;
-use tauri::webview::PageLoadEvent;
+use tauri::webview::{DownloadEvent, PageLoadEvent};
 use tauri::{App, AppHandle, Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
 use tokio::sync::oneshot;
 
@@ -104,6 +107,48 @@ fn open_main_window(app: &mut App, addr: SocketAddr) -> tauri::Result<()> {
         .title(WINDOW_TITLE)
         .inner_size(1400.0, 900.0)
         .min_inner_size(960.0, 640.0)
+        .on_download(|webview, event| {
+            match event {
+                DownloadEvent::Requested { url, destination } => {
+                    // WebKitGTK suggests the `<a download>` name; the folder is ours.
+                    let name = destination
+                        .file_name()
+                        .map(|name| name.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| "refresh-race-export".to_owned());
+                    let folder = downloads_folder();
+                    if let Err(err) = std::fs::create_dir_all(&folder) {
+                        eprintln!(
+                            "refresh-race-desktop: cannot create {}: {err}",
+                            folder.display()
+                        );
+                    }
+                    *destination = unused_path(&folder, &name);
+                    eprintln!(
+                        "refresh-race-desktop: saving {} to {}",
+                        url.scheme(),
+                        destination.display()
+                    );
+                }
+                DownloadEvent::Finished { path, success, .. } => {
+                    let shown = path.as_deref().map(|p| p.display().to_string());
+                    eprintln!(
+                        "refresh-race-desktop: download {} ({})",
+                        if success { "saved" } else { "failed" },
+                        shown.as_deref().unwrap_or("no path")
+                    );
+                    // Tell the page where the file is (export-menu.js shows it).
+                    let detail = serde_json::json!({"ok": success, "path": shown});
+                    let script = format!(
+                        "window.dispatchEvent(new CustomEvent('refresh-race:download', {{detail: {detail}}}))"
+                    );
+                    if let Err(err) = webview.eval(script) {
+                        eprintln!("refresh-race-desktop: cannot tell the page: {err}");
+                    }
+                }
+                _ => {}
+            }
+            true
+        })
         .on_page_load(|_, payload| {
             // Module scripts have run by the load event: the UI is interactive.
             if payload.event() == PageLoadEvent::Finished {
@@ -117,6 +162,62 @@ fn open_main_window(app: &mut App, addr: SocketAddr) -> tauri::Result<()> {
         })
         .build()?;
     Ok(())
+}
+
+/// Where downloads land: the user's Downloads folder (XDG `DOWNLOAD` on
+/// Linux), else `~/Downloads`, else the system's temporary folder.
+fn downloads_folder() -> PathBuf {
+    if let Some(folder) = xdg_download_dir() {
+        return folder;
+    }
+    match std::env::var_os("HOME").filter(|home| !home.is_empty()) {
+        Some(home) => PathBuf::from(home).join("Downloads"),
+        None => std::env::temp_dir(),
+    }
+}
+
+/// `XDG_DOWNLOAD_DIR` from `$XDG_CONFIG_HOME/user-dirs.dirs`, if set there.
+fn xdg_download_dir() -> Option<PathBuf> {
+    let home = PathBuf::from(std::env::var_os("HOME")?);
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|dir| !dir.is_empty())
+        .map_or_else(|| home.join(".config"), PathBuf::from);
+    let text = std::fs::read_to_string(config.join("user-dirs.dirs")).ok()?;
+    parse_user_dirs(&text, &home)
+}
+
+/// The `XDG_DOWNLOAD_DIR="$HOME/..."` line of a user-dirs.dirs file.
+fn parse_user_dirs(text: &str, home: &Path) -> Option<PathBuf> {
+    let value = text
+        .lines()
+        .rev()
+        .find_map(|line| line.trim().strip_prefix("XDG_DOWNLOAD_DIR="))?
+        .trim()
+        .trim_matches('"');
+    let folder = match value.strip_prefix("$HOME") {
+        Some(rest) => home.join(rest.trim_start_matches('/')),
+        None => PathBuf::from(value),
+    };
+    // `$HOME/` alone means "no Downloads folder": use the fallback then.
+    (folder.is_absolute() && folder != home).then_some(folder)
+}
+
+/// `folder/name`, or `folder/stem (1).ext`, `(2)`, … if that file exists:
+/// a download never overwrites an earlier one.
+fn unused_path(folder: &Path, name: &str) -> PathBuf {
+    let candidate = folder.join(name);
+    if !candidate.exists() {
+        return candidate;
+    }
+    // "x.trace.json" keeps its whole ending: "x (1).trace.json".
+    let (stem, ending) = match name.find('.') {
+        Some(dot) if dot > 0 => name.split_at(dot),
+        _ => (name, ""),
+    };
+    (1..)
+        .map(|n| folder.join(format!("{stem} ({n}){ending}")))
+        .find(|path| !path.exists())
+        .unwrap_or(candidate)
 }
 
 /// Signals the server to stop and waits briefly so open responses end cleanly.
@@ -137,5 +238,40 @@ fn stop_lab_server(handle: &AppHandle) {
                 );
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_downloads_folder_comes_from_user_dirs() {
+        let home = Path::new("/home/ada");
+        let text = "# comment\nXDG_DESKTOP_DIR=\"$HOME/Desktop\"\nXDG_DOWNLOAD_DIR=\"$HOME/Téléchargements\"\n";
+        assert_eq!(
+            parse_user_dirs(text, home),
+            Some(PathBuf::from("/home/ada/Téléchargements"))
+        );
+        assert_eq!(
+            parse_user_dirs("XDG_DOWNLOAD_DIR=\"/data/dl\"", home),
+            Some(PathBuf::from("/data/dl"))
+        );
+        assert_eq!(parse_user_dirs("XDG_DOWNLOAD_DIR=\"$HOME/\"", home), None);
+        assert_eq!(parse_user_dirs("", home), None);
+    }
+
+    #[test]
+    fn a_download_never_overwrites_an_earlier_one() {
+        let folder = std::env::temp_dir().join(format!("rr-downloads-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).unwrap();
+        let name = "refresh-race-valid-naive-strict.trace.json";
+        assert_eq!(unused_path(&folder, name), folder.join(name));
+        std::fs::write(folder.join(name), b"1").unwrap();
+        assert_eq!(
+            unused_path(&folder, name),
+            folder.join("refresh-race-valid-naive-strict (1).trace.json")
+        );
+        std::fs::remove_dir_all(&folder).unwrap();
     }
 }

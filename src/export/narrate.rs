@@ -1,0 +1,63 @@
+//! The words an export puts beside an exchange (the HAR's `comment`, the
+//! trace's `args`): the engine's own narration (crate::narrate) of the
+//! events of that exchange — what the client sent, what the server decided,
+//! what came back — so exports say exactly what the caption line says.
+
+use std::collections::HashMap;
+
+use crate::narrate;
+use crate::protocol::Lane;
+use crate::scenario::RunReport;
+use crate::timeline::{Event, EventKind};
+
+use super::exchanges::Exchange;
+
+/// One sentence per event, in order: the report's own narration, or the
+/// engine's when the report has none (an older saved run).
+pub fn sentences(report: &RunReport) -> Vec<String> {
+    if report.narration.len() == report.events.len() {
+        report.narration.clone()
+    } else {
+        narrate::all(&report.settings, &report.events)
+    }
+}
+
+/// The attempt an event belongs to, if it is about one HTTP exchange.
+fn attempt_of(event: &Event) -> Option<u64> {
+    match &event.kind {
+        EventKind::RequestSent { attempt, .. }
+        | EventKind::Response { attempt, .. }
+        | EventKind::RefreshSent { attempt, .. }
+        | EventKind::RefreshDone { attempt, .. }
+        | EventKind::RetrySent { attempt, .. } => Some(*attempt),
+        EventKind::Issued { attempt, .. }
+        | EventKind::Accepted { attempt, .. }
+        | EventKind::Rejected { attempt, .. }
+        | EventKind::Rotated { attempt, .. }
+        | EventKind::Revoked { attempt, .. } => *attempt,
+        _ => None,
+    }
+}
+
+/// The sentences of `ex`'s events, joined. A request lane's events that
+/// belong to no exchange (`queued`, `request_done`) go with the lane's
+/// latest exchange: what the lane did with that answer.
+pub fn exchange(report: &RunReport, sentences: &[String], ex: &Exchange) -> String {
+    let mut latest: HashMap<Lane, u64> = HashMap::new();
+    let mut said = Vec::new();
+    for (event, sentence) in report.events.iter().zip(sentences) {
+        let attempt = match attempt_of(event) {
+            Some(attempt) => {
+                if event.lane.kind().is_some() {
+                    latest.insert(event.lane, attempt);
+                }
+                Some(attempt)
+            }
+            None => latest.get(&event.lane).copied(),
+        };
+        if attempt == Some(ex.attempt) {
+            said.push(sentence.as_str());
+        }
+    }
+    said.join(" ")
+}
