@@ -96,13 +96,16 @@ for package in "${made[@]}"; do
   case $package in
     *.deb)
       dpkg-deb --field "$package" Package Version Architecture Maintainer Section Depends Recommends
-      dpkg-deb --contents "$package" | grep -q ' \./usr/bin/refresh-race$' \
+      # A variable, not a pipe into grep -q: that would cut dpkg-deb off (pipefail).
+      contents=$(dpkg-deb --contents "$package")
+      grep -Eq ' (\./)?usr/bin/refresh-race$' <<<"$contents" \
         || { echo "package.sh: $package lacks usr/bin/refresh-race" >&2; exit 1; }
       ;;
     *.rpm)
       if command -v rpm >/dev/null; then
         rpm -qp --queryformat '%{NAME} %{VERSION}-%{RELEASE} %{ARCH}, %{LICENSE}\n' "$package"
-        rpm -qlp "$package" | grep -qx /usr/bin/refresh-race \
+        contents=$(rpm -qlp "$package")
+        grep -qx /usr/bin/refresh-race <<<"$contents" \
           || { echo "package.sh: $package lacks /usr/bin/refresh-race" >&2; exit 1; }
       else
         echo "(install the rpm package to inspect it: rpm -qip $package)"
