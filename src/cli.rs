@@ -106,7 +106,8 @@ enum Command {
         /// Port to bind; 0 picks a free one.
         #[arg(long, default_value_t = 3000)]
         port: u16,
-        /// Directory of the UI files.
+        /// Serve the UI from this directory instead of the copy compiled into
+        /// the binary (UI development; also $REFRESH_RACE_UI_DIR).
         #[arg(long)]
         ui_dir: Option<PathBuf>,
         /// Do not record the /api routes' decisions (to measure what recording costs).
@@ -398,12 +399,14 @@ async fn serve(
     api: &RunSettings,
     no_record: bool,
 ) -> ExitCode {
-    let ui_dir = ui_dir.unwrap_or_else(crate::web::default_ui_dir);
-    if !ui_dir.join("index.html").is_file() {
-        return fail(
-            2,
-            &format!("no index.html in the UI directory {}", ui_dir.display()),
-        );
+    let ui = crate::ui_files::UiFiles::choose(ui_dir);
+    if let crate::ui_files::UiFiles::Dir(dir) = &ui {
+        if !dir.join("index.html").is_file() {
+            return fail(
+                2,
+                &format!("no index.html in the UI directory {}", dir.display()),
+            );
+        }
     }
     let listener = match tokio::net::TcpListener::bind((host, port)).await {
         Ok(listener) => listener,
@@ -426,7 +429,7 @@ async fn serve(
     } else {
         Recorder::bounded(crate::web::SERVE_RECORDER_CAPACITY)
     };
-    let router = crate::web::router_with(ui_dir, api, recorder);
+    let router = crate::web::router_with(ui, api, recorder);
     match crate::web::serve_router(listener, router, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => fail(1, &err.to_string()),

@@ -37,6 +37,8 @@
 //! - [`export`]: a finished run as HAR, Chrome trace, Mermaid, SVG, PNG or
 //!   JSON (one file per format), for `refresh-race export`, `run --export`
 //!   and `POST /lab/export/{format}`.
+//! - [`ui_files`]: the UI compiled into the binary (a directory can
+//!   replace it while developing).
 //! - [`web`]: the lab's HTTP front (UI files, the auth API, streamed runs),
 //!   used by `refresh-race serve` and by the desktop shell.
 
@@ -57,5 +59,6 @@ pub mod scenario;
 pub mod server;
 pub mod settings;
 pub mod timeline;
+pub mod ui_files;
 pub mod verdict;
 pub mod web;

@@ -22,6 +22,7 @@ use crate::runs;
 use crate::server::{self, ApiError, AuthState};
 use crate::settings::{self, Case, NetworkDriver, Policy, RunSettings, Strategy};
 use crate::timeline::{EventKind, Recorder};
+use crate::ui_files::{self, UiFiles};
 
 /// The page may load only its own files and talk only to this server.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
@@ -29,15 +30,16 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 /// Events the long-lived server keeps when nobody reads them.
 pub const SERVE_RECORDER_CAPACITY: usize = 10_000;
 
-/// Where `ui/` lives in a source checkout.
+/// Where `ui/` lives in a source checkout (a development override; the
+/// binary has its own copy, see [`crate::ui_files`]).
 pub fn default_ui_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/ui"))
 }
 
 /// The whole lab on one router, with the default long-lived API.
-pub fn router(ui_dir: PathBuf) -> Router {
+pub fn router(ui: impl Into<UiFiles>) -> Router {
     router_with(
-        ui_dir,
+        ui,
         &long_lived_api_settings(),
         Recorder::bounded(SERVE_RECORDER_CAPACITY),
     )
@@ -56,16 +58,25 @@ pub fn long_lived_api_settings() -> RunSettings {
 /// `/api/*` server (policy, lifetimes); `api_recorder` receives its events:
 /// a bounded one so a minute of load cannot grow the process, or
 /// `Recorder::disabled()` to measure what recording costs.
-pub fn router_with(ui_dir: PathBuf, api_settings: &RunSettings, api_recorder: Recorder) -> Router {
+pub fn router_with(
+    ui: impl Into<UiFiles>,
+    api_settings: &RunSettings,
+    api_recorder: Recorder,
+) -> Router {
     let api_state = AuthState::long_lived(api_settings, api_recorder);
     // The CSP governs documents, so it rides on the UI files only: JSON
     // answers are not rendered, and the hot API routes stay lean.
-    let ui = tower::ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ))
-        .service(ServeDir::new(ui_dir).not_found_service(axum::routing::any(server::not_found)));
+    let csp = SetResponseHeaderLayer::if_not_present(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    let ui: Router = match ui.into() {
+        UiFiles::Embedded => Router::new().fallback(ui_files::serve_embedded),
+        UiFiles::Dir(dir) => Router::new().fallback_service(
+            ServeDir::new(dir).not_found_service(axum::routing::any(server::not_found)),
+        ),
+    }
+    .layer(csp);
     let lab: Router<Arc<AuthState>> = Router::new()
         .route("/lab/options", get(options))
         .route("/lab/runs", post(runs::start_run))
@@ -89,10 +100,10 @@ pub fn router_with(ui_dir: PathBuf, api_settings: &RunSettings, api_recorder: Re
 /// Serves the lab on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    ui_dir: PathBuf,
+    ui: impl Into<UiFiles>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_router(listener, router(ui_dir), shutdown).await
+    serve_router(listener, router(ui), shutdown).await
 }
 
 /// Serves any lab router on `listener` until `shutdown` resolves.
