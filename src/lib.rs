@@ -32,6 +32,8 @@
 //! - [`save`]: atomic file writes for saved runs.
 //! - [`runs`]: live runs on the lab's port — the NDJSON stream and the
 //!   network commands (pause, step, deliver) while a run lives.
+//! - [`classroom`]: the lab opened to a workshop room — a join code, a seat
+//!   per attendee with its own API and clock, limits per attendee and room.
 //! - [`doors`]: what every lab server refuses — foreign `Host`s, cross-site
 //!   state changes, bodies that are not JSON.
 //! - [`export`]: a finished run as HAR, Chrome trace, Mermaid, SVG, PNG or
@@ -43,6 +45,7 @@
 //!   used by `refresh-race serve` and by the desktop shell.
 
 pub mod challenge;
+pub mod classroom;
 pub mod cli;
 pub mod client;
 pub mod clock;

@@ -112,6 +112,7 @@ pub async fn serve_router(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let router = crate::doors::lock(router, listener.local_addr()?);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
