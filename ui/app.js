@@ -429,6 +429,8 @@ function finishedForChallenges(state) {
   progress = result.progress;
   justSolved = result.newlySolved;
   saveProgress();
+  // A run of one's own that solves a challenge gets its solved moment too.
+  if (!playing && justSolved.length) playing = justSolved[0];
   for (const id of result.newlySolved) {
     const c = offered.challenges.find((x) => x.id === id);
     log.note(`✓ challenge solved: ${c ? c.title : id}`, 'done');
@@ -842,6 +844,7 @@ challengesButton.addEventListener('click', () => {
   challengesPanel.setOpen(!challengesPanel.open);
   syncChallengesButton();
   renderNetworkUi();
+  if (challengesPanel.open) challengesPanel.focus();
 });
 
 updatePolicyTitle();

@@ -54,6 +54,12 @@ export class ChallengesPanel {
     this.root.hidden = !open;
   }
 
+  /** Moves the keyboard into the panel: its first Play button. */
+  focus() {
+    const first = this.root.querySelector('[data-action="play"]');
+    if (first) first.focus();
+  }
+
   /**
    * @param {Array<{challenge: object, status: object, hintShown: boolean, justSolved: boolean, playing: boolean}>} items
    */

@@ -20,6 +20,7 @@ export class NetworkPanel {
     this.root = root;
     this.on = on;
     this.painted = { challenge: null, tab: null, tray: null };
+    this.busy = false;
 
     this.challenge = h('section', { class: 'rail-section rail-challenge', 'aria-live': 'polite' });
     this.tab = h('section', { class: 'rail-section tab-state', 'data-tab-state': '', 'aria-label': 'Hidden state of the tab' });
@@ -33,13 +34,15 @@ export class NetworkPanel {
     root.addEventListener('click', (event) => {
       const target = event.target instanceof Element ? event.target : null;
       if (!target) return;
+      // While a command is on its way the cards wait (aria-disabled: a
+      // disabled button would drop the keyboard focus).
       const leg = target.closest('[data-leg]');
-      if (leg && !leg.disabled) {
+      if (leg && !this.busy) {
         this.on.deliver(leg.getAttribute('data-leg'));
         return;
       }
       const group = target.closest('[data-action="deliver-all"][data-filter]');
-      if (group && !group.disabled) {
+      if (group && !this.busy) {
         this.on.deliverAll(group.getAttribute('data-filter'));
         return;
       }
@@ -62,10 +65,11 @@ export class NetworkPanel {
     this.paintPart('challenge', challenge, () => this.paintChallenge(challenge));
     this.paintPart('tab', tab, () => this.paintTab(tab));
     this.paintPart('tray', tray, () => this.paintTray(tray));
-    // Busy only disables: the cards stay where they are, so nothing jumps under the pointer.
+    // Busy only greys the cards out: they stay where they are, so nothing jumps under the pointer.
+    this.busy = busy;
     this.tray.toggleAttribute('aria-busy', busy);
     for (const button of this.legs.querySelectorAll('button')) {
-      if (button.disabled !== busy) button.disabled = busy;
+      if ((button.getAttribute('aria-disabled') === 'true') !== busy) button.setAttribute('aria-disabled', busy ? 'true' : 'false');
     }
   }
 
@@ -134,6 +138,16 @@ export class NetworkPanel {
   }
 
   paintTray(tray) {
+    // A keyboard user who delivered a leg stays in the tray: on its first card.
+    const hadFocus = this.legs.contains(document.activeElement);
+    this.paintTrayCards(tray);
+    if (hadFocus && !this.legs.contains(document.activeElement)) {
+      const first = this.legs.querySelector('button');
+      if (first) first.focus();
+    }
+  }
+
+  paintTrayCards(tray) {
     this.tray.hidden = !tray;
     if (!tray) {
       this.legs.replaceChildren();
