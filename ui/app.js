@@ -249,11 +249,13 @@ function openRuns(plans, { compare = false, replay = false, note }) {
 /** Feeds one stream message (live or replayed) to a run and its log. */
 function deliver(run, runs, message, now) {
   if (message.type === 'start') run.startedAt = run.startedAt ?? now;
+  const seen = run.state.events.length;
   applyMessage(run.state, message, now);
   if (message.type === 'event') {
-    // As drawn: on the run's view clock (it stands still while the run is held).
     const events = run.state.events;
-    log.add(events.length ? events[events.length - 1] : message.event, run.prefix);
+    if (events.length === seen) return false; // not an event the reducer could read
+    // As drawn: on the run's view clock (it stands still while the run is held).
+    log.add(events[events.length - 1], run.prefix);
     if (message.event.kind === 'issued' && !inspector.selected && run === runs[0]) {
       inspector.select(message.event.jti, run.state, { highlight: false });
     }
@@ -385,8 +387,11 @@ async function sendCommand(command) {
     net.answered = true;
   } catch (error) {
     if (token !== runToken) return;
-    showError(error && error.message ? error.message : String(error));
     net.busy = false;
+    // A run that ended meanwhile (Space just as it finished: 404 unknown_run)
+    // is no mistake of the user's; its stream tells how it ended.
+    const ended = !isLive(run.state) || (error instanceof LabError && error.status === 404);
+    if (!ended) showError(error && error.message ? error.message : String(error));
   }
   renderAll();
 }
