@@ -50,7 +50,7 @@ export class TimelineView {
     this.scroll = h('div', { class: 'lanes-scroll' }, this.spacer);
     this.pinnedSvg = s('svg', { class: 'pinned', role: 'img', 'aria-label': 'client and server lanes' });
     // The narration of the latest event (or of the one under the cursor).
-    this.caption = h('p', { class: 'caption', 'data-caption': '', 'aria-live': 'polite' }, '');
+    this.caption = h('p', { class: 'caption', 'data-caption': '', 'aria-live': 'off' }, '');
     this.sentence = h('p', { class: 'verdict-sentence' }, '');
     this.counts = {
       refreshCalls: h('b', {}, '0'),
@@ -234,6 +234,8 @@ export class TimelineView {
     this.paintOverlays('pinned', this.pinnedParts, model, model.pinned.height);
 
     this.paintCaption(model.caption);
+    // Read aloud only while someone steps through the run: a timer run would talk over itself.
+    set(this.caption, 'aria-live', model.network.held || model.caption.cursor ? 'polite' : 'off');
     this.paintNetwork(model.network);
     this.paintVerdict(model.verdict);
     if (this.note.textContent !== model.note) this.note.textContent = model.note;

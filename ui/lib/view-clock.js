@@ -32,7 +32,8 @@ export function createViewClock() {
     frozenUs: 0, // where the view stands while held
     viewLegs: [], // legs in flight in the latest held view
     delivered: 0, // deliveries that view counted
-    legs: [], // of those, the ones no event has claimed yet
+    byAttempt: new Map(), // of those, the ones no event has claimed yet, by attempt
+    byLane: new Map(), // … and by lane
     epoch: null, // the delivery being drawn: { baseUs, t0Us }
     burstUs: null, // shown time of the first request: `due_ms` counts from here
     lastUs: 0, // shown time of the latest event
@@ -49,14 +50,25 @@ function localUs(clock, atMs) {
   return clock.startAtMs == null ? 0 : (atMs - clock.startAtMs) * 1000;
 }
 
+/** Legs no event has claimed yet, indexed (a 10,000-request run has as many). */
+function setLegs(clock, legs) {
+  clock.byAttempt = new Map();
+  clock.byLane = new Map();
+  for (const leg of legs) {
+    if (leg.attempt != null) clock.byAttempt.set(leg.attempt, leg);
+    if (leg.lane) clock.byLane.set(leg.lane, leg);
+  }
+}
+
 /** The leg in flight that `ev` is the first consequence of (taken off the list), or null. */
 function takeLeg(clock, ev) {
-  const legs = clock.legs;
-  let index = -1;
-  if (ev.attempt != null) index = legs.findIndex((leg) => leg.attempt === ev.attempt);
-  else if (typeof ev.lane === 'string' && ev.lane.includes('#')) index = legs.findIndex((leg) => leg.lane === ev.lane);
-  if (index < 0) return null;
-  return legs.splice(index, 1)[0];
+  let leg = null;
+  if (ev.attempt != null) leg = clock.byAttempt.get(ev.attempt) ?? null;
+  else if (typeof ev.lane === 'string' && ev.lane.includes('#')) leg = clock.byLane.get(ev.lane) ?? null;
+  if (!leg) return null;
+  if (leg.attempt != null) clock.byAttempt.delete(leg.attempt);
+  if (clock.byLane.get(leg.lane) === leg) clock.byLane.delete(leg.lane);
+  return leg;
 }
 
 /**
@@ -101,15 +113,19 @@ export function clockNetwork(clock, view, atMs = 0) {
     } else if (clock.burstUs != null) {
       // Legs delivered since the last view: the view's time is theirs, even
       // when their delivery caused no event (a public request's handler).
-      for (const id of delivered.slice(clock.delivered)) {
-        const leg = clock.viewLegs.find((l) => l.id === id);
-        if (leg && typeof leg.due_ms === 'number') {
-          clock.frozenUs = Math.max(clock.frozenUs, clock.burstUs + (leg.due_ms * 1000) / clock.speed);
+      const fresh = delivered.slice(clock.delivered);
+      if (fresh.length) {
+        const byId = new Map(clock.viewLegs.map((l) => [l.id, l]));
+        for (const id of fresh) {
+          const leg = byId.get(id);
+          if (leg && typeof leg.due_ms === 'number') {
+            clock.frozenUs = Math.max(clock.frozenUs, clock.burstUs + (leg.due_ms * 1000) / clock.speed);
+          }
         }
       }
     }
     clock.viewLegs = Array.isArray(view.legs) ? view.legs : [];
-    clock.legs = clock.viewLegs.slice();
+    setLegs(clock, clock.viewLegs);
     clock.epoch = null;
   } else if (clock.held) {
     // Resumed: flow on from where the view stood.
@@ -117,7 +133,7 @@ export function clockNetwork(clock, view, atMs = 0) {
     clock.held = false;
     clock.localShiftUs = local - clock.frozenUs;
     clock.shiftUs = local + (clock.offsetUs ?? 0) - clock.frozenUs;
-    clock.legs = [];
+    setLegs(clock, []);
     clock.viewLegs = [];
     clock.epoch = null;
   }
@@ -127,7 +143,8 @@ export function clockNetwork(clock, view, atMs = 0) {
 /** The run's end: nothing is held any more. */
 export function clockStop(clock) {
   clock.held = false;
-  clock.legs = [];
+  setLegs(clock, []);
+  clock.viewLegs = [];
   clock.epoch = null;
 }
 
