@@ -26,7 +26,7 @@ use serde::Serialize;
 use tower::ServiceExt;
 
 use crate::challenge::ChallengeId;
-use crate::server::{self, ApiError, AuthState};
+use crate::server::{ApiError, AuthState};
 use crate::settings::RunSettings;
 use crate::timeline::Recorder;
 
@@ -82,6 +82,9 @@ pub struct Seat {
 
 /// The room: its code, its seats, its limits.
 pub struct Classroom {
+    /// Builds an attendee's own API router (the auth API and the lab clock)
+    /// over their own state.
+    api_router: fn(Arc<AuthState>) -> Router,
     code: String,
     limits: RoomLimits,
     api_settings: RunSettings,
@@ -91,12 +94,17 @@ pub struct Classroom {
 
 impl Classroom {
     /// A room with a fresh random code.
-    pub fn new(api_settings: RunSettings, limits: RoomLimits) -> Self {
+    pub fn new(
+        api_settings: RunSettings,
+        limits: RoomLimits,
+        api_router: fn(Arc<AuthState>) -> Router,
+    ) -> Self {
         let mut rng = rand::rng();
         let code = (0..CODE_LEN)
             .map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char)
             .collect();
         Classroom {
+            api_router,
             code,
             limits,
             api_settings,
@@ -142,7 +150,7 @@ impl Classroom {
         );
         let attendee = Attendee {
             number: self.next_number.fetch_add(1, Ordering::Relaxed) as u32,
-            api_router: server::app(api.clone()),
+            api_router: (self.api_router)(api.clone()),
             api,
             runs_live: AtomicUsize::new(0),
             runs_done: AtomicU64::new(0),
@@ -401,10 +409,11 @@ pub fn qr_svg(url: &str) -> Result<String, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server;
 
     #[test]
     fn a_code_is_six_unambiguous_characters_and_compares_without_case() {
-        let room = Classroom::new(RunSettings::default(), RoomLimits::default());
+        let room = Classroom::new(RunSettings::default(), RoomLimits::default(), server::app);
         assert_eq!(room.code().len(), 6);
         assert!(room.code().bytes().all(|b| CODE_ALPHABET.contains(&b)));
         assert!(same_code(&room.code().to_ascii_lowercase(), room.code()));
@@ -417,7 +426,7 @@ mod tests {
             max_attendees: 2,
             ..RoomLimits::default()
         };
-        let room = Classroom::new(RunSettings::default(), limits);
+        let room = Classroom::new(RunSettings::default(), limits, server::app);
         assert!(room.join("WRONG1").is_err());
         let a = room.join(room.code()).unwrap();
         room.join(room.code()).unwrap();
