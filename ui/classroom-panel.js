@@ -278,7 +278,7 @@ export class ClassroomPanel {
       unknown: 'Reading the classroom…',
       closed: closedAgain ? 'The lab is not open to the room.' : 'Opening the lab to the room…',
       opening: 'Opening the lab to the room…',
-      open: room ? 'Open to the room.' : '',
+      open: room ? '● Open to the room' : '',
       failed: 'The lab is not open to the room: the message at the top of the page says why.',
       unavailable: 'The lab did not answer.',
       attendee: '',

@@ -118,8 +118,9 @@ const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
  */
 export function seatRow(seat, titles = new Map()) {
   const parts = [];
-  if (seat.runsDone || !seat.runsLive) parts.push(`${plural(seat.runsDone, 'run')} done`);
+  if (seat.runsDone) parts.push(`${plural(seat.runsDone, 'run')} done`);
   if (seat.runsLive) parts.push(`${seat.runsLive} running`);
+  if (!parts.length) parts.push('joined, no run yet');
   return {
     number: seat.number,
     label: `Seat ${seat.number}`,
