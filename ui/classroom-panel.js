@@ -14,7 +14,7 @@ import { h } from './dom.js';
 import { fetchOptions } from './transport.js';
 import { challengesFromOptions } from './lib/challenges.js';
 import {
-  ROSTER_POLL_MS, initialState, afterProbe, afterRoster, afterOpen, toggle, startOpening, nextStep, canShare,
+  ROSTER_POLL_MS, initialState, panelState, afterProbe, afterRoster, afterOpen, toggle, startOpening, nextStep, canShare,
   seatRow, rosterSummary, limitsLine, openErrorMessage, QR_ELEMENTS, qrAttributeAllowed, qrViewBox,
 } from './lib/classroom.js';
 
@@ -271,14 +271,14 @@ export class ClassroomPanel {
     this.button.setAttribute('aria-expanded', shown ? 'true' : 'false');
     this.button.setAttribute('data-room-open', phase === 'open' ? 'true' : 'false');
     this.root.hidden = !(shown && share);
-    this.root.setAttribute('data-state', phase);
+    this.root.setAttribute('data-state', panelState(this.state));
 
     const closedAgain = phase === 'closed' && this.state.tried; // opened here, since closed
     const statusText = {
       unknown: 'Reading the classroom…',
       closed: closedAgain ? 'The lab is not open to the room.' : 'Opening the lab to the room…',
       opening: 'Opening the lab to the room…',
-      open: room ? '● Open to the room' : '',
+      open: room ? '● Open to the room' : 'Reading the room…',
       failed: 'The lab is not open to the room: the message at the top of the page says why.',
       unavailable: 'The lab did not answer.',
       attendee: '',

@@ -118,6 +118,9 @@ test('the instructor\'s share panel shows the open room, its QR code and the ros
     await page.locator('[data-action="share-room"][data-room-open="true"]').waitFor();
     assert.equal(await button.getAttribute('aria-expanded'), 'false');
     assert.equal(await page.locator('[data-classroom]').isHidden(), true, 'closed until asked for');
+    // In the masthead's one line, beside Challenges: the page does not move down for it.
+    const [share, challenges] = await Promise.all([button.boundingBox(), page.locator('[data-action="challenges"]').boundingBox()]);
+    assert.ok(Math.abs(share.y - challenges.y) < 2 && share.x > challenges.x, 'beside the Challenges button');
 
     await button.click();
     const panel = page.locator('[data-classroom][data-state="open"]');

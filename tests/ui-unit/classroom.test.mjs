@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ROSTER_POLL_MS, phaseFromProbe, phaseFromStatus, canShare, parseJoinUrl, seatFrom, roomFrom, seatRow, rosterSummary,
-  limitsLine, openErrorMessage, initialState, afterProbe, afterRoster, afterOpen, toggle, startOpening, nextStep,
+  limitsLine, openErrorMessage, initialState, panelState, afterProbe, afterRoster, afterOpen, toggle, startOpening, nextStep,
   QR_ELEMENTS, qrAttributeAllowed, qrViewBox,
 } from '../../ui/lib/classroom.js';
 import { challengesFromOptions } from '../../ui/lib/challenges.js';
@@ -113,7 +113,9 @@ test('the panel\'s steps: show an open room, open one once when none is, poll wh
   s = toggle(s);
   assert.equal(s.shown, true);
   assert.equal(nextStep(s), 'read', 'the open room is read, not another one opened');
+  assert.equal(panelState(s), 'reading');
   s = afterRoster(s, 200, ROOM);
+  assert.equal(panelState(s), 'open');
   assert.equal(s.room.code, 'K7M2QX');
   assert.equal(nextStep(s), 'poll');
   s = afterProbe(s, 200, { role: 'instructor', open: true });

@@ -38,6 +38,14 @@ export function phaseFromStatus(status) {
   return 'unavailable';
 }
 
+/**
+ * The panel's `data-state`: the phase, except `reading` while a room is
+ * open but not read yet (so `open` means the room is on screen).
+ */
+export function panelState(state) {
+  return state.phase === 'open' && !state.room ? 'reading' : state.phase;
+}
+
 /** The page may offer "Share with the room" (it is the instructor's). */
 export function canShare(phase) {
   return phase === 'open' || phase === 'closed' || phase === 'opening' || phase === 'failed';
