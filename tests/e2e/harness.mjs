@@ -20,7 +20,7 @@ export function serverBinary() {
 /**
  * Spawns `refresh-race serve --port 0` serving this checkout's ui/ and
  * resolves once it printed `listening on http://127.0.0.1:PORT`.
- * Returns `{ url, stop() }`.
+ * Returns `{ url, room, stop() }` (`room` is null without `classroom`).
  *
  * `classroom: true` also opens the lab to a room, always on loopback
  * (`--classroom --room-host 127.0.0.1`), and waits for the line
