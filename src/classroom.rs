@@ -293,6 +293,11 @@ pub async fn gate(
             Err(never) => match never {},
         };
     }
+    if path == "/lab/classroom/status" && request.method() == Method::GET {
+        // An attendee's page: no share button, and which seat it is.
+        let status = serde_json::json!({"role": "attendee", "open": true, "seat": attendee.number});
+        return axum::Json(status).into_response();
+    }
     if path == "/lab/classroom" {
         return ApiError::Forbidden {
             message: "the roster is the instructor's".into(),

@@ -112,6 +112,7 @@ impl Lab {
     pub fn instructor_router(self: &Arc<Self>) -> Router {
         let classroom = Router::new()
             .route("/lab/classroom", get(roster))
+            .route("/lab/classroom/status", get(classroom_status))
             .route("/lab/classroom/open", post(open_room))
             .layer(axum::Extension(self.clone()));
         self.router(self.api_state.clone()).merge(classroom)
@@ -185,6 +186,14 @@ impl Lab {
         let room = self.room.lock().unwrap_or_else(|p| p.into_inner());
         room.as_ref().map(OpenRoom::info)
     }
+
+    /// Whether a classroom is open.
+    pub fn room_open(&self) -> bool {
+        self.room
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
 }
 
 impl OpenRoom {
@@ -228,6 +237,13 @@ async fn roster(
     lab.room_info().map(Json).ok_or(ApiError::NotFound {
         path: "/lab/classroom (no classroom is open: POST /lab/classroom/open)".into(),
     })
+}
+
+/// `GET /lab/classroom/status`: whose page this is, always 200 (so the
+/// page can ask on every load without a failed request in its console).
+/// The room's gate answers the same path for an attendee's page.
+async fn classroom_status(axum::Extension(lab): axum::Extension<Arc<Lab>>) -> Json<Value> {
+    Json(json!({"role": "instructor", "open": lab.room_open()}))
 }
 
 #[derive(Deserialize, Default)]

@@ -255,3 +255,55 @@ async fn the_instructor_opens_the_room_from_the_lab() {
     assert_eq!(status, 200);
     assert!(page.contains("data-join"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_says_whose_page_it_is_without_a_failed_request() {
+    let lab = Lab::new(
+        UiFiles::Embedded,
+        &RunSettings::default(),
+        Recorder::bounded(10),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(web::serve_router(
+        listener,
+        lab.instructor_router(),
+        std::future::pending(),
+    ));
+    let status = |url: String, cookie: Option<String>| async move {
+        let (status, body) = get(url, cookie.as_deref()).await;
+        (
+            status,
+            serde_json::from_str::<Value>(&body).unwrap_or(Value::Null),
+        )
+    };
+    // The instructor's page: 200 whether or not a room is open.
+    let (code, body) = status(format!("{base}/lab/classroom/status"), None).await;
+    assert_eq!(
+        (code, body),
+        (200, json!({"role": "instructor", "open": false}))
+    );
+    let info = lab.open_room("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (code, body) = status(format!("{base}/lab/classroom/status"), None).await;
+    assert_eq!(
+        (code, body),
+        (200, json!({"role": "instructor", "open": true}))
+    );
+
+    // An attendee's page: their seat; without one, 401 like the rest.
+    let room = Room {
+        instructor: base.clone(),
+        room: info.join_url.split("/join").next().unwrap().to_owned(),
+        info,
+        _lab: lab,
+    };
+    let (code, _) = status(format!("{}/lab/classroom/status", room.room), None).await;
+    assert_eq!(code, 401);
+    join(&room, &room.info.code).await;
+    let (_, seat, _) = join(&room, &room.info.code).await;
+    let (code, body) = status(format!("{}/lab/classroom/status", room.room), seat).await;
+    assert_eq!(
+        (code, body),
+        (200, json!({"role": "attendee", "open": true, "seat": 2}))
+    );
+}

@@ -23,6 +23,7 @@ import { WalkPanel } from './walk-panel.js';
 import { ExportMenu } from './export-menu.js';
 import { NetworkPanel } from './network-panel.js';
 import { ChallengesPanel } from './challenges-panel.js';
+import { startClassroom } from './classroom-panel.js';
 import { fetchOptions, runLab, networkCommand, LabError } from './transport.js';
 import { createRunState, applyMessage, isLive, isHeld, viewNowUs } from './lib/reducer.js';
 import { validateControls, toRunSettings, limitsFromOptions, fieldsFor, controlValues } from './lib/validate.js';
@@ -859,4 +860,5 @@ challengesButton.addEventListener('click', () => {
 updatePolicyTitle();
 resetComparePair();
 new WalkPanel($('[data-walk]'));
+startClassroom({ showError, clearError });
 loadOptions();
