@@ -82,6 +82,15 @@ async fn without_the_code_there_is_only_the_join_page() {
     let (status, page) = get(format!("{}/", room.room), None).await;
     assert_eq!(status, 200);
     assert!(page.contains("data-join") && page.contains("Enter the code"));
+    let response = http()
+        .get(format!("{}/join", room.room))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'self'"));
     for path in ["/lab/options", "/api/public", "/lab/clock"] {
         let (status, body) = get(format!("{}{path}", room.room), None).await;
         assert_eq!(status, 401, "{path}");
