@@ -32,6 +32,9 @@ cargo test --workspace
 step "build the CLI and the desktop app"
 cargo build -p refresh-race -p refresh-race-desktop
 
+step "the binary carries its own UI (checkout's ui/ moved away)"
+bash scripts/self-contained.sh
+
 step "UI pure logic (node --test)"
 node --test tests/ui-unit/*.test.mjs
 

@@ -10,7 +10,9 @@ use crate::scenario::RunReport;
 use crate::settings::{Case, NetworkDriver, Policy, RunSettings, Strategy};
 use crate::timeline::EventKind;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChallengeId {
     LogoutTwoRequests,

@@ -106,7 +106,8 @@ enum Command {
         /// Port to bind; 0 picks a free one.
         #[arg(long, default_value_t = 3000)]
         port: u16,
-        /// Directory of the UI files.
+        /// Serve the UI from this directory instead of the copy compiled into
+        /// the binary (UI development; also $REFRESH_RACE_UI_DIR).
         #[arg(long)]
         ui_dir: Option<PathBuf>,
         /// Do not record the /api routes' decisions (to measure what recording costs).
@@ -121,6 +122,17 @@ enum Command {
         /// Refresh window of the long-lived /api routes, seconds.
         #[arg(long, default_value_t = 10)]
         window: u64,
+        /// Also open the lab to a workshop room: a second address, behind a
+        /// join code (printed as a URL); each attendee gets their own API,
+        /// lab clock and runs, within limits.
+        #[arg(long)]
+        classroom: bool,
+        /// The room-facing address to open (default: this machine's own).
+        #[arg(long, requires = "classroom")]
+        room_host: Option<std::net::IpAddr>,
+        /// The room-facing port (0 picks a free one).
+        #[arg(long, default_value_t = 0, requires = "classroom")]
+        room_port: u16,
     },
 }
 
@@ -330,7 +342,11 @@ async fn execute(command: Command) -> ExitCode {
             policy,
             ttl,
             window,
+            classroom,
+            room_host,
+            room_port,
         } => {
+            let room = classroom.then_some((room_host, room_port));
             let api = RunSettings {
                 policy,
                 access_ttl_s: ttl,
@@ -340,7 +356,7 @@ async fn execute(command: Command) -> ExitCode {
             if let Err(err) = api.validate() {
                 return fail(2, &err.to_string());
             }
-            serve(&host, port, ui_dir, &api, no_record).await
+            serve(&host, port, ui_dir, &api, no_record, room).await
         }
     }
 }
@@ -397,13 +413,16 @@ async fn serve(
     ui_dir: Option<PathBuf>,
     api: &RunSettings,
     no_record: bool,
+    room: Option<(Option<std::net::IpAddr>, u16)>,
 ) -> ExitCode {
-    let ui_dir = ui_dir.unwrap_or_else(crate::web::default_ui_dir);
-    if !ui_dir.join("index.html").is_file() {
-        return fail(
-            2,
-            &format!("no index.html in the UI directory {}", ui_dir.display()),
-        );
+    let ui = crate::ui_files::UiFiles::choose(ui_dir);
+    if let crate::ui_files::UiFiles::Dir(dir) = &ui {
+        if !dir.join("index.html").is_file() {
+            return fail(
+                2,
+                &format!("no index.html in the UI directory {}", dir.display()),
+            );
+        }
     }
     let listener = match tokio::net::TcpListener::bind((host, port)).await {
         Ok(listener) => listener,
@@ -417,7 +436,6 @@ async fn serve(
         tracing::warn!("the lab is reachable from other machines on {addr}");
     }
     println!("listening on http://{addr}");
-    let _ = std::io::stdout().flush();
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -426,7 +444,28 @@ async fn serve(
     } else {
         Recorder::bounded(crate::web::SERVE_RECORDER_CAPACITY)
     };
-    let router = crate::web::router_with(ui_dir, api, recorder);
+    let lab = crate::web::Lab::new(ui, api, recorder);
+    if let Some((room_host, room_port)) = room {
+        let host = match room_host.map_or_else(crate::web::room_address, Ok) {
+            Ok(host) => host,
+            Err(err) => return fail(2, &err),
+        };
+        match lab
+            .open_room(std::net::SocketAddr::new(host, room_port))
+            .await
+        {
+            Ok(info) => {
+                println!("classroom open: attendees join at {}", info.join_url);
+                println!(
+                    "(code {}; the roster is at http://{addr}/lab/classroom)",
+                    info.code
+                );
+            }
+            Err(err) => return fail(2, &format!("cannot open the classroom on {host}: {err}")),
+        }
+    }
+    let _ = std::io::stdout().flush();
+    let router = lab.instructor_router();
     match crate::web::serve_router(listener, router, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => fail(1, &err.to_string()),

@@ -128,6 +128,14 @@ fn host_name(ip: IpAddr) -> String {
     }
 }
 
+/// `router` behind the doors of a server bound to `addr`.
+pub fn lock(router: axum::Router, addr: SocketAddr) -> axum::Router {
+    router.layer(axum::middleware::from_fn_with_state(
+        Arc::new(Doors::for_addr(addr)),
+        guard,
+    ))
+}
+
 /// The middleware: refuses what is not for this lab before any handler runs.
 pub async fn guard(State(doors): State<Arc<Doors>>, request: Request, next: Next) -> Response {
     match doors.check(request.method(), request.headers()) {

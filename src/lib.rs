@@ -32,15 +32,20 @@
 //! - [`save`]: atomic file writes for saved runs.
 //! - [`runs`]: live runs on the lab's port — the NDJSON stream and the
 //!   network commands (pause, step, deliver) while a run lives.
+//! - [`classroom`]: the lab opened to a workshop room — a join code, a seat
+//!   per attendee with its own API and clock, limits per attendee and room.
 //! - [`doors`]: what every lab server refuses — foreign `Host`s, cross-site
 //!   state changes, bodies that are not JSON.
 //! - [`export`]: a finished run as HAR, Chrome trace, Mermaid, SVG, PNG or
 //!   JSON (one file per format), for `refresh-race export`, `run --export`
 //!   and `POST /lab/export/{format}`.
+//! - [`ui_files`]: the UI compiled into the binary (a directory can
+//!   replace it while developing).
 //! - [`web`]: the lab's HTTP front (UI files, the auth API, streamed runs),
 //!   used by `refresh-race serve` and by the desktop shell.
 
 pub mod challenge;
+pub mod classroom;
 pub mod cli;
 pub mod client;
 pub mod clock;
@@ -57,5 +62,6 @@ pub mod scenario;
 pub mod server;
 pub mod settings;
 pub mod timeline;
+pub mod ui_files;
 pub mod verdict;
 pub mod web;

@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, Notify};
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tokio_stream::StreamExt;
 
+use crate::classroom::{RunPlace, RunQuota};
 use crate::client::Client;
 use crate::narrate::Narrator;
 use crate::network::{LegFilter, NetError, Network};
@@ -110,6 +111,7 @@ impl Runs {
 /// response (the browser aborted the fetch) cancels the run.
 pub async fn start_run(
     Extension(runs): Extension<Arc<Runs>>,
+    quota: Option<Extension<RunQuota>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let bytes = server::read_body(body)?;
@@ -119,10 +121,14 @@ pub async fn start_run(
         server::parse_json(&bytes, "run settings")?
     };
     settings.validate()?;
+    // A classroom attendee's run counts against their own places.
+    let place = quota
+        .map(|Extension(quota)| quota.take(&settings))
+        .transpose()?;
     let registration = runs.reserve()?;
 
     let (lines, body_lines) = mpsc::unbounded_channel::<String>();
-    tokio::spawn(drive_run(settings, registration, lines));
+    tokio::spawn(drive_run(settings, registration, place, lines));
     let stream =
         UnboundedReceiverStream::new(body_lines).map(|line| Ok::<_, Infallible>(Bytes::from(line)));
     Ok((
@@ -139,6 +145,7 @@ pub async fn start_run(
 async fn drive_run(
     settings: RunSettings,
     registration: Registration,
+    place: Option<RunPlace>,
     lines: mpsc::UnboundedSender<String>,
 ) {
     let recorder = Recorder::new();
@@ -225,6 +232,9 @@ async fn drive_run(
     recorder.unsubscribe();
     while let Ok(event) = live_events.try_recv() {
         forward(event);
+    }
+    if let (Some(place), Ok(report)) = (&place, &result) {
+        place.attendee().solved(&report.solved);
     }
     let last = match result {
         Ok(report) => StreamMessage::Done {

@@ -3,8 +3,9 @@
 //! `refresh-race serve` and the desktop shell both run exactly this.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -17,11 +18,13 @@ use serde_json::{json, Value};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::classroom::{self, Classroom, RoomLimits};
 use crate::protocol::Lane;
 use crate::runs;
 use crate::server::{self, ApiError, AuthState};
 use crate::settings::{self, Case, NetworkDriver, Policy, RunSettings, Strategy};
 use crate::timeline::{EventKind, Recorder};
+use crate::ui_files::{self, UiFiles};
 
 /// The page may load only its own files and talk only to this server.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
@@ -29,15 +32,16 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 /// Events the long-lived server keeps when nobody reads them.
 pub const SERVE_RECORDER_CAPACITY: usize = 10_000;
 
-/// Where `ui/` lives in a source checkout.
+/// Where `ui/` lives in a source checkout (a development override; the
+/// binary has its own copy, see [`crate::ui_files`]).
 pub fn default_ui_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/ui"))
 }
 
 /// The whole lab on one router, with the default long-lived API.
-pub fn router(ui_dir: PathBuf) -> Router {
+pub fn router(ui: impl Into<UiFiles>) -> Router {
     router_with(
-        ui_dir,
+        ui,
         &long_lived_api_settings(),
         Recorder::bounded(SERVE_RECORDER_CAPACITY),
     )
@@ -56,43 +60,237 @@ pub fn long_lived_api_settings() -> RunSettings {
 /// `/api/*` server (policy, lifetimes); `api_recorder` receives its events:
 /// a bounded one so a minute of load cannot grow the process, or
 /// `Recorder::disabled()` to measure what recording costs.
-pub fn router_with(ui_dir: PathBuf, api_settings: &RunSettings, api_recorder: Recorder) -> Router {
-    let api_state = AuthState::long_lived(api_settings, api_recorder);
-    // The CSP governs documents, so it rides on the UI files only: JSON
-    // answers are not rendered, and the hot API routes stay lean.
-    let ui = tower::ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::if_not_present(
+pub fn router_with(
+    ui: impl Into<UiFiles>,
+    api_settings: &RunSettings,
+    api_recorder: Recorder,
+) -> Router {
+    Lab::new(ui.into(), api_settings, api_recorder).instructor_router()
+}
+
+/// One lab: its UI, its long-lived API, its live runs and, once opened, its
+/// classroom. The instructor's router (loopback) and the room's router
+/// (behind the classroom gate) share the live runs, so the lab's limit on
+/// live runs holds for the whole room.
+pub struct Lab {
+    ui: UiFiles,
+    api_settings: RunSettings,
+    api_state: Arc<AuthState>,
+    runs: Arc<runs::Runs>,
+    room: Mutex<Option<OpenRoom>>,
+}
+
+/// A classroom that is open: its gate, where attendees join, and the task
+/// serving them.
+struct OpenRoom {
+    classroom: Arc<Classroom>,
+    join_url: String,
+    _task: AbortOnDrop,
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<std::io::Result<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Lab {
+    pub fn new(ui: UiFiles, api_settings: &RunSettings, api_recorder: Recorder) -> Arc<Self> {
+        Arc::new(Lab {
+            ui,
+            api_settings: api_settings.clone(),
+            api_state: AuthState::long_lived(api_settings, api_recorder),
+            runs: Arc::new(runs::Runs::default()),
+            room: Mutex::new(None),
+        })
+    }
+
+    /// Everything, for the lab's own (loopback) address, plus the
+    /// classroom's controls.
+    pub fn instructor_router(self: &Arc<Self>) -> Router {
+        let classroom = Router::new()
+            .route("/lab/classroom", get(roster))
+            .route("/lab/classroom/status", get(classroom_status))
+            .route("/lab/classroom/open", post(open_room))
+            .layer(axum::Extension(self.clone()));
+        self.router(self.api_state.clone()).merge(classroom)
+    }
+
+    /// What attendees reach: the lab behind the classroom gate.
+    pub fn room_router(self: &Arc<Self>, room: Arc<Classroom>) -> Router {
+        self.router(self.api_state.clone())
+            .layer(axum::middleware::from_fn_with_state(room, classroom::gate))
+    }
+
+    fn router(&self, api_state: Arc<AuthState>) -> Router {
+        // The CSP governs documents, so it rides on the UI files only: JSON
+        // answers are not rendered, and the hot API routes stay lean.
+        let csp = SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ))
-        .service(ServeDir::new(ui_dir).not_found_service(axum::routing::any(server::not_found)));
-    let lab: Router<Arc<AuthState>> = Router::new()
-        .route("/lab/options", get(options))
-        .route("/lab/runs", post(runs::start_run))
-        .route("/lab/runs/{id}/network", post(runs::command))
+        );
+        let ui: Router = match &self.ui {
+            UiFiles::Embedded => Router::new().fallback(ui_files::serve_embedded),
+            UiFiles::Dir(dir) => Router::new().fallback_service(
+                ServeDir::new(dir).not_found_service(axum::routing::any(server::not_found)),
+            ),
+        }
+        .layer(csp);
+        let lab: Router<Arc<AuthState>> = Router::new()
+            .route("/lab/options", get(options))
+            .route("/lab/runs", post(runs::start_run))
+            .route("/lab/runs/{id}/network", post(runs::command))
+            .route("/lab/clock", get(read_clock).post(travel))
+            // The same limit as the auth API, so a 413 names the real limit.
+            .layer(DefaultBodyLimit::max(server::BODY_LIMIT))
+            .layer(axum::Extension(self.runs.clone()));
+        lab.merge(server::routes(api_state.clone()))
+            // Its own, larger body limit: a report is much bigger than settings.
+            .merge(crate::export::lab::routes())
+            .method_not_allowed_fallback(server::method_not_allowed)
+            .fallback_service(ui)
+            .with_state(api_state)
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+    }
+
+    /// Opens the lab to the room on `addr` (port 0 picks one): a new code,
+    /// a listener behind the gate. Opening again closes the previous room.
+    pub async fn open_room(self: &Arc<Self>, addr: SocketAddr) -> std::io::Result<RoomInfo> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let bound = listener.local_addr()?;
+        let room = Arc::new(Classroom::new(
+            self.api_settings.clone(),
+            RoomLimits::default(),
+            attendee_api,
+        ));
+        let join_url = format!("http://{bound}/join?code={}", room.code());
+        let router = self.room_router(room.clone());
+        let task = tokio::spawn(serve_router(listener, router, std::future::pending()));
+        let open = OpenRoom {
+            classroom: room,
+            join_url,
+            _task: AbortOnDrop(task),
+        };
+        let info = open.info();
+        *self.room.lock().unwrap_or_else(|p| p.into_inner()) = Some(open);
+        Ok(info)
+    }
+
+    /// The open room as the instructor sees it, if one is open.
+    pub fn room_info(&self) -> Option<RoomInfo> {
+        let room = self.room.lock().unwrap_or_else(|p| p.into_inner());
+        room.as_ref().map(OpenRoom::info)
+    }
+
+    /// Whether a classroom is open.
+    pub fn room_open(&self) -> bool {
+        self.room
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+}
+
+impl OpenRoom {
+    fn info(&self) -> RoomInfo {
+        RoomInfo {
+            code: self.classroom.code().to_owned(),
+            join_url: self.join_url.clone(),
+            qr_svg: classroom::qr_svg(&self.join_url).unwrap_or_default(),
+            limits: self.classroom.limits(),
+            seats: self.classroom.roster(),
+        }
+    }
+}
+
+/// An attendee's own long-lived API: the auth routes and the lab clock,
+/// over their own state.
+fn attendee_api(state: Arc<AuthState>) -> Router {
+    Router::new()
         .route("/lab/clock", get(read_clock).post(travel))
-        // The same limit as the auth API, so a 413 names the real limit.
-        .layer(DefaultBodyLimit::max(server::BODY_LIMIT))
-        .layer(axum::Extension(Arc::new(runs::Runs::default())));
-    lab.merge(server::routes(api_state.clone()))
-        // Its own, larger body limit: a report is much bigger than settings.
-        .merge(crate::export::lab::routes())
+        .merge(server::routes(state.clone()))
+        .fallback(server::not_found)
         .method_not_allowed_fallback(server::method_not_allowed)
-        .fallback_service(ui)
-        .with_state(api_state)
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
+        .with_state(state)
+}
+
+/// The instructor's view of the open classroom.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RoomInfo {
+    pub code: String,
+    pub join_url: String,
+    /// The join URL as a QR code (SVG), for the screen.
+    pub qr_svg: String,
+    pub limits: RoomLimits,
+    pub seats: Vec<classroom::Seat>,
+}
+
+/// `GET /lab/classroom`: the open room and who sits in it.
+async fn roster(
+    axum::Extension(lab): axum::Extension<Arc<Lab>>,
+) -> Result<Json<RoomInfo>, ApiError> {
+    lab.room_info().map(Json).ok_or(ApiError::NotFound {
+        path: "/lab/classroom (no classroom is open: POST /lab/classroom/open)".into(),
+    })
+}
+
+/// `GET /lab/classroom/status`: whose page this is, always 200 (so the
+/// page can ask on every load without a failed request in its console).
+/// The room's gate answers the same path for an attendee's page.
+async fn classroom_status(axum::Extension(lab): axum::Extension<Arc<Lab>>) -> Json<Value> {
+    Json(json!({"role": "instructor", "open": lab.room_open()}))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct OpenRequest {
+    /// The room-facing address; the machine's own when absent.
+    host: Option<std::net::IpAddr>,
+    #[serde(default)]
+    port: u16,
+}
+
+/// `POST /lab/classroom/open`: share the lab with the room.
+async fn open_room(
+    axum::Extension(lab): axum::Extension<Arc<Lab>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<RoomInfo>, ApiError> {
+    let bytes = server::read_body(body)?;
+    let request: OpenRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
+        OpenRequest::default()
+    } else {
+        server::parse_json(&bytes, "classroom request")?
+    };
+    let host = match request.host {
+        Some(host) => host,
+        None => room_address().map_err(ApiError::Internal)?,
+    };
+    lab.open_room(SocketAddr::new(host, request.port))
+        .await
+        .map(Json)
+        .map_err(|err| ApiError::Internal(format!("cannot open the classroom on {host}: {err}")))
+}
+
+/// This machine's address on the room's network (the first non-loopback
+/// IPv4 address of its interfaces).
+pub fn room_address() -> Result<std::net::IpAddr, String> {
+    local_ip_address::local_ip().map_err(|err| {
+        format!("cannot find this machine's address on the room's network ({err}); give one with --room-host")
+    })
 }
 
 /// Serves the lab on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    ui_dir: PathBuf,
+    ui: impl Into<UiFiles>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_router(listener, router(ui_dir), shutdown).await
+    serve_router(listener, router(ui), shutdown).await
 }
 
 /// Serves any lab router on `listener` until `shutdown` resolves.
@@ -101,6 +299,7 @@ pub async fn serve_router(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let router = crate::doors::lock(router, listener.local_addr()?);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await

@@ -170,3 +170,61 @@ fn a_leg_that_is_not_a_leg_exits_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("deliver needs network step or hand"));
 }
+
+/// `serve` without `--ui-dir` serves the UI compiled into the binary: run
+/// from a directory far from the checkout, with the override unset, it
+/// answers the checkout's own files byte for byte.
+#[test]
+fn serve_answers_the_ui_compiled_into_the_binary() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let elsewhere = std::env::temp_dir();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_refresh-race"))
+        .args(["serve", "--port", "0"])
+        .current_dir(&elsewhere)
+        .env_remove("REFRESH_RACE_UI_DIR")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .trim_start_matches("listening on http://")
+        .to_owned();
+    let get = |path: &str| -> (String, Vec<u8>) {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        (head, raw[split + 4..].to_vec())
+    };
+    let checkout = concat!(env!("CARGO_MANIFEST_DIR"), "/ui/");
+    for (path, file) in [("/", "index.html"), ("/lib/scale.js", "lib/scale.js")] {
+        let (head, body) = get(path);
+        assert!(head.starts_with("HTTP/1.1 200"), "{path}: {head}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("content-security-policy"),
+            "{head}"
+        );
+        assert_eq!(
+            body,
+            std::fs::read(format!("{checkout}{file}")).unwrap(),
+            "{path}"
+        );
+    }
+    // A directory name is not a file: 404, never a redirect to `//lib/`.
+    let (head, _) = get("//lib");
+    assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -813,6 +813,7 @@ async fn lab_answers_each_format_as_an_attachment() {
         let response = http()
             .post(format!("{base}/lab/export/{format}"))
             .header("content-type", "application/json")
+            .header("content-type", "application/json")
             .body(body.clone())
             .send()
             .await
@@ -853,6 +854,7 @@ async fn lab_refuses_unknown_formats_bad_bodies_and_huge_ones() {
     ] {
         let response = http()
             .post(format!("{base}/lab/export/{path}"))
+            .header("content-type", "application/json")
             .body(body)
             .send()
             .await
@@ -865,6 +867,7 @@ async fn lab_refuses_unknown_formats_bad_bodies_and_huge_ones() {
     let huge = vec![b' '; export::lab::EXPORT_BODY_LIMIT + 1];
     let response = http()
         .post(format!("{base}/lab/export/json"))
+        .header("content-type", "application/json")
         .body(huge)
         .send()
         .await
@@ -875,6 +878,7 @@ async fn lab_refuses_unknown_formats_bad_bodies_and_huge_ones() {
     // The lab's other routes keep their small limit.
     let response = http()
         .post(format!("{base}/lab/runs"))
+        .header("content-type", "application/json")
         .body(format!(r#"{{"pad":"{}"}}"#, "x".repeat(100_000)))
         .send()
         .await

@@ -149,6 +149,7 @@ async fn bad_login_bodies_get_clear_400_and_413() {
         http()
             .post(&url)
             .header("content-type", "application/json")
+            .header("content-type", "application/json")
             .body(body)
             .send()
     };

@@ -23,6 +23,7 @@ async fn a_run_streams_start_events_and_done() {
     let base = start_lab().await;
     let response = http()
         .post(format!("{base}/lab/runs"))
+        .header("content-type", "application/json")
         .body(r#"{"case":"expired-refreshable","strategy":"single-flight"}"#)
         .send()
         .await
@@ -82,6 +83,7 @@ async fn bad_run_settings_are_refused_before_anything_starts() {
     ] {
         let response = http()
             .post(format!("{base}/lab/runs"))
+            .header("content-type", "application/json")
             .body(body)
             .send()
             .await
@@ -150,6 +152,7 @@ async fn time_travel_walks_one_token_from_valid_to_refreshable_to_dead() {
     let travel = |seconds: &'static str| {
         client
             .post(format!("{base}/lab/clock"))
+            .header("content-type", "application/json")
             .body(format!(r#"{{"advance_s":{seconds}}}"#))
             .send()
     };
@@ -172,6 +175,7 @@ async fn time_travel_walks_one_token_from_valid_to_refreshable_to_dead() {
     ] {
         let response = client
             .post(format!("{base}/lab/clock"))
+            .header("content-type", "application/json")
             .body(body)
             .send()
             .await
@@ -188,6 +192,7 @@ async fn an_oversized_run_body_is_refused_with_413() {
     let body = format!(r#"{{"case":"valid","pad":"{}"}}"#, "x".repeat(100_000));
     let response = http()
         .post(format!("{base}/lab/runs"))
+        .header("content-type", "application/json")
         .body(body)
         .send()
         .await

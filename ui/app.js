@@ -4,6 +4,14 @@
 // aborts the active fetches and clears their views; every callback checks
 // the run token it was started with, so two runs' events never mix.
 //
+// A single live run from the lab can be held and played by hand: the
+// network buttons and keys send commands (POST lab/runs/{id}/network), the
+// rail beside the timeline shows the tray of legs in flight and the tab's
+// hidden state, undo restarts the run with every delivery but the last.
+// What each button, key and card means is decided in lib/network.js and
+// lib/challenges.js; the stream's messages stay the one source of the
+// run's state (a command's answer only tells that it was accepted).
+//
 // Defaults, limits and the names of strategies and policies come from
 // GET /lab/options (the engine's); colours from lib/colors.js. Neither is
 // repeated in index.html.
@@ -13,9 +21,16 @@ import { LogView } from './log-view.js';
 import { Inspector } from './inspector.js';
 import { WalkPanel } from './walk-panel.js';
 import { ExportMenu } from './export-menu.js';
-import { fetchOptions, runLab, LabError } from './transport.js';
-import { createRunState, applyMessage } from './lib/reducer.js';
+import { NetworkPanel } from './network-panel.js';
+import { ChallengesPanel } from './challenges-panel.js';
+import { startClassroom } from './classroom-panel.js';
+import { fetchOptions, runLab, networkCommand, LabError } from './transport.js';
+import { createRunState, applyMessage, isLive, isHeld, viewNowUs } from './lib/reducer.js';
 import { validateControls, toRunSettings, limitsFromOptions, fieldsFor, controlValues } from './lib/validate.js';
+import { trayModel, tabStateModel, undoSettings, controlState, keyAction, moveCursor } from './lib/network.js';
+import {
+  STORAGE_KEY, parseProgress, serializeProgress, recordFinished, giveUp, challengeStatus, challengesFromOptions, emptyProgress,
+} from './lib/challenges.js';
 import { cssVariables } from './lib/colors.js';
 import { domainEnd, estimateRunUs } from './lib/scale.js';
 import { defaultPair, comparePlan, compareLabel as compareLabelText, compareTitle } from './lib/compare.js';
@@ -39,7 +54,17 @@ const controls = {
   grace: $('[data-control="grace"]'),
   late: $('[data-control="late-request"]'),
   speed: $('[data-control="speed"]'),
+  network: $('[data-control="network"]'),
 };
+const netButtons = {
+  pause: $('[data-controls] [data-action="pause"]'),
+  resume: $('[data-controls] [data-action="resume"]'),
+  step: $('[data-controls] [data-action="step"]'),
+  deliverAll: $('[data-controls] [data-action="deliver-all"]'),
+  undo: $('[data-controls] [data-action="undo"]'),
+};
+const challengesButton = $('[data-action="challenges"]');
+const challengesCount = $('[data-challenges-count]');
 const compareControls = {
   by: $('[data-control="compare-by"]'),
   a: $('[data-control="compare-a"]'),
@@ -77,7 +102,16 @@ const offered = {
   strategies: [],
   policies: [],
   policyTitles: new Map(),
+  challenges: [],
 };
+// A network command on its way: it is over when the lab answered and the
+// run's stream has caught up (its next `network` message, or the run ended).
+const net = { busy: false, run: null, seq: 0, answered: false };
+let cursorIndex = null; // event under the cursor of a finished run (← / →)
+let playing = null; // id of the challenge the active run plays
+let justSolved = []; // challenges the last finished run solved for the first time
+const hintsShown = new Set();
+let progress = emptyProgress();
 
 // ---------- controls ----------
 
@@ -166,10 +200,13 @@ function cancelActive() {
   if (!active) return;
   for (const run of active.runs) {
     if (run.controller) run.controller.abort();
-    if (run.state.status === 'running' || run.state.status === 'idle') run.state.status = 'aborted';
+    if (isLive(run.state)) run.state.status = 'aborted';
     run.view.destroy();
   }
   active = null;
+  net.busy = false;
+  net.run = null;
+  cursorIndex = null;
 }
 
 /**
@@ -191,6 +228,7 @@ function openRuns(plans, { compare = false, replay = false, note }) {
       compact: compare,
       replay: plan.replayName ?? null,
       varies: plan.varies ?? null,
+      badge: plan.badge ?? null,
       onToken: (jti, runState) => inspector.select(jti, runState),
     });
     view.setRun(state);
@@ -216,9 +254,13 @@ function openRuns(plans, { compare = false, replay = false, note }) {
 function deliver(run, runs, message, now) {
   if (message.type === 'start') run.startedAt = run.startedAt ?? now;
   if (run === runs[0]) exportMenu.observe(message); // the top timeline is exported
+  const seen = run.state.events.length;
   applyMessage(run.state, message, now);
   if (message.type === 'event') {
-    log.add(message.event, run.prefix);
+    const events = run.state.events;
+    if (events.length === seen) return false; // not an event the reducer could read
+    // As drawn: on the run's view clock (it stands still while the run is held).
+    log.add(events[events.length - 1], run.prefix);
     if (message.event.kind === 'issued' && !inspector.selected && run === runs[0]) {
       inspector.select(message.event.jti, run.state, { highlight: false });
     }
@@ -226,13 +268,18 @@ function deliver(run, runs, message, now) {
   }
   if (message.type === 'done') {
     log.note(`${run.prefix}${message.verdict ? message.verdict.sentence : 'done'}`, 'done');
+    if (!run.replay && runs.length === 1) finishedForChallenges(run.state);
     return true;
   }
   if (message.type === 'error') {
     log.note(`${run.prefix}run failed: ${message.message}`, 'error');
     return true;
   }
-  return false;
+  if (message.type === 'abandoned') {
+    log.note(`${run.prefix}${message.message}`, 'error');
+    return true;
+  }
+  return message.type === 'network';
 }
 
 /** Starts `caseName` with the current settings: one run, or a comparison. */
@@ -255,14 +302,24 @@ function start(caseName, { compare = false } = {}) {
     ? comparePlan(choice)
     : [{ strategy: controls.strategy.value, policy: controls.policy.value, label: controls.strategy.value }])
     .map((p) => ({ ...p, varies }));
+  // A comparison flows on the timer: one tray for two held runs would be a puzzle of its own.
+  const network = compare ? 'timer' : controls.network.value || 'timer';
   const plans = pairs.map((p) => ({
     ...p,
-    settings: toRunSettings({ caseName, strategy: p.strategy, policy: p.policy, late: controls.late.checked, values: check.values }),
+    settings: toRunSettings({ caseName, strategy: p.strategy, policy: p.policy, late: controls.late.checked, values: check.values, network }),
   }));
   const what = compare && choice.by === 'policies'
     ? `${choice.strategy} client, ${choice.a} vs ${choice.b} servers`
     : `${pairs.map((p) => p.strategy).join(' vs ')} client${compare ? 's' : ''}, ${choice.policy} server`;
-  const { token, runs } = openRuns(plans, { compare, note: `${caseName}: ${what}` });
+  playing = null;
+  launch(plans, { compare, note: `${caseName}: ${what}${network !== 'timer' ? ` (network: ${network})` : ''}` });
+  return true;
+}
+
+/** Opens timelines for `plans` and streams their runs from the lab. */
+function launch(plans, { compare = false, note }) {
+  justSolved = [];
+  const { token, runs } = openRuns(plans, { compare, note });
   renderAll();
 
   for (const run of runs) {
@@ -275,7 +332,7 @@ function start(caseName, { compare = false } = {}) {
       },
     }).then(() => {
       if (token !== runToken) return;
-      if (run.state.status === 'running' || run.state.status === 'idle') {
+      if (isLive(run.state)) {
         applyMessage(run.state, { type: 'error', message: 'the stream ended before the run was done' }, performance.now());
       }
       renderAll();
@@ -293,7 +350,182 @@ function start(caseName, { compare = false } = {}) {
       renderAll();
     });
   }
-  return true;
+}
+
+// ---------- the network: commands, undo, challenges ----------
+
+/** The one live-or-finished lab run on screen that network controls act on, or null. */
+function controlledRun() {
+  if (!active || active.compare || active.replay || active.runs.length !== 1) return null;
+  return active.runs[0];
+}
+
+/** What the buttons and keys may do now. */
+function networkContext() {
+  const run = controlledRun();
+  const state = run ? run.state : null;
+  const single = active && !active.compare && active.runs.length === 1 ? active.runs[0].state : null;
+  return {
+    controllable: !!(state && state.run != null),
+    live: !!(state && isLive(state)),
+    paused: !!(state && isHeld(state)),
+    busy: net.busy,
+    legs: state && state.network ? (state.network.legs || []).length : 0,
+    delivered: state ? state.delivered.length : 0,
+    canUndo: !!(state && !net.busy && state.delivered.length > 0 && state.settings),
+    finished: !!(single && !isLive(single)),
+    events: single ? single.events.length : 0,
+  };
+}
+
+/** Sends one command to the controlled run; a refusal is shown and changes nothing. */
+async function sendCommand(command) {
+  const run = controlledRun();
+  if (!run || run.state.run == null || net.busy || !isLive(run.state)) return;
+  const token = active.token;
+  Object.assign(net, { busy: true, run, seq: run.state.networkSeq, answered: false });
+  renderNetworkUi();
+  try {
+    await networkCommand(run.state.run, command);
+    if (token !== runToken) return;
+    clearError();
+    net.answered = true;
+  } catch (error) {
+    if (token !== runToken) return;
+    net.busy = false;
+    // A run that ended meanwhile (Space just as it finished: 404 unknown_run)
+    // is no mistake of the user's; its stream tells how it ended.
+    const ended = !isLive(run.state) || (error instanceof LabError && error.status === 404);
+    if (!ended) showError(error && error.message ? error.message : String(error));
+  }
+  renderAll();
+}
+
+/** A command is over once the stream caught up with it (or the run ended). */
+function syncBusy() {
+  if (!net.busy || !net.answered) return;
+  const state = net.run && net.run.state;
+  if (!state || !isLive(state) || state.networkSeq > net.seq) net.busy = false;
+}
+
+/** Undo: the same run again, by hand, with every delivery but the last. */
+function undo() {
+  const run = controlledRun();
+  if (!run || net.busy) return;
+  const settings = undoSettings(run.state.settings, run.state.delivered);
+  if (!settings) return;
+  const plan = { strategy: run.strategy, policy: run.policy, label: run.label, settings, badge: run.badge ?? null };
+  launch([plan], { note: `undo: the same run by hand, replaying ${settings.deliver.length} of ${run.state.delivered.length} deliveries` });
+}
+
+/** Starts challenge `id` on its preset (held by hand). */
+function play(id) {
+  const c = offered.challenges.find((x) => x.id === id);
+  if (!c) return;
+  clearError();
+  markInvalid([]);
+  if (CASES.includes(c.settings.case)) setCase(c.settings.case);
+  playing = id;
+  challengesPanel.setOpen(false);
+  syncChallengesButton();
+  launch([{ strategy: c.settings.strategy, policy: c.settings.policy, label: c.settings.strategy, settings: c.settings, badge: 'challenge' }], {
+    note: `challenge: ${c.title} (${c.settings.strategy} client, ${c.settings.policy} server, by hand)`,
+  });
+}
+
+/** A single lab run finished: record it for the challenges (solved comes from the lab). */
+function finishedForChallenges(state) {
+  const result = recordFinished(progress, { playing, solved: state.solved });
+  progress = result.progress;
+  justSolved = result.newlySolved;
+  saveProgress();
+  // A run of one's own that solves a challenge gets its solved moment too.
+  if (!playing && justSolved.length) playing = justSolved[0];
+  for (const id of result.newlySolved) {
+    const c = offered.challenges.find((x) => x.id === id);
+    log.note(`✓ challenge solved: ${c ? c.title : id}`, 'done');
+  }
+}
+
+function loadProgress(known) {
+  try {
+    const text = window.localStorage.getItem(STORAGE_KEY);
+    progress = text ? parseProgress(text, known) : emptyProgress();
+  } catch {
+    progress = emptyProgress(); // storage off (private mode): progress lives as long as the page
+  }
+}
+
+function saveProgress() {
+  try {
+    window.localStorage.setItem(STORAGE_KEY, serializeProgress(progress));
+  } catch {
+    // storage full or off: keep it in memory
+  }
+}
+
+function syncChallengesButton() {
+  challengesButton.setAttribute('aria-expanded', challengesPanel.open ? 'true' : 'false');
+}
+
+/** Buttons, rail and challenges panel from the current state. */
+function renderNetworkUi() {
+  syncBusy();
+  const ctx = networkContext();
+  const allowed = controlState(ctx);
+  for (const [key, button] of Object.entries(netButtons)) {
+    if (button.disabled !== !allowed[key]) button.disabled = !allowed[key];
+  }
+  const run = controlledRun();
+  const state = run ? run.state : null;
+  const held = !!(state && isHeld(state));
+  let tray = null;
+  if (held) {
+    if (run.trayOf !== state.network) {
+      const byAttempt = new Map();
+      for (const token of state.tokens.values()) if (token.attempt != null) byAttempt.set(token.attempt, token.jti);
+      run.trayOf = state.network;
+      run.tray = trayModel(state.network, { newToken: (attempt) => byAttempt.get(attempt) ?? null });
+    }
+    tray = run.tray;
+  }
+  const current = playing ? offered.challenges.find((c) => c.id === playing) : null;
+  const challenge = current && run ? {
+    ...challengeView(current),
+    justSolved: justSolved.includes(current.id),
+  } : null;
+  rail.render({
+    challenge,
+    tab: held ? tabStateModel(state.network.tab) : null,
+    tray,
+    busy: net.busy,
+  });
+  challengesPanel.render(offered.challenges.map((c) => ({
+    challenge: c,
+    status: challengeStatus(c, progress),
+    hintShown: hintsShown.has(c.id),
+    justSolved: justSolved.includes(c.id),
+    playing: c.id === playing,
+  })));
+  const solved = offered.challenges.filter((c) => progress.solved.includes(c.id)).length;
+  const text = `${solved}/${offered.challenges.filter((c) => c.possible).length}`;
+  if (challengesCount.textContent !== text) challengesCount.textContent = text;
+}
+
+function challengeView(c) {
+  const status = challengeStatus(c, progress);
+  return {
+    id: c.id,
+    title: c.title,
+    goal: c.goal,
+    hint: c.hint,
+    why: c.why,
+    possible: c.possible,
+    hintShown: hintsShown.has(c.id),
+    solved: status.solved,
+    tries: status.tries,
+    showWhy: status.showWhy,
+  };
 }
 
 /**
@@ -320,6 +552,8 @@ async function startReplay(file) {
   }
   clearError();
   markInvalid([]);
+  playing = null;
+  justSolved = [];
   const report = parsed.report;
   const settings = report.settings;
   const strategy = typeof settings.strategy === 'string' ? settings.strategy : '?';
@@ -374,18 +608,20 @@ function scheduleFrame() {
 /** Draws every view of the active run on one shared time scale. */
 function renderAll() {
   log.flush();
+  renderNetworkUi();
   if (!active) return;
   inspector.refreshList();
   const now = performance.now();
-  let anyLive = false;
+  let anyMoving = false;
   const frames = active.runs.map((run) => {
-    const live = run.state.status === 'running' || run.state.status === 'idle';
-    anyLive = anyLive || live;
+    const live = isLive(run.state);
+    // A held run stands still: no frames until something arrives.
+    anyMoving = anyMoving || (live && !isHeld(run.state));
     let nowUs = null;
     if (live) {
       if (run.startedAt == null) nowUs = 0;
       else if (run.replay) nowUs = run.replay.nowUs(now - run.startedAt);
-      else nowUs = (now - run.startedAt) * 1000;
+      else nowUs = viewNowUs(run.state, now);
     }
     return { run, nowUs };
   });
@@ -397,10 +633,11 @@ function renderAll() {
     const end = domainEnd({ maxEventUs: run.state.maxUs, nowUs: nowUs ?? 0, estimateUs });
     active.domainEndUs = Math.max(active.domainEndUs, end);
   }
+  const single = active.runs.length === 1;
   for (const { run, nowUs } of frames) {
-    run.view.render({ nowUs, domainEndUs: active.domainEndUs });
+    run.view.render({ nowUs, domainEndUs: active.domainEndUs, cursorIndex: single ? cursorIndex : null });
   }
-  if (anyLive) scheduleFrame();
+  if (anyMoving) scheduleFrame();
 }
 
 // ---------- options from the lab ----------
@@ -420,9 +657,15 @@ async function loadOptions() {
     fillSelect(controls.strategy, offered.strategies, () => '');
     fillSelect(controls.policy, offered.policies, (name) => offered.policyTitles.get(name) || '');
     applyLimits(next);
+    const networks = (options.networks || []).filter((n) => typeof n === 'string');
+    fillSelect(controls.network, networks, (name) => NETWORK_TITLES[name] || '');
+    offered.challenges = challengesFromOptions(options.challenges);
+    loadProgress(offered.challenges.map((c) => c.id));
+    challengesButton.hidden = offered.challenges.length === 0;
     const d = controlValues(options.defaults || {});
     setDefault('strategy', d.strategy);
     setDefault('policy', d.policy);
+    setDefault('network', d.network);
     for (const [key, value] of Object.entries(d.values)) setDefault(key, value);
     if (!touched.has('late') && typeof d.late === 'boolean') controls.late.checked = d.late;
     if (CASES.includes(d.caseName) && !active) setCase(d.caseName);
@@ -432,9 +675,17 @@ async function loadOptions() {
     updatePolicyTitle();
     if (!touched.has('compare')) resetComparePair();
     else updateCompareLabel();
+    renderNetworkUi();
     document.body.setAttribute('data-ready', 'true');
   }
 }
+
+/** What each network driver does, for its option's tooltip. */
+const NETWORK_TITLES = {
+  timer: 'each leg goes when its latency is up (pause with Space)',
+  step: 'the run stands still; Step (→) delivers the next due leg',
+  hand: 'nothing moves until you deliver a leg from the tray',
+};
 
 /** Uses the lab's limits for the checks and the inputs' min/max. */
 function applyLimits(next) {
@@ -513,16 +764,102 @@ $('[data-controls]').addEventListener('submit', (event) => {
 });
 
 document.addEventListener('keydown', (event) => {
-  if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
   const target = event.target;
   if (target instanceof Element && target.closest('input, select, textarea, [contenteditable]')) return;
+  if (event.key === 'Escape' && challengesPanel.open) {
+    challengesPanel.setOpen(false);
+    syncChallengesButton();
+    challengesButton.focus();
+    return;
+  }
   const index = ['1', '2', '3', '4'].indexOf(event.key);
-  if (index < 0) return;
+  if (index >= 0) {
+    if (event.repeat) return;
+    event.preventDefault();
+    start(CASES[index]);
+    return;
+  }
+  // Space on a focused button presses that button, as everywhere.
+  if (event.key === ' ' && target instanceof Element && target.closest('button, a[href], summary, [role="button"]')) return;
+  const action = keyAction(event.key, networkContext());
+  if (!action || (event.repeat && !action.startsWith('cursor'))) return;
   event.preventDefault();
-  start(CASES[index]);
+  runAction(action);
+});
+
+/** Does what a network button or key asks for. */
+function runAction(action) {
+  switch (action) {
+    case 'pause':
+    case 'resume':
+    case 'step':
+      sendCommand({ command: action });
+      break;
+    case 'deliver-all':
+      sendCommand({ command: 'deliver-all', filter: '*' });
+      break;
+    case 'undo':
+      undo();
+      break;
+    case 'cursor-next':
+    case 'cursor-prev': {
+      const single = active && active.runs.length === 1 ? active.runs[0] : null;
+      if (!single) return;
+      cursorIndex = moveCursor(cursorIndex, action === 'cursor-next' ? 1 : -1, single.state.events.length);
+      renderAll();
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+netButtons.pause.addEventListener('click', () => runAction('pause'));
+netButtons.resume.addEventListener('click', () => runAction('resume'));
+netButtons.step.addEventListener('click', () => runAction('step'));
+netButtons.deliverAll.addEventListener('click', () => runAction('deliver-all'));
+netButtons.undo.addEventListener('click', () => runAction('undo'));
+
+const rail = new NetworkPanel($('[data-rail]'), {
+  deliver: (leg) => sendCommand({ command: 'deliver', leg }),
+  deliverAll: (filter) => sendCommand({ command: 'deliver-all', filter }),
+  closeChallenge: () => {
+    playing = null;
+    renderNetworkUi();
+  },
+  openChallenges: () => {
+    challengesPanel.setOpen(true);
+    syncChallengesButton();
+  },
+});
+const challengesPanel = new ChallengesPanel($('[data-challenges]'), {
+  play,
+  hint: (id) => {
+    if (hintsShown.has(id)) hintsShown.delete(id);
+    else hintsShown.add(id);
+    renderNetworkUi();
+  },
+  giveUp: (id) => {
+    progress = giveUp(progress, id);
+    saveProgress();
+    renderNetworkUi();
+  },
+  close: () => {
+    challengesPanel.setOpen(false);
+    syncChallengesButton();
+    challengesButton.focus();
+  },
+});
+challengesButton.addEventListener('click', () => {
+  challengesPanel.setOpen(!challengesPanel.open);
+  syncChallengesButton();
+  renderNetworkUi();
+  if (challengesPanel.open) challengesPanel.focus();
 });
 
 updatePolicyTitle();
 resetComparePair();
 new WalkPanel($('[data-walk]'));
+startClassroom({ showError, clearError });
 loadOptions();

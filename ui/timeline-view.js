@@ -1,9 +1,9 @@
 // The live timeline of one run, painted in SVG from lib/timeline-model.js.
 //
 // This file only paints: the model says where every row, bar and marker
-// goes, what it says and which test hooks it carries (DESIGN.md §7:
+// goes, what it says and which test hooks it carries (docs/ui-hooks.md:
 // data-kind, data-status, data-lane, data-jti on each attempt; the verdict's
-// counts). Each painted part remembers the model it was painted from and is
+// counts; a held leg's bar). Each painted part remembers the model it was painted from and is
 // rebuilt only when that model changed, so a frame costs what changed; the
 // now-cursor is the one thing moved every frame. app.js decides when to render.
 
@@ -21,9 +21,10 @@ export class TimelineView {
    * @param {boolean} [o.compact] smaller rows (compare mode)
    * @param {string|null} [o.replay] file name when this replays a saved run
    * @param {'strategy'|'policy'|null} [o.varies] what a comparison varies (highlighted in the title)
+   * @param {string|null} [o.badge] a word on the run in the header (e.g. the challenge it plays)
    * @param {(jti: string, state: object) => void} [o.onToken] token chip clicked
    */
-  constructor({ strategy, policy, compact = false, replay = null, varies = null, onToken = () => {} }) {
+  constructor({ strategy, policy, compact = false, replay = null, varies = null, badge = null, onToken = () => {} }) {
     // SVG ids are document-wide: two views side by side need their own patterns.
     this.id = `tl${nextViewId++}`;
     this.baseSize = compact ? SIZES.compact : SIZES.normal;
@@ -48,6 +49,8 @@ export class TimelineView {
     this.spacer = h('div', { class: 'lanes-spacer' }, this.lanesSvg);
     this.scroll = h('div', { class: 'lanes-scroll' }, this.spacer);
     this.pinnedSvg = s('svg', { class: 'pinned', role: 'img', 'aria-label': 'client and server lanes' });
+    // The narration of the latest event (or of the one under the cursor).
+    this.caption = h('p', { class: 'caption', 'data-caption': '', 'aria-live': 'off' }, '');
     this.sentence = h('p', { class: 'verdict-sentence' }, '');
     this.counts = {
       refreshCalls: h('b', {}, '0'),
@@ -73,8 +76,9 @@ export class TimelineView {
     },
     h('header', { class: 'timeline-head' }, this.title, this.pill,
       replay ? h('span', { class: 'replay-badge', title: `replay of the saved run ${replay}` }, `replay · ${replay}`) : null,
+      badge ? h('span', { class: 'run-badge' }, badge) : null,
       this.note),
-    this.axis, this.scroll, this.pinnedSvg, this.verdict);
+    this.axis, this.scroll, this.pinnedSvg, this.caption, this.verdict);
 
     this.lanesParts = this.svgLayers(this.lanesSvg);
     this.pinnedParts = this.svgLayers(this.pinnedSvg);
@@ -116,6 +120,7 @@ export class TimelineView {
       rows: s('g', { class: 'rows' }),
       family: s('g', { class: 'family-lines' }),
       now: s('line', { class: 'now-cursor', x1: 0, x2: 0, y1: 0, y2: 0 }),
+      cursor: s('line', { class: 'event-cursor', 'data-event-cursor': '', x1: 0, x2: 0, y1: 0, y2: 0 }),
     };
     svg.append(this.patterns(), parts.grid, parts.rows, parts.family);
     return parts;
@@ -176,8 +181,9 @@ export class TimelineView {
 
   /**
    * Draws the view.
-   * @param {{nowUs: number|null, domainEndUs: number}} frame
-   *   nowUs: the moving now-cursor (null once the run is over)
+   * @param {{nowUs: number|null, domainEndUs: number, cursorIndex?: number|null}} frame
+   *   nowUs: the moving now-cursor (null once the run is over);
+   *   cursorIndex: the event under the event cursor of a finished run
    */
   render(frame) {
     if (!frame || !this.state) return;
@@ -191,6 +197,7 @@ export class TimelineView {
       selectedJti: this.selectedJti,
       scrollTop: this.scrollTop,
       viewportHeight: this.viewport,
+      cursorIndex: frame.cursorIndex ?? null,
     });
 
     // The axis, with the "now" flag moved every frame.
@@ -226,16 +233,27 @@ export class TimelineView {
     place(this.pinnedParts.rows, [this.reuse('pinned', model.pinned, (p) => this.paintPinned(p))]);
     this.paintOverlays('pinned', this.pinnedParts, model, model.pinned.height);
 
+    this.paintCaption(model.caption);
+    // Read aloud only while someone steps through the run: a timer run would talk over itself.
+    set(this.caption, 'aria-live', model.network.held || model.caption.cursor ? 'polite' : 'off');
+    this.paintNetwork(model.network);
     this.paintVerdict(model.verdict);
     if (this.note.textContent !== model.note) this.note.textContent = model.note;
 
     for (const [part, entry] of this.painted) if (entry.frame !== this.frameNo) this.painted.delete(part);
   }
 
-  /** Grid lines, family revocation lines and the now-cursor over one SVG. */
+  /** Grid lines, family revocation lines, the event cursor and the now-cursor over one SVG. */
   paintOverlays(name, parts, model, height) {
     place(parts.grid, [this.reuse(`${name}:grid`, { xs: model.gridXs, height }, verticals)]);
     place(parts.family, [this.reuse(`${name}:family`, { xs: model.familyXs, height, cls: 'family-line' }, verticals)]);
+    if (model.cursor == null) parts.cursor.remove();
+    else {
+      set(parts.cursor, 'x1', model.cursor.x);
+      set(parts.cursor, 'x2', model.cursor.x);
+      set(parts.cursor, 'y2', height);
+      if (!parts.cursor.isConnected) parts.family.after(parts.cursor);
+    }
     if (model.nowX == null) {
       parts.now.remove();
       return;
@@ -264,13 +282,15 @@ export class TimelineView {
 
   paintBar(bar) {
     const g = s('g', {
-      class: `bar kind-${bar.kind} status-${bar.statusClass}${bar.selected ? ' selected' : ''}${bar.revoked ? ` revoked revoked-${bar.revoked}` : ''}`,
+      class: `bar kind-${bar.kind} status-${bar.statusClass}${bar.selected ? ' selected' : ''}${bar.revoked ? ` revoked revoked-${bar.revoked}` : ''}${bar.held ? ` held held-${bar.held}` : ''}${bar.atCursor ? ' at-cursor' : ''}`,
       'data-kind': bar.kind,
       'data-status': bar.status,
       'data-lane': bar.lane,
       'data-jti': bar.jti ?? '',
       'data-attempt': bar.attempt,
       'data-revoked': bar.revoked,
+      'data-held': bar.held,
+      'data-held-leg': bar.leg,
     });
     if (bar.outline) g.append(s('rect', { class: 'revoked-outline', ...bar.outline }));
     g.append(s('rect', { class: 'bar-body', x: bar.x, y: bar.y, width: bar.width, height: bar.height, rx: bar.rx, fill: bar.pattern ? this.fill(bar.pattern) : bar.fill }));
@@ -350,6 +370,27 @@ export class TimelineView {
       g.append(mg);
     }
     return g;
+  }
+
+  paintCaption(c) {
+    const json = JSON.stringify(c);
+    if (this.paintedCaption === json) return;
+    this.paintedCaption = json;
+    this.caption.textContent = c.text;
+    this.caption.hidden = !c.text;
+    this.caption.classList.toggle('at-cursor', c.cursor);
+    this.caption.setAttribute('data-event', c.index == null ? '' : String(c.index));
+    if (c.cursor) this.caption.setAttribute('data-cursor', `${c.index + 1}/${c.of}`);
+    else this.caption.removeAttribute('data-cursor');
+  }
+
+  /** The run's id, whether its network holds, and how many legs were delivered: hooks on the root. */
+  paintNetwork(n) {
+    set(this.root, 'data-run', n.run ?? '');
+    set(this.root, 'data-held', n.held ? 'true' : 'false');
+    set(this.root, 'data-network', n.driver ?? '');
+    set(this.root, 'data-delivered', n.delivered);
+    this.root.classList.toggle('is-held', n.held);
   }
 
   paintVerdict(v) {

@@ -84,3 +84,37 @@ export async function runLab(settings, { signal, onMessage }) {
     reader.releaseLock();
   }
 }
+
+/**
+ * POST lab/runs/{run}/network with one command (`{"command":"pause"}`,
+ * `{"command":"deliver","leg":"secret#1>"}`, ...). Resolves with the
+ * NetworkView once the run settled; rejects with a LabError carrying the
+ * lab's message when it refuses (409 unknown_leg, 404 unknown_run, ...).
+ */
+export async function networkCommand(run, command, { signal } = {}) {
+  let response;
+  try {
+    response = await fetch(`lab/runs/${encodeURIComponent(run)}/network`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(command),
+      signal,
+    });
+  } catch (error) {
+    if (error && error.name === 'AbortError') throw error;
+    throw new LabError(`Cannot reach the lab: ${error && error.message ? error.message : error}`);
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    // not JSON: the status line says enough
+  }
+  if (!response.ok) {
+    const message = body && typeof body.message === 'string' && body.message
+      ? body.message
+      : `The lab refused the command (HTTP ${response.status}).`;
+    throw new LabError(message, { status: response.status, code: body && body.error });
+  }
+  return body;
+}

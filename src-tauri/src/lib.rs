@@ -25,9 +25,8 @@ use tokio::sync::oneshot;
 /// The main window's title. The desktop e2e test checks it.
 pub const WINDOW_TITLE: &str = "Refresh Race — the JWT refresh race, live";
 
-/// Overrides where the UI's static files are read from (default: the
-/// checkout's `ui/`, see [`refresh_race::web::default_ui_dir`]).
-pub const UI_DIR_ENV: &str = "REFRESH_RACE_UI_DIR";
+/// Overrides the UI compiled into the engine with a directory (development).
+pub const UI_DIR_ENV: &str = refresh_race::ui_files::UI_DIR_ENV;
 
 /// How long the exit path waits for the server to finish open responses.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -67,9 +66,8 @@ fn start_lab_server(app: &mut App) -> std::io::Result<SocketAddr> {
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
 
-    let ui_dir = std::env::var_os(UI_DIR_ENV)
-        .map(PathBuf::from)
-        .unwrap_or_else(refresh_race::web::default_ui_dir);
+    // The UI compiled into the engine, unless a directory overrides it.
+    let ui = refresh_race::ui_files::UiFiles::choose(None);
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
 
     let task = tauri::async_runtime::spawn(async move {
@@ -85,7 +83,7 @@ fn start_lab_server(app: &mut App) -> std::io::Result<SocketAddr> {
         let shutdown = async move {
             let _ = stop_rx.await;
         };
-        if let Err(err) = refresh_race::web::serve(listener, ui_dir, shutdown).await {
+        if let Err(err) = refresh_race::web::serve(listener, ui, shutdown).await {
             eprintln!("refresh-race-desktop: the lab server on {addr} failed: {err}");
         }
     });

@@ -60,6 +60,9 @@ pub enum ApiError {
     /// Refused by the lab's locked doors (foreign Host, cross-site Origin).
     #[error("{message}")]
     Forbidden { message: String },
+    /// Classroom mode: this browser has no seat yet.
+    #[error("this lab is a classroom: join with the room's code first (open /join)")]
+    NotJoined,
     /// A body that is not JSON where JSON is the only thing read.
     #[error("the body must be application/json")]
     UnsupportedMediaType,
@@ -117,6 +120,10 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden { .. } => (
                 StatusCode::FORBIDDEN,
                 json!({"error": "forbidden", "message": message}),
+            ),
+            ApiError::NotJoined => (
+                StatusCode::UNAUTHORIZED,
+                json!({"error": "not_joined", "message": message}),
             ),
             ApiError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -526,7 +526,7 @@ impl AuthServer {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let router = app(state.clone());
+        let router = crate::doors::lock(app(state.clone()), addr);
         let task = tokio::spawn(async move {
             axum::serve(listener, router)
                 .with_graceful_shutdown(async {

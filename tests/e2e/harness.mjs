@@ -20,14 +20,22 @@ export function serverBinary() {
 /**
  * Spawns `refresh-race serve --port 0` serving this checkout's ui/ and
  * resolves once it printed `listening on http://127.0.0.1:PORT`.
- * Returns `{ url, stop() }`.
+ * Returns `{ url, room, stop() }` (`room` is null without `classroom`).
+ *
+ * `classroom: true` also opens the lab to a room, always on loopback
+ * (`--classroom --room-host 127.0.0.1`), and waits for the line
+ * `classroom open: attendees join at http://127.0.0.1:PORT/join?code=CODE`;
+ * the result then has `room: { joinUrl, url, code }` (`url`: the room's
+ * `/`).
  */
-export async function startServer({ timeoutMs = 30_000 } = {}) {
+export async function startServer({ timeoutMs = 30_000, classroom = false } = {}) {
   const bin = serverBinary();
   if (!existsSync(bin)) {
     throw new Error(`server binary not found at ${bin}: build it with \`cargo build\` or set REFRESH_RACE_BIN`);
   }
-  const child = spawn(bin, ['serve', '--port', '0', '--ui-dir', path.join(REPO, 'ui')], {
+  const args = ['serve', '--port', '0', '--ui-dir', path.join(REPO, 'ui')];
+  if (classroom) args.push('--classroom', '--room-host', '127.0.0.1');
+  const child = spawn(bin, args, {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -36,7 +44,7 @@ export async function startServer({ timeoutMs = 30_000 } = {}) {
     stderr += chunk;
     if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
   });
-  const url = await new Promise((resolve, reject) => {
+  const { url, room } = await new Promise((resolve, reject) => {
     let stdout = '';
     const timer = setTimeout(() => fail(new Error(`server did not say where it listens within ${timeoutMs} ms`)), timeoutMs);
     function fail(error) {
@@ -47,9 +55,13 @@ export async function startServer({ timeoutMs = 30_000 } = {}) {
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
       const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
-      if (match) {
+      const join = /classroom open: attendees join at (http:\/\/127\.0\.0\.1:\d+)\/join\?code=([A-Z0-9]+)\s/.exec(stdout);
+      if (match && (!classroom || join)) {
         clearTimeout(timer);
-        resolve(`${match[1]}/`);
+        resolve({
+          url: `${match[1]}/`,
+          room: join ? { joinUrl: `${join[1]}/join?code=${join[2]}`, url: `${join[1]}/`, code: join[2] } : null,
+        });
       }
     });
     child.once('error', fail);
@@ -59,6 +71,7 @@ export async function startServer({ timeoutMs = 30_000 } = {}) {
   child.stdout.resume(); // keep draining so the server never blocks on a full pipe
   return {
     url,
+    room,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -6,6 +6,12 @@
 //        [--replay=run.json]                              replay a saved run (refresh-race run --json)
 //        [--walk]                                         log in, +5 s, call /api/secret in the walk panel
 //        [--walk=dead]                                    … then refresh, +10 s twice, refresh (400 window_over)
+//        [--hand]                                         hand mode, queue client, held mid-race (tray, hidden state)
+//        [--solved]                                       the queue challenge played by clicking legs, solved
+//        [--classroom]                                    serve --classroom (room on 127.0.0.1): two attendees join
+//                                                         (one runs case 3, one solves the queue challenge), then
+//                                                         the instructor's "Share with the room" panel with its roster
+//        [--viewport]                                     only the window (default: the full page)
 //        [--element=SELECTOR]                             only this element (default: the full page)
 //
 // Starts its own `refresh-race serve` (see harness.mjs for which binary).
@@ -27,19 +33,77 @@ const compareBy = flag('compare-by', null);
 const compare = args.includes('--compare') || compareBy != null;
 const replay = flag('replay', null);
 const walk = args.includes('--walk') || flag('walk', null) != null;
+const hand = args.includes('--hand');
+const solved = args.includes('--solved');
 const element = flag('element', null);
+const classroom = args.includes('--classroom');
 
-const server = await startServer();
+/** Clicks the tray card of `leg` and waits until the lab delivered it (or the run ended). */
+async function clickLeg(page, leg, exchange) {
+  const before = Number(await page.getAttribute('[data-timeline]', 'data-delivered'));
+  await page.click(`[data-tray]:not([aria-busy]) [data-leg="${leg}"]${exchange ? `[data-exchange="${exchange}"]` : ''}`);
+  await page.waitForFunction((n) => {
+    const t = document.querySelector('[data-timeline]');
+    return !document.querySelector('[data-tray][aria-busy]') && (t.getAttribute('data-state') === 'done' || Number(t.getAttribute('data-delivered')) === n);
+  }, before + 1);
+}
+
+/** Plays the queue challenge by clicking legs until the lab says it is solved. */
+async function solveQueueChallenge(page) {
+  await page.click('[data-action="challenges"]');
+  await page.click('[data-challenge="queue-refreshes-twice"] [data-action="play"]');
+  await page.locator('[data-timeline][data-held="true"][data-delivered="0"]').waitFor();
+  for (const [leg, exchange] of [['secret#1>', 'request'], ['secret#1<', 'request'], ['secret#1>', 'refresh'], ['secret#1<', 'refresh']]) await clickLeg(page, leg, exchange);
+  while ((await page.getAttribute('[data-timeline]', 'data-state')) !== 'done') {
+    const card = page.locator('[data-tray] [data-leg]').first();
+    await clickLeg(page, await card.getAttribute('data-leg'), await card.getAttribute('data-exchange'));
+  }
+  await page.locator('[data-challenge-current][data-solved="true"]').waitFor();
+}
+
+/** An attendee in a context of their own: joins through the room's link. */
+async function attendee(browser, joinUrl) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(joinUrl);
+  await page.waitForSelector('body[data-ready="true"]');
+  return { context, page };
+}
+
+const server = await startServer({ classroom });
 let browser;
 try {
   browser = await launchBrowser();
+  if (classroom) {
+    const ada = await attendee(browser, server.room.joinUrl);
+    await ada.page.click('[data-case="expired-refreshable"]');
+    await ada.page.locator('[data-timeline][data-state="done"]').waitFor({ timeout: 30_000 });
+    const bob = await attendee(browser, server.room.joinUrl);
+    await solveQueueChallenge(bob.page);
+    await attendee(browser, server.room.joinUrl); // a third who has not run anything yet
+  }
   const { page, errors } = await openLab(browser, server.url, {
     width: Number(flag('width', 1280)),
     height: Number(flag('height', 720)),
   });
   await page.selectOption('[data-control="strategy"]', flag('strategy', 'naive'));
   await page.selectOption('[data-control="policy"]', flag('policy', 'strict'));
-  if (replay) {
+  if (hand) {
+    // Three secret requests and a public one, by hand: secret#1 got its 401
+    // and the server accepted its refresh, whose answer is still on its way;
+    // meanwhile secret#2's 401 came back and it waits in the queue.
+    await page.selectOption('[data-control="strategy"]', 'queue');
+    await page.fill('[data-control="secret-count"]', '3');
+    await page.fill('[data-control="public-count"]', '1');
+    await page.selectOption('[data-control="network"]', 'hand');
+    await page.click('[data-case="expired-refreshable"]');
+    await page.locator('[data-timeline][data-held="true"][data-delivered="0"]').waitFor();
+    for (const [leg, exchange] of [['secret#1>', 'request'], ['secret#1<', 'request'], ['secret#1>', 'refresh'], ['public#1>', 'request'], ['secret#2>', 'request'], ['secret#2<', 'request']]) {
+      await clickLeg(page, leg, exchange);
+    }
+  } else if (solved) {
+    await solveQueueChallenge(page);
+  } else if (replay) {
     await page.setInputFiles('[data-control="replay-file"]', path.resolve(replay));
     await page.locator('[data-timeline][data-state="done"]').waitFor({ timeout: 120_000 });
   } else if (walk) {
@@ -77,8 +141,15 @@ try {
     await page.click('[data-case="expired-refreshable"]');
     await page.locator('[data-timeline][data-state="done"]').waitFor({ timeout: 30_000 });
   }
-  if (element) await page.locator(element).first().screenshot({ path: out });
-  else await page.screenshot({ path: out, fullPage: true });
+  if (classroom) {
+    await page.click('[data-action="share-room"]');
+    await page.locator('[data-classroom][data-state="open"] [data-roster] [data-seat="3"]').waitFor();
+  }
+  // The pointer rests off the page; animations show their end (a pulse its first frame).
+  await page.mouse.move(0, 0);
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  if (element) await page.locator(element).first().screenshot({ path: out, animations: 'disabled' });
+  else await page.screenshot({ path: out, fullPage: !args.includes('--viewport'), animations: 'disabled' });
   if (errors.length) console.error('page errors:', errors);
   console.log(`saved ${out}`);
 } finally {

@@ -1,5 +1,5 @@
 // Browser tests of the UI against a real `refresh-race serve`, in headless
-// Debian chromium (DESIGN.md §7 hooks only: data-case, data-control,
+// Debian chromium (the base hooks of docs/ui-hooks.md only: data-case, data-control,
 // data-action, data-timeline, data-kind/status/lane/jti, data-verdict).
 //
 //   cargo build && node --test tests/e2e/

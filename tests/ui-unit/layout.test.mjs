@@ -64,4 +64,7 @@ test('placeRow keeps boxes apart in order, moving only the ones that would overl
   assert.deepEqual(placeRow([{ x: 10, width: 30 }, { x: 20, width: 50 }, { x: 200, width: 10 }], { gap: 4 }), [10, 44, 200]);
   assert.deepEqual(placeRow([{ x: 10, width: 30 }, { x: 12, width: 10 }, { x: 13, width: 10 }], { gap: 2 }), [10, 42, 54]);
   assert.deepEqual(placeRow([]), []);
+  // Past the end, the last boxes move left, still apart; the others stay.
+  assert.deepEqual(placeRow([{ x: 10, width: 30 }, { x: 90, width: 30 }, { x: 95, width: 20 }], { gap: 4, end: 130 }), [10, 76, 110]);
+  assert.deepEqual(placeRow([{ x: 5, width: 30 }], { end: 20 }), [0]);
 });

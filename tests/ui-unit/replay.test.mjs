@@ -59,7 +59,9 @@ test('schedules a recorded run by t_us: each frame gets what is due, each event 
   assert.equal(replay.nowUs(midUs / 1000), midUs);
   const rest = replay.due(lastUs / 1000);
   assert.equal(rest[rest.length - 1].type, 'done');
-  assert.deepEqual(rest[rest.length - 1], { type: 'done', verdict: recorded.verdict, lab_now_ms: recorded.lab_now_ms });
+  assert.deepEqual(rest[rest.length - 1], { type: 'done', verdict: recorded.verdict, lab_now_ms: recorded.lab_now_ms, solved: recorded.solved });
+  // Each event comes with its sentence, as the lab streams it.
+  assert.deepEqual([...atFirst, ...upToMid, ...rest].filter((m) => m.type === 'event').map((m) => m.caption), recorded.narration);
   assert.equal(replay.finished, true);
   assert.deepEqual(replay.due(lastUs), [], 'done is handed out once');
   assert.equal(replay.nowUs(lastUs), lastUs, 'the clock stops at the last event');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   timelineModel, createFrame, scaledSizes, SIZES, RIGHT_PAD, SERVER_ROWS,
 } from '../../ui/lib/timeline-model.js';
-import { createRunState, applyMessage } from '../../ui/lib/reducer.js';
+import { createRunState, applyMessage, reduceMessages, viewNowUs } from '../../ui/lib/reducer.js';
 import { domainEnd, estimateRunUs } from '../../ui/lib/scale.js';
 import { STATUS_COLORS, TOKEN_PALETTE } from '../../ui/lib/colors.js';
 import { formatUs } from '../../ui/lib/format.js';
@@ -232,4 +232,57 @@ test('sizes follow the root font; the label column never shrinks', () => {
   const small = scaledSizes(SIZES.compact, 16);
   assert.equal(small.label, 150);
   assert.equal(small.row, Math.round(30 * 16 / 18));
+});
+
+test('a held run: each bar whose leg waits in the network is marked held, with where it goes', async () => {
+  const { streamMessages } = await import('./streams.mjs');
+  const messages = streamMessages('queue-challenge');
+  // Up to the view after the server accepted secret#1's refresh: its answer is on its way back,
+  // secret#2's first request still on its way to the server.
+  const state = createRunState();
+  let view = null;
+  for (const m of messages) {
+    applyMessage(state, m, 0);
+    if (m.type === 'network' && m.network.delivered.length === 3) {
+      view = m.network;
+      break;
+    }
+  }
+  assert.deepEqual(view.legs.map((l) => [l.id, l.exchange]), [['secret#2>', 'request'], ['secret#1<', 'refresh']]);
+  const model = timelineModel(state, { width: WIDTH, sizes, domainEndUs: 600_000, nowUs: viewNowUs(state, 0), viewportHeight: 2000 });
+  const held = allBars(model).filter((b) => b.held);
+  assert.deepEqual(held.map((b) => [b.lane, b.kind, b.held, b.leg, b.label && b.label.text]), [
+    ['secret#1', 'refresh', 'to-client', 'secret#1<', '← 200'],
+    ['secret#2', 'request', 'to-server', 'secret#2>', 't1 → server'],
+  ]);
+  for (const b of held) assert.equal(b.pattern, 'pending');
+  assert.match(held[1].title, /held in the network: deliver secret#2> from the tray/);
+  // The held bars reach the view's now, where the refresh was accepted: 350 ms after the burst.
+  const burst = state.events.find((e) => e.kind === 'request_sent').t_us;
+  const end = xOf(viewNowUs(state, 0), 600_000);
+  assert.ok(Math.abs(xOf(burst + 350_000, 600_000) - end) < 0.5, 'the view stands at 350 ms');
+  for (const b of held) assert.ok(Math.abs(b.x + b.width - end) < 1e-9, `${b.lane} reaches now`);
+  assert.deepEqual(model.network, { held: true, driver: 'hand', delivered: 3, run: state.run });
+  // Nothing is held once the run is over.
+  const done = reduceMessages(messages);
+  const after = timelineModel(done, { width: WIDTH, sizes, domainEndUs: 600_000, viewportHeight: 2000 });
+  assert.equal(allBars(after).filter((b) => b.held).length, 0);
+  assert.equal(after.network.held, false);
+});
+
+test('the caption line: the latest sentence, or the one under the cursor, whose exchange is marked', () => {
+  const name = 'expired-refreshable-naive-strict';
+  const state = reduced(name);
+  const r = report(name);
+  const { model } = modelOf(name);
+  assert.deepEqual(model.caption, { text: r.narration[r.narration.length - 1], index: r.events.length - 1, cursor: false, of: r.events.length });
+  assert.equal(model.cursor, null);
+  // The cursor on secret#2's refresh being sent.
+  const index = r.events.findIndex((e) => e.kind === 'refresh_sent' && e.lane === 'secret#2');
+  const domainEndUs = domainEnd({ maxEventUs: state.maxUs, estimateUs: estimateRunUs(r.settings) });
+  const at = timelineModel(state, { width: WIDTH, sizes, domainEndUs, viewportHeight: 2000, cursorIndex: index });
+  assert.deepEqual(at.caption, { text: r.narration[index], index, cursor: true, of: r.events.length });
+  assert.ok(Math.abs(at.cursor.x - xOf(r.events[index].t_us, domainEndUs)) < 1e-9);
+  const marked = allBars(at).filter((b) => b.atCursor);
+  assert.deepEqual(marked.map((b) => [b.lane, b.kind, b.attempt]), [['secret#2', 'refresh', r.events[index].attempt]]);
 });

@@ -123,16 +123,25 @@ export function textWidth(text, fontSize = 14, em = 0.6) {
  * Places boxes along one row without overlap: each item (in the order
  * given, which should be time order) wants to start at `x` and is
  * `width` wide; an item that would run into the previous one moves right
- * of it (plus `gap`). Returns the start of each item. The tick at the
- * item's true time stays where it is; only its box moves.
+ * of it (plus `gap`). With `end`, boxes that would run past it move left
+ * (the last ones first, still apart), as far as 0. Returns the start of
+ * each item. The tick at the item's true time stays where it is; only its
+ * box moves.
  */
-export function placeRow(items, { gap = 4 } = {}) {
+export function placeRow(items, { gap = 4, end = Infinity } = {}) {
   const out = [];
-  let end = -Infinity;
+  let last = -Infinity;
   for (const item of items) {
-    const x = Math.max(item.x, end + gap);
+    const x = Math.max(item.x, last + gap);
     out.push(x);
-    end = x + Math.max(0, item.width);
+    last = x + Math.max(0, item.width);
+  }
+  let limit = end;
+  for (let i = items.length - 1; i >= 0; i--) {
+    const width = Math.max(0, items[i].width);
+    if (out[i] + width <= limit) break;
+    out[i] = Math.max(0, limit - width);
+    limit = out[i] - gap;
   }
   return out;
 }

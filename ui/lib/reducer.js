@@ -1,12 +1,16 @@
 // Event list → view state. No DOM: tested with `node --test`.
 //
 // The lab streams NDJSON messages (docs/lab-api.md): `start`, then one
-// `event` per timeline event in `seq` order, then `done` (or `error`). The
-// reducer folds them into what the timeline draws: per lane, one attempt per
+// `event` per timeline event in `seq` order (with its narration, `caption`),
+// `network` while the run is held, then `done` (or `error`, `abandoned`).
+// The reducer folds them into what the timeline draws: per lane, one attempt per
 // HTTP exchange (`attempt` id) with start/end, kind, status, token and
 // reason; waiting ("queued") segments; the server's and the token store's
 // markers; the token table (jti → claims and the raw JWT); and the live
-// tally, counted the way the engine's verdict counts (src/verdict.rs).
+// tally, counted the way the engine's verdict counts (src/verdict.rs); the
+// network's legs in flight, the delivery order and the challenges solved.
+// Events are drawn on the run's view clock (lib/view-clock.js): wall time,
+// except that it stands still while the run is held.
 //
 // It mutates the state it is given (a 10,000-request run streams ~60,000
 // events; copying per event would be quadratic). Views compare what they
@@ -14,6 +18,7 @@
 
 import { splitLanes } from './layout.js';
 import { decodeJwt } from './token-life.js';
+import { createViewClock, clockStart, clockEvent, clockNetwork, clockStop, clockNowUs } from './view-clock.js';
 
 /**
  * The engine's verdict without its sentence, with the engine's field names,
@@ -44,7 +49,8 @@ function emptyTally() {
 /** Empty state for one run (one timeline). */
 export function createRunState({ strategy = null, policy = null, settings = null } = {}) {
   return {
-    status: 'idle', // idle | running | done | error | aborted
+    status: 'idle', // idle | running | done | error | aborted | abandoned
+    run: null, // the lab's id of a live run (for network commands)
     strategy,
     policy,
     settings,
@@ -54,7 +60,13 @@ export function createRunState({ strategy = null, policy = null, settings = null
     client: [], // client lane markers (token store)
     tokens: new Map(), // jti → claims from `issued`
     tokenOrder: [], // jti in issue order
-    events: [], // every event, in order (for the log)
+    events: [], // every event, in order (for the log), at its drawn time
+    captions: [], // the narration of each event (null when the stream had none)
+    network: null, // the latest NetworkView of the stream while the run is live
+    networkSeq: 0, // how many `network` messages arrived
+    delivered: [], // a held run's delivery order (leg ids)
+    solved: [], // challenge ids the finished run reached
+    clock: createViewClock(),
     tally: emptyTally(),
     presented: new Set(), // tokens presented to /api/refresh: the race is more calls than these
     lanesStarted: 0, // request lanes that sent their first request
@@ -83,19 +95,43 @@ export function applyMessage(state, message, receivedAtMs = 0) {
         state.strategy = message.settings.strategy ?? state.strategy;
         state.policy = message.settings.policy ?? state.policy;
       }
+      if (message.run != null) state.run = message.run;
+      clockStart(state.clock, { atMs: receivedAtMs, speed: state.settings && state.settings.speed });
       setLab(state, message.lab_now_ms, receivedAtMs);
       break;
-    case 'event':
-      applyEvent(state, message.event, receivedAtMs);
+    case 'event': {
+      const ev = message.event;
+      if (!ev || typeof ev !== 'object' || typeof ev.kind !== 'string') break;
+      const tUs = typeof ev.t_us === 'number' ? clockEvent(state.clock, ev, receivedAtMs) : ev.t_us;
+      applyEvent(state, tUs === ev.t_us ? ev : { ...ev, t_us: tUs }, receivedAtMs);
+      state.captions.push(typeof message.caption === 'string' && message.caption ? message.caption : null);
+      break;
+    }
+    case 'network':
+      // Only while live: a late view must not reopen a finished run.
+      if (!isLive(state) || !message.network || typeof message.network !== 'object') break;
+      state.network = message.network;
+      state.networkSeq += 1;
+      if (Array.isArray(message.network.delivered)) state.delivered = message.network.delivered;
+      clockNetwork(state.clock, message.network, receivedAtMs);
       break;
     case 'done':
       state.status = 'done';
       state.verdict = message.verdict ?? null;
+      if (Array.isArray(message.delivered)) state.delivered = message.delivered;
+      state.solved = Array.isArray(message.solved) ? message.solved : [];
+      endNetwork(state);
       setLab(state, message.lab_now_ms, receivedAtMs);
       break;
     case 'error':
       state.status = 'error';
       state.error = message.message || 'the run failed';
+      endNetwork(state);
+      break;
+    case 'abandoned':
+      state.status = 'abandoned';
+      state.error = message.message || 'the held run was abandoned';
+      endNetwork(state);
       break;
     default:
       break; // unknown message types are ignored (forward compatible)
@@ -108,6 +144,41 @@ export function reduceMessages(messages, init = {}) {
   const state = createRunState(init);
   for (const message of messages) applyMessage(state, message, 0);
   return state;
+}
+
+/** True while the run's stream is live (started or about to). */
+export function isLive(state) {
+  return state.status === 'running' || state.status === 'idle';
+}
+
+/** True while the run is live and its network holds (step, hand, paused). */
+export function isHeld(state) {
+  return isLive(state) && !!(state.network && state.network.paused);
+}
+
+function endNetwork(state) {
+  state.network = null;
+  clockStop(state.clock);
+}
+
+/** Where the now-cursor stands at local `nowMs` (µs on the run's view clock). */
+export function viewNowUs(state, nowMs) {
+  return clockNowUs(state.clock, nowMs);
+}
+
+/**
+ * The narration of event `index` (the latest event's when `index` is
+ * null): `{ index, text }`, or null before any event. Events without a
+ * sentence (older recordings) are skipped when looking for the latest.
+ */
+export function captionAt(state, index = null) {
+  const captions = state.captions;
+  if (index != null) {
+    if (index < 0 || index >= state.events.length) return null;
+    return { index, text: captions[index] ?? null };
+  }
+  for (let i = captions.length - 1; i >= 0; i--) if (captions[i]) return { index: i, text: captions[i] };
+  return null;
 }
 
 function setLab(state, labNowMs, atMs) {
@@ -171,7 +242,6 @@ function closeQueued(lane, tUs) {
 
 /** Applies one timeline event (the `event` of an `event` message). */
 function applyEvent(state, ev, receivedAtMs = 0) {
-  if (!ev || typeof ev !== 'object' || typeof ev.kind !== 'string') return state;
   state.events.push(ev);
   if (typeof ev.t_us === 'number' && ev.t_us > state.maxUs) state.maxUs = ev.t_us;
   const tally = state.tally;
@@ -417,6 +487,9 @@ export function verdictView(state) {
     tone = 'bad';
   } else if (state.status === 'aborted') {
     sentence = 'Run cancelled.';
+    tone = 'neutral';
+  } else if (state.status === 'abandoned') {
+    sentence = `Abandoned: ${state.error}`;
     tone = 'neutral';
   } else if (state.status === 'idle') {
     sentence = 'Waiting for the run to start…';

@@ -110,6 +110,8 @@ export function recordedLabStart(report) {
  */
 export function createReplay(report, { rate = 1 } = {}) {
   const events = report.events;
+  // One sentence per event, when the recording has them (newer engines).
+  const narration = Array.isArray(report.narration) && report.narration.length === events.length ? report.narration : null;
   const speed = rate > 0 && Number.isFinite(rate) ? rate : 1;
   const lastUs = events.reduce((max, ev) => (ev.t_us > max ? ev.t_us : max), 0);
   let cursor = 0;
@@ -142,12 +144,19 @@ export function createReplay(report, { rate = 1 } = {}) {
       const limit = Math.max(0, elapsedMs) * 1000 * speed;
       const out = [];
       while (cursor < events.length && events[cursor].t_us <= limit) {
-        out.push({ type: 'event', event: events[cursor] });
+        const caption = narration && typeof narration[cursor] === 'string' ? narration[cursor] : undefined;
+        out.push(caption === undefined ? { type: 'event', event: events[cursor] } : { type: 'event', event: events[cursor], caption });
         cursor += 1;
       }
       if (cursor === events.length) {
         finished = true;
-        out.push({ type: 'done', verdict: report.verdict, lab_now_ms: report.lab_now_ms });
+        out.push({
+          type: 'done',
+          verdict: report.verdict,
+          lab_now_ms: report.lab_now_ms,
+          ...(report.delivered ? { delivered: report.delivered } : {}),
+          ...(report.solved ? { solved: report.solved } : {}),
+        });
       }
       return out;
     },

@@ -4,14 +4,18 @@
 //
 // Layout (top to bottom): the time axis; the request lanes (a scroll box:
 // only the rows in its viewport are modelled, so a 10,000-request run stays
-// light); the pinned client and server lanes; the verdict card. Times map
-// to x with lib/scale.js; a row's y is its index times the row height.
+// light); the pinned client and server lanes; the caption line; the
+// verdict card. Times map to x with lib/scale.js; a row's y is its index
+// times the row height. While the run is held, a bar whose leg waits in the
+// network is marked `held` (the view makes it pulse); once the run is over,
+// an event cursor can mark one event and the caption tells it.
 
 import { createScale, formatTick, niceStep } from './scale.js';
 import { visibleRange, mergeMarkers, fitLabels, textWidth, placeRow } from './layout.js';
-import { laneGroups, laneOutcome, verdictView, attemptRevoked, storeDeaths } from './reducer.js';
+import { laneGroups, laneOutcome, verdictView, attemptRevoked, storeDeaths, isHeld, captionAt } from './reducer.js';
 import { tokenColor, statusClass, statusColor } from './colors.js';
-import { attemptLabels, formatUs, logoutReason } from './format.js';
+import { attemptLabels, formatUs, logoutReason, eventText } from './format.js';
+import { heldBarLabels } from './network.js';
 
 /** Pixel sizes for an 18px root font (normal, and compact for compare mode). */
 export const SIZES = {
@@ -56,9 +60,12 @@ export function scaledSizes(base, rootPx = 18) {
  * @param {string|null} [o.selectedJti] the token shown in the inspector
  * @param {number} [o.scrollTop]    of the request lanes' scroll box
  * @param {number} [o.viewportHeight] of that box (0: not measured yet)
+ * @param {number|null} [o.cursorIndex] the event under the cursor (a finished run), or null
  */
-export function timelineModel(state, { width, sizes, domainEndUs, nowUs = null, selectedJti = null, scrollTop = 0, viewportHeight = 0 }) {
+export function timelineModel(state, { width, sizes, domainEndUs, nowUs = null, selectedJti = null, scrollTop = 0, viewportHeight = 0, cursorIndex = null }) {
   const frame = createFrame(state, { width, sizes, domainEndUs, nowUs });
+  const cursor = cursorModel(state, frame, cursorIndex);
+  frame.cursorAttempt = cursor ? cursor.attempt : null;
   const axis = axisModel(frame);
   return {
     width: frame.width,
@@ -66,11 +73,55 @@ export function timelineModel(state, { width, sizes, domainEndUs, nowUs = null, 
     gridXs: axis.ticks.map((t) => t.x),
     familyXs: familyLineXs(state, frame.scale),
     nowX: frame.nowX,
+    cursor,
     lanes: requestLanesModel(state, frame, { selectedJti, scrollTop, viewportHeight }),
     pinned: pinnedModel(state, frame, { selectedJti }),
+    caption: captionModel(state, cursor ? cursor.index : null),
+    network: networkModel(state),
     verdict: verdictModel(state),
     note: setupNote(state),
   };
+}
+
+/** The event under the cursor: where, and which exchange it belongs to. */
+function cursorModel(state, frame, index) {
+  if (index == null) return null;
+  const ev = state.events[index];
+  if (!ev) return null;
+  return { index, x: frame.scale.clampedX(ev.t_us), lane: ev.lane ?? null, attempt: ev.attempt ?? null, seq: ev.seq ?? null };
+}
+
+/** The caption line: the latest event's sentence, or the one under the cursor. */
+function captionModel(state, cursorIndex) {
+  const at = captionAt(state, cursorIndex);
+  if (!at) return { text: '', index: null, cursor: false, of: state.events.length };
+  const ev = state.events[at.index];
+  // Recordings without narration still say something under the cursor.
+  const text = at.text ?? (ev ? `${ev.lane ?? ''} ${eventText(ev)}`.trim() : '');
+  return { text, index: at.index, cursor: cursorIndex != null, of: state.events.length };
+}
+
+/** The network as the timeline's hooks tell it: held or not, the driver, deliveries so far. */
+function networkModel(state) {
+  const view = state.network;
+  return {
+    held: isHeld(state),
+    driver: view ? view.driver ?? null : (state.settings && state.settings.network) || null,
+    delivered: state.delivered.length,
+    run: state.run,
+  };
+}
+
+/** Legs in flight of a held run, by the attempt they carry (and by lane for those without one). */
+function heldLegs(state) {
+  const byAttempt = new Map();
+  const byLane = new Map();
+  if (!isHeld(state)) return { byAttempt, byLane };
+  for (const leg of state.network.legs || []) {
+    if (leg.attempt != null) byAttempt.set(leg.attempt, leg);
+    else if (leg.lane) byLane.set(leg.lane, leg);
+  }
+  return { byAttempt, byLane };
 }
 
 /** Scale and clock of one drawing. */
@@ -87,6 +138,8 @@ export function createFrame(state, { width, sizes, domainEndUs, nowUs = null }) 
     nowX: now == null ? null : scale.clampedX(now),
     // Bars still in flight grow to the now-cursor (to the last event once over).
     endForPending: now ?? state.maxUs,
+    held: heldLegs(state),
+    cursorAttempt: null,
   };
 }
 
@@ -173,8 +226,9 @@ function requestRow(state, name, index, frame, selectedJti = null) {
  * room, a stripe otherwise), a refresh's new token, the longest label that
  * fits, and a dashed outline when the token was already revoked.
  */
-function bar(state, attempt, barY, { sizes, scale, endForPending }, selectedJti = null) {
+function bar(state, attempt, barY, { sizes, scale, endForPending, held, cursorAttempt }, selectedJti = null) {
   const pending = attempt.status === 'pending';
+  const leg = pending ? (held.byAttempt.get(attempt.id) ?? held.byLane.get(attempt.lane) ?? null) : null;
   const cls = statusClass(attempt.status);
   const x = scale.x(attempt.startUs);
   const width = Math.max(4, scale.x(attempt.endUs ?? endForPending) - x);
@@ -191,6 +245,10 @@ function bar(state, attempt, barY, { sizes, scale, endForPending }, selectedJti 
     attempt: attempt.id,
     revoked,
     selected: attempt.jti != null && attempt.jti === selectedJti,
+    // Waiting in the held network for someone to deliver it: which way it travels, and its leg.
+    held: leg ? leg.direction : null,
+    leg: leg ? leg.id : null,
+    atCursor: cursorAttempt != null && attempt.id === cursorAttempt,
     x,
     y,
     width,
@@ -220,13 +278,15 @@ function bar(state, attempt, barY, { sizes, scale, endForPending }, selectedJti 
     rightReserve = CHIP_W + height / 2;
   }
   const room = x + width - textX - 6 - rightReserve;
-  const text = attemptLabels(attempt).find((t) => textWidth(t, sizes.font) <= room);
+  const labels = leg ? [...heldBarLabels(leg), ...attemptLabels(attempt)] : attemptLabels(attempt);
+  const text = labels.find((t) => textWidth(t, sizes.font) <= room);
   if (text) out.label = { x: textX, y: y + height / 2, text, cls };
   const reason = attempt.reason || attempt.serverReason;
   out.title = [
     `${attempt.lane} · ${attempt.kind} ${attempt.route ?? ''}`,
     `token ${attempt.jti ?? 'none'}${attempt.newJti ? ` → ${attempt.newJti}` : ''}`,
     `status ${pending ? 'in flight' : attempt.status}${reason ? ` (${reason})` : ''}`,
+    leg ? `held in the network: deliver ${leg.id} from the tray` : null,
     revoked === 'family' ? `${attempt.jti} was already dead: reuse detection revoked its whole family` : null,
     revoked === 'rotation' ? `${attempt.jti} was already revoked: a refresh rotated it away` : null,
     `${formatUs(attempt.startUs)} → ${attempt.endUs == null ? 'now' : formatUs(attempt.endUs)}`,
@@ -309,7 +369,8 @@ function clientRow(state, { sizes, scale, rowWidth }, y, height) {
       return { kind: 'logout', m, text, x: m.x + 3, width: textWidth(text, sizes.big, 0.78) + 16 };
     }),
   ].sort((p, q) => p.m.first.tUs - q.m.first.tUs || KIND_ORDER[p.kind] - KIND_ORDER[q.kind]);
-  const placed = placeRow(items, { gap: 6 });
+  // A box near the end of the axis (a late logout) moves left of its tick rather than off the row.
+  const placed = placeRow(items, { gap: 6, end: rowWidth - 4 });
   items.forEach((it, i) => { it.x = placed[i]; });
   const markers = items.map((it, i) => {
     const next = items[i + 1];
@@ -514,7 +575,7 @@ function verdictModel(state) {
   return {
     ...view,
     status,
-    pill: { running: 'live', done: 'done', error: 'failed', aborted: 'cancelled' }[status] ?? status,
+    pill: { running: 'live', done: 'done', error: 'failed', aborted: 'cancelled', abandoned: 'abandoned' }[status] ?? status,
     familyRevoked: state.familyRevoked,
   };
 }

@@ -112,7 +112,7 @@ export function validateControls(values, limits) {
  * The RunSettings JSON (docs/lab-api.md) for checked control values.
  * Only fields the controls own are sent; the server fills in the rest.
  */
-export function toRunSettings({ caseName, strategy, policy, late, values }) {
+export function toRunSettings({ caseName, strategy, policy, late, values, network = null }) {
   return {
     case: caseName,
     strategy,
@@ -130,6 +130,8 @@ export function toRunSettings({ caseName, strategy, policy, late, values }) {
     ...(values.accessTtl === undefined ? {} : { access_ttl_s: values.accessTtl }),
     ...(values.refreshWindow === undefined ? {} : { refresh_window_s: values.refreshWindow }),
     ...(values.grace === undefined ? {} : { grace_s: values.grace }),
+    // Who delivers the legs (timer, step, hand), when the controls chose.
+    ...(network ? { network } : {}),
   };
 }
 
@@ -144,6 +146,7 @@ export function controlValues(settings) {
     strategy: settings.strategy,
     policy: settings.policy,
     late: settings.late,
+    network: settings.network,
     values: {
       secret: settings.secret,
       public: settings.public,

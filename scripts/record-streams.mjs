@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// Records runs played over the lab's network, as the page receives them:
+//   tests/ui-unit/streams/<name>.ndjson
+// one line per message of the run's NDJSON stream (start, event, network,
+// done), in the order they arrived, with a `{"type":"command", ...}` line
+// where a network command was sent (the reducer ignores that type). The UI's
+// unit tests fold these through the reducer, the view clock and the tray.
+//
+// Which lane wins and which legs exist follow from the delivery order, so
+// the messages are the same on every recording; the times (`t_us`) are
+// the machine's.
+//
+// usage: node scripts/record-streams.mjs
+// env:   REFRESH_RACE_BIN   use this binary and skip `cargo build`
+//        CARGO_TARGET_DIR   where cargo builds (default: target)
+
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = path.join(REPO, 'tests', 'ui-unit', 'streams');
+
+function binary() {
+  if (process.env.REFRESH_RACE_BIN) return path.resolve(process.env.REFRESH_RACE_BIN);
+  execFileSync('cargo', ['build', '-p', 'refresh-race'], { cwd: REPO, stdio: 'inherit' });
+  return path.resolve(REPO, process.env.CARGO_TARGET_DIR || 'target', 'debug', 'refresh-race');
+}
+
+async function serve(bin) {
+  const child = spawn(bin, ['serve', '--port', '0', '--ui-dir', path.join(REPO, 'ui')], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  const base = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (match) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited early (code ${code})`)));
+  });
+  return { base, stop: () => child.kill('SIGTERM') };
+}
+
+/**
+ * Streams one run; `next(message, lines)` is called for every message and
+ * returns the command to send now (or null). Commands are sent one at a
+ * time; the next message is read once the lab answered.
+ */
+async function record(base, settings, next) {
+  const lines = [];
+  const response = await fetch(`${base}/lab/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(settings) });
+  if (!response.ok) throw new Error(`POST /lab/runs answered ${response.status}: ${await response.text()}`);
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let run = null;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let newline;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      const message = JSON.parse(line);
+      lines.push(line);
+      if (message.type === 'start') run = message.run;
+      const command = next(message, lines);
+      if (command) {
+        lines.push(JSON.stringify({ type: 'command', command }));
+        const answer = await fetch(`${base}/lab/runs/${run}/network`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(command) });
+        if (!answer.ok) throw new Error(`${JSON.stringify(command)} answered ${answer.status}: ${await answer.text()}`);
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The queue challenge by hand: secret#1's whole refresh before secret#2's 401, then the rest in due order. */
+function queueChallenge() {
+  const script = [['secret#1>', 'request'], ['secret#1<', 'request'], ['secret#1>', 'refresh'], ['secret#1<', 'refresh']];
+  return (message) => {
+    if (message.type !== 'network' || !message.network.paused || message.network.legs.length === 0) return null;
+    const [id, exchange] = script.shift() ?? [];
+    const leg = id ? message.network.legs.find((l) => l.id === id && l.exchange === exchange) : message.network.legs[0];
+    if (!leg) throw new Error(`${id} (${exchange}) is not in flight`);
+    return { command: 'deliver', leg: leg.id };
+  };
+}
+
+/** A slow timer run: paused before its first leg, stepped twice, resumed. */
+function pausedTimer() {
+  const plan = [{ command: 'step' }, { command: 'step' }, { command: 'resume' }];
+  return (message) => {
+    if (message.type === 'start') return { command: 'pause' };
+    if (message.type !== 'network' || !message.network.paused) return null;
+    return plan.shift() ?? null;
+  };
+}
+
+const RUNS = [
+  ['queue-challenge', { case: 'expired-refreshable', strategy: 'queue', policy: 'strict', secret: 2, public: 0, network: 'hand' }, queueChallenge],
+  ['paused-timer', { case: 'expired-refreshable', strategy: 'naive', policy: 'strict', secret: 2, public: 1, speed: 0.05, latency_ms: { secret: 40, public: 30, refresh: 40 } }, pausedTimer],
+];
+
+const bin = binary();
+const lab = await serve(bin);
+try {
+  mkdirSync(OUT, { recursive: true });
+  for (const [name, settings, player] of RUNS) {
+    const text = await record(lab.base, settings, player());
+    writeFileSync(path.join(OUT, `${name}.ndjson`), text);
+    const done = text.trim().split('\n').map((l) => JSON.parse(l)).find((m) => m.type === 'done');
+    console.log(`${name}: ${done ? done.verdict.sentence : 'no done line'}`);
+  }
+} finally {
+  lab.stop();
+}

@@ -1,0 +1,463 @@
+//! Classroom mode: the instructor's lab opened to the room's network.
+//!
+//! The lab then listens twice: on loopback for the instructor (everything,
+//! plus the roster at `/lab/classroom`) and on the room's address for the
+//! attendees, behind a gate. The gate lets nobody in without the room's
+//! code: `/join?code=…` (the URL the instructor shares, also as a QR code)
+//! gives a browser a seat, kept in an HttpOnly cookie. With a seat, each
+//! attendee has their own long-lived auth API and lab clock (`/api/*`,
+//! `/lab/clock`) and their own runs, within per-attendee limits; the room
+//! as a whole is bounded too. Without one, a page asking for the code is
+//! all there is; the lab and auth APIs answer 401.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use rand::Rng;
+use schemars::JsonSchema;
+use serde::Serialize;
+use tower::ServiceExt;
+
+use crate::challenge::ChallengeId;
+use crate::server::{ApiError, AuthState};
+use crate::settings::RunSettings;
+use crate::timeline::Recorder;
+
+/// Letters and digits nobody confuses when reading from a projector.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+const CODE_LEN: usize = 6;
+/// The cookie that holds a browser's seat.
+pub const SEAT_COOKIE: &str = "rr_seat";
+
+/// What one attendee and the whole room may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct RoomLimits {
+    /// Seats in the room.
+    pub max_attendees: usize,
+    /// Runs one attendee may have live at once.
+    pub runs_per_attendee: usize,
+    /// Requests (secret + public + late) in one attendee's run.
+    pub requests_per_run: u32,
+    /// Events each attendee's long-lived API keeps.
+    pub api_events: usize,
+}
+
+impl Default for RoomLimits {
+    fn default() -> Self {
+        RoomLimits {
+            max_attendees: 60,
+            runs_per_attendee: 2,
+            requests_per_run: 200,
+            api_events: 1_000,
+        }
+    }
+}
+
+/// One seat: an attendee's own API, lab clock and counters.
+pub struct Attendee {
+    /// 1, 2, … in the order they joined: what the roster shows.
+    pub number: u32,
+    api: Arc<AuthState>,
+    api_router: Router,
+    runs_live: AtomicUsize,
+    runs_done: AtomicU64,
+    solved: Mutex<BTreeSet<ChallengeId>>,
+}
+
+/// A row of the instructor's roster.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Seat {
+    pub number: u32,
+    pub runs_live: usize,
+    pub runs_done: u64,
+    pub solved: Vec<ChallengeId>,
+}
+
+/// The room: its code, its seats, its limits.
+pub struct Classroom {
+    /// Builds an attendee's own API router (the auth API and the lab clock)
+    /// over their own state.
+    api_router: fn(Arc<AuthState>) -> Router,
+    code: String,
+    limits: RoomLimits,
+    api_settings: RunSettings,
+    seats: Mutex<HashMap<String, Arc<Attendee>>>,
+    next_number: AtomicU64,
+}
+
+impl Classroom {
+    /// A room with a fresh random code.
+    pub fn new(
+        api_settings: RunSettings,
+        limits: RoomLimits,
+        api_router: fn(Arc<AuthState>) -> Router,
+    ) -> Self {
+        let mut rng = rand::rng();
+        let code = (0..CODE_LEN)
+            .map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char)
+            .collect();
+        Classroom {
+            api_router,
+            code,
+            limits,
+            api_settings,
+            seats: Mutex::new(HashMap::new()),
+            next_number: AtomicU64::new(1),
+        }
+    }
+
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    pub fn limits(&self) -> RoomLimits {
+        self.limits
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Attendee>>> {
+        self.seats.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Gives a seat for the right code: returns the cookie value.
+    pub fn join(&self, code: &str) -> Result<String, ApiError> {
+        if !same_code(code.trim(), &self.code) {
+            return Err(ApiError::Forbidden {
+                message: "that is not this room's code: ask the instructor for the join link"
+                    .into(),
+            });
+        }
+        let mut seats = self.lock();
+        if seats.len() >= self.limits.max_attendees {
+            return Err(ApiError::Busy {
+                what: format!(
+                    "the room is full ({} seats); ask the instructor",
+                    self.limits.max_attendees
+                ),
+                retry_after_s: 30,
+            });
+        }
+        let session = random_token();
+        let api = AuthState::long_lived(
+            &self.api_settings,
+            Recorder::bounded(self.limits.api_events),
+        );
+        let attendee = Attendee {
+            number: self.next_number.fetch_add(1, Ordering::Relaxed) as u32,
+            api_router: (self.api_router)(api.clone()),
+            api,
+            runs_live: AtomicUsize::new(0),
+            runs_done: AtomicU64::new(0),
+            solved: Mutex::new(BTreeSet::new()),
+        };
+        seats.insert(session.clone(), Arc::new(attendee));
+        Ok(session)
+    }
+
+    /// The attendee whose seat cookie `headers` carry.
+    pub fn seat(&self, headers: &HeaderMap) -> Option<Arc<Attendee>> {
+        let session = cookie(headers, SEAT_COOKIE)?;
+        self.lock().get(session).cloned()
+    }
+
+    /// The roster, in joining order.
+    pub fn roster(&self) -> Vec<Seat> {
+        let mut seats: Vec<Seat> = self
+            .lock()
+            .values()
+            .map(|a| Seat {
+                number: a.number,
+                runs_live: a.runs_live.load(Ordering::Relaxed),
+                runs_done: a.runs_done.load(Ordering::Relaxed),
+                solved: a
+                    .solved
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .iter()
+                    .copied()
+                    .collect(),
+            })
+            .collect();
+        seats.sort_by_key(|s| s.number);
+        seats
+    }
+}
+
+impl Attendee {
+    /// The attendee's own long-lived API state (lab clock, tokens).
+    pub fn api(&self) -> &Arc<AuthState> {
+        &self.api
+    }
+
+    /// Records challenges a finished run of this attendee solved.
+    pub fn solved(&self, ids: &[ChallengeId]) {
+        self.runs_done.fetch_add(1, Ordering::Relaxed);
+        self.solved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(ids.iter().copied());
+    }
+}
+
+/// What a run started by an attendee may use: put into the request's
+/// extensions by the gate, read by `POST /lab/runs`.
+#[derive(Clone)]
+pub struct RunQuota {
+    pub max_requests: u32,
+    pub max_live: usize,
+    pub attendee: Arc<Attendee>,
+}
+
+/// Holds one of an attendee's live-run places until dropped.
+pub struct RunPlace {
+    attendee: Arc<Attendee>,
+}
+
+impl RunQuota {
+    /// Takes a live-run place, or says why not.
+    pub fn take(&self, settings: &RunSettings) -> Result<RunPlace, ApiError> {
+        let per_attendee = self.max_live;
+        let requests = settings.secret + settings.public + u32::from(settings.late);
+        if requests > self.max_requests {
+            return Err(ApiError::Busy {
+                what: format!(
+                    "in this classroom a run may have at most {} requests (this one has {requests})",
+                    self.max_requests
+                ),
+                retry_after_s: 0,
+            });
+        }
+        let live = &self.attendee.runs_live;
+        let taken = live
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < per_attendee).then_some(n + 1)
+            })
+            .is_ok();
+        if !taken {
+            return Err(ApiError::Busy {
+                what: format!(
+                    "you already have {per_attendee} runs going; let one finish (or close it) first"
+                ),
+                retry_after_s: 2,
+            });
+        }
+        Ok(RunPlace {
+            attendee: self.attendee.clone(),
+        })
+    }
+}
+
+impl RunPlace {
+    pub fn attendee(&self) -> &Arc<Attendee> {
+        &self.attendee
+    }
+}
+
+impl Drop for RunPlace {
+    fn drop(&mut self) {
+        self.attendee.runs_live.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The attendees' door: nothing without a seat but the join page.
+pub async fn gate(
+    State(room): State<Arc<Classroom>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    if path == "/join" {
+        return join(&room, &request);
+    }
+    let Some(attendee) = room.seat(request.headers()) else {
+        let wants_page = request.method() == Method::GET
+            && !path.starts_with("/api/")
+            && !path.starts_with("/lab/");
+        return if wants_page {
+            join_page(None, StatusCode::OK)
+        } else {
+            ApiError::NotJoined.into_response()
+        };
+    };
+    // The attendee's own long-lived API and lab clock.
+    if path.starts_with("/api/") || path == "/lab/clock" {
+        let router = attendee.api_router.clone();
+        return match router.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+    }
+    if path == "/lab/classroom/status" && request.method() == Method::GET {
+        // An attendee's page: no share button, and which seat it is.
+        let status = serde_json::json!({"role": "attendee", "open": true, "seat": attendee.number});
+        return axum::Json(status).into_response();
+    }
+    if path == "/lab/classroom" {
+        return ApiError::Forbidden {
+            message: "the roster is the instructor's".into(),
+        }
+        .into_response();
+    }
+    request.extensions_mut().insert(RunQuota {
+        max_requests: room.limits.requests_per_run,
+        max_live: room.limits.runs_per_attendee,
+        attendee,
+    });
+    next.run(request).await
+}
+
+fn join(room: &Classroom, request: &Request) -> Response {
+    let code = request.uri().query().and_then(|query| {
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("code="))
+            .map(str::to_owned)
+    });
+    let Some(code) = code else {
+        return join_page(None, StatusCode::OK);
+    };
+    match room.join(&code) {
+        Ok(session) => {
+            let mut response = (StatusCode::SEE_OTHER, Body::empty()).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::LOCATION, HeaderValue::from_static("/"));
+            if let Ok(cookie) = HeaderValue::from_str(&format!(
+                "{SEAT_COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict"
+            )) {
+                headers.insert(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(ApiError::Forbidden { message }) => join_page(Some(&message), StatusCode::FORBIDDEN),
+        Err(other) => other.into_response(),
+    }
+}
+
+/// The one page a browser without a seat gets: a form asking for the code.
+fn join_page(error: Option<&str>, status: StatusCode) -> Response {
+    let error = error
+        .map(|e| format!("<p role=\"alert\" data-join-error>{}</p>", escape(e)))
+        .unwrap_or_default();
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>Join the Refresh Race classroom</title></head><body>\
+<main data-join><h1>Join the classroom</h1>\
+<p>This lab is open to a workshop room. Enter the code the instructor shows (or scan the QR code).</p>\
+{error}<form method=\"get\" action=\"/join\"><label>Code <input name=\"code\" autocomplete=\"off\" \
+autocapitalize=\"characters\" required data-join-code></label> <button type=\"submit\">Join</button></form>\
+</main></body></html>"
+    );
+    let mut response = (status, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    // Answered before the lab's own layers: the same locks, set here.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(crate::web::CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The value of cookie `name`.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (key, value) = pair.trim().split_once('=')?;
+            (key == name).then_some(value)
+        })
+}
+
+/// Compares codes without stopping at the first difference, so timing
+/// does not tell how much of a guess was right.
+fn same_code(guess: &str, code: &str) -> bool {
+    let guess = guess.to_ascii_uppercase();
+    guess.len() == code.len()
+        && guess
+            .bytes()
+            .zip(code.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// 128 random bits, hex: a seat's session id.
+fn random_token() -> String {
+    let bytes: [u8; 16] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The join URL as an SVG QR code, for the instructor's screen.
+pub fn qr_svg(url: &str) -> Result<String, ApiError> {
+    let code = qrcode::QrCode::new(url.as_bytes())
+        .map_err(|err| ApiError::Internal(format!("cannot make a QR code: {err}")))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server;
+
+    #[test]
+    fn a_code_is_six_unambiguous_characters_and_compares_without_case() {
+        let room = Classroom::new(RunSettings::default(), RoomLimits::default(), server::app);
+        assert_eq!(room.code().len(), 6);
+        assert!(room.code().bytes().all(|b| CODE_ALPHABET.contains(&b)));
+        assert!(same_code(&room.code().to_ascii_lowercase(), room.code()));
+        assert!(!same_code("", room.code()));
+    }
+
+    #[test]
+    fn seats_are_numbered_and_the_room_is_bounded() {
+        let limits = RoomLimits {
+            max_attendees: 2,
+            ..RoomLimits::default()
+        };
+        let room = Classroom::new(RunSettings::default(), limits, server::app);
+        assert!(room.join("WRONG1").is_err());
+        let a = room.join(room.code()).unwrap();
+        room.join(room.code()).unwrap();
+        assert!(matches!(room.join(room.code()), Err(ApiError::Busy { .. })));
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            format!("x=1; {SEAT_COOKIE}={a}").parse().unwrap(),
+        );
+        assert_eq!(room.seat(&headers).unwrap().number, 1);
+        assert_eq!(room.roster().len(), 2);
+    }
+
+    #[test]
+    fn the_qr_code_is_an_svg() {
+        let svg = qr_svg("http://192.0.2.1:3000/join?code=ABCDEF").unwrap();
+        assert!(svg.contains("<svg"));
+    }
+}
