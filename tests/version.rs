@@ -37,7 +37,9 @@ fn the_desktop_app_has_no_version_of_its_own() {
     );
     let manifest = read("src-tauri/Cargo.toml");
     assert!(
-        manifest.lines().any(|l| l.trim() == "version.workspace = true"),
+        manifest
+            .lines()
+            .any(|l| l.trim() == "version.workspace = true"),
         "src-tauri/Cargo.toml must inherit the workspace's version"
     );
 }
@@ -60,13 +62,10 @@ async fn the_lab_tells_the_page_its_version() {
         .spawn()
         .expect("the binary runs");
     let stdout = BufReader::new(child.stdout.take().unwrap());
-    let base = stdout
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|line| {
-            let at = line.find("listening on http://")?;
-            Some(line[at + "listening on ".len()..].trim().to_owned())
-        });
+    let base = stdout.lines().map_while(Result::ok).find_map(|line| {
+        let at = line.find("listening on http://")?;
+        Some(line[at + "listening on ".len()..].trim().to_owned())
+    });
     let options = match base {
         Some(base) => reqwest::get(format!("{base}/lab/options")).await,
         None => {
