@@ -50,11 +50,11 @@ version=$(awk '/^\[workspace\.package\]/ { inside = 1; next } /^\[/ { inside = 0
 [[ -n $version ]] || { echo "package.sh: no [workspace.package] version in Cargo.toml" >&2; exit 1; }
 echo "package.sh: Refresh Race $version, $profile build, bundles: $bundles"
 
-profile_flag=()
-[[ $profile == release ]] && profile_flag=(--release)
-
-# The CLI first: the packages carry it next to the app.
-cargo build "${profile_flag[@]}" -p refresh-race --bin refresh-race
+# The packages carry the CLI next to the app. Tauri's `cargo build` builds it
+# too (the `-p` arguments below): one feature resolution for both, so their
+# shared dependencies compile once, and the same way as `cargo build -p
+# refresh-race -p refresh-race-desktop` (scripts/test.sh), but for Tauri's
+# tauri/custom-protocol.
 cli="$CARGO_TARGET_DIR/$profile/refresh-race"
 
 # `files` maps a path in the package to a file here. The CLI's path depends
@@ -66,7 +66,7 @@ config="{\"bundle\": {\"linux\": {\"deb\": {\"files\": $files}, \"rpm\": {\"file
 
 tauri_flags=(--bundles "$bundles" --config "$config" --ci)
 [[ $profile == debug ]] && tauri_flags+=(--debug)
-cargo tauri build "${tauri_flags[@]}"
+cargo tauri build "${tauri_flags[@]}" -- -p refresh-race-desktop -p refresh-race
 
 # Tauri names the files after the product name ("Refresh Race_0.2.0_amd64.deb");
 # dist/ uses the package's own name, as apt and dnf show it.

@@ -38,7 +38,7 @@ test("the control file names the package, its version, licence home and dependen
   assert.equal(field("Recommends"), "fonts-dejavu-core", "the PNG export draws its text with DejaVu");
 });
 
-test("it installs the app, the CLI, a menu entry and icons", { skip }, () => {
+test("it installs the app, the CLI, a menu entry, icons, the licence and the changelog", { skip }, () => {
   for (const bin of ["usr/bin/refresh-race-desktop", "usr/bin/refresh-race"]) {
     const file = path.join(root, bin);
     assert.ok(existsSync(file), `${bin} is in the package`);
@@ -52,6 +52,10 @@ test("it installs the app, the CLI, a menu entry and icons", { skip }, () => {
   assert.equal(keys.Type, "Application");
   assert.equal(keys.Categories, "Education;Development;");
   assert.ok(keys.Comment, "a Comment for menus and launchers");
+  for (const doc of ["copyright", "CHANGELOG.md"]) {
+    assert.ok(existsSync(path.join(root, "usr/share/doc/refresh-race", doc)), `/usr/share/doc/refresh-race/${doc}`);
+  }
+  assert.match(readFileSync(path.join(root, "usr/share/doc/refresh-race/copyright"), "utf8"), /^MIT License/);
   for (const size of [32, 64, 128, 256, 512]) {
     const icon = path.join(root, `usr/share/icons/hicolor/${size}x${size}/apps/refresh-race-desktop.png`);
     assert.ok(existsSync(icon), `a ${size}x${size} icon`);
