@@ -8,6 +8,7 @@
 //        [--walk=dead]                                    … then refresh, +10 s twice, refresh (400 window_over)
 //        [--hand]                                         hand mode, queue client, held mid-race (tray, hidden state)
 //        [--solved]                                       the queue challenge played by clicking legs, solved
+//        [--presenter]                                    presenter mode (P): the light theme, larger type
 //        [--viewport]                                     only the window (default: the full page)
 //        [--element=SELECTOR]                             only this element (default: the full page)
 //
@@ -19,7 +20,7 @@ import { startServer, launchBrowser, openLab } from './harness.mjs';
 const args = process.argv.slice(2);
 const out = args.find((a) => !a.startsWith('--'));
 if (!out) {
-  console.error('usage: node tests/e2e/screenshot.mjs OUT.png [--compare] [--compare-by=policies --a=NAME --b=NAME] [--policy=NAME] [--replay=FILE] [--walk] [--element=SELECTOR] [--width=N] [--height=N]');
+  console.error('usage: node tests/e2e/screenshot.mjs OUT.png [--compare] [--compare-by=policies --a=NAME --b=NAME] [--policy=NAME] [--replay=FILE] [--walk] [--hand] [--solved] [--presenter] [--viewport] [--element=SELECTOR] [--width=N] [--height=N]');
   process.exit(2);
 }
 const flag = (name, fallback) => {
@@ -33,6 +34,7 @@ const walk = args.includes('--walk') || flag('walk', null) != null;
 const hand = args.includes('--hand');
 const solved = args.includes('--solved');
 const element = flag('element', null);
+const presenter = args.includes('--presenter');
 
 /** Clicks the tray card of `leg` and waits until the lab delivered it (or the run ended). */
 async function clickLeg(page, leg, exchange) {
@@ -52,6 +54,10 @@ try {
     width: Number(flag('width', 1280)),
     height: Number(flag('height', 720)),
   });
+  if (presenter) {
+    await page.click('[data-action="presenter"]');
+    await page.locator('body[data-theme="presenter"]').waitFor();
+  }
   await page.selectOption('[data-control="strategy"]', flag('strategy', 'naive'));
   await page.selectOption('[data-control="policy"]', flag('policy', 'strict'));
   if (hand) {

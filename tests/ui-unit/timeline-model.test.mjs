@@ -5,7 +5,7 @@ import {
 } from '../../ui/lib/timeline-model.js';
 import { createRunState, applyMessage, reduceMessages, viewNowUs } from '../../ui/lib/reducer.js';
 import { domainEnd, estimateRunUs } from '../../ui/lib/scale.js';
-import { STATUS_COLORS, TOKEN_PALETTE } from '../../ui/lib/colors.js';
+import { tokenColor } from '../../ui/lib/colors.js';
 import { formatUs } from '../../ui/lib/format.js';
 import { RUNS, report, messages, reduced, eventsOf } from './fixtures.mjs';
 
@@ -38,7 +38,7 @@ test('every recorded run: one bar per attempt, of its kind, lane, token and fina
       assert.deepEqual([b.kind, b.lane, b.jti, b.status], [ev.kind.replace('_sent', ''), ev.lane, ev.jti, String(answer.status)], `${name} #${ev.attempt}`);
       assert.ok(Math.abs(b.x - xOf(ev.t_us, domainEndUs)) < 1e-9);
       assert.ok(Math.abs(b.x + b.width - Math.max(b.x + 4, xOf(answer.t_us, domainEndUs))) < 1e-9, 'ends at its answer (4 px at least)');
-      assert.equal(b.fill, STATUS_COLORS[b.statusClass]);
+      assert.equal(b.fill, `var(--${b.statusClass})`);
       assert.equal(b.pattern, null, 'nothing in flight once the run is over');
     }
     assert.equal(bars.filter((b) => b.kind === 'refresh').length, report(name).verdict.refresh_calls);
@@ -86,7 +86,8 @@ test('a loser\'s refresh says what happened in its tooltip, and its token is str
   ].join('\n'));
   assert.ok(loser.chip.strike, 'struck through');
   assert.deepEqual(loser.outline, { x: loser.x - 3, y: loser.y - 3, width: loser.width + 6, height: loser.height + 6, rx: loser.height / 2 + 3 });
-  assert.equal(loser.chip.color, TOKEN_PALETTE[0]);
+  assert.equal(loser.chip.color, tokenColor('t1'));
+  assert.equal(loser.chip.color, 'var(--t1)', 'a theme variable: the page recolours it');
 });
 
 test('the queue and single-flight: waiting segments end when the retry leaves', () => {
