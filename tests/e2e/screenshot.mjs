@@ -55,8 +55,10 @@ try {
     height: Number(flag('height', 720)),
   });
   if (presenter) {
+    // Unfolded while the scenario sets its controls, folded again for the picture.
     await page.click('[data-action="presenter"]');
     await page.locator('body[data-theme="presenter"]').waitFor();
+    await page.click('[data-action="advanced"]');
   }
   await page.selectOption('[data-control="strategy"]', flag('strategy', 'naive'));
   await page.selectOption('[data-control="policy"]', flag('policy', 'strict'));
@@ -121,6 +123,7 @@ try {
     await page.click('[data-case="expired-refreshable"]');
     await page.locator('[data-timeline][data-state="done"]').waitFor({ timeout: 30_000 });
   }
+  if (presenter) await page.click('[data-action="advanced"]');
   // The pointer rests off the page; animations show their end (a pulse its first frame).
   await page.mouse.move(0, 0);
   await page.evaluate(() => document.activeElement && document.activeElement.blur());

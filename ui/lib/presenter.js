@@ -4,9 +4,10 @@
 //
 // The theme (`dark`, `presenter`) and the scale (the root font size times
 // one of SCALE_STEPS, like a browser's zoom levels) are kept in
-// localStorage, so a reload and the next launch of the desktop window (the
-// same origin) keep them. The page scales with CSS, not the browser's zoom:
-// WebKitGTK in the desktop window does not zoom by itself.
+// localStorage, so a reload keeps them (in the desktop window only while it
+// is open: each launch serves the page on a new port, a new origin). The
+// page scales with CSS, not the browser's zoom: WebKitGTK in the desktop
+// window does not zoom by itself.
 
 import { THEMES, themeName } from './colors.js';
 
