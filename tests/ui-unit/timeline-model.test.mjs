@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  timelineModel, createFrame, scaledSizes, SIZES, RIGHT_PAD, SERVER_ROWS,
+  timelineModel, createFrame, scaledSizes, baseSizes, SIZES, RIGHT_PAD, SERVER_ROWS,
 } from '../../ui/lib/timeline-model.js';
 import { createRunState, applyMessage, reduceMessages, viewNowUs } from '../../ui/lib/reducer.js';
 import { domainEnd, estimateRunUs } from '../../ui/lib/scale.js';
@@ -233,6 +233,21 @@ test('sizes follow the root font; the label column never shrinks', () => {
   const small = scaledSizes(SIZES.compact, 16);
   assert.equal(small.label, 150);
   assert.equal(small.row, Math.round(30 * 16 / 18));
+});
+
+test('presenter sizes: bars as tall as normal\'s (or more), rows closer; a comparison stays compact in any theme', () => {
+  assert.equal(baseSizes({ theme: 'presenter' }), SIZES.presenter);
+  assert.equal(baseSizes({ theme: 'dark' }), SIZES.normal);
+  assert.equal(baseSizes(), SIZES.normal);
+  assert.equal(baseSizes({ compact: true, theme: 'presenter' }), SIZES.compact);
+  const p = SIZES.presenter;
+  const n = SIZES.normal;
+  assert.ok(p.bar >= n.bar && p.font >= n.font && p.big >= n.big, 'nothing drawn smaller');
+  assert.ok(p.row < n.row && p.server < n.server && p.client < n.client, 'less air between rows');
+  assert.ok(p.row - p.bar >= 4, 'rows still apart');
+  // The default case 3 (6 lanes, the token store, the server's three sub-rows) is shorter than normal's.
+  const height = (z) => 6 * z.row + z.client + 3 * z.server + 8 + z.axis;
+  assert.ok(height(p) <= 0.85 * height(n), `${height(p)} vs ${height(n)}`);
 });
 
 test('a held run: each bar whose leg waits in the network is marked held, with where it goes', async () => {
