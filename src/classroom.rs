@@ -339,6 +339,10 @@ fn join(room: &Classroom, request: &Request) -> Response {
     }
 }
 
+/// The join page's policy: no script, no style, its form to this origin only.
+const JOIN_PAGE_CSP: &str =
+    "default-src 'none'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
 /// The one page a browser without a seat gets: a form asking for the code.
 fn join_page(error: Option<&str>, status: StatusCode) -> Response {
     let error = error
@@ -360,10 +364,11 @@ autocapitalize=\"characters\" required data-join-code></label> <button type=\"su
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    // Answered before the lab's own layers: the same locks, set here.
+    // Answered before the lab's own layers, so its locks are set here: no
+    // script at all, and the one form may only go to this origin.
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(crate::web::CONTENT_SECURITY_POLICY),
+        HeaderValue::from_static(JOIN_PAGE_CSP),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

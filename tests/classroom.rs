@@ -90,7 +90,7 @@ async fn without_the_code_there_is_only_the_join_page() {
     assert!(response.headers()["content-security-policy"]
         .to_str()
         .unwrap()
-        .contains("default-src 'self'"));
+        .contains("form-action 'self'"));
     for path in ["/lab/options", "/api/public", "/lab/clock"] {
         let (status, body) = get(format!("{}{path}", room.room), None).await;
         assert_eq!(status, 401, "{path}");

@@ -15,6 +15,11 @@
 // Defaults, limits and the names of strategies and policies come from
 // GET /lab/options (the engine's); colours from lib/colors.js. Neither is
 // repeated in index.html.
+//
+// Presenter mode (P, or its button) switches the theme: the palette's CSS
+// variables, body[data-theme], larger type, the advanced controls folded
+// away. Ctrl +/−/0 scale the page (the root font size). Both are kept in
+// localStorage; what the keys mean is decided in lib/presenter.js.
 
 import { TimelineView } from './timeline-view.js';
 import { LogView } from './log-view.js';
@@ -32,14 +37,73 @@ import {
   STORAGE_KEY, parseProgress, serializeProgress, recordFinished, giveUp, challengeStatus, challengesFromOptions, emptyProgress,
 } from './lib/challenges.js';
 import { cssVariables } from './lib/colors.js';
+import {
+  THEME_KEY, SCALE_KEY, parseTheme, toggleTheme, parseScale, stepScale, rootScale, scaleLabel, viewKeyAction,
+} from './lib/presenter.js';
 import { domainEnd, estimateRunUs } from './lib/scale.js';
 import { defaultPair, comparePlan, compareLabel as compareLabelText, compareTitle } from './lib/compare.js';
 import { parseRunReport, createReplay, MAX_REPORT_BYTES } from './lib/replay.js';
 
 const $ = (selector) => document.querySelector(selector);
 
-// The stylesheet's colours, from their one home.
-for (const [name, value] of Object.entries(cssVariables())) document.documentElement.style.setProperty(name, value);
+// ---------- the view: theme and scale ----------
+
+const presenterButton = $('[data-action="presenter"]');
+const advancedButton = $('[data-action="advanced"]');
+const scaleNote = $('[data-scale-note]');
+const view = { theme: parseTheme(readStored(THEME_KEY)), scale: parseScale(readStored(SCALE_KEY)) };
+
+function readStored(key) {
+  try {
+    return window.localStorage.getItem(key);
+  } catch {
+    return null; // storage off (private mode): the defaults
+  }
+}
+
+function store(key, value) {
+  try {
+    window.localStorage.setItem(key, value);
+  } catch {
+    // storage full or off: the choice lasts as long as the page
+  }
+}
+
+/** Paints the theme (the palette's CSS variables, from their one home) and the scale. */
+function applyView() {
+  const root = document.documentElement;
+  for (const [name, value] of Object.entries(cssVariables(view.theme))) root.style.setProperty(name, value);
+  root.style.setProperty('--root-scale', String(rootScale(view.theme, view.scale)));
+  document.body.setAttribute('data-theme', view.theme);
+  presenterButton.setAttribute('aria-pressed', view.theme === 'presenter' ? 'true' : 'false');
+  const label = scaleLabel(view.scale);
+  scaleNote.textContent = label;
+  scaleNote.hidden = !label;
+  // The timelines' geometry follows the theme and the root font size.
+  if (active) {
+    for (const run of active.runs) run.view.restyle();
+    renderAll();
+  }
+}
+
+/** Does what P, the presenter button and Ctrl +/−/0 ask for. */
+function runViewAction(action) {
+  if (action === 'presenter') {
+    view.theme = toggleTheme(view.theme);
+    store(THEME_KEY, view.theme);
+    setAdvanced(false);
+  } else {
+    view.scale = stepScale(view.scale, action === 'scale-up' ? 1 : action === 'scale-down' ? -1 : 0);
+    store(SCALE_KEY, String(view.scale));
+  }
+  applyView();
+}
+
+/** Unfolds (or folds again) what presenter mode folds away. */
+function setAdvanced(open) {
+  document.body.toggleAttribute('data-advanced', open);
+  advancedButton.setAttribute('aria-expanded', open ? 'true' : 'false');
+}
 
 const controls = {
   strategy: $('[data-control="strategy"]'),
@@ -764,9 +828,17 @@ $('[data-controls]').addEventListener('submit', (event) => {
 });
 
 document.addEventListener('keydown', (event) => {
-  if (event.ctrlKey || event.metaKey || event.altKey) return;
   const target = event.target;
-  if (target instanceof Element && target.closest('input, select, textarea, [contenteditable]')) return;
+  const inField = target instanceof Element && !!target.closest('input, select, textarea, [contenteditable]');
+  // Ctrl +/−/0 anywhere (the page's own zoom), P outside fields.
+  const viewAction = viewKeyAction(event, { inField });
+  if (viewAction) {
+    event.preventDefault();
+    runViewAction(viewAction);
+    return;
+  }
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (inField) return;
   if (event.key === 'Escape' && challengesPanel.open) {
     challengesPanel.setOpen(false);
     syncChallengesButton();
@@ -858,6 +930,10 @@ challengesButton.addEventListener('click', () => {
   if (challengesPanel.open) challengesPanel.focus();
 });
 
+presenterButton.addEventListener('click', () => runViewAction('presenter'));
+advancedButton.addEventListener('click', () => setAdvanced(!document.body.hasAttribute('data-advanced')));
+
+applyView();
 updatePolicyTitle();
 resetComparePair();
 new WalkPanel($('[data-walk]'));

@@ -8,8 +8,8 @@
 // now-cursor is the one thing moved every frame. app.js decides when to render.
 
 import { h, s } from './dom.js';
-import { timelineModel, SIZES, scaledSizes } from './lib/timeline-model.js';
-import { STRIPES } from './lib/colors.js';
+import { timelineModel, baseSizes, scaledSizes } from './lib/timeline-model.js';
+import { stripeColors } from './lib/colors.js';
 
 let nextViewId = 1;
 
@@ -27,8 +27,8 @@ export class TimelineView {
   constructor({ strategy, policy, compact = false, replay = null, varies = null, badge = null, onToken = () => {} }) {
     // SVG ids are document-wide: two views side by side need their own patterns.
     this.id = `tl${nextViewId++}`;
-    this.baseSize = compact ? SIZES.compact : SIZES.normal;
-    this.sizes = scaledSizes(this.baseSize, rootFontPx());
+    this.compact = compact;
+    this.sizes = this.measureSizes();
     this.onToken = onToken;
     this.state = null;
     this.selectedJti = null;
@@ -47,7 +47,8 @@ export class TimelineView {
     this.axis = s('svg', { class: 'axis', height: this.sizes.axis, 'aria-hidden': 'true' });
     this.lanesSvg = s('svg', { class: 'lanes', role: 'img', 'aria-label': 'request lanes' });
     this.spacer = h('div', { class: 'lanes-spacer' }, this.lanesSvg);
-    this.scroll = h('div', { class: 'lanes-scroll' }, this.spacer);
+    // Focusable: with more lanes than fit, a keyboard scrolls them (nothing inside takes focus).
+    this.scroll = h('div', { class: 'lanes-scroll', tabindex: '0', role: 'group', 'aria-label': 'request lanes' }, this.spacer);
     this.pinnedSvg = s('svg', { class: 'pinned', role: 'img', 'aria-label': 'client and server lanes' });
     // The narration of the latest event (or of the one under the cursor).
     this.caption = h('p', { class: 'caption', 'data-caption': '', 'aria-live': 'off' }, '');
@@ -105,7 +106,7 @@ export class TimelineView {
       this.resizer = new ResizeObserver(() => {
         this.width = this.root.clientWidth;
         this.viewport = this.scroll.clientHeight;
-        this.sizes = scaledSizes(this.baseSize, rootFontPx());
+        this.sizes = this.measureSizes();
         if (this.lastFrame) this.render(this.lastFrame);
       });
       this.resizer.observe(this.root);
@@ -129,16 +130,32 @@ export class TimelineView {
   /** The striped fills (in flight, waiting, family revoked), in this view's own ids. */
   patterns() {
     const stripe = (name, size, rotate) => {
-      const [a, b] = STRIPES[name];
+      const [a, b] = stripeColors(name);
       return s('pattern', { id: `${this.id}-${name}`, width: size, height: size, patternUnits: 'userSpaceOnUse', patternTransform: `rotate(${rotate})` },
-        s('rect', { width: size, height: size, fill: a }),
-        s('rect', { width: name === 'queued' ? 3 : size / 2, height: size, fill: b }));
+        s('rect', { width: size, height: size, style: { fill: a } }),
+        s('rect', { width: name === 'queued' ? 3 : size / 2, height: size, style: { fill: b } }));
     };
     return s('defs', {}, stripe('pending', 10, 45), stripe('queued', 8, -45), stripe('family', 14, 45));
   }
 
   fill(name) {
     return `url(#${this.id}-${name})`;
+  }
+
+  /** The geometry for the page's theme and root font size now. */
+  measureSizes() {
+    return scaledSizes(baseSizes({ compact: this.compact, theme: document.body.getAttribute('data-theme') }), rootFontPx());
+  }
+
+  /**
+   * The theme or the page scale changed: new geometry, drawn now. (Colours
+   * need nothing: they are the theme's CSS variables.)
+   */
+  restyle() {
+    this.width = this.root.clientWidth || this.width;
+    this.viewport = this.scroll.clientHeight;
+    this.sizes = this.measureSizes();
+    if (this.lastFrame) this.render(this.lastFrame);
   }
 
   scheduleOwnFrame() {
@@ -270,7 +287,7 @@ export class TimelineView {
     g.append(label('lane-label', row.label));
     for (const wait of row.waits) {
       const q = s('g', { class: 'queued', 'data-queued': '', 'data-lane': wait.lane });
-      q.append(s('rect', { x: wait.x, y: wait.y, width: wait.width, height: wait.height, rx: 3, fill: this.fill('queued'), class: 'queued-body' }));
+      q.append(s('rect', { x: wait.x, y: wait.y, width: wait.width, height: wait.height, rx: 3, style: { fill: this.fill('queued') }, class: 'queued-body' }));
       if (wait.label) q.append(label('queued-label', wait.label));
       q.append(s('title', {}, wait.title));
       g.append(q);
@@ -293,9 +310,9 @@ export class TimelineView {
       'data-held-leg': bar.leg,
     });
     if (bar.outline) g.append(s('rect', { class: 'revoked-outline', ...bar.outline }));
-    g.append(s('rect', { class: 'bar-body', x: bar.x, y: bar.y, width: bar.width, height: bar.height, rx: bar.rx, fill: bar.pattern ? this.fill(bar.pattern) : bar.fill }));
+    g.append(s('rect', { class: 'bar-body', x: bar.x, y: bar.y, width: bar.width, height: bar.height, rx: bar.rx, style: { fill: bar.pattern ? this.fill(bar.pattern) : bar.fill } }));
     if (bar.chip) appendChip(g, bar.chip);
-    if (bar.stripe) g.append(s('rect', { class: 'stripe', x: bar.stripe.x, y: bar.stripe.y, width: bar.stripe.width, height: bar.stripe.height, fill: bar.stripe.color }));
+    if (bar.stripe) g.append(s('rect', { class: 'stripe', x: bar.stripe.x, y: bar.stripe.y, width: bar.stripe.width, height: bar.stripe.height, style: { fill: bar.stripe.color } }));
     // The new token's chip is clickable on its own: it names another token than the bar.
     if (bar.newChip) appendChip(g, bar.newChip, { newToken: true });
     if (bar.label) g.append(label(`bar-label on-${bar.label.cls}`, bar.label));
@@ -314,7 +331,7 @@ export class TimelineView {
     for (const m of row.markers) {
       if (m.kind === 'stored') {
         const mg = s('g', { class: 'stored-marker', 'data-marker': 'token_stored' });
-        mg.append(s('line', { x1: m.tick.x, x2: m.tick.x, y1: m.tick.y1, y2: m.tick.y2, class: 'stored-tick', stroke: m.tick.color }));
+        mg.append(s('line', { x1: m.tick.x, x2: m.tick.x, y1: m.tick.y1, y2: m.tick.y2, class: 'stored-tick', style: { stroke: m.tick.color } }));
         appendStrip(mg, m.strip);
         if (m.text) mg.append(label('marker-text', m.text));
         mg.append(s('title', {}, m.title));
@@ -353,11 +370,11 @@ export class TimelineView {
         'data-jti': m.jti || null,
       });
       if (m.strip) appendStrip(mg, m.strip);
-      if (m.arrow) mg.append(s('path', { d: m.arrow.d, class: 'rotate-arrow', fill: m.arrow.color }));
+      if (m.arrow) mg.append(s('path', { d: m.arrow.d, class: 'rotate-arrow', style: { fill: m.arrow.color } }));
       if (m.cross) mg.append(s('path', { d: m.cross, class: 'revoke-cross' }));
       if (m.familyBox) {
         const box = m.familyBox;
-        mg.append(s('rect', { x: box.x, y: box.y, width: box.width, height: box.height, rx: 4, fill: this.fill('family'), class: 'family-box' }));
+        mg.append(s('rect', { x: box.x, y: box.y, width: box.width, height: box.height, rx: 4, style: { fill: this.fill('family') }, class: 'family-box' }));
         mg.append(label('family-text', box.text));
         appendStrip(mg, box.strip);
       }
@@ -463,7 +480,7 @@ function verticals({ xs, height, cls = null }) {
 /** A token chip on a bar: the bar carries the hooks, except for a refresh's new token. */
 function appendChip(parent, chip, { newToken = false } = {}) {
   const jti = newToken ? chip.jti : null;
-  parent.append(s('rect', { class: newToken ? 'chip-rect new' : 'chip-rect', x: chip.x, y: chip.y, width: chip.width, height: chip.height, rx: 4, fill: chip.color, 'data-jti': jti }));
+  parent.append(s('rect', { class: newToken ? 'chip-rect new' : 'chip-rect', x: chip.x, y: chip.y, width: chip.width, height: chip.height, rx: 4, style: { fill: chip.color }, 'data-jti': jti }));
   parent.append(s('text', { class: 'chip-text', x: chip.textX, y: chip.textY, 'text-anchor': 'middle', 'dominant-baseline': 'central', 'data-jti': jti }, chip.text));
   if (chip.strike) parent.append(s('path', { d: chip.strike, class: 'chip-strike' }));
 }
@@ -472,7 +489,7 @@ function appendChip(parent, chip, { newToken = false } = {}) {
 function appendStrip(parent, strip) {
   for (const chip of strip.chips) {
     const g = s('g', { class: `token-chip${chip.strike ? ' struck' : ''}`, 'data-jti': chip.jti });
-    g.append(s('rect', { x: chip.x, y: chip.y, width: chip.width, height: chip.height, rx: 4, fill: chip.color, class: 'chip-rect' }));
+    g.append(s('rect', { x: chip.x, y: chip.y, width: chip.width, height: chip.height, rx: 4, style: { fill: chip.color }, class: 'chip-rect' }));
     g.append(s('text', { x: chip.textX, y: chip.textY, 'text-anchor': 'middle', 'dominant-baseline': 'central', class: 'chip-text' }, chip.text));
     if (chip.strike) g.append(s('path', { d: chip.strike, class: 'chip-strike' }));
     parent.append(g);

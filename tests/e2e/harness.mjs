@@ -99,9 +99,13 @@ export function launchBrowser() {
   });
 }
 
-/** A page on the lab's UI, ready (options loaded), collecting page errors. */
-export async function openLab(browser, url, { width = 1400, height = 1000 } = {}) {
-  const page = await browser.newPage({ viewport: { width, height } });
+/**
+ * A page on the lab's UI, ready (options loaded), collecting page errors.
+ * `bypassCSP` lets a test inject a script of its own (axe-core) past the
+ * lab's Content-Security-Policy (script-src 'self').
+ */
+export async function openLab(browser, url, { width = 1400, height = 1000, bypassCSP = false } = {}) {
+  const page = await browser.newPage({ viewport: { width, height }, bypassCSP });
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => {

@@ -11,6 +11,7 @@
 //        [--classroom]                                    serve --classroom (room on 127.0.0.1): two attendees join
 //                                                         (one runs case 3, one solves the queue challenge), then
 //                                                         the instructor's "Share with the room" panel with its roster
+//        [--presenter]                                    presenter mode (P): the light theme, larger type
 //        [--viewport]                                     only the window (default: the full page)
 //        [--element=SELECTOR]                             only this element (default: the full page)
 //
@@ -22,7 +23,7 @@ import { startServer, launchBrowser, openLab } from './harness.mjs';
 const args = process.argv.slice(2);
 const out = args.find((a) => !a.startsWith('--'));
 if (!out) {
-  console.error('usage: node tests/e2e/screenshot.mjs OUT.png [--compare] [--compare-by=policies --a=NAME --b=NAME] [--policy=NAME] [--replay=FILE] [--walk] [--element=SELECTOR] [--width=N] [--height=N]');
+  console.error('usage: node tests/e2e/screenshot.mjs OUT.png [--compare] [--compare-by=policies --a=NAME --b=NAME] [--policy=NAME] [--replay=FILE] [--walk] [--hand] [--solved] [--presenter] [--viewport] [--element=SELECTOR] [--width=N] [--height=N]');
   process.exit(2);
 }
 const flag = (name, fallback) => {
@@ -37,6 +38,7 @@ const hand = args.includes('--hand');
 const solved = args.includes('--solved');
 const element = flag('element', null);
 const classroom = args.includes('--classroom');
+const presenter = args.includes('--presenter');
 
 /** Clicks the tray card of `leg` and waits until the lab delivered it (or the run ended). */
 async function clickLeg(page, leg, exchange) {
@@ -86,6 +88,12 @@ try {
     width: Number(flag('width', 1280)),
     height: Number(flag('height', 720)),
   });
+  if (presenter) {
+    // Unfolded while the scenario sets its controls, folded again for the picture.
+    await page.click('[data-action="presenter"]');
+    await page.locator('body[data-theme="presenter"]').waitFor();
+    await page.click('[data-action="advanced"]');
+  }
   await page.selectOption('[data-control="strategy"]', flag('strategy', 'naive'));
   await page.selectOption('[data-control="policy"]', flag('policy', 'strict'));
   if (hand) {
@@ -145,6 +153,7 @@ try {
     await page.click('[data-action="share-room"]');
     await page.locator('[data-classroom][data-state="open"] [data-roster] [data-seat="3"]').waitFor();
   }
+  if (presenter) await page.click('[data-action="advanced"]');
   // The pointer rests off the page; animations show their end (a pulse its first frame).
   await page.mouse.move(0, 0);
   await page.evaluate(() => document.activeElement && document.activeElement.blur());

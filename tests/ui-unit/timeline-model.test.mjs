@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  timelineModel, createFrame, scaledSizes, SIZES, RIGHT_PAD, SERVER_ROWS,
+  timelineModel, createFrame, scaledSizes, baseSizes, SIZES, RIGHT_PAD, SERVER_ROWS,
 } from '../../ui/lib/timeline-model.js';
 import { createRunState, applyMessage, reduceMessages, viewNowUs } from '../../ui/lib/reducer.js';
 import { domainEnd, estimateRunUs } from '../../ui/lib/scale.js';
-import { STATUS_COLORS, TOKEN_PALETTE } from '../../ui/lib/colors.js';
+import { tokenColor } from '../../ui/lib/colors.js';
 import { formatUs } from '../../ui/lib/format.js';
 import { RUNS, report, messages, reduced, eventsOf } from './fixtures.mjs';
 
@@ -38,7 +38,7 @@ test('every recorded run: one bar per attempt, of its kind, lane, token and fina
       assert.deepEqual([b.kind, b.lane, b.jti, b.status], [ev.kind.replace('_sent', ''), ev.lane, ev.jti, String(answer.status)], `${name} #${ev.attempt}`);
       assert.ok(Math.abs(b.x - xOf(ev.t_us, domainEndUs)) < 1e-9);
       assert.ok(Math.abs(b.x + b.width - Math.max(b.x + 4, xOf(answer.t_us, domainEndUs))) < 1e-9, 'ends at its answer (4 px at least)');
-      assert.equal(b.fill, STATUS_COLORS[b.statusClass]);
+      assert.equal(b.fill, `var(--${b.statusClass})`);
       assert.equal(b.pattern, null, 'nothing in flight once the run is over');
     }
     assert.equal(bars.filter((b) => b.kind === 'refresh').length, report(name).verdict.refresh_calls);
@@ -86,7 +86,8 @@ test('a loser\'s refresh says what happened in its tooltip, and its token is str
   ].join('\n'));
   assert.ok(loser.chip.strike, 'struck through');
   assert.deepEqual(loser.outline, { x: loser.x - 3, y: loser.y - 3, width: loser.width + 6, height: loser.height + 6, rx: loser.height / 2 + 3 });
-  assert.equal(loser.chip.color, TOKEN_PALETTE[0]);
+  assert.equal(loser.chip.color, tokenColor('t1'));
+  assert.equal(loser.chip.color, 'var(--t1)', 'a theme variable: the page recolours it');
 });
 
 test('the queue and single-flight: waiting segments end when the retry leaves', () => {
@@ -232,6 +233,21 @@ test('sizes follow the root font; the label column never shrinks', () => {
   const small = scaledSizes(SIZES.compact, 16);
   assert.equal(small.label, 150);
   assert.equal(small.row, Math.round(30 * 16 / 18));
+});
+
+test('presenter sizes: bars as tall as normal\'s (or more), rows closer; a comparison stays compact in any theme', () => {
+  assert.equal(baseSizes({ theme: 'presenter' }), SIZES.presenter);
+  assert.equal(baseSizes({ theme: 'dark' }), SIZES.normal);
+  assert.equal(baseSizes(), SIZES.normal);
+  assert.equal(baseSizes({ compact: true, theme: 'presenter' }), SIZES.compact);
+  const p = SIZES.presenter;
+  const n = SIZES.normal;
+  assert.ok(p.bar >= n.bar && p.font >= n.font && p.big >= n.big, 'nothing drawn smaller');
+  assert.ok(p.row < n.row && p.server < n.server && p.client < n.client, 'less air between rows');
+  assert.ok(p.row - p.bar >= 4, 'rows still apart');
+  // The default case 3 (6 lanes, the token store, the server's three sub-rows) is shorter than normal's.
+  const height = (z) => 6 * z.row + z.client + 3 * z.server + 8 + z.axis;
+  assert.ok(height(p) <= 0.85 * height(n), `${height(p)} vs ${height(n)}`);
 });
 
 test('a held run: each bar whose leg waits in the network is marked held, with where it goes', async () => {

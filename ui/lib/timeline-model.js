@@ -17,11 +17,22 @@ import { tokenColor, statusClass, statusColor } from './colors.js';
 import { attemptLabels, formatUs, logoutReason, eventText } from './format.js';
 import { heldBarLabels } from './network.js';
 
-/** Pixel sizes for an 18px root font (normal, and compact for compare mode). */
+/**
+ * Pixel sizes for an 18px root font: normal, compact for compare mode, and
+ * presenter (bars as tall as normal's, rows closer together: a case 3 run
+ * and its verdict fit a 1280×720 beamer in presenter's larger type).
+ */
 export const SIZES = {
   normal: { row: 40, bar: 26, label: 150, axis: 30, server: 34, client: 40, font: 15, big: 17 },
   compact: { row: 30, bar: 20, label: 150, axis: 26, server: 26, client: 32, font: 13, big: 15 },
+  presenter: { row: 31, bar: 26, label: 150, axis: 28, server: 25, client: 33, font: 15, big: 17 },
 };
+
+/** Which of SIZES a timeline uses: compact when compared (in any theme), presenter's in presenter mode. */
+export function baseSizes({ compact = false, theme = 'dark' } = {}) {
+  if (compact) return SIZES.compact;
+  return theme === 'presenter' ? SIZES.presenter : SIZES.normal;
+}
 
 /** Room right of the plot, so the last marker's label has space. */
 export const RIGHT_PAD = 28;
