@@ -52,11 +52,10 @@ pub async fn run_recorded(
     settings.validate()?;
     let state = AuthState::for_run(settings, recorder.clone());
     let server = AuthServer::start(state.clone()).await?;
-    let client = std::sync::Arc::new(Client::new(
-        &server.base_url(),
-        settings.strategy,
-        recorder.clone(),
-    ));
+    let client = std::sync::Arc::new(
+        Client::new(&server.base_url(), settings.strategy, recorder.clone())
+            .holding_clock_while_queued(state.clock.clone()),
+    );
 
     if settings.case != Case::Guest {
         client.login(LAB_USER).await?;

@@ -4,27 +4,30 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderValue};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
-use tokio_stream::wrappers::UnboundedReceiverStream;
+use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
+use tower::ServiceExt;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::clock::LabClock;
 use crate::protocol::{Lane, StreamMessage};
 use crate::scenario;
-use crate::server::{self, ApiError, AuthState};
+use crate::server::{self, listen, ApiError, AuthState, Limits};
 use crate::settings::{self, Case, Policy, RunSettings, Strategy};
 use crate::timeline::{EventKind, Recorder};
 
@@ -62,15 +65,20 @@ pub fn long_lived_api_settings() -> RunSettings {
 /// a bounded one so a minute of load cannot grow the process, or
 /// `Recorder::disabled()` to measure what recording costs.
 pub fn router_with(ui_dir: PathBuf, api_settings: &RunSettings, api_recorder: Recorder) -> Router {
-    let api_state = AuthState::for_run(api_settings, api_recorder);
-    // The CSP governs documents, so it rides on the UI files only: JSON
-    // answers are not rendered, and the hot API routes stay lean.
-    let ui = tower::ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ))
-        .service(ServeDir::new(ui_dir).not_found_service(axum::routing::any(server::not_found)));
+    router_with_limits(ui_dir, api_settings, api_recorder, Limits::default())
+}
+
+/// [`router_with`], with chosen [`Limits`] (the store's size, the run
+/// stream's buffer and stall limit). Serve it with the same limits.
+pub fn router_with_limits(
+    ui_dir: PathBuf,
+    api_settings: &RunSettings,
+    api_recorder: Recorder,
+    limits: Limits,
+) -> Router {
+    let clock = LabClock::with_rate(api_settings.speed);
+    let api_state = AuthState::build(api_settings, api_recorder, limits, clock);
+    let ui = UiFiles::new(ui_dir);
     let lab: Router<Arc<AuthState>> = Router::new()
         .route("/lab/options", get(options))
         .route("/lab/runs", post(start_run))
@@ -79,7 +87,7 @@ pub fn router_with(ui_dir: PathBuf, api_settings: &RunSettings, api_recorder: Re
         .layer(DefaultBodyLimit::max(server::BODY_LIMIT));
     lab.merge(server::routes())
         .method_not_allowed_fallback(server::method_not_allowed)
-        .fallback_service(ui)
+        .fallback(move |request: Request| ui.clone().answer(request))
         .with_state(api_state)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -96,15 +104,122 @@ pub async fn serve(
     serve_router(listener, router(ui_dir), shutdown).await
 }
 
-/// Serves any lab router on `listener` until `shutdown` resolves.
+/// Serves any lab router on `listener` until `shutdown` resolves, with the
+/// default [`Limits`].
 pub async fn serve_router(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    listen::serve(listener, router, Limits::default(), shutdown).await
+}
+
+/// [`serve_router`] with chosen [`Limits`] (timeouts, connections).
+pub async fn serve_router_with(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    listen::serve(listener, router, limits, shutdown).await
+}
+
+/// The UI's files, for GET and HEAD: nothing outside the folder (`..` or a
+/// symlink that leads out), no redirect that a browser would read as
+/// another host, and every error in JSON like the rest of the lab.
+#[derive(Clone)]
+struct UiFiles {
+    /// The folder with its symlinks resolved.
+    root: Arc<PathBuf>,
+    files: ServeDir,
+}
+
+impl UiFiles {
+    fn new(ui_dir: PathBuf) -> Self {
+        let root = std::fs::canonicalize(&ui_dir).unwrap_or_else(|_| ui_dir.clone());
+        UiFiles {
+            root: Arc::new(root),
+            files: ServeDir::new(ui_dir),
+        }
+    }
+
+    async fn answer(self, request: Request) -> Response {
+        let path = request.uri().path().to_owned();
+        let not_found = || ApiError::NotFound { path: path.clone() }.into_response();
+        if !matches!(*request.method(), Method::GET | Method::HEAD) {
+            // Nothing outside /api and /lab takes anything but GET.
+            return not_found();
+        }
+        if self.leads_out(&path).await {
+            return not_found();
+        }
+        let Ok(response) = self.files.oneshot(request).await;
+        let status = response.status();
+        if status.is_redirection() {
+            // ServeDir sends `/lib` to `/lib/`; for `//lib` that would be
+            // `//lib/`, which a browser reads as the host `lib`.
+            let location = response.headers().get(header::LOCATION);
+            let elsewhere = location.is_none_or(|to| {
+                let to = to.as_bytes();
+                to.len() < 2 || to[0] != b'/' || matches!(to[1], b'/' | b'\\')
+            });
+            if elsewhere {
+                return not_found();
+            }
+        }
+        match status {
+            StatusCode::NOT_FOUND => not_found(),
+            status if status.is_client_error() || status.is_server_error() => {
+                ApiError::FileService { status }.into_response()
+            }
+            _ => {
+                let mut response = response.map(Body::new);
+                // The CSP governs documents, so it rides on the UI files
+                // only: JSON answers are not rendered, and the hot API
+                // routes stay lean.
+                response
+                    .headers_mut()
+                    .entry(header::CONTENT_SECURITY_POLICY)
+                    .or_insert(HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+                response
+            }
+        }
+    }
+
+    /// True when `path` names a file or folder whose real place, symlinks
+    /// resolved, is outside the UI folder (a folder is served by its
+    /// `index.html`, so that is checked too).
+    async fn leads_out(&self, path: &str) -> bool {
+        let Some(relative) = ui_relative_path(path) else {
+            return false; // ServeDir refuses it with a 404 itself
+        };
+        let candidate = self.root.join(relative);
+        for target in [candidate.join("index.html"), candidate] {
+            if let Ok(real) = tokio::fs::canonicalize(&target).await {
+                if !real.starts_with(self.root.as_path()) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+}
+
+/// The file a request path names inside the UI folder, read as ServeDir
+/// reads it (percent-decoded, only plain names); `None` for what it refuses.
+fn ui_relative_path(path: &str) -> Option<PathBuf> {
+    let decoded = percent_encoding::percent_decode_str(path.trim_start_matches('/'))
+        .decode_utf8()
+        .ok()?;
+    let mut relative = PathBuf::new();
+    for component in Path::new(&*decoded).components() {
+        match component {
+            Component::Normal(name) => relative.push(name),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(relative)
 }
 
 async fn options() -> Json<Value> {
@@ -178,8 +293,12 @@ async fn travel(
 }
 
 /// Starts a run and streams it as NDJSON while it happens. Dropping the
-/// response (the browser aborted the fetch) cancels the run.
-async fn start_run(body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+/// response (the browser aborted the fetch) cancels the run, and so does a
+/// reader that takes no line for the stall limit (see [`drive_run`]).
+async fn start_run(
+    State(state): State<Arc<AuthState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let bytes = server::read_body(body)?;
     let settings: RunSettings = if bytes.iter().all(u8::is_ascii_whitespace) {
         RunSettings::default()
@@ -188,10 +307,10 @@ async fn start_run(body: Result<Bytes, BytesRejection>) -> Result<Response, ApiE
     };
     settings.validate()?;
 
-    let (lines, body_lines) = mpsc::unbounded_channel::<String>();
-    tokio::spawn(drive_run(settings, lines));
-    let stream =
-        UnboundedReceiverStream::new(body_lines).map(|line| Ok::<_, Infallible>(Bytes::from(line)));
+    let limits = &state.limits;
+    let (lines, body_lines) = mpsc::channel::<Bytes>(limits.stream_buffer.max(1));
+    tokio::spawn(drive_run(settings, Lines::new(lines, limits.stream_stall)));
+    let stream = ReceiverStream::new(body_lines).map(Ok::<_, Infallible>);
     Ok((
         [
             (header::CONTENT_TYPE, "application/x-ndjson"),
@@ -202,8 +321,47 @@ async fn start_run(body: Result<Bytes, BytesRejection>) -> Result<Response, ApiE
         .into_response())
 }
 
+/// The sending end of a run's stream: a bounded buffer, so a reader that
+/// falls behind costs at most `stream_buffer` lines, never the whole run.
+struct Lines {
+    sender: mpsc::Sender<Bytes>,
+    stall: Duration,
+}
+
+/// Why a line could not be sent.
+enum Gone {
+    /// The reader closed the stream.
+    Left,
+    /// The buffer stayed full for the whole stall limit.
+    Stalled,
+}
+
+impl Lines {
+    fn new(sender: mpsc::Sender<Bytes>, stall: Duration) -> Self {
+        Lines { sender, stall }
+    }
+
+    /// Queues one line, waiting at most the stall limit for room.
+    async fn send(&self, message: &StreamMessage) -> Result<(), Gone> {
+        use mpsc::error::{SendTimeoutError, TrySendError};
+        let line = Bytes::from(message.to_line());
+        let line = match self.sender.try_send(line) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Closed(_)) => return Err(Gone::Left),
+            Err(TrySendError::Full(line)) => line,
+        };
+        match self.sender.send_timeout(line, self.stall).await {
+            Ok(()) => Ok(()),
+            Err(SendTimeoutError::Closed(_)) => Err(Gone::Left),
+            Err(SendTimeoutError::Timeout(_)) => Err(Gone::Stalled),
+        }
+    }
+}
+
 /// Runs the scenario and forwards each event as a line, as it is recorded.
-async fn drive_run(settings: RunSettings, lines: mpsc::UnboundedSender<String>) {
+/// A reader that leaves cancels the run; one that stalls gets it cancelled
+/// and, if it reads again, an error line saying so.
+async fn drive_run(settings: RunSettings, lines: Lines) {
     let recorder = Recorder::new();
     let mut live = recorder.subscribe();
     // The run's clock starts at wall time; it has not been made yet.
@@ -212,27 +370,39 @@ async fn drive_run(settings: RunSettings, lines: mpsc::UnboundedSender<String>) 
         settings: settings.clone(),
         lab_now_ms: now_ms,
     };
-    if lines.send(start.to_line()).is_err() {
+    if lines.send(&start).await.is_err() {
         return;
     }
-    let run = scenario::run_recorded(&settings, recorder.clone());
-    tokio::pin!(run);
-    let forward = |event| StreamMessage::Event { event }.to_line();
+    let mut run = Box::pin(scenario::run_recorded(&settings, recorder.clone()));
+    let forward = |event| StreamMessage::Event { event };
     let result = loop {
         tokio::select! {
             biased;
-            Some(event) = live.recv() => {
-                if lines.send(forward(event)).is_err() {
-                    return; // the viewer left: dropping `run` cancels it
-                }
-            }
-            result = &mut run => break result,
-            _ = lines.closed() => return,
+            Some(event) = live.recv() => match lines.send(&forward(event)).await {
+                Ok(()) => {}
+                Err(Gone::Left) => return, // dropping `run` cancels it
+                Err(Gone::Stalled) => break None,
+            },
+            result = &mut run => break Some(result),
+            _ = lines.sender.closed() => return,
         }
     };
+    drop(run);
     recorder.unsubscribe();
+    let Some(result) = result else {
+        let stalled = StreamMessage::Error {
+            message: format!(
+                "run cancelled: the viewer took no line for {} s",
+                lines.stall.as_secs_f64()
+            ),
+        };
+        let _ = lines.send(&stalled).await;
+        return;
+    };
     while let Ok(event) = live.try_recv() {
-        let _ = lines.send(forward(event));
+        if lines.send(&forward(event)).await.is_err() {
+            return;
+        }
     }
     let last = match result {
         Ok(report) => StreamMessage::Done {
@@ -243,5 +413,5 @@ async fn drive_run(settings: RunSettings, lines: mpsc::UnboundedSender<String>) 
             message: err.to_string(),
         },
     };
-    let _ = lines.send(last.to_line());
+    let _ = lines.send(&last).await;
 }
