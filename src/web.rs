@@ -15,11 +15,11 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
-use tokio_stream::StreamExt;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -309,8 +309,15 @@ async fn start_run(
 
     let limits = &state.limits;
     let (lines, body_lines) = mpsc::channel::<Bytes>(limits.stream_buffer.max(1));
-    tokio::spawn(drive_run(settings, Lines::new(lines, limits.stream_stall)));
-    let stream = ReceiverStream::new(body_lines).map(Ok::<_, Infallible>);
+    let (tail, tail_line) = oneshot::channel::<Bytes>();
+    tokio::spawn(drive_run(
+        settings,
+        Lines::new(lines, tail, limits.stream_stall),
+    ));
+    let last = futures::stream::once(tail_line).filter_map(|line| async move { line.ok() });
+    let stream = ReceiverStream::new(body_lines)
+        .chain(last)
+        .map(Ok::<_, Infallible>);
     Ok((
         [
             (header::CONTENT_TYPE, "application/x-ndjson"),
@@ -322,9 +329,12 @@ async fn start_run(
 }
 
 /// The sending end of a run's stream: a bounded buffer, so a reader that
-/// falls behind costs at most `stream_buffer` lines, never the whole run.
+/// falls behind costs at most `stream_buffer` lines, never the whole run;
+/// the last line has a slot of its own, so it gets through even when the
+/// buffer is full (it follows every buffered line).
 struct Lines {
     sender: mpsc::Sender<Bytes>,
+    tail: oneshot::Sender<Bytes>,
     stall: Duration,
 }
 
@@ -337,8 +347,17 @@ enum Gone {
 }
 
 impl Lines {
-    fn new(sender: mpsc::Sender<Bytes>, stall: Duration) -> Self {
-        Lines { sender, stall }
+    fn new(sender: mpsc::Sender<Bytes>, tail: oneshot::Sender<Bytes>, stall: Duration) -> Self {
+        Lines {
+            sender,
+            tail,
+            stall,
+        }
+    }
+
+    /// Ends the stream with `message`.
+    fn finish(self, message: &StreamMessage) {
+        let _ = self.tail.send(Bytes::from(message.to_line()));
     }
 
     /// Queues one line, waiting at most the stall limit for room.
@@ -396,7 +415,7 @@ async fn drive_run(settings: RunSettings, lines: Lines) {
                 lines.stall.as_secs_f64()
             ),
         };
-        let _ = lines.send(&stalled).await;
+        lines.finish(&stalled);
         return;
     };
     while let Ok(event) = live.try_recv() {
@@ -413,5 +432,5 @@ async fn drive_run(settings: RunSettings, lines: Lines) {
             message: err.to_string(),
         },
     };
-    let _ = lines.send(&last).await;
+    lines.finish(&last);
 }

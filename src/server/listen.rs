@@ -57,6 +57,10 @@ pub struct Limits {
     /// Time a peer may take no byte of an answer we are writing; past it the
     /// connection is dropped.
     pub write_stall: Duration,
+    /// Bytes of answers the kernel holds for one connection (SO_SNDBUF;
+    /// Linux doubles it). Without it the kernel grows the buffer to 4 MB,
+    /// which a peer that reads nothing pins for the write-stall limit.
+    pub send_buffer: usize,
     /// Connections open at once; past it a new one gets 503 JSON with
     /// `Retry-After` and is closed.
     pub max_connections: usize,
@@ -81,6 +85,7 @@ impl Limits {
         header_read: Duration::from_secs(10),
         body_read: Duration::from_secs(10),
         write_stall: Duration::from_secs(10),
+        send_buffer: 64 * 1024,
         max_connections: 4096,
         max_uri_bytes: 8 * 1024,
         max_header_bytes: 16 * 1024,
@@ -104,6 +109,11 @@ const MAX_REFUSALS_IN_FLIGHT: usize = 64;
 /// hyper answers a head with more headers than this with a bare 431; ours
 /// ([`Limits::max_headers`]) is lower so the lab answers first, in JSON.
 const HYPER_MAX_HEADERS: usize = 256;
+
+/// hyper's read and write buffer per connection (its default is ~400 KB):
+/// room for the largest head the limits let through, and what a streamed
+/// answer may queue in the process for a peer that stopped reading.
+const HYPER_MAX_BUF: usize = 64 * 1024;
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open
 /// requests finish (idle connections close at once) and returns.
@@ -130,6 +140,9 @@ pub async fn serve(
                 }
             },
         };
+        if let Err(err) = socket2::SockRef::from(&stream).set_send_buffer_size(limits.send_buffer) {
+            tracing::debug!("cannot bound the send buffer: {err}");
+        }
         if let Ok(permit) = open.clone().try_acquire_owned() {
             let front = Front {
                 router: router.clone(),
@@ -171,6 +184,7 @@ fn http1_builder(limits: &Limits) -> http1::Builder {
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read)
         .max_headers(HYPER_MAX_HEADERS)
+        .max_buf_size(HYPER_MAX_BUF)
         .keep_alive(true);
     builder
 }
@@ -231,8 +245,8 @@ impl Service<Request<Incoming>> for Front {
         if let Err(refusal) = check_head(request.uri(), request.headers(), &self.limits) {
             return Either::Left(future::ok(refusal.into_response()));
         }
-        let deadline = Instant::now() + self.limits.body_read;
-        let request = request.map(|body| Body::new(DeadlineBody::new(body, deadline)));
+        let limit = self.limits.body_read;
+        let request = request.map(|body| Body::new(DeadlineBody::new(body, limit)));
         Either::Right(self.router.call(request))
     }
 }
@@ -280,11 +294,10 @@ pub struct DeadlineBody {
 }
 
 impl DeadlineBody {
-    fn new(body: Incoming, deadline: Instant) -> Self {
-        let allowed = deadline.saturating_duration_since(Instant::now());
+    fn new(body: Incoming, allowed: Duration) -> Self {
         DeadlineBody {
             body,
-            deadline,
+            deadline: Instant::now() + allowed,
             timer: None,
             allowed,
         }

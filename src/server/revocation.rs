@@ -80,8 +80,9 @@ enum Entry {
     Member(FamilyId),
 }
 
-/// Lapsed entries a registration forgets on its way: more than it adds, so
-/// a busy store keeps pace without the sweeper.
+/// Lapsed entries a registration (or a login's [`RevocationStore::room`]
+/// check) forgets on its way: more than it adds, so a busy store keeps pace
+/// without the sweeper.
 const FORGET_PER_REGISTRATION: usize = 2;
 
 /// Lapsed entries one [`RevocationStore::sweep`] call forgets under the lock:
@@ -140,7 +141,9 @@ impl RevocationStore {
     /// Concurrent logins may each pass before any registers, so the store can
     /// exceed its capacity by the number of requests in flight at once.
     pub fn room(&self, now_ms: u64) -> Result<(), Full> {
-        self.ledger().room(self.capacity, now_ms)
+        let mut ledger = self.ledger();
+        ledger.forget_lapsed(now_ms, FORGET_PER_REGISTRATION);
+        ledger.room(self.capacity, now_ms)
     }
 
     /// Remembers a newly issued token as a member of its family until lab
