@@ -162,7 +162,8 @@ async fn sweep_lapsed(state: Weak<AuthState>) {
             let Some(state) = state.upgrade() else {
                 return;
             };
-            if state.revocations.sweep(state.clock.now_ms()) < revocation::SWEEP_BATCH {
+            let swept = state.revocations.sweep(state.clock.now_ms());
+            if !swept.more {
                 break;
             }
             drop(state);
@@ -406,8 +407,8 @@ async fn login(
         .network
         .traverse(Route::Login, tag.lane.as_deref())
         .await;
-    state.revocations.room(state.clock.now_ms())?;
     let family = state.authority.new_family();
+    state.revocations.room(family, state.clock.now_ms())?;
     let (token, _) = state.issue(request.login.trim(), family, tag.attempt);
     Ok(state.token_response(token))
 }

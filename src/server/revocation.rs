@@ -12,8 +12,14 @@
 //! popping the front: O(1) per token, never a scan under the lock. A full
 //! store refuses to issue ([`Full`], a 503) rather than forget a revocation
 //! early.
+//!
+//! Everything a decision reads belongs to one login, so the store is split
+//! into [`SHARDS`] ledgers by family: a map that doubles rehashes a
+//! sixteenth of the tokens, under a lock that a sixteenth of the logins wait
+//! for.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -96,12 +102,17 @@ const SHRINK_WHEN_SPARSER_THAN: usize = 4;
 /// Smaller collections are not worth shrinking.
 const SHRINK_ABOVE: usize = 4096;
 
+/// Ledgers per store.
+const SHARDS: usize = 16;
+
 /// Shared by all handlers of one server.
 pub struct RevocationStore {
     policy: Policy,
     grace_ms: u64,
     capacity: usize,
-    ledger: Mutex<Ledger>,
+    ledgers: Box<[Mutex<Ledger>]>,
+    /// Entries in all ledgers together.
+    entries: AtomicUsize,
 }
 
 /// How long the deliberately buggy store waits between check and mark:
@@ -117,7 +128,8 @@ impl RevocationStore {
             policy,
             grace_ms: grace_s * 1000,
             capacity,
-            ledger: Mutex::new(Ledger::default()),
+            ledgers: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            entries: AtomicUsize::new(0),
         }
     }
 
@@ -131,19 +143,76 @@ impl RevocationStore {
         matches!(self.policy, Policy::Family | Policy::Grace)
     }
 
-    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
-        // Every mutation keeps the maps and the queue consistent between
-        // statements that cannot panic, so a poisoned ledger is usable.
-        self.ledger.lock().unwrap_or_else(|p| p.into_inner())
+    /// The ledger that holds everything about family `fam`.
+    fn ledger(&self, fam: FamilyId) -> std::sync::MutexGuard<'_, Ledger> {
+        self.shard(shard_of(fam))
     }
 
-    /// `Ok` while the store can take a new login at lab time `now_ms`.
-    /// Concurrent logins may each pass before any registers, so the store can
-    /// exceed its capacity by the number of requests in flight at once.
-    pub fn room(&self, now_ms: u64) -> Result<(), Full> {
-        let mut ledger = self.ledger();
-        ledger.forget_lapsed(now_ms, FORGET_PER_REGISTRATION);
-        ledger.room(self.capacity, now_ms)
+    fn shard(&self, index: usize) -> std::sync::MutexGuard<'_, Ledger> {
+        // Every mutation keeps the maps and the queue consistent between
+        // statements that cannot panic, so a poisoned ledger is usable.
+        self.ledgers[index]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forgets what lapsed at the front of `ledger`, at most `budget`.
+    fn forget(&self, ledger: &mut Ledger, now_ms: u64, budget: usize) -> usize {
+        let forgotten = ledger.forget_lapsed(now_ms, budget);
+        self.entries.fetch_sub(forgotten, Ordering::Relaxed);
+        forgotten
+    }
+
+    /// Queues an entry of `ledger`.
+    fn push(&self, ledger: &mut Ledger, lapse: Lapse) {
+        ledger.lapses.push_back(lapse);
+        self.entries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `Ok` while the store can take another entry at lab time `now_ms`.
+    /// Requests that pass together may each add one, so the store can exceed
+    /// its capacity by the number of requests in flight at once. `held` is
+    /// the ledger the caller has locked, if any, with its index.
+    fn has_room(&self, now_ms: u64, mut held: Option<(usize, &mut Ledger)>) -> Result<(), Full> {
+        if self.entries.load(Ordering::Relaxed) < self.capacity {
+            return Ok(());
+        }
+        // Full, the rare case: forget what lapsed anywhere (the sweeper may
+        // be behind), and if that is not enough, the oldest entry says when
+        // there will be room.
+        let mut oldest = None;
+        for index in 0..SHARDS {
+            let mut guard;
+            let ledger = match held.as_mut() {
+                Some((locked, ledger)) if *locked == index => &mut **ledger,
+                _ => {
+                    guard = self.shard(index);
+                    &mut *guard
+                }
+            };
+            self.forget(ledger, now_ms, SWEEP_BATCH);
+            if let Some(lapse) = ledger.lapses.front() {
+                oldest = Some(oldest.map_or(lapse.at_ms, |at: u64| at.min(lapse.at_ms)));
+            }
+        }
+        if self.entries.load(Ordering::Relaxed) < self.capacity {
+            return Ok(());
+        }
+        let oldest = oldest.unwrap_or(now_ms);
+        Err(Full {
+            capacity: self.capacity,
+            retry_after_s: oldest.saturating_sub(now_ms).div_ceil(1000).max(1),
+        })
+    }
+
+    /// `Ok` while the store can take a new login (of family `fam`) at lab
+    /// time `now_ms`.
+    pub fn room(&self, fam: FamilyId, now_ms: u64) -> Result<(), Full> {
+        {
+            let mut ledger = self.ledger(fam);
+            self.forget(&mut ledger, now_ms, FORGET_PER_REGISTRATION);
+        }
+        self.has_room(now_ms, None)
     }
 
     /// Remembers a newly issued token as a member of its family until lab
@@ -154,8 +223,8 @@ impl RevocationStore {
     /// only the issuer can report that (the reuse listed the family before
     /// this token was in it).
     pub fn register(&self, jti: TokenId, fam: FamilyId, lapses_at_ms: u64, now_ms: u64) -> bool {
-        let mut ledger = self.ledger();
-        ledger.forget_lapsed(now_ms, FORGET_PER_REGISTRATION);
+        let mut ledger = self.ledger(fam);
+        self.forget(&mut ledger, now_ms, FORGET_PER_REGISTRATION);
         if !self.tracks_families() {
             return false;
         }
@@ -165,21 +234,22 @@ impl RevocationStore {
         });
         family.members.push_back(jti);
         let born_dead = family.dead;
-        ledger.lapses.push_back(Lapse {
+        let lapse = Lapse {
             at_ms: lapses_at_ms,
             entry: Entry::Member(fam),
-        });
+        };
+        self.push(&mut ledger, lapse);
         born_dead
     }
 
     /// How many entries the store remembers (for tests and benchmarks).
     pub fn remembered(&self) -> usize {
-        self.ledger().lapses.len()
+        self.entries.load(Ordering::Relaxed)
     }
 
     /// May this token still be used for access? Returns the refusal reason.
     pub fn access_refusal(&self, jti: TokenId, fam: FamilyId) -> Option<Reason> {
-        let ledger = self.ledger();
+        let ledger = self.ledger(fam);
         let spent = ledger.rotated_at.contains_key(&jti);
         (spent || ledger.family_dead(fam)).then_some(Reason::Revoked)
     }
@@ -198,7 +268,7 @@ impl RevocationStore {
                 .decide_refresh_non_atomic(jti, fam, now_ms, lapses_at_ms)
                 .await;
         }
-        let mut ledger = self.ledger();
+        let mut ledger = self.ledger(fam);
         if ledger.family_dead(fam) {
             return refuse(Reason::Revoked);
         }
@@ -227,12 +297,13 @@ impl RevocationStore {
         // An allowed refresh issues a token the store may have to remember:
         // refuse it while full, before anything is spent.
         if self.tracks_families() || decision == (RefreshDecision::Allow { rotate: true }) {
-            if let Err(full) = ledger.room(self.capacity, now_ms) {
+            if let Err(full) = self.has_room(now_ms, Some((shard_of(fam), &mut ledger))) {
                 return RefreshDecision::Full(full);
             }
         }
         if decision == (RefreshDecision::Allow { rotate: true }) {
-            ledger.spend(jti, now_ms, lapses_at_ms);
+            let lapse = ledger.spend(jti, now_ms, lapses_at_ms);
+            self.push(&mut ledger, lapse);
         }
         decision
     }
@@ -246,34 +317,53 @@ impl RevocationStore {
         lapses_at_ms: u64,
     ) -> RefreshDecision {
         let already_spent = {
-            let ledger = self.ledger();
+            let ledger = self.ledger(fam);
             if ledger.family_dead(fam) {
                 return refuse(Reason::Revoked);
-            }
-            if let Err(full) = ledger.room(self.capacity, now_ms) {
-                return RefreshDecision::Full(full);
             }
             ledger.rotated_at.contains_key(&jti)
         };
         if already_spent {
             return refuse(Reason::Reused);
         }
+        if let Err(full) = self.has_room(now_ms, None) {
+            return RefreshDecision::Full(full);
+        }
         tokio::time::sleep(NON_ATOMIC_GAP).await;
-        self.ledger().spend(jti, now_ms, lapses_at_ms);
+        let mut ledger = self.ledger(fam);
+        let lapse = ledger.spend(jti, now_ms, lapses_at_ms);
+        self.push(&mut ledger, lapse);
         RefreshDecision::Allow { rotate: true }
     }
 
-    /// Forgets up to [`SWEEP_BATCH`] entries lapsed at `now_ms`; returns how
-    /// many it forgot. A caller that gets a full batch should yield and call
-    /// again. Once nothing is left to forget, shrinks what became sparse.
-    pub fn sweep(&self, now_ms: u64) -> usize {
-        let mut ledger = self.ledger();
-        let forgotten = ledger.forget_lapsed(now_ms, SWEEP_BATCH);
-        if forgotten < SWEEP_BATCH {
-            ledger.shrink_if_sparse();
+    /// Forgets entries lapsed at `now_ms`, up to [`SWEEP_BATCH`] from each
+    /// ledger, one lock at a time; a ledger left with nothing lapsed is
+    /// shrunk if it became sparse. Says how many it forgot and whether a
+    /// ledger may have more (then yield and call again).
+    pub fn sweep(&self, now_ms: u64) -> Swept {
+        let mut swept = Swept::default();
+        for index in 0..SHARDS {
+            let mut ledger = self.shard(index);
+            let forgotten = self.forget(&mut ledger, now_ms, SWEEP_BATCH);
+            swept.forgotten += forgotten;
+            if forgotten == SWEEP_BATCH {
+                swept.more = true;
+            } else {
+                swept.shrunk |= ledger.shrink_if_sparse();
+            }
         }
-        forgotten
+        swept
     }
+}
+
+/// What one [`RevocationStore::sweep`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub forgotten: usize,
+    /// A ledger forgot a whole batch and may have more lapsed entries.
+    pub more: bool,
+    /// A map or queue was shrunk: memory went back to the allocator.
+    pub shrunk: bool,
 }
 
 impl Ledger {
@@ -281,23 +371,13 @@ impl Ledger {
         self.families.get(&fam).is_some_and(|family| family.dead)
     }
 
-    fn room(&self, capacity: usize, now_ms: u64) -> Result<(), Full> {
-        if self.lapses.len() < capacity {
-            return Ok(());
-        }
-        let oldest = self.lapses.front().map_or(now_ms, |lapse| lapse.at_ms);
-        Err(Full {
-            capacity,
-            retry_after_s: oldest.saturating_sub(now_ms).div_ceil(1000).max(1),
-        })
-    }
-
-    fn spend(&mut self, jti: TokenId, now_ms: u64, lapses_at_ms: u64) {
+    /// Marks `jti` spent; returns the entry to queue.
+    fn spend(&mut self, jti: TokenId, now_ms: u64, lapses_at_ms: u64) -> Lapse {
         self.rotated_at.insert(jti, now_ms);
-        self.lapses.push_back(Lapse {
+        Lapse {
             at_ms: lapses_at_ms,
             entry: Entry::Spent(jti),
-        });
+        }
     }
 
     /// Pops at most `budget` lapsed entries off the queue. Entries are
@@ -335,20 +415,31 @@ impl Ledger {
         forgotten
     }
 
-    fn shrink_if_sparse(&mut self) {
+    /// Returns true when it shrank something.
+    fn shrink_if_sparse(&mut self) -> bool {
         fn sparse(len: usize, capacity: usize) -> bool {
             capacity > SHRINK_ABOVE && capacity > len * SHRINK_WHEN_SPARSER_THAN
         }
+        let mut shrunk = false;
         if sparse(self.rotated_at.len(), self.rotated_at.capacity()) {
             self.rotated_at.shrink_to(self.rotated_at.len() * 2);
+            shrunk = true;
         }
         if sparse(self.families.len(), self.families.capacity()) {
             self.families.shrink_to(self.families.len() * 2);
+            shrunk = true;
         }
         if sparse(self.lapses.len(), self.lapses.capacity()) {
             self.lapses.shrink_to(self.lapses.len() * 2);
+            shrunk = true;
         }
+        shrunk
     }
+}
+
+/// The ledger of family `fam`.
+fn shard_of(fam: FamilyId) -> usize {
+    (fam.0 % SHARDS as u64) as usize
 }
 
 fn refuse(reason: Reason) -> RefreshDecision {
@@ -381,33 +472,47 @@ mod tests {
     #[tokio::test]
     async fn lapsed_entries_are_forgotten_in_batches_and_the_maps_shrink() {
         let store = RevocationStore::new(Policy::Family, 30, usize::MAX);
-        let logins = SWEEP_BATCH * 4;
+        // Two and a half batches per ledger.
+        let logins = SWEEP_BATCH * SHARDS * 5 / 2;
         for n in 0..logins as u64 {
             store.register(TokenId(n), FamilyId(n), 1_000 + n, 0);
         }
         store.register(TokenId(1_000_000), FamilyId(9), 1_000_000, 0);
         assert_eq!(store.remembered(), logins + 1);
-        let capacity = store.ledger().families.capacity();
-        // All but the last login lapsed by then: four full batches, then the rest.
+        let capacity = store.ledger(FamilyId(9)).families.capacity();
+        // All but the last login lapsed by then.
         let now = 1_000 + logins as u64;
-        let batches: Vec<usize> = (0..6).map(|_| store.sweep(now)).collect();
+        let sweeps: Vec<Swept> = (0..4).map(|_| store.sweep(now)).collect();
+        let swept = |forgotten, more, shrunk| Swept {
+            forgotten,
+            more,
+            shrunk,
+        };
+        let batches = SWEEP_BATCH * SHARDS;
         assert_eq!(
-            batches,
-            [SWEEP_BATCH, SWEEP_BATCH, SWEEP_BATCH, SWEEP_BATCH, 0, 0]
+            sweeps,
+            [
+                swept(batches, true, false),
+                swept(batches, true, false),
+                swept(batches / 2, false, true),
+                swept(0, false, false)
+            ]
         );
         assert_eq!(store.remembered(), 1);
-        assert!(store.ledger().families.capacity() < capacity / 100);
+        assert!(store.ledger(FamilyId(9)).families.capacity() < capacity / 100);
         assert_eq!(store.access_refusal(TokenId(1_000_000), FamilyId(9)), None);
     }
 
     #[tokio::test]
     async fn registrations_forget_on_their_way() {
         let store = RevocationStore::new(Policy::Family, 30, usize::MAX);
+        // Families of one ledger: 0, 16, 32, ...
+        let fam = |n: u64| FamilyId(n * SHARDS as u64);
         for n in 0..10 {
-            store.register(TokenId(n), FamilyId(n), 5, 0);
+            store.register(TokenId(n), fam(n), 5, 0);
         }
         for n in 10..13 {
-            store.register(TokenId(n), FamilyId(n), 100, 5);
+            store.register(TokenId(n), fam(n), 100, 5);
         }
         // Each of the 3 later registrations forgot 2 of the 10 lapsed ones.
         assert_eq!(store.remembered(), 10 - 3 * 2 + 3);
@@ -417,7 +522,7 @@ mod tests {
     async fn a_full_store_refuses_before_spending_anything() {
         let store = RevocationStore::new(Policy::Strict, 30, 2);
         // Strict logins cost no entry; each rotation costs one.
-        assert_eq!(store.room(0), Ok(()));
+        assert_eq!(store.room(F1, 0), Ok(()));
         for jti in [T1, T2] {
             assert_eq!(
                 store.decide_refresh(jti, F1, 0, 4_500).await,
@@ -428,7 +533,7 @@ mod tests {
             capacity: 2,
             retry_after_s: 5,
         };
-        assert_eq!(store.room(1), Err(full));
+        assert_eq!(store.room(F1, 1), Err(full));
         assert_eq!(
             store.decide_refresh(TokenId(3), F1, 1, NEVER).await,
             RefreshDecision::Full(full)
