@@ -443,7 +443,8 @@ impl UiDir {
         }
         let Ok(response) = self.files.oneshot(request).await;
         let status = response.status();
-        if status.is_redirection() {
+        // 304 Not Modified (a reload's conditional GET) is not a redirect.
+        if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
             // ServeDir sends `/lib` to `/lib/`; for `//lib` that would be
             // `//lib/`, which a browser reads as the host `lib`.
             let location = response.headers().get(header::LOCATION);
