@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, the engine's cargo tests, the UI's
 # pure-logic tests, the browser end-to-end tests (headless Chromium) and the
-# real desktop window under Xvfb (tauri-driver + WebKitWebDriver).
+# real desktop window under Xvfb (tauri-driver + WebKitWebDriver), then the
+# same desktop tests against the app of a freshly built .deb.
 # Installs what is missing first (scripts/install-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,5 +46,8 @@ node --test --test-concurrency=1 tests/e2e/*.test.mjs
 
 step "desktop window under Xvfb (tauri-driver)"
 xvfb-run -a --server-args="-screen 0 1600x1000x24" node --test --test-concurrency=1 tests/desktop/*.test.mjs
+
+step "the packaged app: a debug .deb, unpacked, run with the checkout out of sight"
+bash scripts/test-packaged.sh
 
 step "all green"

@@ -350,6 +350,7 @@ async fn options() -> Json<Value> {
         "policies": policies,
         "networks": NetworkDriver::ALL,
         "challenges": crate::challenge::all(),
+        "version": env!("CARGO_PKG_VERSION"),
         "limits": {
             "max_requests": settings::MAX_REQUESTS,
             "max_latency_ms": settings::MAX_LATENCY_MS,

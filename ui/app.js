@@ -709,6 +709,7 @@ function renderAll() {
 async function loadOptions() {
   try {
     const options = await fetchOptions();
+    if (typeof options.version === 'string') $('[data-version]').textContent = ` ${options.version}`;
     const next = limitsFromOptions(options.limits);
     if (!next) throw new Error('its limits are missing or unreadable');
     const policyNames = (options.policies || []).map((p) => (typeof p === 'string' ? p : p && p.name)).filter((n) => typeof n === 'string');

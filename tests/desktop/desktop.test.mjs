@@ -11,7 +11,10 @@
 //   (Node 22+ no longer expands a directory: `node --test tests/desktop/*.test.mjs`).
 //   It starts its own Xvfb, so no DISPLAY is needed. Needs Xvfb, webkit2gtk-driver,
 //   x11-utils and tauri-driver (scripts/install-deps.sh installs them all). The app is
-//   $REFRESH_RACE_DESKTOP_BIN or ${CARGO_TARGET_DIR:-target}/debug/refresh-race-desktop.
+//   $REFRESH_RACE_DESKTOP_BIN or ${CARGO_TARGET_DIR:-target}/debug/refresh-race-desktop;
+//   the version its About line must show is $REFRESH_RACE_EXPECT_VERSION or the
+//   workspace's. scripts/test.sh also runs these tests against the binary of the
+//   packaged .deb, from a scratch folder with the checkout hidden.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -20,6 +23,7 @@ import {
   WebDriver,
   WINDOW_TITLE,
   desktopBinary,
+  expectedVersion,
   missingPrerequisites,
   nativeWindowTitles,
   onPath,
@@ -67,6 +71,9 @@ test("the window loads the lab's page from the embedded server", { skip: !linux 
     await wd.waitForElement('[data-case="expired-refreshable"]', { timeoutMs: 60_000 });
     assert.match(await wd.url(), /^http:\/\/127\.0\.0\.1:\d+\/$/, "the window shows the embedded server's page");
     assert.match(await wd.title(), /Refresh Race/, "document title");
+    await ready(wd);
+    const about = await wd.find("[data-about]");
+    assert.equal(await wd.text(about), `Refresh Race ${expectedVersion()} — MIT licence`, "the About line carries the lab's version");
   });
 });
 

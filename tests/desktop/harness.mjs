@@ -6,7 +6,7 @@
 //        --automation--> the real refresh-race-desktop window (WebKitGTK).
 
 import { spawn, execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +24,18 @@ export function desktopBinary() {
   if (process.env.REFRESH_RACE_DESKTOP_BIN) return path.resolve(REPO_ROOT, process.env.REFRESH_RACE_DESKTOP_BIN);
   const target = path.resolve(REPO_ROOT, process.env.CARGO_TARGET_DIR || "target");
   return path.join(target, "debug", "refresh-race-desktop");
+}
+
+/**
+ * The version the app must show: $REFRESH_RACE_EXPECT_VERSION (CI sets the
+ * .deb's there), else the workspace's, from the root Cargo.toml.
+ */
+export function expectedVersion() {
+  if (process.env.REFRESH_RACE_EXPECT_VERSION) return process.env.REFRESH_RACE_EXPECT_VERSION;
+  const manifest = readFileSync(path.join(REPO_ROOT, "Cargo.toml"), "utf8");
+  const match = /^\[workspace\.package\][^[]*?^version\s*=\s*"([^"]+)"/m.exec(manifest);
+  if (!match) throw new Error("no [workspace.package] version in Cargo.toml");
+  return match[1];
 }
 
 /** What is missing to run the desktop tests here, as a list of hints (empty: all there). */
