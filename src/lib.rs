@@ -12,8 +12,9 @@
 //! - [`clock`]: the lab clock that token expiry is checked against, so a run
 //!   can jump past `exp` without waiting.
 //! - [`server`]: the embedded axum auth server — tokens, the revocation store
-//!   and its policies, the simulated network latency, and the error type that
-//!   becomes every failed response.
+//!   and its policies, the simulated network latency, the error type that
+//!   becomes every failed response, and the accept loop with the limits every
+//!   lab server enforces (docs/server-limits.md).
 //! - [`client`]: one simulated browser tab and its 401 strategies (`naive`,
 //!   `queue`, `single-flight`).
 //! - [`scenario`]: runs one case end to end against a fresh server.

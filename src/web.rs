@@ -423,14 +423,28 @@ async fn drive_run(settings: RunSettings, lines: Lines) {
             return;
         }
     }
-    let last = match result {
-        Ok(report) => StreamMessage::Done {
-            verdict: report.verdict,
-            lab_now_ms: report.lab_now_ms,
-        },
-        Err(err) => StreamMessage::Error {
-            message: err.to_string(),
-        },
+    let (last, events) = match result {
+        Ok(report) => (
+            StreamMessage::Done {
+                verdict: report.verdict,
+                lab_now_ms: report.lab_now_ms,
+            },
+            report.events.len(),
+        ),
+        Err(err) => (
+            StreamMessage::Error {
+                message: err.to_string(),
+            },
+            0,
+        ),
     };
     lines.finish(&last);
+    // The run's events, connections and server are freed by now.
+    if events >= TRIM_AFTER_EVENTS {
+        tokio::task::spawn_blocking(server::release_freed_memory);
+    }
 }
+
+/// A run with this many events freed enough memory to hand back: 10,000
+/// requests make some 40,000 events and tens of megabytes (BENCHMARKS.md §3).
+const TRIM_AFTER_EVENTS: usize = 10_000;
