@@ -112,4 +112,4 @@ $have_node_baseline && bench_refresh "refresh seed-node" 3913 seed-node
 
 echo
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; wrk -t$threads -c$connections -d$duration; median of $reps runs; $(date -u +%F)"
-echo "rss after load: lab $(ps -o rss= -p "${pids[0]}") KiB (its revocation store holds every minted 1-hour token), lab-norec $(ps -o rss= -p "${pids[1]}") KiB (secret only)"
+echo "rss after load: lab $(ps -o rss= -p "${pids[0]}") KiB (its revocation store holds every token rotated with a 1-hour lifetime), lab-norec $(ps -o rss= -p "${pids[1]}") KiB (secret only)"
