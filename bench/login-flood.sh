@@ -60,7 +60,8 @@ def worst(lo, hi):
     lat, t = max(picked)
     bad = sum(1 for t2, _, s in rows if lo * 1000 <= t2 < hi * 1000 and s != 200)
     return f"{lat/1000:.1f} ms (at {t/1000:.1f} s; {len(picked)} probes, {bad} not 200)"
-print(f"worst GET /api/public during the flood (0-{flood} s):            {worst(0, flood)}")
-print(f"worst GET /api/public while its tokens lapse ({flood}-{flood+lapse+2} s): {worst(flood, flood + lapse + 2)}")
+print(f"worst GET /api/public, flood before any lapse (0-{lapse} s):  {worst(0, lapse)}")
+print(f"worst GET /api/public, flood while tokens lapse ({lapse}-{flood} s): {worst(lapse, flood)}")
+print(f"worst GET /api/public, after the flood while the rest lapse ({flood}-{flood+lapse+2} s): {worst(flood, flood + lapse + 2)}")
 print("rss (KiB) every 5 s:", " ".join(l.split()[1] for i, l in enumerate(open(rss)) if (i + 1) % 5 == 0))
 PY

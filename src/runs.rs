@@ -315,6 +315,7 @@ async fn drive_run(
     if let (Some(place), Ok(report)) = (&place, &result) {
         place.attendee().solved(&report.solved);
     }
+    let events = result.as_ref().map_or(0, |report| report.events.len());
     let last = match result {
         Ok(report) => StreamMessage::Done {
             verdict: report.verdict,
@@ -328,7 +329,15 @@ async fn drive_run(
     };
     lines.finish(&last);
     drop(registration);
+    // The run's events, connections and server are freed by now.
+    if events >= TRIM_AFTER_EVENTS {
+        tokio::task::spawn_blocking(server::release_freed_memory);
+    }
 }
+
+/// A run with this many events freed enough memory to hand back: 10,000
+/// requests make some 40,000 events and tens of megabytes (BENCHMARKS.md §3).
+const TRIM_AFTER_EVENTS: usize = 10_000;
 
 /// A command to a live run's network.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -631,10 +631,12 @@ async fn a_double_slash_path_does_not_redirect_to_another_host() {
 }
 
 /// A UI folder with a file, a symlink inside it and two that lead out.
+#[cfg(unix)]
 struct SymlinkedUi {
     root: PathBuf,
 }
 
+#[cfg(unix)]
 impl SymlinkedUi {
     fn new() -> Self {
         let root = std::env::temp_dir().join(format!("rr-ui-{}", std::process::id()));
@@ -653,12 +655,14 @@ impl SymlinkedUi {
     }
 }
 
+#[cfg(unix)]
 impl Drop for SymlinkedUi {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
     }
 }
 
+#[cfg(unix)]
 #[tokio::test]
 async fn the_ui_files_do_not_follow_symlinks_out_of_their_folder() {
     let ui = SymlinkedUi::new();

@@ -204,12 +204,28 @@ async fn sweep_lapsed(state: Weak<AuthState>) {
                 return;
             };
             let swept = state.revocations.sweep(state.clock.now_ms());
+            if swept.shrunk {
+                release_freed_memory();
+            }
             if !swept.more {
                 break;
             }
             drop(state);
             tokio::task::yield_now().await;
         }
+    }
+}
+
+/// Hands freed memory back to the system. glibc keeps the pages of freed
+/// small blocks for reuse; after a flood's tokens are forgotten that is tens
+/// of megabytes nobody will use again (BENCHMARKS.md §3). Call it after
+/// freeing much, not on a hot path: it walks every arena.
+pub fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages to the kernel; it takes
+    // the allocator's own locks and touches no memory of ours.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
