@@ -11,12 +11,12 @@ mod common;
 use std::collections::{BTreeMap, HashMap};
 use std::process::{Command, Output, Stdio};
 
-use common::http;
+use common::{http, start_lab};
 use refresh_race::export::{self, exchanges::Exchanges, svg, ExportFormat};
+use refresh_race::render;
 use refresh_race::scenario::{self, RunReport};
 use refresh_race::settings::{Case, Policy, RunSettings, Strategy};
 use refresh_race::timeline::EventKind;
-use refresh_race::{render, web};
 use serde_json::Value;
 
 /// Case 3 with seeded jitter: the lanes' refreshes land tens of ms apart,
@@ -817,17 +817,6 @@ fn run_export_writes_the_file_and_still_prints_the_timeline() {
 }
 
 // ---------- POST /lab/export/{format} ----------
-
-async fn start_lab() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(web::serve(
-        listener,
-        web::default_ui_dir(),
-        std::future::pending(),
-    ));
-    format!("http://{addr}")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lab_answers_each_format_as_an_attachment() {

@@ -3,20 +3,8 @@
 
 mod common;
 
-use common::http;
-use refresh_race::web;
+use common::{http, start_lab};
 use serde_json::Value;
-
-async fn start_lab() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(web::serve(
-        listener,
-        web::default_ui_dir(),
-        std::future::pending(),
-    ));
-    format!("http://{addr}")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_streams_start_events_and_done() {
