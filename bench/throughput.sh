@@ -9,6 +9,9 @@
 # runs of DURATION each: requests/s, p50 and p99 latency, non-2xx count.
 #
 # usage: bench/throughput.sh [REPS=5] [DURATION=5s]
+#   RR_RELEASE_DIR=DIR uses the binaries in DIR (refresh-race, and
+#   examples/bare_axum, examples/mint_tokens) instead of building: to
+#   measure an older build in the same sitting.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reps=${1:-5}
@@ -16,14 +19,14 @@ duration=${2:-5s}
 threads=2
 connections=50
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/refresh-race-target}"
-release="$CARGO_TARGET_DIR/release"
+release="${RR_RELEASE_DIR:-$CARGO_TARGET_DIR/release}"
 work=$(mktemp -d)
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-cargo build --release -q -p refresh-race --bin refresh-race --example bare_axum --example mint_tokens
+[ -n "${RR_RELEASE_DIR:-}" ] || cargo build --release -q -p refresh-race --bin refresh-race --example bare_axum --example mint_tokens
 
 seed_src=../shared/peers/seed-node
 have_node_baseline=false
@@ -109,4 +112,4 @@ $have_node_baseline && bench_refresh "refresh seed-node" 3913 seed-node
 
 echo
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; wrk -t$threads -c$connections -d$duration; median of $reps runs; $(date -u +%F)"
-echo "rss after load: lab $(ps -o rss= -p "${pids[0]}") KiB (its revocation store holds every minted 1-hour token), lab-norec $(ps -o rss= -p "${pids[1]}") KiB (secret only)"
+echo "rss after load: lab $(ps -o rss= -p "${pids[0]}") KiB (its revocation store holds every token rotated with a 1-hour lifetime), lab-norec $(ps -o rss= -p "${pids[1]}") KiB (secret only)"

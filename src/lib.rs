@@ -15,7 +15,9 @@
 //!   legs, delivered by a timer, step by step, or by hand — and [`motion`],
 //!   which knows when a held run has settled so deliveries replay exactly.
 //! - [`server`]: the embedded axum auth server — tokens, the revocation store
-//!   and its policies, and the error type that becomes every failed response.
+//!   and its policies, the error type that becomes every failed response, and
+//!   the accept loop with the limits every lab server enforces
+//!   (docs/server-limits.md).
 //! - [`client`]: one simulated browser tab and its 401 strategies (`naive`,
 //!   `queue`, `single-flight`).
 //! - [`scenario`]: runs one case end to end against a fresh server.

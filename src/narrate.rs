@@ -185,8 +185,8 @@ impl Narrator {
                 }
                 None => format!(
                     "The server signs {jti} for {sub} at login: valid {} s, refreshable {} s more.",
-                    exp.saturating_sub(*iat),
-                    refresh_until.saturating_sub(*exp)
+                    seconds(exp.as_ms().saturating_sub(iat.as_ms())),
+                    seconds(refresh_until.as_ms().saturating_sub(exp.as_ms()))
                 ),
             },
             EventKind::Accepted {
@@ -266,6 +266,12 @@ impl Narrator {
 pub fn all(settings: &RunSettings, events: &[Event]) -> Vec<String> {
     let mut narrator = Narrator::new(settings);
     events.iter().map(|event| narrator.say(event)).collect()
+}
+
+/// `5000` → "5", `1500` → "1.5": lifetimes as a person says them.
+fn seconds(ms: u64) -> String {
+    let text = format!("{:.3}", ms as f64 / 1000.0);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 fn token(jti: &Option<String>) -> &str {

@@ -93,7 +93,14 @@ struct NetState {
 /// The network of one server.
 pub struct Network {
     settings: RunSettings,
+    /// The run's lab clock (token time): a held run pauses it.
     clock: LabClock,
+    /// The network's own time, that legs are due in: it runs at the run's
+    /// speed and stands still only while the run is held. Not the lab
+    /// clock, which also stands still while requests queue for a
+    /// connection slot — keyed on that, legs would wait for the very
+    /// requests that wait for them.
+    timer: LabClock,
     /// False on the long-lived API: nothing is scheduled, latency only.
     scheduled: bool,
     state: Mutex<NetState>,
@@ -120,16 +127,19 @@ impl Network {
 
     fn build(settings: &RunSettings, clock: LabClock, scheduled: bool) -> Self {
         let held = scheduled && settings.network != NetworkDriver::Timer;
+        let timer = LabClock::with_rate(clock.rate());
         if held {
             // Setup (login, the case's jump in time) still works on a
             // stopped clock: time travel moves it.
             clock.pause();
+            timer.pause();
         }
-        let now = clock.now_ms();
+        let now = timer.now_ms();
         Network {
             settings: settings.clone(),
             origin_ms: AtomicU64::new(now),
             clock,
+            timer,
             scheduled,
             state: Mutex::new(NetState {
                 driver: settings.network,
@@ -191,7 +201,7 @@ impl Network {
 
     /// Marks the start of the burst: legs count their `due_ms` from here.
     pub fn mark_burst(&self) {
-        let now = self.clock.now_ms();
+        let now = self.timer.now_ms();
         self.origin_ms.store(now, Ordering::SeqCst);
         self.lock().virtual_now_ms = now;
     }
@@ -253,7 +263,7 @@ impl Network {
             let now = if state.paused {
                 state.virtual_now_ms
             } else {
-                self.clock.now_ms()
+                self.timer.now_ms()
             };
             let due = now + delay_ms;
             let id = LegId { lane, direction };
@@ -313,7 +323,7 @@ impl Network {
                 changed.await;
                 continue;
             };
-            let now = self.clock.now_ms();
+            let now = self.timer.now_ms();
             if key.0 <= now {
                 let mut state = self.lock();
                 if !state.paused {
@@ -321,7 +331,7 @@ impl Network {
                 }
                 continue;
             }
-            let wait_ms = (key.0 - now) as f64 / self.clock.rate();
+            let wait_ms = (key.0 - now) as f64 / self.timer.rate();
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs_f64(wait_ms / 1000.0)) => {}
                 _ = changed => {}
@@ -346,7 +356,8 @@ impl Network {
             if !state.paused {
                 state.paused = true;
                 self.clock.pause();
-                state.virtual_now_ms = self.clock.now_ms();
+                self.timer.pause();
+                state.virtual_now_ms = self.timer.now_ms();
             }
         }
         self.motion.set_serial(true);
@@ -363,6 +374,7 @@ impl Network {
             state.paused = false;
             state.driver = NetworkDriver::Timer;
             self.clock.resume();
+            self.timer.resume();
         }
         self.motion.set_serial(false);
         self.changed.notify_one();

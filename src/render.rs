@@ -71,6 +71,11 @@ fn jti(jti: &Option<String>) -> &str {
     jti.as_deref().unwrap_or("no token")
 }
 
+/// A length in ms as seconds, without trailing zeros: `5`, `4.25`.
+fn seconds(ms: u64) -> String {
+    crate::clock::NumericDate::from_ms(ms).to_string()
+}
+
 fn attempt_tag(attempt: &Option<u64>) -> String {
     attempt.map(|a| format!("  [#{a}]")).unwrap_or_default()
 }
@@ -141,8 +146,8 @@ pub fn describe(kind: &EventKind) -> String {
             ..
         } => format!(
             "issued {jti} (sub {sub}, family {fam}, valid {} s, refreshable {} s more){}",
-            exp - iat,
-            refresh_until - exp,
+            seconds(exp.as_ms() - iat.as_ms()),
+            seconds(refresh_until.as_ms() - exp.as_ms()),
             attempt_tag(attempt)
         ),
         EventKind::Accepted {

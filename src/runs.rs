@@ -14,14 +14,14 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Extension, Path};
+use axum::extract::{Extension, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use tokio::sync::{mpsc, Notify};
-use tokio_stream::wrappers::UnboundedReceiverStream;
+use tokio::sync::{mpsc, oneshot, Notify};
+use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
 
 use crate::classroom::{RunPlace, RunQuota};
@@ -30,7 +30,7 @@ use crate::narrate::Narrator;
 use crate::network::{LegFilter, NetError, Network};
 use crate::protocol::{LegId, NetworkView, StreamMessage};
 use crate::scenario;
-use crate::server::{self, ApiError};
+use crate::server::{self, ApiError, AuthState};
 use crate::settings::{NetworkDriver, RunSettings};
 use crate::timeline::Recorder;
 
@@ -110,6 +110,7 @@ impl Runs {
 /// Starts a run and streams it as NDJSON while it happens. Dropping the
 /// response (the browser aborted the fetch) cancels the run.
 pub async fn start_run(
+    State(state): State<Arc<AuthState>>,
     Extension(runs): Extension<Arc<Runs>>,
     quota: Option<Extension<RunQuota>>,
     body: Result<Bytes, BytesRejection>,
@@ -127,10 +128,24 @@ pub async fn start_run(
         .transpose()?;
     let registration = runs.reserve()?;
 
-    let (lines, body_lines) = mpsc::unbounded_channel::<String>();
-    tokio::spawn(drive_run(settings, registration, place, lines));
-    let stream =
-        UnboundedReceiverStream::new(body_lines).map(|line| Ok::<_, Infallible>(Bytes::from(line)));
+    // A bounded stream: a reader that falls behind costs at most
+    // `stream_buffer` lines, and one that stalls gets the run cancelled.
+    let limits = &state.limits;
+    let (lines, body_lines) = mpsc::channel::<Bytes>(limits.stream_buffer.max(1));
+    let (tail, tail_line) = oneshot::channel::<Bytes>();
+    tokio::spawn(drive_run(
+        settings,
+        registration,
+        place,
+        Lines::new(lines, tail, limits.stream_stall),
+    ));
+    let last =
+        futures::StreamExt::filter_map(futures::stream::once(tail_line), |line| async move {
+            line.ok()
+        });
+    let stream = ReceiverStream::new(body_lines)
+        .chain(last)
+        .map(Ok::<_, Infallible>);
     Ok((
         [
             (header::CONTENT_TYPE, "application/x-ndjson"),
@@ -141,16 +156,66 @@ pub async fn start_run(
         .into_response())
 }
 
+/// The sending end of a run's stream: a bounded buffer, so a reader that
+/// falls behind costs at most `stream_buffer` lines, never the whole run;
+/// the last line has a slot of its own, so it gets through even when the
+/// buffer is full (it follows every buffered line).
+struct Lines {
+    sender: mpsc::Sender<Bytes>,
+    tail: oneshot::Sender<Bytes>,
+    stall: Duration,
+}
+
+/// Why a line could not be sent.
+enum Gone {
+    /// The reader closed the stream.
+    Left,
+    /// The buffer stayed full for the whole stall limit.
+    Stalled,
+}
+
+impl Lines {
+    fn new(sender: mpsc::Sender<Bytes>, tail: oneshot::Sender<Bytes>, stall: Duration) -> Self {
+        Lines {
+            sender,
+            tail,
+            stall,
+        }
+    }
+
+    /// Ends the stream with `message`.
+    fn finish(self, message: &StreamMessage) {
+        let _ = self.tail.send(Bytes::from(message.to_line()));
+    }
+
+    /// Queues one line, waiting at most the stall limit for room.
+    async fn send(&self, message: &StreamMessage) -> Result<(), Gone> {
+        use mpsc::error::{SendTimeoutError, TrySendError};
+        let line = Bytes::from(message.to_line());
+        let line = match self.sender.try_send(line) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Closed(_)) => return Err(Gone::Left),
+            Err(TrySendError::Full(line)) => line,
+        };
+        match self.sender.send_timeout(line, self.stall).await {
+            Ok(()) => Ok(()),
+            Err(SendTimeoutError::Closed(_)) => Err(Gone::Left),
+            Err(SendTimeoutError::Timeout(_)) => Err(Gone::Stalled),
+        }
+    }
+}
+
 /// Runs the scenario and forwards each event as a line, as it is recorded.
+/// A reader that leaves cancels the run; one that stalls for the stall
+/// limit gets it cancelled and, if it reads again, an error line saying so.
 async fn drive_run(
     settings: RunSettings,
     registration: Registration,
     place: Option<RunPlace>,
-    lines: mpsc::UnboundedSender<String>,
+    lines: Lines,
 ) {
     let recorder = Recorder::new();
     let mut live_events = recorder.subscribe();
-    let send = |message: StreamMessage| lines.send(message.to_line()).is_ok();
     // The run's clock starts at wall time; it has not been made yet.
     let lab_now_ms = crate::clock::wall_now_ms();
     let started = scenario::start(&settings, recorder.clone()).await;
@@ -170,21 +235,23 @@ async fn drive_run(
         run: registration.id,
         lab_now_ms,
     };
-    if !send(start) {
+    if lines.send(&start).await.is_err() {
         return;
     }
     let mut narrator = Narrator::new(&settings);
-    let mut forward = |event| {
+    let mut caption = |event: crate::timeline::Event| {
         let caption = narrator.say(&event);
-        send(StreamMessage::Event { event, caption })
+        StreamMessage::Event { event, caption }
     };
     let (live, control) = match (started, control) {
         (Ok(live), Some(control)) => (live, control),
         (Err(err), _) => {
             while let Ok(event) = live_events.try_recv() {
-                forward(event);
+                if lines.send(&caption(event)).await.is_err() {
+                    return;
+                }
             }
-            send(StreamMessage::Error {
+            lines.finish(&StreamMessage::Error {
                 message: err.to_string(),
             });
             return;
@@ -203,39 +270,52 @@ async fn drive_run(
         let idle = tokio::time::sleep_until(control.network.idle_deadline().into());
         tokio::select! {
             biased;
-            Some(event) = live_events.recv() => {
-                if !forward(event) {
-                    return; // the viewer left: dropping `finish` cancels the run
-                }
-            }
+            Some(event) = live_events.recv() => match lines.send(&caption(event)).await {
+                Ok(()) => {}
+                Err(Gone::Left) => return, // dropping `finish` cancels the run
+                Err(Gone::Stalled) => break None,
+            },
             _ = control.changed.notified() => {
                 // Events first: the view describes the state after them.
                 while let Ok(event) = live_events.try_recv() {
-                    forward(event);
+                    if lines.send(&caption(event)).await.is_err() {
+                        return;
+                    }
                 }
-                if !send(StreamMessage::Network { network: control.view() }) {
+                let view = StreamMessage::Network { network: control.view() };
+                if lines.send(&view).await.is_err() {
                     return;
                 }
             }
-            result = &mut finish => break result,
-            _ = lines.closed() => return,
+            result = &mut finish => break Some(result),
+            _ = lines.sender.closed() => return,
             _ = idle, if control.network.is_held() => {
                 let message = format!(
                     "nobody touched this held run for {} s: it was abandoned and its resources freed",
                     settings.idle_s
                 );
-                send(StreamMessage::Abandoned { message });
+                lines.finish(&StreamMessage::Abandoned { message });
                 return;
             }
         }
     };
     recorder.unsubscribe();
+    let Some(result) = result else {
+        let stall = lines.stall.as_secs_f64();
+        lines.finish(&StreamMessage::Error {
+            message: format!("run cancelled: the viewer took no line for {stall} s"),
+        });
+        return;
+    };
     while let Ok(event) = live_events.try_recv() {
-        forward(event);
+        if lines.send(&caption(event)).await.is_err() {
+            return;
+        }
     }
     if let (Some(place), Ok(report)) = (&place, &result) {
         place.attendee().solved(&report.solved);
     }
+    let events = result.as_ref().map_or(0, |report| report.events.len());
     let last = match result {
         Ok(report) => StreamMessage::Done {
             verdict: report.verdict,
@@ -247,9 +327,17 @@ async fn drive_run(
             message: err.to_string(),
         },
     };
-    send(last);
+    lines.finish(&last);
     drop(registration);
+    // The run's events, connections and server are freed by now.
+    if events >= TRIM_AFTER_EVENTS {
+        tokio::task::spawn_blocking(server::release_freed_memory);
+    }
 }
+
+/// A run with this many events freed enough memory to hand back: 10,000
+/// requests make some 40,000 events and tens of megabytes (BENCHMARKS.md §3).
+const TRIM_AFTER_EVENTS: usize = 10_000;
 
 /// A command to a live run's network.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

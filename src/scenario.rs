@@ -127,12 +127,15 @@ pub async fn start(settings: &RunSettings, recorder: Recorder) -> Result<LiveRun
     let server = AuthServer::start(state.clone()).await?;
     let network = state.network.clone();
     let motion = network.motion();
-    let client = Arc::new(Client::new(
-        &server.base_url(),
-        settings.strategy,
-        recorder.clone(),
-        motion.clone(),
-    ));
+    let client = Arc::new(
+        Client::new(
+            &server.base_url(),
+            settings.strategy,
+            recorder.clone(),
+            motion.clone(),
+        )
+        .holding_clock_while_queued(state.clock.clone()),
+    );
 
     if settings.case != Case::Guest {
         client.login(LAB_USER).await?;

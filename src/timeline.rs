@@ -19,6 +19,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
+use crate::clock::NumericDate;
 pub use crate::protocol::{Lane, Reason, RevokeCause, Route};
 
 /// One thing that happened during a run.
@@ -94,9 +95,11 @@ pub enum EventKind {
         token: String,
         fam: String,
         sub: String,
-        iat: u64,
-        exp: u64,
-        refresh_until: u64,
+        /// Lab time to the millisecond, as in the token.
+        iat: NumericDate,
+        exp: NumericDate,
+        /// `exp` plus the refresh window: from then on the token is dead.
+        refresh_until: NumericDate,
     },
     /// A request was let through (`/api/secret` with a valid token, or a refresh).
     Accepted {

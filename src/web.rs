@@ -4,24 +4,26 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderValue};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tower::ServiceExt;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::classroom::{self, Classroom, RoomLimits};
 use crate::protocol::Lane;
 use crate::runs;
-use crate::server::{self, ApiError, AuthState};
+use crate::server::{self, listen, ApiError, AuthState, Limits};
 use crate::settings::{self, Case, NetworkDriver, Policy, RunSettings, Strategy};
 use crate::timeline::{EventKind, Recorder};
 use crate::ui_files::{self, UiFiles};
@@ -65,7 +67,18 @@ pub fn router_with(
     api_settings: &RunSettings,
     api_recorder: Recorder,
 ) -> Router {
-    Lab::new(ui.into(), api_settings, api_recorder).instructor_router()
+    router_with_limits(ui, api_settings, api_recorder, Limits::default())
+}
+
+/// [`router_with`], with chosen [`Limits`] (the store's size, the run
+/// stream's buffer and stall limit). Serve it with the same limits.
+pub fn router_with_limits(
+    ui: impl Into<UiFiles>,
+    api_settings: &RunSettings,
+    api_recorder: Recorder,
+    limits: Limits,
+) -> Router {
+    Lab::with_limits(ui.into(), api_settings, api_recorder, limits).instructor_router()
 }
 
 /// One lab: its UI, its long-lived API, its live runs and, once opened, its
@@ -98,10 +111,20 @@ impl Drop for AbortOnDrop {
 
 impl Lab {
     pub fn new(ui: UiFiles, api_settings: &RunSettings, api_recorder: Recorder) -> Arc<Self> {
+        Self::with_limits(ui, api_settings, api_recorder, Limits::default())
+    }
+
+    /// A lab with chosen [`Limits`] (tests shorten them).
+    pub fn with_limits(
+        ui: UiFiles,
+        api_settings: &RunSettings,
+        api_recorder: Recorder,
+        limits: Limits,
+    ) -> Arc<Self> {
         Arc::new(Lab {
             ui,
             api_settings: api_settings.clone(),
-            api_state: AuthState::long_lived(api_settings, api_recorder),
+            api_state: AuthState::long_lived_with(api_settings, api_recorder, limits),
             runs: Arc::new(runs::Runs::default()),
             room: Mutex::new(None),
         })
@@ -133,9 +156,10 @@ impl Lab {
         );
         let ui: Router = match &self.ui {
             UiFiles::Embedded => Router::new().fallback(ui_files::serve_embedded),
-            UiFiles::Dir(dir) => Router::new().fallback_service(
-                ServeDir::new(dir).not_found_service(axum::routing::any(server::not_found)),
-            ),
+            UiFiles::Dir(dir) => {
+                let dir = UiDir::new(dir.clone());
+                Router::new().fallback(move |request: Request| dir.clone().answer(request))
+            }
         }
         .layer(csp);
         let lab: Router<Arc<AuthState>> = Router::new()
@@ -293,16 +317,25 @@ pub async fn serve(
     serve_router(listener, router(ui), shutdown).await
 }
 
-/// Serves any lab router on `listener` until `shutdown` resolves.
+/// Serves any lab router on `listener` until `shutdown` resolves, with the
+/// default [`Limits`], behind the lab's locked doors.
 pub async fn serve_router(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_router_with(listener, router, Limits::default(), shutdown).await
+}
+
+/// [`serve_router`] with chosen [`Limits`] (timeouts, connections).
+pub async fn serve_router_with(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let router = crate::doors::lock(router, listener.local_addr()?);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    listen::serve(listener, router, limits, shutdown).await
 }
 
 async fn options() -> Json<Value> {
@@ -378,4 +411,103 @@ async fn travel(
         .recorder
         .record(Lane::Server, EventKind::ClockAdvanced { by_ms, lab_now_ms });
     Ok(Json(clock_json(&state)))
+}
+
+/// The UI's files, for GET and HEAD: nothing outside the folder (`..` or a
+/// symlink that leads out), no redirect that a browser would read as
+/// another host, and every error in JSON like the rest of the lab.
+#[derive(Clone)]
+struct UiDir {
+    /// The folder with its symlinks resolved.
+    root: Arc<PathBuf>,
+    files: ServeDir,
+}
+
+impl UiDir {
+    fn new(ui_dir: PathBuf) -> Self {
+        let root = std::fs::canonicalize(&ui_dir).unwrap_or_else(|_| ui_dir.clone());
+        UiDir {
+            root: Arc::new(root),
+            files: ServeDir::new(ui_dir),
+        }
+    }
+
+    async fn answer(self, request: Request) -> Response {
+        let path = request.uri().path().to_owned();
+        let not_found = || ApiError::NotFound { path: path.clone() }.into_response();
+        if !matches!(*request.method(), Method::GET | Method::HEAD) {
+            // Nothing outside /api and /lab takes anything but GET.
+            return not_found();
+        }
+        if self.leads_out(&path).await {
+            return not_found();
+        }
+        let Ok(response) = self.files.oneshot(request).await;
+        let status = response.status();
+        // 304 Not Modified (a reload's conditional GET) is not a redirect.
+        if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+            // ServeDir sends `/lib` to `/lib/`; for `//lib` that would be
+            // `//lib/`, which a browser reads as the host `lib`.
+            let location = response.headers().get(header::LOCATION);
+            let elsewhere = location.is_none_or(|to| {
+                let to = to.as_bytes();
+                to.len() < 2 || to[0] != b'/' || matches!(to[1], b'/' | b'\\')
+            });
+            if elsewhere {
+                return not_found();
+            }
+        }
+        match status {
+            StatusCode::NOT_FOUND => not_found(),
+            status if status.is_client_error() || status.is_server_error() => {
+                ApiError::FileService { status }.into_response()
+            }
+            _ => {
+                let mut response = response.map(Body::new);
+                // The CSP governs documents, so it rides on the UI files
+                // only: JSON answers are not rendered, and the hot API
+                // routes stay lean.
+                response
+                    .headers_mut()
+                    .entry(header::CONTENT_SECURITY_POLICY)
+                    .or_insert(HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+                response
+            }
+        }
+    }
+
+    /// True when `path` names a file or folder whose real place, symlinks
+    /// resolved, is outside the UI folder (a folder is served by its
+    /// `index.html`, so that is checked too).
+    async fn leads_out(&self, path: &str) -> bool {
+        let Some(relative) = ui_relative_path(path) else {
+            return false; // ServeDir refuses it with a 404 itself
+        };
+        let candidate = self.root.join(relative);
+        for target in [candidate.join("index.html"), candidate] {
+            if let Ok(real) = tokio::fs::canonicalize(&target).await {
+                if !real.starts_with(self.root.as_path()) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+}
+
+/// The file a request path names inside the UI folder, read as ServeDir
+/// reads it (percent-decoded, only plain names); `None` for what it refuses.
+fn ui_relative_path(path: &str) -> Option<PathBuf> {
+    let decoded = percent_encoding::percent_decode_str(path.trim_start_matches('/'))
+        .decode_utf8()
+        .ok()?;
+    let mut relative = PathBuf::new();
+    for component in Path::new(&*decoded).components() {
+        match component {
+            Component::Normal(name) => relative.push(name),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(relative)
 }

@@ -11,12 +11,12 @@ mod common;
 use std::collections::{BTreeMap, HashMap};
 use std::process::{Command, Output, Stdio};
 
-use common::http;
+use common::{http, start_lab};
 use refresh_race::export::{self, exchanges::Exchanges, svg, ExportFormat};
+use refresh_race::render;
 use refresh_race::scenario::{self, RunReport};
 use refresh_race::settings::{Case, Policy, RunSettings, Strategy};
 use refresh_race::timeline::EventKind;
-use refresh_race::{render, web};
 use serde_json::Value;
 
 /// Case 3 with seeded jitter: the lanes' refreshes land tens of ms apart,
@@ -189,28 +189,53 @@ async fn har_of_the_naive_race_has_one_entry_per_exchange_and_says_what_happened
             .collect()
     };
     // The engine's narration of each exchange's events (crate::narrate).
-    let secret1 = by_lane("secret#1");
-    assert_eq!(secret1.len(), 3);
+    // Which lane wins is the seeded jitter's choice, so it is read from the
+    // run: the winner's three exchanges, and two losers refused as reuse.
+    let winner = report
+        .events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::RefreshDone {
+                new_jti: Some(_), ..
+            } => Some(e.lane.to_string()),
+            _ => None,
+        })
+        .expect("one refresh won");
+    let won = by_lane(&winner);
+    assert_eq!(won.len(), 3, "{won:?}");
     assert!(
-        secret1[0].contains("secret#1 got 401 (expired) with t1"),
-        "{secret1:?}"
+        won[0].contains(&format!("{winner} got 401 (expired) with t1")),
+        "{won:?}"
     );
     assert!(
-        secret1[1].contains("The refresh of t1 succeeded: secret#1 gets t2."),
-        "{secret1:?}"
+        won[1].contains(&format!("The refresh of t1 succeeded: {winner} gets t2.")),
+        "{won:?}"
     );
     assert!(
-        secret1[2].contains("secret#1 got 200 with t2."),
-        "{secret1:?}"
+        won[2].contains(&format!("{winner} got 200 with t2.")),
+        "{won:?}"
     );
-    let secret2 = by_lane("secret#2");
-    assert_eq!(secret2.len(), 2);
-    assert!(secret2[1].contains("secret#2 refreshes t1 on its own: the naive client does not know secret#1 is already refreshing it."), "{secret2:?}");
-    assert!(
-        secret2[1].contains("it was already used for a refresh"),
-        "{secret2:?}"
-    );
-    assert!(by_lane("secret#3")[1].contains("secret#3 failed with 401"));
+    let losers: Vec<String> = ["secret#1", "secret#2", "secret#3"]
+        .into_iter()
+        .filter(|lane| *lane != winner)
+        .map(str::to_owned)
+        .collect();
+    let mut on_its_own = 0;
+    for lane in &losers {
+        let lost = by_lane(lane);
+        assert_eq!(lost.len(), 2, "{lost:?}");
+        assert!(
+            lost[1].contains("it was already used for a refresh"),
+            "{lost:?}"
+        );
+        assert!(
+            lost[1].contains(&format!("{lane} failed with 401")),
+            "{lost:?}"
+        );
+        on_its_own += usize::from(lost[1].contains("on its own: the naive client does not know"));
+    }
+    // Of the two refreshes sent after the first one, at most one won.
+    assert!(on_its_own >= 1, "{losers:?}");
     assert_eq!(by_lane("public#2").len(), 1);
     assert!(by_lane("public#2")[0].contains("public#2 got 200 with t1."));
     no_secrets(&report);
@@ -492,7 +517,8 @@ async fn mermaid_groups_the_burst_and_crosses_out_refusals() {
     })
     .await;
     let big_text = exported_text(&big, ExportFormat::Mermaid);
-    assert!(big_text.lines().count() < 40, "{big_text}");
+    // (400 lanes would be 800+ lines drawn one by one.)
+    assert!(big_text.lines().count() < 50, "{big_text}");
 }
 
 // ---------- SVG and PNG ----------
@@ -791,17 +817,6 @@ fn run_export_writes_the_file_and_still_prints_the_timeline() {
 }
 
 // ---------- POST /lab/export/{format} ----------
-
-async fn start_lab() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(web::serve(
-        listener,
-        web::default_ui_dir(),
-        std::future::pending(),
-    ));
-    format!("http://{addr}")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lab_answers_each_format_as_an_attachment() {

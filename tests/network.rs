@@ -7,13 +7,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::http;
+use common::{http, start_lab};
 use refresh_race::challenge::{self, ChallengeId};
 use refresh_race::protocol::LegId;
 use refresh_race::scenario::{self, RunReport};
 use refresh_race::settings::{NetworkDriver, Policy, RunSettings, Strategy};
 use refresh_race::timeline::Recorder;
-use refresh_race::web;
 use serde_json::{json, Value};
 
 fn legs(order: &str) -> Vec<LegId> {
@@ -176,17 +175,6 @@ async fn no_order_breaks_single_flight() {
 }
 
 // ---- over the lab's HTTP API ----
-
-async fn start_lab() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(web::serve(
-        listener,
-        web::default_ui_dir(),
-        std::future::pending(),
-    ));
-    format!("http://{addr}")
-}
 
 /// Reads a streamed run line by line.
 struct Stream {

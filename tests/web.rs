@@ -3,20 +3,8 @@
 
 mod common;
 
-use common::http;
-use refresh_race::web;
+use common::{http, start_lab};
 use serde_json::Value;
-
-async fn start_lab() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(web::serve(
-        listener,
-        web::default_ui_dir(),
-        std::future::pending(),
-    ));
-    format!("http://{addr}")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_streams_start_events_and_done() {
@@ -200,4 +188,24 @@ async fn an_oversized_run_body_is_refused_with_413() {
     assert_eq!(response.status(), 413);
     let json: Value = response.json().await.unwrap();
     assert_eq!(json["error"], "payload_too_large");
+}
+
+/// A reload's conditional GET gets 304 Not Modified from the UI folder, not
+/// a 404: a 304 is no redirect to refuse.
+#[tokio::test]
+async fn a_conditional_get_of_a_ui_file_gets_304() {
+    let base = start_lab().await;
+    let first = http().get(format!("{base}/app.js")).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let modified = first.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let again = http()
+        .get(format!("{base}/app.js"))
+        .header("if-modified-since", modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
 }

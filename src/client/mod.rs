@@ -17,6 +17,7 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::clock::LabClock;
 use crate::motion::Motion;
 use crate::protocol::{Exchange, Lane, LaneKind, Reason, Route, StrategyView, TabView};
 use crate::server::{ATTEMPT_HEADER, EXCHANGE_HEADER, LANE_HEADER};
@@ -44,6 +45,10 @@ impl Token {
 /// many requests are fully parallel.
 pub const MAX_IN_FLIGHT: usize = 256;
 
+/// How long the tab keeps an idle connection: less than the server's
+/// header-read (idle) limit, `server::Limits::DEFAULT.header_read`.
+const POOL_IDLE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How one logical request ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
@@ -62,6 +67,8 @@ pub struct Tab {
     in_flight: slots::Slots,
     /// Who is running in this run: a lane that waits for a peer parks here.
     motion: Arc<Motion>,
+    /// The run's lab clock, held still while a request waits for a slot.
+    slot_clock: Option<LabClock>,
 }
 
 /// A tab plus its 401 strategy: what the scenario drives.
@@ -86,6 +93,9 @@ impl Client {
         let http = reqwest::Client::builder()
             // Every lab request is to 127.0.0.1; a proxy would distort timings.
             .no_proxy()
+            // Below the server's idle limit, so the pool never reuses a
+            // connection the server is closing.
+            .pool_idle_timeout(POOL_IDLE)
             .build()
             .expect("a plain HTTP client always builds");
         let tab = Arc::new(Tab {
@@ -96,6 +106,7 @@ impl Client {
             store: Mutex::new(None),
             in_flight: slots::Slots::new(MAX_IN_FLIGHT, motion.clone()),
             motion,
+            slot_clock: None,
         });
         let interceptor = match strategy {
             Strategy::Naive => Interceptor::Naive(naive::Naive),
@@ -105,6 +116,15 @@ impl Client {
             }
         };
         Client { tab, interceptor }
+    }
+
+    /// Holds `clock` still while a request of this tab waits for one of its
+    /// [`MAX_IN_FLIGHT`] slots (see [`Tab::exchange_slot`]).
+    pub fn holding_clock_while_queued(mut self, clock: LabClock) -> Self {
+        if let Some(tab) = Arc::get_mut(&mut self.tab) {
+            tab.slot_clock = Some(clock);
+        }
+        self
     }
 
     /// Logs in and stores the token: the setup of every case but guest.
@@ -204,8 +224,13 @@ impl Client {
 impl Tab {
     /// Waits for one of the tab's [`MAX_IN_FLIGHT`] exchange slots; the slot
     /// is freed when the returned guard drops.
+    ///
+    /// Waiting for a slot measures the machine, not the race: a 10,000-request
+    /// run waits longer on a loaded machine. So the run's lab clock stands
+    /// still while any request waits here, and tokens age only while
+    /// requests are really out.
     async fn exchange_slot(&self) -> slots::Slot<'_> {
-        self.in_flight.acquire().await
+        self.in_flight.acquire(self.slot_clock.as_ref()).await
     }
 
     fn next_attempt(&self) -> u64 {

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
+use crate::clock::LabClock;
 use crate::motion::Motion;
 
 pub struct Slots {
@@ -40,7 +41,9 @@ impl Slots {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub async fn acquire(&self) -> Slot<'_> {
+    /// A slot; while waiting for one, `clock` (the run's lab clock) stands
+    /// still.
+    pub async fn acquire(&self, clock: Option<&LabClock>) -> Slot<'_> {
         let handed = {
             let mut state = self.lock();
             if state.free > 0 {
@@ -52,6 +55,7 @@ impl Slots {
             self.motion.park();
             rx
         };
+        let _held = clock.map(LabClock::hold);
         // The lane that freed the slot handed it over (and woke us).
         let _ = handed.await;
         Slot { slots: self }

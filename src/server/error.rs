@@ -1,11 +1,14 @@
 //! Every way a request can fail, and the one place that turns a failure into
 //! an HTTP response (status, RFC 6750 header, JSON body).
 
+use std::time::Duration;
+
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use super::revocation::Full;
 use crate::protocol::Reason;
 use crate::settings::SettingsError;
 
@@ -18,6 +21,9 @@ pub enum TokenFault {
     Malformed(String),
     #[error("{0}")]
     BadSignature(String),
+    /// Two `Authorization` headers: which one would count is ambiguous.
+    #[error("the request has more than one Authorization header")]
+    Repeated,
 }
 
 impl TokenFault {
@@ -25,8 +31,32 @@ impl TokenFault {
     pub fn reason(&self) -> Reason {
         match self {
             TokenFault::Missing => Reason::Missing,
-            TokenFault::Malformed(_) => Reason::Malformed,
+            TokenFault::Malformed(_) | TokenFault::Repeated => Reason::Malformed,
             TokenFault::BadSignature(_) => Reason::BadSignature,
+        }
+    }
+
+    /// The refusal of `/api/secret` (401 `invalid_token`), except for a
+    /// request that is itself malformed (400 `invalid_request`, RFC 6750 §3.1).
+    pub fn refuse_access(self) -> ApiError {
+        match self {
+            TokenFault::Repeated => ApiError::InvalidRequest(self.to_string()),
+            fault => ApiError::InvalidToken {
+                reason: fault.reason(),
+                description: fault.to_string(),
+            },
+        }
+    }
+
+    /// The refusal of `/api/refresh` (400 `invalid_grant`), except for a
+    /// request that is itself malformed (400 `invalid_request`, RFC 6749 §5.2).
+    pub fn refuse_grant(self) -> ApiError {
+        match self {
+            TokenFault::Repeated => ApiError::InvalidRequest(self.to_string()),
+            fault => ApiError::InvalidGrant {
+                reason: fault.reason(),
+                description: fault.to_string(),
+            },
         }
     }
 }
@@ -40,11 +70,29 @@ pub enum ApiError {
     /// `/api/refresh` refused the credential (400 `invalid_grant`, RFC 6749 §5.2).
     #[error("{description}")]
     InvalidGrant { reason: Reason, description: String },
+    /// The request itself is malformed (e.g. two `Authorization` headers).
+    #[error("{0}")]
+    InvalidRequest(String),
     /// The body is not the JSON the route expects.
     #[error("{0}")]
     BadJson(String),
     #[error("the body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    #[error("the request body did not arrive within {} s", limit.as_secs_f64())]
+    BodyTimeout { limit: Duration },
+    #[error("the request target is longer than {limit} bytes")]
+    UriTooLong { limit: usize },
+    #[error("the request has {what}")]
+    HeadersTooLarge { what: String },
+    /// The server has as many connections open as it allows.
+    #[error("the server has {limit} connections open, its limit; try again shortly")]
+    TooManyConnections { limit: usize },
+    /// The revocation store is full; it issues no token until some lapse.
+    #[error("the revocation store is full ({} entries) and forgets none before it lapses; try again in {} s", .0.capacity, .0.retry_after_s)]
+    StoreFull(Full),
+    /// An error answer of the UI's file service, given a JSON body.
+    #[error("the file service answered {status}")]
+    FileService { status: StatusCode },
     #[error("no route for {path}")]
     NotFound { path: String },
     #[error("{method} is not allowed on {path}")]
@@ -85,6 +133,10 @@ impl IntoResponse for ApiError {
                 StatusCode::BAD_REQUEST,
                 json!({"error": "invalid_grant", "reason": reason, "message": message}),
             ),
+            ApiError::InvalidRequest(_) => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "invalid_request", "message": message}),
+            ),
             ApiError::BadJson(_) => (
                 StatusCode::BAD_REQUEST,
                 json!({"error": "bad_json", "message": message}),
@@ -92,6 +144,30 @@ impl IntoResponse for ApiError {
             ApiError::PayloadTooLarge { .. } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 json!({"error": "payload_too_large", "message": message}),
+            ),
+            ApiError::BodyTimeout { .. } => (
+                StatusCode::REQUEST_TIMEOUT,
+                json!({"error": "request_timeout", "message": message}),
+            ),
+            ApiError::UriTooLong { .. } => (
+                StatusCode::URI_TOO_LONG,
+                json!({"error": "uri_too_long", "message": message}),
+            ),
+            ApiError::HeadersTooLarge { .. } => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                json!({"error": "headers_too_large", "message": message}),
+            ),
+            ApiError::TooManyConnections { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": "too_many_connections", "message": message}),
+            ),
+            ApiError::StoreFull(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": "temporarily_unavailable", "message": message}),
+            ),
+            ApiError::FileService { status } => (
+                *status,
+                json!({"error": status.canonical_reason().unwrap_or("error").to_ascii_lowercase().replace(' ', "_"), "message": message}),
             ),
             ApiError::NotFound { .. } => (
                 StatusCode::NOT_FOUND,
@@ -139,31 +215,67 @@ impl IntoResponse for ApiError {
             ),
         };
         let mut response = (status, Json(body)).into_response();
-        if let ApiError::Busy { retry_after_s, .. } = &self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_s));
-        }
         // The network's response leg shows the reason on its tray card.
         if let ApiError::InvalidToken { reason, .. } | ApiError::InvalidGrant { reason, .. } = &self
         {
             response.extensions_mut().insert(*reason);
         }
-        if let ApiError::InvalidToken { description, .. } = &self {
-            // RFC 6750 §3: quotes and backslashes are not allowed inside the
-            // quoted strings, so they are dropped from the description.
-            let clean: String = description
-                .chars()
-                .filter(|c| *c != '"' && *c != '\\' && c.is_ascii() && !c.is_ascii_control())
-                .collect();
-            let challenge =
-                format!("Bearer error=\"invalid_token\", error_description=\"{clean}\"");
-            if let Ok(value) = HeaderValue::from_str(&challenge) {
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, value);
+        let headers = response.headers_mut();
+        match &self {
+            // RFC 6750 §3.1: a request without credentials gets a bare
+            // challenge, no error code.
+            ApiError::InvalidToken {
+                reason: Reason::Missing,
+                ..
+            } => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"refresh-race\""),
+                );
             }
+            ApiError::InvalidToken { description, .. } => {
+                // RFC 6750 §3: quotes and backslashes are not allowed inside
+                // the quoted strings, so they are dropped from the description.
+                let clean: String = description
+                    .chars()
+                    .filter(|c| *c != '"' && *c != '\\' && c.is_ascii() && !c.is_ascii_control())
+                    .collect();
+                let challenge =
+                    format!("Bearer error=\"invalid_token\", error_description=\"{clean}\"");
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
+            }
+            // RFC 6750 §3.1 (two Authorization headers on /api/secret).
+            ApiError::InvalidRequest(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_request\""),
+                );
+            }
+            ApiError::TooManyConnections { .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(1));
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            ApiError::StoreFull(full) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(full.retry_after_s));
+            }
+            ApiError::Busy { retry_after_s, .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_s));
+            }
+            // The rest of the body is still on the wire: the connection
+            // cannot carry another request.
+            ApiError::BodyTimeout { .. } => {
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            _ => {}
         }
         response
+    }
+}
+
+impl From<Full> for ApiError {
+    fn from(full: Full) -> Self {
+        ApiError::StoreFull(full)
     }
 }

@@ -5,34 +5,38 @@
 //! in-process; `AuthServer::start` binds it to 127.0.0.1 on a free port.
 
 pub mod error;
+pub mod listen;
 pub mod revocation;
 pub mod tokens;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, HeaderMap, Method, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::clock::LabClock;
+use crate::clock::{LabClock, NumericDate};
 use crate::network::{LegInfo, Network};
 use crate::protocol::{Exchange, Lane, Reason, RevokeCause, Route};
 use crate::settings::RunSettings;
 use crate::timeline::{EventKind, Recorder};
 pub use error::{ApiError, TokenFault};
+pub use listen::Limits;
 use revocation::{RefreshDecision, RevocationStore};
-use tokens::{Claims, TokenAuthority};
+use tokens::{Claims, FamilyId, TokenAuthority};
 
 /// Largest request body the API reads; a login needs far less.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -54,7 +58,13 @@ pub struct AuthState {
     pub recorder: Recorder,
     pub access_ttl_s: u64,
     pub refresh_window_s: u64,
+    /// What the server grants its peers: timeouts, connections, store size.
+    pub limits: Limits,
 }
+
+/// How often the revocation store forgets lapsed tokens when nothing else
+/// makes it (registrations forget a few on their way).
+const SWEEP_EVERY: Duration = Duration::from_millis(100);
 
 impl AuthState {
     /// A run's own server, configured by its settings, with a fresh key and
@@ -64,54 +74,94 @@ impl AuthState {
         Self::build(
             settings,
             recorder,
+            Limits::default(),
             Network::for_run(settings, clock.clone()),
             clock,
         )
     }
 
+    /// A run's server with chosen limits and clock (tests shorten the limits
+    /// and freeze the clock).
+    pub fn for_run_with(
+        settings: &RunSettings,
+        recorder: Recorder,
+        limits: Limits,
+        clock: LabClock,
+    ) -> Arc<Self> {
+        let network = Network::for_run(settings, clock.clone());
+        Self::build(settings, recorder, limits, network, clock)
+    }
+
     /// The long-lived server of the lab's own port: latency only, no legs.
     pub fn long_lived(settings: &RunSettings, recorder: Recorder) -> Arc<Self> {
+        Self::long_lived_with(settings, recorder, Limits::default())
+    }
+
+    /// [`AuthState::long_lived`] with chosen limits (tests shorten them).
+    pub fn long_lived_with(
+        settings: &RunSettings,
+        recorder: Recorder,
+        limits: Limits,
+    ) -> Arc<Self> {
         let clock = LabClock::with_rate(settings.speed);
         Self::build(
             settings,
             recorder,
+            limits,
             Network::passthrough(settings, clock.clone()),
             clock,
         )
     }
 
-    fn build(
+    /// A server with chosen limits, network and clock. Inside a tokio
+    /// runtime it also starts the task that forgets lapsed tokens, which
+    /// ends when the state is dropped.
+    pub fn build(
         settings: &RunSettings,
         recorder: Recorder,
+        limits: Limits,
         network: Network,
         clock: LabClock,
     ) -> Arc<Self> {
-        Arc::new(AuthState {
+        let state = Arc::new(AuthState {
             authority: TokenAuthority::new(),
-            revocations: RevocationStore::new(settings.policy, settings.grace_s),
+            revocations: RevocationStore::new(
+                settings.policy,
+                settings.grace_s,
+                limits.max_remembered,
+            ),
             clock,
             network: Arc::new(network),
             recorder,
             access_ttl_s: settings.access_ttl_s,
             refresh_window_s: settings.refresh_window_s,
-        })
+            limits,
+        });
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(sweep_lapsed(Arc::downgrade(&state)));
+        }
+        state
+    }
+
+    /// When a token issued with `exp` lapses: its refresh window is over.
+    fn lapses_at(&self, exp: NumericDate) -> NumericDate {
+        exp.plus_ms(self.refresh_window_s * 1000)
     }
 
     /// Signs a token for `sub` in `fam` at lab time, records and registers it.
-    fn issue(&self, sub: &str, fam: &str, attempt: Option<u64>) -> (String, Claims) {
-        let (token, claims) = self
-            .authority
-            .sign(sub, fam, self.clock.now_s(), self.access_ttl_s);
-        let refresh_until = claims.exp + self.refresh_window_s;
+    fn issue(&self, sub: &str, fam: FamilyId, attempt: Option<u64>) -> (String, Claims) {
+        let now = self.clock.now();
+        let (token, claims) = self.authority.sign(sub, fam, now, self.access_ttl_s * 1000);
+        let refresh_until = self.lapses_at(claims.exp);
         let born_dead =
             self.revocations
-                .register(&claims.jti, fam, refresh_until * 1000, self.clock.now_ms());
+                .register(claims.jti, fam, refresh_until.as_ms(), now.as_ms());
         self.recorder.record(
             Lane::Server,
             EventKind::Issued {
                 attempt,
-                jti: claims.jti.clone(),
-                fam: claims.fam.clone(),
+                jti: claims.jti.to_string(),
+                fam: claims.fam.to_string(),
                 sub: claims.sub.clone(),
                 token: token.clone(),
                 iat: claims.iat,
@@ -124,7 +174,7 @@ impl AuthState {
                 Lane::Server,
                 EventKind::Revoked {
                     attempt,
-                    jti: claims.jti.clone(),
+                    jti: claims.jti.to_string(),
                     cause: RevokeCause::Family,
                 },
             );
@@ -141,14 +191,52 @@ impl AuthState {
     }
 }
 
+/// Forgets lapsed tokens every [`SWEEP_EVERY`], a batch at a time with a
+/// yield between batches, so no request waits behind a long pass; ends
+/// when the server's state is gone.
+async fn sweep_lapsed(state: Weak<AuthState>) {
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        loop {
+            let Some(state) = state.upgrade() else {
+                return;
+            };
+            let swept = state.revocations.sweep(state.clock.now_ms());
+            if swept.shrunk {
+                release_freed_memory();
+            }
+            if !swept.more {
+                break;
+            }
+            drop(state);
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// Hands freed memory back to the system. glibc keeps the pages of freed
+/// small blocks for reuse; after a flood's tokens are forgotten that is tens
+/// of megabytes nobody will use again (BENCHMARKS.md §3). Call it after
+/// freeing much, not on a hot path: it walks every arena.
+pub fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages to the kernel; it takes
+    // the allocator's own locks and touches no memory of ours.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// The API routes alone, for embedding in a larger router. Every request
 /// crosses `state`'s network on its way in and out.
 pub fn routes(state: Arc<AuthState>) -> Router<Arc<AuthState>> {
     Router::new()
         .route(Route::Public.path(), get(public))
         .route(Route::Secret.path(), get(secret))
-        .route(Route::Login.path(), post(login))
-        .route(Route::Refresh.path(), post(refresh))
+        .route(Route::Login.path(), no_store(post(login)))
+        .route(Route::Refresh.path(), no_store(post(refresh)))
         .route_layer(middleware::from_fn_with_state(state, travel))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
@@ -182,6 +270,21 @@ async fn travel(State(state): State<Arc<AuthState>>, request: Request, next: Nex
     let status = Some(response.status().as_u16());
     network.to_client(tag.leg(route, jti, status, reason)).await;
     response
+}
+
+/// Token answers must not be cached (RFC 6749 §5.1): `no-store`, and
+/// `Pragma` for HTTP/1.0 caches.
+fn no_store(route: MethodRouter<Arc<AuthState>>) -> MethodRouter<Arc<AuthState>> {
+    let layers = tower::ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::PRAGMA,
+            HeaderValue::from_static("no-cache"),
+        ));
+    route.layer::<_, std::convert::Infallible>(layers)
 }
 
 /// The auth server on its own, with JSON 404 and 405 for everything else.
@@ -266,9 +369,11 @@ impl LabTag {
 
 /// The bearer token of a request, or why there is none.
 fn bearer(headers: &HeaderMap) -> Result<&str, TokenFault> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .ok_or(TokenFault::Missing)?;
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let value = values.next().ok_or(TokenFault::Missing)?;
+    if values.next().is_some() {
+        return Err(TokenFault::Repeated);
+    }
     let text = value.to_str().map_err(|_| {
         TokenFault::Malformed("the Authorization header is not visible ASCII".into())
     })?;
@@ -308,13 +413,13 @@ async fn secret(
                 EventKind::Accepted {
                     attempt: tag.attempt,
                     route: Route::Secret,
-                    jti: Some(claims.jti.clone()),
+                    jti: Some(claims.jti.to_string()),
                 },
             );
             Ok(Json(SecretData {
                 data: "the secret",
                 sub: claims.sub,
-                jti: claims.jti,
+                jti: claims.jti.to_string(),
             }))
         }
         Err(err) => {
@@ -332,30 +437,27 @@ fn presented_jti(headers: &HeaderMap) -> Option<String> {
     bearer(headers).ok().and_then(tokens::peek_jti)
 }
 
-/// Signature, revocation, then expiry against the lab clock with leeway 0.
+/// Signature, revocation, then expiry against the lab clock with leeway 0:
+/// a token is refused from the millisecond of its `exp` on.
 fn authorize(state: &AuthState, headers: &HeaderMap) -> Result<Claims, ApiError> {
-    let invalid = |fault: TokenFault| ApiError::InvalidToken {
-        reason: fault.reason(),
-        description: fault.to_string(),
-    };
     let claims = state
         .authority
-        .verify(bearer(headers).map_err(invalid)?)
-        .map_err(invalid)?;
-    if let Some(reason) = state.revocations.access_refusal(&claims.jti, &claims.fam) {
+        .verify(bearer(headers).map_err(TokenFault::refuse_access)?)
+        .map_err(TokenFault::refuse_access)?;
+    if let Some(reason) = state.revocations.access_refusal(claims.jti, claims.fam) {
         return Err(ApiError::InvalidToken {
             reason,
             description: format!("token {} was revoked", claims.jti),
         });
     }
-    let now_ms = state.clock.now_ms();
-    if now_ms >= claims.exp * 1000 {
+    let (now_ms, exp_ms) = (state.clock.now_ms(), claims.exp.as_ms());
+    if now_ms >= exp_ms {
         return Err(ApiError::InvalidToken {
             reason: Reason::Expired,
             description: format!(
-                "token {} expired {:.1} s ago (lab clock)",
+                "token {} expired {:.3} s ago (lab clock)",
                 claims.jti,
-                (now_ms - claims.exp * 1000) as f64 / 1000.0
+                (now_ms - exp_ms) as f64 / 1000.0
             ),
         });
     }
@@ -377,14 +479,21 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
     parse_json(&read_body(body)?, what)
 }
 
-/// The body's bytes, or why they could not be read (413 past [`BODY_LIMIT`]).
+/// The body's bytes, or why they could not be read (413 past [`BODY_LIMIT`],
+/// 408 past the body-read deadline).
 pub fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| {
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge { limit: BODY_LIMIT }
-        } else {
-            ApiError::BadJson(rejection.body_text())
+            return ApiError::PayloadTooLarge { limit: BODY_LIMIT };
         }
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&rejection);
+        while let Some(error) = cause {
+            if let Some(listen::BodyTimedOut(limit)) = error.downcast_ref() {
+                return ApiError::BodyTimeout { limit: *limit };
+            }
+            cause = error.source();
+        }
+        ApiError::BadJson("the request body could not be read to its end".into())
     })
 }
 
@@ -406,7 +515,8 @@ async fn login(
     // Any password works: it is a lab. It still has to be present.
     let _ = request.password;
     let family = state.authority.new_family();
-    let (token, _) = state.issue(request.login.trim(), &family, tag.attempt);
+    state.revocations.room(family, state.clock.now_ms())?;
+    let (token, _) = state.issue(request.login.trim(), family, tag.attempt);
     Ok(state.token_response(token))
 }
 
@@ -425,21 +535,17 @@ async fn refresh(
 /// The refresh decision: window, then the store's atomic check-and-revoke.
 async fn rotate(state: &AuthState, headers: &HeaderMap, tag: &LabTag) -> Result<String, ApiError> {
     let attempt = tag.attempt;
-    let grant = |fault: TokenFault| ApiError::InvalidGrant {
-        reason: fault.reason(),
-        description: fault.to_string(),
-    };
     let claims = state
         .authority
-        .verify(bearer(headers).map_err(grant)?)
-        .map_err(grant)?;
+        .verify(bearer(headers).map_err(TokenFault::refuse_grant)?)
+        .map_err(TokenFault::refuse_grant)?;
     let now_ms = state.clock.now_ms();
-    let refresh_until_ms = (claims.exp + state.refresh_window_s) * 1000;
+    let refresh_until_ms = state.lapses_at(claims.exp).as_ms();
     if now_ms >= refresh_until_ms {
         return Err(ApiError::InvalidGrant {
             reason: Reason::WindowOver,
             description: format!(
-                "the refresh window of token {} ended {:.1} s ago",
+                "the refresh window of token {} ended {:.3} s ago",
                 claims.jti,
                 (now_ms - refresh_until_ms) as f64 / 1000.0
             ),
@@ -447,11 +553,11 @@ async fn rotate(state: &AuthState, headers: &HeaderMap, tag: &LabTag) -> Result<
     }
     match state
         .revocations
-        .decide_refresh(&claims.jti, &claims.fam, now_ms, || {
+        .decide_refresh(claims.jti, claims.fam, now_ms, refresh_until_ms, || {
             // Only the non-atomic store waits here: its revoke is a leg.
             state
                 .network
-                .commit(tag.leg(Route::Refresh, Some(claims.jti.clone()), None, None))
+                .commit(tag.leg(Route::Refresh, Some(claims.jti.to_string()), None, None))
         })
         .await
     {
@@ -461,24 +567,24 @@ async fn rotate(state: &AuthState, headers: &HeaderMap, tag: &LabTag) -> Result<
                 EventKind::Accepted {
                     attempt,
                     route: Route::Refresh,
-                    jti: Some(claims.jti.clone()),
+                    jti: Some(claims.jti.to_string()),
                 },
             );
-            let (token, fresh) = state.issue(&claims.sub, &claims.fam, attempt);
+            let (token, fresh) = state.issue(&claims.sub, claims.fam, attempt);
             if rotate {
                 state.recorder.record(
                     Lane::Server,
                     EventKind::Rotated {
                         attempt,
-                        jti: claims.jti.clone(),
-                        new_jti: fresh.jti.clone(),
+                        jti: claims.jti.to_string(),
+                        new_jti: fresh.jti.to_string(),
                     },
                 );
                 state.recorder.record(
                     Lane::Server,
                     EventKind::Revoked {
                         attempt,
-                        jti: claims.jti.clone(),
+                        jti: claims.jti.to_string(),
                         cause: RevokeCause::Rotation,
                     },
                 );
@@ -494,7 +600,7 @@ async fn rotate(state: &AuthState, headers: &HeaderMap, tag: &LabTag) -> Result<
                     Lane::Server,
                     EventKind::Revoked {
                         attempt,
-                        jti,
+                        jti: jti.to_string(),
                         cause: RevokeCause::Family,
                     },
                 );
@@ -508,6 +614,7 @@ async fn rotate(state: &AuthState, headers: &HeaderMap, tag: &LabTag) -> Result<
                 description,
             })
         }
+        RefreshDecision::Full(full) => Err(full.into()),
     }
 }
 
@@ -521,19 +628,22 @@ pub struct AuthServer {
 }
 
 impl AuthServer {
-    /// Binds 127.0.0.1 on a free port and starts serving.
+    /// Binds 127.0.0.1 on a free port and starts serving, with the
+    /// state's [`Limits`].
     pub async fn start(state: Arc<AuthState>) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let router = crate::doors::lock(app(state.clone()), addr);
-        let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        let task = tokio::spawn(listen::serve(
+            listener,
+            router,
+            state.limits.clone(),
+            shutdown,
+        ));
         Ok(AuthServer {
             addr,
             state,

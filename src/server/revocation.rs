@@ -4,10 +4,25 @@
 //! Under every policy but `non-atomic` the check and the mark happen under
 //! one lock, so of K concurrent refreshes of one token exactly the policy's
 //! number win. `non-atomic` splits them on purpose to show the bug.
+//!
+//! The store remembers only what a decision needs — a spent token, and under
+//! `family` and `grace` which tokens each login issued — and only until the
+//! token lapses (exp + refresh window: from then on it is refused anyway).
+//! Every entry also goes on a queue in order of lapse time, so forgetting is
+//! popping the front: O(1) per token, never a scan under the lock. A full
+//! store refuses to issue ([`Full`], a 503) rather than forget a revocation
+//! early.
+//!
+//! Everything a decision reads belongs to one login, so the store is split
+//! into [`SHARDS`] ledgers by family: a map that doubles rehashes a
+//! sixteenth of the tokens, under a lock that a sixteenth of the logins wait
+//! for.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use super::tokens::{FamilyId, TokenId};
 use crate::protocol::Reason;
 use crate::settings::Policy;
 
@@ -20,40 +35,94 @@ pub enum RefreshDecision {
     /// token that this refusal just killed (reuse detection).
     Refuse {
         reason: Reason,
-        family_revoked: Vec<String>,
+        family_revoked: Vec<TokenId>,
     },
+    /// The store is full: nothing was spent, try again later.
+    Full(Full),
+}
+
+/// The store holds as many entries as it may: it issues nothing new until
+/// some lapse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full {
+    /// The store's capacity, in entries.
+    pub capacity: usize,
+    /// Lab seconds until the oldest entry lapses (at least 1).
+    pub retry_after_s: u64,
 }
 
 #[derive(Debug, Default)]
 struct Ledger {
-    /// jti → lab ms when it was rotated (spent).
-    rotated_at: HashMap<String, u64>,
-    /// Families killed by reuse detection.
-    dead_families: HashSet<String>,
-    /// Family → every jti issued in it, to revoke them all at once.
-    members: HashMap<String, Vec<String>>,
-    /// jti → (family, lab ms from which it is useless: refresh window over).
-    lapses_at: HashMap<String, (String, u64)>,
-    registered_since_sweep: usize,
+    /// Spent token → lab ms when it was rotated.
+    rotated_at: HashMap<TokenId, u64>,
+    /// Login → its tokens still remembered (only under `family` and `grace`,
+    /// which revoke a whole login at once).
+    families: HashMap<FamilyId, Family>,
+    /// Every entry above, in the order it lapses.
+    lapses: VecDeque<Lapse>,
 }
 
-/// How many registrations between two sweeps of lapsed tokens: sweeping is
-/// O(tokens), so doing it this rarely keeps its cost per token tiny.
-const SWEEP_EVERY: usize = 4096;
+#[derive(Debug)]
+struct Family {
+    /// Oldest first: a family's tokens lapse in the order they were issued.
+    members: VecDeque<TokenId>,
+    /// Killed by reuse detection.
+    dead: bool,
+}
+
+#[derive(Debug)]
+struct Lapse {
+    /// Lab ms from which the entry is useless.
+    at_ms: u64,
+    entry: Entry,
+}
+
+#[derive(Debug)]
+enum Entry {
+    /// `rotated_at[id]`.
+    Spent(TokenId),
+    /// The oldest member of `families[id]`.
+    Member(FamilyId),
+}
+
+/// Lapsed entries a registration (or a login's [`RevocationStore::room`]
+/// check) forgets on its way: more than it adds, so a busy store keeps pace
+/// without the sweeper.
+const FORGET_PER_REGISTRATION: usize = 2;
+
+/// Lapsed entries one [`RevocationStore::sweep`] call forgets under the lock:
+/// a few hundred microseconds, so no request waits long behind it.
+pub const SWEEP_BATCH: usize = 2048;
+
+/// A map or queue at least this many times larger than its contents is
+/// shrunk (to twice its contents), so memory comes back after a flood while
+/// each shrink's O(len) rehash is paid for by the removals before it.
+const SHRINK_WHEN_SPARSER_THAN: usize = 4;
+/// Smaller collections are not worth shrinking.
+const SHRINK_ABOVE: usize = 4096;
+
+/// Ledgers per store.
+const SHARDS: usize = 16;
 
 /// Shared by all handlers of one server.
 pub struct RevocationStore {
     policy: Policy,
     grace_ms: u64,
-    ledger: Mutex<Ledger>,
+    capacity: usize,
+    ledgers: Box<[Mutex<Ledger>]>,
+    /// Entries in all ledgers together.
+    entries: AtomicUsize,
 }
 
 impl RevocationStore {
-    pub fn new(policy: Policy, grace_s: u64) -> Self {
+    /// A store that holds at most `capacity` entries (see [`Full`]).
+    pub fn new(policy: Policy, grace_s: u64, capacity: usize) -> Self {
         RevocationStore {
             policy,
             grace_ms: grace_s * 1000,
-            ledger: Mutex::new(Ledger::default()),
+            capacity,
+            ledgers: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            entries: AtomicUsize::new(0),
         }
     }
 
@@ -61,133 +130,313 @@ impl RevocationStore {
         self.policy
     }
 
-    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
-        // Every mutation is a single insert, so a poisoned ledger is consistent.
-        self.ledger.lock().unwrap_or_else(|p| p.into_inner())
+    /// Only `family` and `grace` revoke a whole login, so only they need
+    /// to know which tokens a login issued.
+    fn tracks_families(&self) -> bool {
+        matches!(self.policy, Policy::Family | Policy::Grace)
     }
 
-    /// Remembers a newly issued token as a member of its family, until lab
-    /// time `lapses_at_ms` (exp + refresh window), after which it can neither
-    /// be used nor refreshed and the store forgets it: a long-lived server's
-    /// memory stays proportional to the tokens still alive.
+    /// The ledger that holds everything about family `fam`.
+    fn ledger(&self, fam: FamilyId) -> std::sync::MutexGuard<'_, Ledger> {
+        self.shard(shard_of(fam))
+    }
+
+    fn shard(&self, index: usize) -> std::sync::MutexGuard<'_, Ledger> {
+        // Every mutation keeps the maps and the queue consistent between
+        // statements that cannot panic, so a poisoned ledger is usable.
+        self.ledgers[index]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forgets what lapsed at the front of `ledger`, at most `budget`.
+    fn forget(&self, ledger: &mut Ledger, now_ms: u64, budget: usize) -> usize {
+        let forgotten = ledger.forget_lapsed(now_ms, budget);
+        self.entries.fetch_sub(forgotten, Ordering::Relaxed);
+        forgotten
+    }
+
+    /// Queues an entry of `ledger`.
+    fn push(&self, ledger: &mut Ledger, lapse: Lapse) {
+        ledger.lapses.push_back(lapse);
+        self.entries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `Ok` while the store can take another entry at lab time `now_ms`.
+    /// Requests that pass together may each add one, so the store can exceed
+    /// its capacity by the number of requests in flight at once. `held` is
+    /// the ledger the caller has locked, if any, with its index.
+    fn has_room(&self, now_ms: u64, mut held: Option<(usize, &mut Ledger)>) -> Result<(), Full> {
+        if self.entries.load(Ordering::Relaxed) < self.capacity {
+            return Ok(());
+        }
+        // Full, the rare case: forget what lapsed anywhere (the sweeper may
+        // be behind), and if that is not enough, the oldest entry says when
+        // there will be room.
+        let mut oldest = None;
+        for index in 0..SHARDS {
+            let mut guard;
+            let ledger = match held.as_mut() {
+                Some((locked, ledger)) if *locked == index => &mut **ledger,
+                _ => {
+                    guard = self.shard(index);
+                    &mut *guard
+                }
+            };
+            self.forget(ledger, now_ms, SWEEP_BATCH);
+            if let Some(lapse) = ledger.lapses.front() {
+                oldest = Some(oldest.map_or(lapse.at_ms, |at: u64| at.min(lapse.at_ms)));
+            }
+        }
+        if self.entries.load(Ordering::Relaxed) < self.capacity {
+            return Ok(());
+        }
+        let oldest = oldest.unwrap_or(now_ms);
+        Err(Full {
+            capacity: self.capacity,
+            retry_after_s: oldest.saturating_sub(now_ms).div_ceil(1000).max(1),
+        })
+    }
+
+    /// `Ok` while the store can take a new login (of family `fam`) at lab
+    /// time `now_ms`.
+    pub fn room(&self, fam: FamilyId, now_ms: u64) -> Result<(), Full> {
+        {
+            let mut ledger = self.ledger(fam);
+            self.forget(&mut ledger, now_ms, FORGET_PER_REGISTRATION);
+        }
+        self.has_room(now_ms, None)
+    }
+
+    /// Remembers a newly issued token as a member of its family until lab
+    /// time `lapses_at_ms` (exp + refresh window), if the policy needs it.
     ///
     /// Returns true when the family was already revoked: a refresh that won
     /// just before a reuse killed its family issues a token born dead, and
     /// only the issuer can report that (the reuse listed the family before
     /// this token was in it).
-    pub fn register(&self, jti: &str, fam: &str, lapses_at_ms: u64, now_ms: u64) -> bool {
-        let mut ledger = self.ledger();
-        ledger
-            .members
-            .entry(fam.to_owned())
-            .or_default()
-            .push(jti.to_owned());
-        ledger
-            .lapses_at
-            .insert(jti.to_owned(), (fam.to_owned(), lapses_at_ms));
-        ledger.registered_since_sweep += 1;
-        if ledger.registered_since_sweep >= SWEEP_EVERY {
-            ledger.registered_since_sweep = 0;
-            ledger.forget_lapsed(now_ms);
+    pub fn register(&self, jti: TokenId, fam: FamilyId, lapses_at_ms: u64, now_ms: u64) -> bool {
+        let mut ledger = self.ledger(fam);
+        self.forget(&mut ledger, now_ms, FORGET_PER_REGISTRATION);
+        if !self.tracks_families() {
+            return false;
         }
-        ledger.dead_families.contains(fam)
+        let family = ledger.families.entry(fam).or_insert_with(|| Family {
+            members: VecDeque::with_capacity(1),
+            dead: false,
+        });
+        family.members.push_back(jti);
+        let born_dead = family.dead;
+        let lapse = Lapse {
+            at_ms: lapses_at_ms,
+            entry: Entry::Member(fam),
+        };
+        self.push(&mut ledger, lapse);
+        born_dead
     }
 
-    /// How many tokens the store remembers (for tests and benchmarks).
+    /// How many entries the store remembers (for tests and benchmarks).
     pub fn remembered(&self) -> usize {
-        self.ledger().lapses_at.len()
+        self.entries.load(Ordering::Relaxed)
     }
 
     /// May this token still be used for access? Returns the refusal reason.
-    pub fn access_refusal(&self, jti: &str, fam: &str) -> Option<Reason> {
-        let ledger = self.ledger();
-        let spent = ledger.rotated_at.contains_key(jti);
-        (spent || ledger.dead_families.contains(fam)).then_some(Reason::Revoked)
+    pub fn access_refusal(&self, jti: TokenId, fam: FamilyId) -> Option<Reason> {
+        let ledger = self.ledger(fam);
+        let spent = ledger.rotated_at.contains_key(&jti);
+        (spent || ledger.family_dead(fam)).then_some(Reason::Revoked)
     }
 
-    /// The atomic check-and-revoke of one refresh, at lab time `now_ms`.
-    /// `gap` is what the non-atomic store waits for between its check and
-    /// its revoke (the network's commit leg); the others never call it.
+    /// The atomic check-and-revoke of one refresh, at lab time `now_ms`, of
+    /// a token that lapses at `lapses_at_ms`. `gap` is what the non-atomic
+    /// store waits for between its check and its revoke (the network's
+    /// commit leg); the others never call it.
     pub async fn decide_refresh<F: std::future::Future<Output = ()>>(
         &self,
-        jti: &str,
-        fam: &str,
+        jti: TokenId,
+        fam: FamilyId,
         now_ms: u64,
+        lapses_at_ms: u64,
         gap: impl FnOnce() -> F,
     ) -> RefreshDecision {
         if self.policy == Policy::NonAtomic {
-            return self.decide_refresh_non_atomic(jti, fam, now_ms, gap).await;
+            return self
+                .decide_refresh_non_atomic(jti, fam, now_ms, lapses_at_ms, gap)
+                .await;
         }
-        let mut ledger = self.ledger();
-        if ledger.dead_families.contains(fam) {
+        let mut ledger = self.ledger(fam);
+        if ledger.family_dead(fam) {
             return refuse(Reason::Revoked);
         }
-        let previous = ledger.rotated_at.get(jti).copied();
-        match (self.policy, previous) {
+        let previous = ledger.rotated_at.get(&jti).copied();
+        let decision = match (self.policy, previous) {
             (Policy::None, _) => RefreshDecision::Allow { rotate: false },
-            (_, None) => {
-                ledger.rotated_at.insert(jti.to_owned(), now_ms);
-                RefreshDecision::Allow { rotate: true }
-            }
+            (_, None) => RefreshDecision::Allow { rotate: true },
             (Policy::Grace, Some(at)) if now_ms.saturating_sub(at) < self.grace_ms => {
                 RefreshDecision::Allow { rotate: false }
             }
             (Policy::Family | Policy::Grace, Some(_)) => {
-                ledger.dead_families.insert(fam.to_owned());
-                let family_revoked = ledger.members.get(fam).cloned().unwrap_or_default();
-                RefreshDecision::Refuse {
+                let family_revoked = match ledger.families.get_mut(&fam) {
+                    Some(family) => {
+                        family.dead = true;
+                        family.members.iter().copied().collect()
+                    }
+                    None => Vec::new(),
+                };
+                return RefreshDecision::Refuse {
                     reason: Reason::Reused,
                     family_revoked,
-                }
+                };
             }
-            (Policy::Strict | Policy::NonAtomic, Some(_)) => refuse(Reason::Reused),
+            (Policy::Strict | Policy::NonAtomic, Some(_)) => return refuse(Reason::Reused),
+        };
+        // An allowed refresh issues a token the store may have to remember:
+        // refuse it while full, before anything is spent.
+        if self.tracks_families() || decision == (RefreshDecision::Allow { rotate: true }) {
+            if let Err(full) = self.has_room(now_ms, Some((shard_of(fam), &mut ledger))) {
+                return RefreshDecision::Full(full);
+            }
         }
+        if decision == (RefreshDecision::Allow { rotate: true }) {
+            let lapse = ledger.spend(jti, now_ms, lapses_at_ms);
+            self.push(&mut ledger, lapse);
+        }
+        decision
     }
 
     /// The bug on purpose: read, wait, then write.
     async fn decide_refresh_non_atomic<F: std::future::Future<Output = ()>>(
         &self,
-        jti: &str,
-        fam: &str,
+        jti: TokenId,
+        fam: FamilyId,
         now_ms: u64,
+        lapses_at_ms: u64,
         gap: impl FnOnce() -> F,
     ) -> RefreshDecision {
         let already_spent = {
-            let ledger = self.ledger();
-            if ledger.dead_families.contains(fam) {
+            let ledger = self.ledger(fam);
+            if ledger.family_dead(fam) {
                 return refuse(Reason::Revoked);
             }
-            ledger.rotated_at.contains_key(jti)
+            ledger.rotated_at.contains_key(&jti)
         };
         if already_spent {
             return refuse(Reason::Reused);
         }
+        if let Err(full) = self.has_room(now_ms, None) {
+            return RefreshDecision::Full(full);
+        }
         gap().await;
-        self.ledger().rotated_at.insert(jti.to_owned(), now_ms);
+        let mut ledger = self.ledger(fam);
+        let lapse = ledger.spend(jti, now_ms, lapses_at_ms);
+        self.push(&mut ledger, lapse);
         RefreshDecision::Allow { rotate: true }
+    }
+
+    /// Forgets entries lapsed at `now_ms`, up to [`SWEEP_BATCH`] from each
+    /// ledger, one lock at a time; a ledger left with nothing lapsed is
+    /// shrunk if it became sparse. Says how many it forgot and whether a
+    /// ledger may have more (then yield and call again).
+    pub fn sweep(&self, now_ms: u64) -> Swept {
+        let mut swept = Swept::default();
+        for index in 0..SHARDS {
+            let mut ledger = self.shard(index);
+            let forgotten = self.forget(&mut ledger, now_ms, SWEEP_BATCH);
+            swept.forgotten += forgotten;
+            if forgotten == SWEEP_BATCH {
+                swept.more = true;
+            } else {
+                swept.shrunk |= ledger.shrink_if_sparse();
+            }
+        }
+        swept
     }
 }
 
+/// What one [`RevocationStore::sweep`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub forgotten: usize,
+    /// A ledger forgot a whole batch and may have more lapsed entries.
+    pub more: bool,
+    /// A map or queue was shrunk: memory went back to the allocator.
+    pub shrunk: bool,
+}
+
 impl Ledger {
-    fn forget_lapsed(&mut self, now_ms: u64) {
-        let lapsed: Vec<(String, String)> = self
-            .lapses_at
-            .iter()
-            .filter(|(_, (_, at))| *at <= now_ms)
-            .map(|(jti, (fam, _))| (jti.clone(), fam.clone()))
-            .collect();
-        for (jti, fam) in lapsed {
-            self.lapses_at.remove(&jti);
-            self.rotated_at.remove(&jti);
-            if let Some(members) = self.members.get_mut(&fam) {
-                members.retain(|member| *member != jti);
-                if members.is_empty() {
-                    self.members.remove(&fam);
-                    self.dead_families.remove(&fam);
-                }
-            }
+    fn family_dead(&self, fam: FamilyId) -> bool {
+        self.families.get(&fam).is_some_and(|family| family.dead)
+    }
+
+    /// Marks `jti` spent; returns the entry to queue.
+    fn spend(&mut self, jti: TokenId, now_ms: u64, lapses_at_ms: u64) -> Lapse {
+        self.rotated_at.insert(jti, now_ms);
+        Lapse {
+            at_ms: lapses_at_ms,
+            entry: Entry::Spent(jti),
         }
     }
+
+    /// Pops at most `budget` lapsed entries off the queue. Entries are
+    /// queued in registration order, which is lapse order up to the few
+    /// microseconds between a handler reading the clock and taking the lock:
+    /// an entry queued behind a later one waits for it — forgotten a little
+    /// late, never early.
+    fn forget_lapsed(&mut self, now_ms: u64, budget: usize) -> usize {
+        let mut forgotten = 0;
+        while forgotten < budget {
+            let Some(lapse) = self.lapses.front() else {
+                break;
+            };
+            if lapse.at_ms > now_ms {
+                break;
+            }
+            let Some(lapse) = self.lapses.pop_front() else {
+                break;
+            };
+            match lapse.entry {
+                Entry::Spent(jti) => {
+                    self.rotated_at.remove(&jti);
+                }
+                Entry::Member(fam) => {
+                    if let Some(family) = self.families.get_mut(&fam) {
+                        family.members.pop_front();
+                        if family.members.is_empty() {
+                            self.families.remove(&fam);
+                        }
+                    }
+                }
+            }
+            forgotten += 1;
+        }
+        forgotten
+    }
+
+    /// Returns true when it shrank something.
+    fn shrink_if_sparse(&mut self) -> bool {
+        fn sparse(len: usize, capacity: usize) -> bool {
+            capacity > SHRINK_ABOVE && capacity > len * SHRINK_WHEN_SPARSER_THAN
+        }
+        let mut shrunk = false;
+        if sparse(self.rotated_at.len(), self.rotated_at.capacity()) {
+            self.rotated_at.shrink_to(self.rotated_at.len() * 2);
+            shrunk = true;
+        }
+        if sparse(self.families.len(), self.families.capacity()) {
+            self.families.shrink_to(self.families.len() * 2);
+            shrunk = true;
+        }
+        if sparse(self.lapses.len(), self.lapses.capacity()) {
+            self.lapses.shrink_to(self.lapses.len() * 2);
+            shrunk = true;
+        }
+        shrunk
+    }
+}
+
+/// The ledger of family `fam`.
+fn shard_of(fam: FamilyId) -> usize {
+    (fam.0 % SHARDS as u64) as usize
 }
 
 fn refuse(reason: Reason) -> RefreshDecision {
@@ -203,65 +452,133 @@ mod tests {
 
     async fn no_gap() {}
 
+    const T1: TokenId = TokenId(1);
+    const T2: TokenId = TokenId(2);
+    const F1: FamilyId = FamilyId(1);
+    const NEVER: u64 = u64::MAX;
+
     #[tokio::test]
     async fn a_token_registered_into_a_dead_family_is_born_dead() {
-        let store = RevocationStore::new(Policy::Family, 30);
-        assert!(!store.register("t1", "f1", u64::MAX, 0));
-        store.decide_refresh("t1", "f1", 0, no_gap).await;
+        let store = RevocationStore::new(Policy::Family, 30, 100);
+        assert!(!store.register(T1, F1, NEVER, 0));
+        store.decide_refresh(T1, F1, 0, NEVER, no_gap).await;
         // The reuse lands between the winner's decision and its new token.
-        store.decide_refresh("t1", "f1", 1, no_gap).await;
-        assert!(store.register("t2", "f1", u64::MAX, 2));
-        assert_eq!(store.access_refusal("t2", "f1"), Some(Reason::Revoked));
+        store.decide_refresh(T1, F1, 1, NEVER, no_gap).await;
+        assert!(store.register(T2, F1, NEVER, 2));
+        assert_eq!(store.access_refusal(T2, F1), Some(Reason::Revoked));
     }
 
     #[tokio::test]
-    async fn lapsed_tokens_are_forgotten() {
-        let store = RevocationStore::new(Policy::Family, 30);
-        for n in 0..SWEEP_EVERY * 2 {
-            store.register(&format!("t{n}"), &format!("f{n}"), 1_000, 0);
+    async fn lapsed_entries_are_forgotten_in_batches_and_the_maps_shrink() {
+        let store = RevocationStore::new(Policy::Family, 30, usize::MAX);
+        // Two and a half batches per ledger.
+        let logins = SWEEP_BATCH * SHARDS * 5 / 2;
+        for n in 0..logins as u64 {
+            store.register(TokenId(n), FamilyId(n), 1_000 + n, 0);
         }
-        assert_eq!(store.remembered(), SWEEP_EVERY * 2);
-        store.register("fresh", "g", 100_000, 2_000);
-        store.register("fresh2", "g", 100_000, 2_000);
-        for n in 0..SWEEP_EVERY - 2 {
-            store.register(&format!("u{n}"), "h", 100_000, 2_000);
+        store.register(TokenId(1_000_000), FamilyId(9), 1_000_000, 0);
+        assert_eq!(store.remembered(), logins + 1);
+        let capacity = store.ledger(FamilyId(9)).families.capacity();
+        // All but the last login lapsed by then.
+        let now = 1_000 + logins as u64;
+        let sweeps: Vec<Swept> = (0..4).map(|_| store.sweep(now)).collect();
+        let swept = |forgotten, more, shrunk| Swept {
+            forgotten,
+            more,
+            shrunk,
+        };
+        let batches = SWEEP_BATCH * SHARDS;
+        assert_eq!(
+            sweeps,
+            [
+                swept(batches, true, false),
+                swept(batches, true, false),
+                swept(batches / 2, false, true),
+                swept(0, false, false)
+            ]
+        );
+        assert_eq!(store.remembered(), 1);
+        assert!(store.ledger(FamilyId(9)).families.capacity() < capacity / 100);
+        assert_eq!(store.access_refusal(TokenId(1_000_000), FamilyId(9)), None);
+    }
+
+    #[tokio::test]
+    async fn registrations_forget_on_their_way() {
+        let store = RevocationStore::new(Policy::Family, 30, usize::MAX);
+        // Families of one ledger: 0, 16, 32, ...
+        let fam = |n: u64| FamilyId(n * SHARDS as u64);
+        for n in 0..10 {
+            store.register(TokenId(n), fam(n), 5, 0);
         }
-        // The sweep ran at 2,000 ms: only the still-alive tokens remain.
-        assert_eq!(store.remembered(), SWEEP_EVERY);
+        for n in 10..13 {
+            store.register(TokenId(n), fam(n), 100, 5);
+        }
+        // Each of the 3 later registrations forgot 2 of the 10 lapsed ones.
+        assert_eq!(store.remembered(), 10 - 3 * 2 + 3);
+    }
+
+    #[tokio::test]
+    async fn a_full_store_refuses_before_spending_anything() {
+        let store = RevocationStore::new(Policy::Strict, 30, 2);
+        // Strict logins cost no entry; each rotation costs one.
+        assert_eq!(store.room(F1, 0), Ok(()));
+        for jti in [T1, T2] {
+            assert_eq!(
+                store.decide_refresh(jti, F1, 0, 4_500, no_gap).await,
+                RefreshDecision::Allow { rotate: true }
+            );
+        }
+        let full = Full {
+            capacity: 2,
+            retry_after_s: 5,
+        };
+        assert_eq!(store.room(F1, 1), Err(full));
+        assert_eq!(
+            store.decide_refresh(TokenId(3), F1, 1, NEVER, no_gap).await,
+            RefreshDecision::Full(full)
+        );
+        // Nothing was spent: the same token refreshes once there is room.
+        store.sweep(4_500);
+        assert_eq!(
+            store
+                .decide_refresh(TokenId(3), F1, 4_500, NEVER, no_gap)
+                .await,
+            RefreshDecision::Allow { rotate: true }
+        );
     }
 
     #[tokio::test]
     async fn strict_allows_once_then_refuses_reuse() {
-        let store = RevocationStore::new(Policy::Strict, 30);
-        store.register("t1", "f1", u64::MAX, 0);
+        let store = RevocationStore::new(Policy::Strict, 30, 100);
+        store.register(T1, F1, NEVER, 0);
         assert_eq!(
-            store.decide_refresh("t1", "f1", 0, no_gap).await,
+            store.decide_refresh(T1, F1, 0, NEVER, no_gap).await,
             RefreshDecision::Allow { rotate: true }
         );
         assert_eq!(
-            store.decide_refresh("t1", "f1", 1, no_gap).await,
+            store.decide_refresh(T1, F1, 1, NEVER, no_gap).await,
             refuse(Reason::Reused)
         );
-        assert_eq!(store.access_refusal("t1", "f1"), Some(Reason::Revoked));
+        assert_eq!(store.access_refusal(T1, F1), Some(Reason::Revoked));
     }
 
     #[tokio::test]
     async fn grace_allows_reuse_inside_the_window_only() {
-        let store = RevocationStore::new(Policy::Grace, 30);
-        store.register("t1", "f1", u64::MAX, 0);
-        store.register("t2", "f1", u64::MAX, 0);
-        store.decide_refresh("t1", "f1", 1_000, no_gap).await;
+        let store = RevocationStore::new(Policy::Grace, 30, 100);
+        store.register(T1, F1, NEVER, 0);
+        store.register(T2, F1, NEVER, 0);
+        store.decide_refresh(T1, F1, 1_000, NEVER, no_gap).await;
         assert_eq!(
-            store.decide_refresh("t1", "f1", 30_999, no_gap).await,
+            store.decide_refresh(T1, F1, 30_999, NEVER, no_gap).await,
             RefreshDecision::Allow { rotate: false }
         );
         assert_eq!(
-            store.decide_refresh("t1", "f1", 31_000, no_gap).await,
+            store.decide_refresh(T1, F1, 31_000, NEVER, no_gap).await,
             RefreshDecision::Refuse {
                 reason: Reason::Reused,
-                family_revoked: vec!["t1".into(), "t2".into()]
+                family_revoked: vec![T1, T2]
             }
         );
-        assert_eq!(store.access_refusal("t2", "f1"), Some(Reason::Revoked));
+        assert_eq!(store.access_refusal(T2, F1), Some(Reason::Revoked));
     }
 }

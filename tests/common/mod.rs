@@ -69,3 +69,16 @@ pub async fn refresh(client: &reqwest::Client, base: &str, token: &str) -> (u16,
 pub async fn secret(client: &reqwest::Client, base: &str, token: &str) -> (u16, Value) {
     answer(client.get(format!("{base}/api/secret")).bearer_auth(token)).await
 }
+
+/// The whole lab (`refresh-race serve`, UI from the checkout) on a free
+/// loopback port; returns its base URL.
+pub async fn start_lab() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(refresh_race::web::serve(
+        listener,
+        refresh_race::web::default_ui_dir(),
+        std::future::pending(),
+    ));
+    format!("http://{addr}")
+}
