@@ -82,11 +82,14 @@ for kind in "${kinds[@]}"; do
     [[ -f $built ]] || continue
     name=$(basename "$built")
     name=${name//Refresh Race/refresh-race}
-    cp "$built" "$out/$name"
+    mv "$built" "$out/$name"
     made+=("$out/$name")
     found=1
   done
   ((found)) || { echo "package.sh: the bundler left no .$kind for $version in $bundle_dir/$kind" >&2; exit 1; }
+  # The bundler's staging folders hold another copy of both binaries (half a
+  # gigabyte in a debug build): the package has them now.
+  find "$bundle_dir/$kind" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
 done
 
 # What an installer will see; and the CLI must be in there.
