@@ -31,6 +31,7 @@ packages=(
   imagemagick # `import` for screenshots
   chromium # browser e2e tests
   fonts-dejavu-core # the PNG export draws its text with DejaVu Sans / Sans Mono
+  curl # scripts/self-contained.sh fetches the UI from a running serve
 )
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)

@@ -436,10 +436,11 @@ test('family policy: every revoked token is marked on the server lane and the wi
     assert.deepEqual((await family.getAttribute('data-jti')).split(' ').sort(), ['t1', 't2']);
     assert.equal(await family.locator('.token-chip.struck').count(), 2);
     assert.equal(await timeline.locator('[data-marker="revoked"][data-cause="rotation"]').count(), 1);
-    // The token store shows t2 dying.
+    // The token store shows t2 dying (with t1 too when the family falls
+    // before t2 is stored: the three refreshes land within a millisecond).
     const death = timeline.locator('[data-lane-row="client"] [data-marker="token_revoked"]');
     assert.equal(await death.count(), 1);
-    assert.equal(await death.getAttribute('data-jti'), 't2');
+    assert.ok((await death.getAttribute('data-jti')).split(' ').includes('t2'), await death.getAttribute('data-jti'));
     // The winner's retry presented the dead t2: outlined as revoked by the family.
     const dead = timeline.locator('[data-kind="retry"][data-revoked="family"]');
     assert.equal(await dead.count(), 1);
