@@ -218,9 +218,9 @@ pub async fn start(settings: &RunSettings, recorder: Recorder) -> Result<LiveRun
 }
 
 /// Aborts a background task when its owner goes away.
-struct AbortOnDrop(JoinHandle<()>);
+pub(crate) struct AbortOnDrop<T>(pub(crate) JoinHandle<T>);
 
-impl Drop for AbortOnDrop {
+impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
     }

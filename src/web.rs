@@ -23,6 +23,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::classroom::{self, Classroom, RoomLimits};
 use crate::protocol::Lane;
 use crate::runs;
+use crate::scenario::AbortOnDrop;
 use crate::server::{self, listen, ApiError, AuthState, Limits};
 use crate::settings::{self, Case, NetworkDriver, Policy, RunSettings, Strategy};
 use crate::timeline::{EventKind, Recorder};
@@ -98,15 +99,7 @@ pub struct Lab {
 struct OpenRoom {
     classroom: Arc<Classroom>,
     join_url: String,
-    _task: AbortOnDrop,
-}
-
-struct AbortOnDrop(tokio::task::JoinHandle<std::io::Result<()>>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+    _task: AbortOnDrop<std::io::Result<()>>,
 }
 
 impl Lab {
