@@ -115,12 +115,7 @@ pub async fn start_run(
     quota: Option<Extension<RunQuota>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let bytes = server::read_body(body)?;
-    let settings: RunSettings = if bytes.iter().all(u8::is_ascii_whitespace) {
-        RunSettings::default()
-    } else {
-        server::parse_json(&bytes, "run settings")?
-    };
+    let settings: RunSettings = server::json_body_or_default(body, "run settings")?;
     settings.validate()?;
     // A classroom attendee's run counts against their own places.
     let place = quota

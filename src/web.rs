@@ -277,12 +277,7 @@ async fn open_room(
     axum::Extension(lab): axum::Extension<Arc<Lab>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<RoomInfo>, ApiError> {
-    let bytes = server::read_body(body)?;
-    let request: OpenRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
-        OpenRequest::default()
-    } else {
-        server::parse_json(&bytes, "classroom request")?
-    };
+    let request: OpenRequest = server::json_body_or_default(body, "classroom request")?;
     let host = match request.host {
         Some(host) => host,
         None => room_address().map_err(ApiError::Internal)?,

@@ -479,6 +479,20 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
     parse_json(&read_body(body)?, what)
 }
 
+/// Like [`json_body`], but an empty (or blank) body means `T::default()`:
+/// for routes where every field is optional.
+pub fn json_body_or_default<T: serde::de::DeserializeOwned + Default>(
+    body: Result<Bytes, BytesRejection>,
+    what: &str,
+) -> Result<T, ApiError> {
+    let bytes = read_body(body)?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse_json(&bytes, what)
+    }
+}
+
 /// The body's bytes, or why they could not be read (413 past [`BODY_LIMIT`],
 /// 408 past the body-read deadline).
 pub fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
