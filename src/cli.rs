@@ -13,7 +13,7 @@ use crate::export::{self, ExportFormat};
 use crate::protocol::LegId;
 use crate::render;
 use crate::scenario::{self, RunReport};
-use crate::settings::{Case, Latency, NetworkDriver, Policy, RunSettings, Strategy};
+use crate::settings::{Case, CrossTab, Latency, NetworkDriver, Policy, RunSettings, Strategy};
 use crate::timeline::Recorder;
 
 #[derive(Parser)]
@@ -36,7 +36,7 @@ enum Command {
         /// guest | valid | expired-refreshable | expired-not-refreshable
         #[arg(long, default_value = "expired-refreshable")]
         case: Case,
-        /// naive | queue | single-flight
+        /// naive | queue | single-flight | proactive | mutex
         #[arg(long = "client", default_value = "naive")]
         strategy: Strategy,
         /// strict | family | grace | none | non-atomic
@@ -174,6 +174,14 @@ struct Knobs {
     /// Grace window of the `grace` policy, seconds (0..=60).
     #[arg(long, default_value_t = 30)]
     grace: u64,
+    /// Browser tabs open on the app (1..=8): each has its own interceptor,
+    /// all share one stored token.
+    #[arg(long, default_value_t = 1)]
+    tabs: u32,
+    /// How the tabs coordinate: none | lock (a cross-tab lock and a re-read
+    /// of the stored token after taking it).
+    #[arg(long, default_value = "none")]
+    cross_tab: CrossTab,
 }
 
 impl Knobs {
@@ -197,6 +205,8 @@ impl Knobs {
             access_ttl_s: self.ttl,
             refresh_window_s: self.window,
             grace_s: self.grace,
+            tabs: self.tabs,
+            cross_tab: self.cross_tab,
             ..RunSettings::default()
         }
     }

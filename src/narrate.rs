@@ -9,12 +9,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::protocol::{Lane, LaneKind, Reason, RevokeCause, Route};
-use crate::settings::{RunSettings, Strategy};
+use crate::settings::{CrossTab, RunSettings, Strategy};
 use crate::timeline::{Event, EventKind};
 
 /// Reads a run's events in order and says each one in a sentence.
 pub struct Narrator {
     strategy: Strategy,
+    cross_tab: CrossTab,
     /// Refreshes in flight: presented jti → the lanes refreshing it.
     refreshing: HashMap<String, BTreeSet<Lane>>,
     /// jtis whose refresh already succeeded once (and what replaced them).
@@ -32,6 +33,7 @@ impl Narrator {
     pub fn new(settings: &RunSettings) -> Self {
         Narrator {
             strategy: settings.strategy,
+            cross_tab: settings.cross_tab,
             refreshing: HashMap::new(),
             replaced: HashMap::new(),
             fresh: BTreeSet::new(),
@@ -83,10 +85,16 @@ impl Narrator {
                 (0, _) => format!("{lane} got no answer: the connection failed."),
                 _ => format!("{lane} got {status}."),
             },
-            EventKind::Queued { jti } => format!(
-                "{lane} waits for the refresh of {} already in flight instead of starting its own.",
-                token(jti)
-            ),
+            EventKind::Queued { jti } => match (self.strategy, self.cross_tab) {
+                (_, CrossTab::Lock) | (Strategy::Mutex, _) => format!(
+                    "{lane} got 401 with {} and waits for the lock; once it has it, it reads the store again.",
+                    token(jti)
+                ),
+                _ => format!(
+                    "{lane} waits for the refresh of {} already in flight instead of starting its own.",
+                    token(jti)
+                ),
+            },
             EventKind::RefreshSent { attempt, jti } => {
                 self.refresh_attempts.insert(*attempt, (lane, jti.clone()));
                 let t = token(jti).to_owned();
@@ -97,6 +105,17 @@ impl Narrator {
                     .unwrap_or_default();
                 self.refreshing.entry(t.clone()).or_default().insert(lane);
                 let again = self.replaced.get(&t);
+                if lane.kind() == Some(LaneKind::Timer) {
+                    return match others.is_empty() {
+                        true => format!(
+                            "{lane}: the proactive timer, set to fire shortly before {t} expires, fires as the page wakes up and refreshes {t}."
+                        ),
+                        false => format!(
+                            "{lane}: the proactive timer refreshes {t} too, although {} already refreshing it: the timer does not share the 401s' refresh.",
+                            is_are(&others)
+                        ),
+                    };
+                }
                 match (self.strategy, others.is_empty(), again) {
                     (Strategy::Naive, false, _) => format!(
                         "{lane} refreshes {t} on its own: the naive client does not know {} already refreshing it.",
@@ -108,9 +127,16 @@ impl Narrator {
                     (_, _, Some(new)) => format!(
                         "{lane} refreshes {t}, which was already replaced by {new}: the server will see a reuse."
                     ),
-                    (Strategy::SingleFlight, _, None) => {
+                    (Strategy::SingleFlight | Strategy::Proactive, true, None) => {
                         format!("{lane} starts the one shared refresh of {t}.")
                     }
+                    (Strategy::Proactive, false, None) => format!(
+                        "{lane} refreshes {t} for the 401s, while {} already refreshing it: two refreshes of one token.",
+                        is_are(&others)
+                    ),
+                    (Strategy::Mutex, _, None) => format!(
+                        "{lane} holds the lock, reads the store, still finds {t} and refreshes it."
+                    ),
                     _ => format!("{lane} asks the server for a new token, presenting {t}."),
                 }
             }
@@ -148,18 +174,26 @@ impl Narrator {
             EventKind::RetrySent { jti, .. } => {
                 format!("{lane} tries again with {}.", token(jti))
             }
-            EventKind::TokenStored { jti } => {
+            EventKind::TokenStored { jti, tab: None } => {
                 format!("The tab stores {jti}: every request from now on carries it.")
             }
-            EventKind::LoggedOut { jti, reason } => {
+            EventKind::TokenStored { jti, tab: Some(tab) } => format!(
+                "Tab {tab} stores {jti} in the store all tabs share: every tab's next request carries it."
+            ),
+            EventKind::LoggedOut { jti, reason, tab } => {
                 let although = if self.fresh.is_empty() {
                     ""
                 } else {
                     ", although the server had just issued a fresh token"
                 };
-                format!(
-                    "The tab drops its token because the refresh of {jti} was refused ({reason}): the user is logged out{although}."
-                )
+                match tab {
+                    None => format!(
+                        "The tab drops its token because the refresh of {jti} was refused ({reason}): the user is logged out{although}."
+                    ),
+                    Some(tab) => format!(
+                        "Tab {tab} clears the shared store because its refresh of {jti} was refused ({reason}): it logs every tab out{although}."
+                    ),
+                }
             }
             EventKind::RequestDone { ok: true, status } => {
                 format!("{lane} is done: {status}.")

@@ -549,6 +549,7 @@ impl std::str::FromStr for LegFilter {
             "secret#*" => Some(LaneKind::Secret),
             "public#*" => Some(LaneKind::Public),
             "late#*" => Some(LaneKind::Late),
+            "timer#*" => Some(LaneKind::Timer),
             _ => return Err(bad()),
         };
         Ok(LegFilter { kind, direction })

@@ -125,10 +125,16 @@ pub fn describe(kind: &EventKind) -> String {
             route,
             jti: token,
         } => format!("-> retry GET {route} with {}  [#{attempt}]", jti(token)),
-        EventKind::TokenStored { jti } => format!("token store := {jti}"),
-        EventKind::LoggedOut { jti, reason } => {
-            format!("LOGGED OUT (refresh of {jti} rejected: {reason})")
-        }
+        EventKind::TokenStored { jti, tab } => match tab {
+            Some(tab) => format!("token store := {jti}  (tab {tab})"),
+            None => format!("token store := {jti}"),
+        },
+        EventKind::LoggedOut { jti, reason, tab } => match tab {
+            Some(tab) => {
+                format!("LOGGED OUT (tab {tab}'s refresh of {jti} rejected: {reason})")
+            }
+            None => format!("LOGGED OUT (refresh of {jti} rejected: {reason})"),
+        },
         EventKind::RequestDone { ok, status } => {
             format!(
                 "{} (final status {status})",

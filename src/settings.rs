@@ -19,6 +19,8 @@ pub const MAX_ACCESS_TTL_S: u64 = 86_400;
 pub const MAX_REFRESH_WINDOW_S: u64 = 30 * 86_400;
 /// Largest grace window, in seconds (Okta and Cognito allow 0–60 s).
 pub const MAX_GRACE_S: u64 = 60;
+/// Most browser tabs in one run.
+pub const MAX_TABS: u8 = 8;
 /// Most legs a run's delivery script may name.
 pub const MAX_SCRIPT_LEGS: usize = 100_000;
 /// How long a held run (step, hand or paused) waits for the user before it
@@ -92,6 +94,22 @@ named_enum!(
         Queue => "queue",
         /// One shared refresh per failed token.
         SingleFlight => "single-flight",
+        /// A timer refreshes shortly before `exp`; 401s share one refresh
+        /// among themselves, but not with the timer.
+        Proactive => "proactive",
+        /// A lock, and a re-read of the stored token after taking it.
+        Mutex => "mutex",
+    }
+);
+
+named_enum!(
+    /// How the tabs of one browser coordinate their refreshes.
+    CrossTab {
+        /// Not at all: each tab's interceptor refreshes on its own.
+        None => "none",
+        /// One lock for all tabs (Web Locks), and a re-read of the stored
+        /// token after taking it.
+        Lock => "lock",
     }
 );
 
@@ -195,6 +213,12 @@ pub struct RunSettings {
     pub grace_s: u64,
     /// Who delivers the network's legs.
     pub network: NetworkDriver,
+    /// Browser tabs open on the app (1..=8): each has its own interceptor,
+    /// all share one stored token.
+    /// (A u32 so that any count reads, and a bad one gets the range message.)
+    pub tabs: u32,
+    /// How the tabs coordinate their refreshes.
+    pub cross_tab: CrossTab,
     /// Legs to deliver first, in order (step and hand runs): replays a run
     /// saved with its `delivered` order, or undoes the last delivery.
     pub deliver: Vec<crate::protocol::LegId>,
@@ -219,6 +243,8 @@ impl Default for RunSettings {
             refresh_window_s: 10,
             grace_s: 30,
             network: NetworkDriver::Timer,
+            tabs: 1,
+            cross_tab: CrossTab::None,
             deliver: Vec::new(),
             idle_s: DEFAULT_IDLE_S,
         }
@@ -285,6 +311,7 @@ impl RunSettings {
         )?;
         check_range("grace_s", self.grace_s, 0, MAX_GRACE_S)?;
         check_range("idle_s", self.idle_s, 1, MAX_IDLE_S)?;
+        check_range("tabs", self.tabs, 1, u32::from(MAX_TABS))?;
         check_range("deliver", self.deliver.len(), 0, MAX_SCRIPT_LEGS)?;
         if !self.deliver.is_empty() && self.network == NetworkDriver::Timer {
             return Err(SettingsError::Conflict(
@@ -292,6 +319,11 @@ impl RunSettings {
             ));
         }
         Ok(())
+    }
+
+    /// The run's tabs, by number (valid once [`RunSettings::validate`] passed).
+    pub fn tab_numbers(&self) -> impl Iterator<Item = crate::protocol::TabNo> {
+        1..=u8::try_from(self.tabs).unwrap_or(MAX_TABS)
     }
 
     /// Real-time length of a nominal lab delay at this run's speed.

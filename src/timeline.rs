@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::clock::NumericDate;
-pub use crate::protocol::{Lane, Reason, RevokeCause, Route};
+pub use crate::protocol::{Lane, Reason, RevokeCause, Route, TabNo};
 
 /// One thing that happened during a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -77,11 +77,21 @@ pub enum EventKind {
         route: Route,
         jti: Option<String>,
     },
-    /// The tab's token store now holds `jti`.
-    TokenStored { jti: String },
-    /// The tab's token store was cleared: the user is logged out, because
-    /// the refresh of `jti` was refused for `reason`.
-    LoggedOut { jti: String, reason: Reason },
+    /// The token store now holds `jti`; `tab` stored it (named only when
+    /// the run has several tabs, which share the store).
+    TokenStored {
+        jti: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tab: Option<TabNo>,
+    },
+    /// The token store was cleared: the user is logged out (in every tab),
+    /// because `tab`'s refresh of `jti` was refused for `reason`.
+    LoggedOut {
+        jti: String,
+        reason: Reason,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tab: Option<TabNo>,
+    },
     /// A logical request finished, for good or bad.
     RequestDone { ok: bool, status: u16 },
 
@@ -321,6 +331,7 @@ mod tests {
                 EventKind::LoggedOut {
                     jti: format!("t{n}"),
                     reason: Reason::Reused,
+                    tab: None,
                 },
             );
         }

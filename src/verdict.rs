@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use schemars::JsonSchema;
 
-use crate::protocol::{LaneKind, Reason, RevokeCause, Route};
+use crate::protocol::{LaneKind, Reason, RevokeCause, Route, TabNo};
 use crate::timeline::{Event, EventKind};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -36,6 +36,10 @@ pub struct Verdict {
     pub race: bool,
     /// The token the tab holds at the end, if any.
     pub final_jti: Option<String>,
+    /// With several tabs: the tab whose refused refresh first cleared the
+    /// store they share, logging every tab out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logged_out_by: Option<TabNo>,
     pub sentence: String,
 }
 
@@ -84,9 +88,10 @@ impl Verdict {
                     cause: RevokeCause::Family,
                     ..
                 } => v.family_revoked += 1,
-                EventKind::TokenStored { jti } => v.final_jti = Some(jti.clone()),
-                EventKind::LoggedOut { .. } => {
+                EventKind::TokenStored { jti, .. } => v.final_jti = Some(jti.clone()),
+                EventKind::LoggedOut { tab, .. } => {
                     v.logouts += 1;
+                    v.logged_out_by = v.logged_out_by.or(*tab);
                     v.final_jti = None;
                 }
                 _ => {}
@@ -113,7 +118,11 @@ impl Verdict {
                 plural(n, "token", "tokens")
             ),
         };
-        let logout = if self.logouts > 0 { "; logged out" } else { "" };
+        let logout = match (self.logouts, self.logged_out_by) {
+            (0, _) => String::new(),
+            (_, Some(tab)) => format!("; tab {tab} logged the others out"),
+            (_, None) => "; logged out".into(),
+        };
         // "reused", or "1 reused, 2 revoked" when the reasons differ.
         let reasons = match self.rejected_reasons.len() {
             1 => self

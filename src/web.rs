@@ -25,7 +25,7 @@ use crate::protocol::Lane;
 use crate::runs;
 use crate::scenario::AbortOnDrop;
 use crate::server::{self, listen, ApiError, AuthState, Limits};
-use crate::settings::{self, Case, NetworkDriver, Policy, RunSettings, Strategy};
+use crate::settings::{self, Case, CrossTab, NetworkDriver, Policy, RunSettings, Strategy};
 use crate::timeline::{EventKind, Recorder};
 use crate::ui_files::{self, UiFiles};
 
@@ -337,6 +337,7 @@ async fn options() -> Json<Value> {
         "strategies": Strategy::ALL,
         "policies": policies,
         "networks": NetworkDriver::ALL,
+        "cross_tabs": CrossTab::ALL,
         "challenges": crate::challenge::all(),
         "version": env!("CARGO_PKG_VERSION"),
         "limits": {
@@ -350,6 +351,7 @@ async fn options() -> Json<Value> {
             "max_refresh_window_s": settings::MAX_REFRESH_WINDOW_S,
             "max_live_runs": runs::MAX_LIVE_RUNS,
             "max_idle_s": settings::MAX_IDLE_S,
+            "max_tabs": settings::MAX_TABS,
         },
     }))
 }

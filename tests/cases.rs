@@ -81,7 +81,7 @@ async fn naive_races_on_a_refreshable_token() {
         _ => None,
     });
     let last_store_event = report.events.iter().rev().find_map(|e| match &e.kind {
-        EventKind::TokenStored { jti } => Some(Some(jti.clone())),
+        EventKind::TokenStored { jti, .. } => Some(Some(jti.clone())),
         EventKind::LoggedOut { .. } => Some(None),
         _ => None,
     });

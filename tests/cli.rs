@@ -64,7 +64,7 @@ fn matrix_prints_every_case_and_client() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     let rows: Vec<&str> = text.lines().skip(1).collect();
-    assert_eq!(rows.len(), 12, "{text}");
+    assert_eq!(rows.len(), 20, "{text}");
     let naive_race = rows
         .iter()
         .find(|row| row.starts_with("expired-refreshable      naive"))
@@ -90,6 +90,18 @@ fn out_of_range_and_unknown_values_exit_2_with_a_message() {
         (
             vec!["run", "--case", "tomorrow"],
             "unknown Case 'tomorrow' (expected one of: guest, valid, expired-refreshable, expired-not-refreshable)",
+        ),
+        (
+            vec!["run", "--tabs", "9"],
+            "tabs must be between 1 and 8 (got 9)",
+        ),
+        (
+            vec!["run", "--cross-tab", "always"],
+            "unknown CrossTab 'always' (expected one of: none, lock)",
+        ),
+        (
+            vec!["run", "--client", "optimistic"],
+            "unknown Strategy 'optimistic' (expected one of: naive, queue, single-flight, proactive, mutex)",
         ),
         (vec!["run", "--secret", "-3"], "unexpected argument '-3'"),
         (vec!["run", "--bogus"], "unexpected argument '--bogus'"),

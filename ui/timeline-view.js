@@ -282,8 +282,12 @@ export class TimelineView {
   }
 
   paintRequestRow(row) {
-    const g = s('g', { class: `row outcome-${row.outcome}${row.odd ? ' odd' : ''}`, 'data-lane-row': row.name, 'data-outcome': row.outcome });
+    const g = s('g', { class: `row outcome-${row.outcome}${row.odd ? ' odd' : ''}${row.tabShaded ? ' tab-shaded' : ''}`, 'data-lane-row': row.name, 'data-outcome': row.outcome, 'data-tab': String(row.tab) });
     g.append(s('rect', { class: 'row-bg', x: 0, y: 0, width: row.width, height: row.height }));
+    if (row.tabHeading) {
+      g.append(s('line', { class: 'tab-rule', x1: 0, y1: 0.5, x2: row.width, y2: 0.5 }));
+      g.append(s('text', { class: 'tab-heading', x: row.tabHeading.x, y: row.tabHeading.y, 'text-anchor': 'end', 'dominant-baseline': 'central', 'data-tab-heading': String(row.tab) }, row.tabHeading.text));
+    }
     g.append(label('lane-label', row.label));
     for (const wait of row.waits) {
       const q = s('g', { class: 'queued', 'data-queued': '', 'data-lane': wait.lane });

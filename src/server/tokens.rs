@@ -215,6 +215,17 @@ pub fn peek_jti(token: &str) -> Option<String> {
     value.get("jti")?.as_str().map(str::to_owned)
 }
 
+/// Reads a token's `exp` (lab ms) without verifying it, as a browser's
+/// proactive refresh timer does.
+pub fn peek_exp_ms(token: &str) -> Option<u64> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    NumericDate::deserialize(value.get("exp")?)
+        .ok()
+        .map(NumericDate::as_ms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

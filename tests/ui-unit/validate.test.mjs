@@ -19,10 +19,11 @@ test('the limits are the lab\'s', () => {
     maxGraceS: LAB.limits.max_grace_s,
     maxAccessTtlS: LAB.limits.max_access_ttl_s,
     maxRefreshWindowS: LAB.limits.max_refresh_window_s,
+    maxTabs: LAB.limits.max_tabs,
     minSpeed: LAB.limits.min_speed,
     maxSpeed: LAB.limits.max_speed,
   });
-  assert.deepEqual([FIELDS.secret.max, FIELDS.public.max, FIELDS.latencyRefresh.max, FIELDS.grace.max], [10_000, 10_000, 10_000, 60]);
+  assert.deepEqual([FIELDS.secret.max, FIELDS.public.max, FIELDS.latencyRefresh.max, FIELDS.grace.max, FIELDS.tabs.max], [10_000, 10_000, 10_000, 60, 8]);
 });
 
 test('missing or nonsensical limits are refused, not guessed', () => {
@@ -40,7 +41,7 @@ test('the lab\'s defaults pass the lab\'s checks and make the lab\'s default set
   assert.equal(result.ok, true);
   assert.equal(result.message, '');
   assert.deepEqual(result.values, defaults.values);
-  const body = toRunSettings({ caseName: defaults.caseName, strategy: defaults.strategy, policy: defaults.policy, late: defaults.late, values: result.values });
+  const body = toRunSettings({ caseName: defaults.caseName, strategy: defaults.strategy, policy: defaults.policy, late: defaults.late, values: result.values, crossTab: defaults.crossTab });
   // Every field the controls own is the lab's default; the rest the server fills in.
   // The network's driver, script and idle time belong to the network controls.
   const { jitter_ms: _j, seed: _s, network: _n, deliver: _d, idle_s: _i, latency_ms: { login: _l, ...latency }, ...owned } = LAB.defaults;

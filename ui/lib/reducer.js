@@ -16,7 +16,7 @@
 // events; copying per event would be quadratic). Views compare what they
 // would draw, not the state, to know what to repaint.
 
-import { splitLanes } from './layout.js';
+import { splitLanes, parseLane, tabGroups } from './layout.js';
 import { decodeJwt } from './token-life.js';
 import { createViewClock, clockStart, clockEvent, clockNetwork, clockStop, clockNowUs } from './view-clock.js';
 
@@ -284,7 +284,7 @@ function applyEvent(state, ev, receivedAtMs = 0) {
       closeQueued(lane, ev.t_us);
       lane.done = { tUs: ev.t_us, ok: !!ev.ok, status: ev.status ?? null };
       // As the engine counts: public lanes apart, every other lane is secret.
-      const side = String(ev.lane).startsWith('public') ? 'public' : 'secret';
+      const side = parseLane(ev.lane).group === 'public' ? 'public' : 'secret';
       tally.requests += 1;
       tally[`${side}_${ev.ok ? 'ok' : 'failed'}`] += 1;
       tally.ok = tally.secret_ok + tally.public_ok;
@@ -300,6 +300,8 @@ function applyEvent(state, ev, receivedAtMs = 0) {
       ensureLane(state, ev.lane || 'client');
       tally.logouts += 1;
       tally.final_jti = null;
+      // Several tabs: the tab whose refused refresh cleared the shared store first.
+      if (ev.tab != null && tally.logged_out_by == null) tally.logged_out_by = ev.tab;
       state.client.push(marker(ev));
       break;
     case 'issued': {
@@ -385,7 +387,7 @@ function marker(ev) {
 export function laneGroups(state) {
   if (!state._lanes || state._lanes.count !== state.lanes.size) {
     const { requests, pinned } = splitLanes([...state.lanes.keys()]);
-    state._lanes = { count: state.lanes.size, ordered: [...requests, ...pinned], requests, pinned };
+    state._lanes = { count: state.lanes.size, ordered: [...requests, ...pinned], requests, pinned, tabs: tabGroups(requests) };
   }
   return state._lanes;
 }

@@ -190,13 +190,18 @@ function requestLanesModel(state, frame, { selectedJti = null, scrollTop = 0, vi
     viewportHeight: viewportHeight || Math.min(total, 600),
     overscan: 4,
   });
+  const { tabs } = laneGroups(state);
   const rows = [];
-  for (let i = first; i < end; i++) rows.push(requestRow(state, requests[i], i, frame, selectedJti));
+  for (let i = first; i < end; i++) rows.push(requestRow(state, requests[i], i, frame, selectedJti, tabs[i]));
   return { total, first, end, top: first * rowHeight, height: Math.max(0, (end - first) * rowHeight), rowHeight, rows };
 }
 
-/** One request lane: its waits, one bar per attempt, and how it ended. */
-function requestRow(state, name, index, frame, selectedJti = null) {
+/**
+ * One request lane: its waits, one bar per attempt, and how it ended. With
+ * several tabs, `group` says the row's tab; the first row of a tab carries
+ * the tab's heading (a rule across the row and "tab N" on the right).
+ */
+function requestRow(state, name, index, frame, selectedJti = null, group = { tab: 1, opens: false, shaded: false }) {
   const { sizes, scale, endForPending } = frame;
   const lane = state.lanes.get(name);
   const barY = (sizes.row - sizes.bar) / 2;
@@ -225,6 +230,9 @@ function requestRow(state, name, index, frame, selectedJti = null) {
     width: frame.rowWidth,
     height: sizes.row,
     label: { x: 12, y: mid, text: name },
+    tab: group.tab,
+    tabShaded: group.shaded,
+    tabHeading: group.opens ? { x: frame.rowWidth - 8, y: 9, text: `tab ${group.tab}` } : null,
     waits,
     bars: lane.attempts.map((attempt) => bar(state, attempt, barY, frame, selectedJti)),
     done: lane.done ? { x: scale.x(lane.done.tUs) + 8, y: mid, ok: lane.done.ok, text: lane.done.ok ? '✔' : '✖' } : null,

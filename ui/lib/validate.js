@@ -19,6 +19,7 @@ export function limitsFromOptions(raw) {
     maxGraceS: whole('max_grace_s', 0),
     maxAccessTtlS: whole('max_access_ttl_s', 1),
     maxRefreshWindowS: whole('max_refresh_window_s', 0),
+    maxTabs: whole('max_tabs', 1),
     minSpeed: raw.min_speed,
     maxSpeed: raw.max_speed,
   };
@@ -41,6 +42,7 @@ export function fieldsFor(limits) {
     accessTtl: { label: 'Token lifetime (s)', min: 1, max: limits.maxAccessTtlS },
     refreshWindow: { label: 'Refresh window (s)', min: 0, max: limits.maxRefreshWindowS },
     grace: { label: 'Grace window (s)', min: 0, max: limits.maxGraceS },
+    tabs: { label: 'Tabs', min: 1, max: limits.maxTabs },
   };
 }
 
@@ -112,7 +114,7 @@ export function validateControls(values, limits) {
  * The RunSettings JSON (docs/lab-api.md) for checked control values.
  * Only fields the controls own are sent; the server fills in the rest.
  */
-export function toRunSettings({ caseName, strategy, policy, late, values, network = null }) {
+export function toRunSettings({ caseName, strategy, policy, late, values, network = null, crossTab = null }) {
   return {
     case: caseName,
     strategy,
@@ -130,6 +132,9 @@ export function toRunSettings({ caseName, strategy, policy, late, values, networ
     ...(values.accessTtl === undefined ? {} : { access_ttl_s: values.accessTtl }),
     ...(values.refreshWindow === undefined ? {} : { refresh_window_s: values.refreshWindow }),
     ...(values.grace === undefined ? {} : { grace_s: values.grace }),
+    // Several tabs sharing one stored token, and how they coordinate.
+    ...(values.tabs === undefined ? {} : { tabs: values.tabs }),
+    ...(crossTab ? { cross_tab: crossTab } : {}),
     // Who delivers the legs (timer, step, hand), when the controls chose.
     ...(network ? { network } : {}),
   };
@@ -147,6 +152,7 @@ export function controlValues(settings) {
     policy: settings.policy,
     late: settings.late,
     network: settings.network,
+    crossTab: settings.cross_tab,
     values: {
       secret: settings.secret,
       public: settings.public,
@@ -156,6 +162,7 @@ export function controlValues(settings) {
       accessTtl: settings.access_ttl_s,
       refreshWindow: settings.refresh_window_s,
       grace: settings.grace_s,
+      tabs: settings.tabs,
       speed: settings.speed,
     },
   };
