@@ -116,6 +116,8 @@ const controls = {
   accessTtl: $('[data-control="access-ttl"]'),
   refreshWindow: $('[data-control="refresh-window"]'),
   grace: $('[data-control="grace"]'),
+  tabs: $('[data-control="tabs"]'),
+  crossTab: $('[data-control="cross-tab"]'),
   late: $('[data-control="late-request"]'),
   speed: $('[data-control="speed"]'),
   network: $('[data-control="network"]'),
@@ -205,6 +207,7 @@ function readValues() {
     accessTtl: controls.accessTtl.value,
     refreshWindow: controls.refreshWindow.value,
     grace: controls.grace.value,
+    tabs: controls.tabs.value,
     speed: controls.speed.value,
   };
 }
@@ -370,7 +373,7 @@ function start(caseName, { compare = false } = {}) {
   const network = compare ? 'timer' : controls.network.value || 'timer';
   const plans = pairs.map((p) => ({
     ...p,
-    settings: toRunSettings({ caseName, strategy: p.strategy, policy: p.policy, late: controls.late.checked, values: check.values, network }),
+    settings: toRunSettings({ caseName, strategy: p.strategy, policy: p.policy, late: controls.late.checked, values: check.values, network, crossTab: controls.crossTab.value || null }),
   }));
   const what = compare && choice.by === 'policies'
     ? `${choice.strategy} client, ${choice.a} vs ${choice.b} servers`
@@ -723,6 +726,8 @@ async function loadOptions() {
     applyLimits(next);
     const networks = (options.networks || []).filter((n) => typeof n === 'string');
     fillSelect(controls.network, networks, (name) => NETWORK_TITLES[name] || '');
+    const crossTabs = (options.cross_tabs || []).filter((n) => typeof n === 'string');
+    fillSelect(controls.crossTab, crossTabs, (name) => CROSS_TAB_TITLES[name] || '');
     offered.challenges = challengesFromOptions(options.challenges);
     loadProgress(offered.challenges.map((c) => c.id));
     challengesButton.hidden = offered.challenges.length === 0;
@@ -730,6 +735,7 @@ async function loadOptions() {
     setDefault('strategy', d.strategy);
     setDefault('policy', d.policy);
     setDefault('network', d.network);
+    setDefault('crossTab', d.crossTab);
     for (const [key, value] of Object.entries(d.values)) setDefault(key, value);
     if (!touched.has('late') && typeof d.late === 'boolean') controls.late.checked = d.late;
     if (CASES.includes(d.caseName) && !active) setCase(d.caseName);
@@ -737,11 +743,23 @@ async function loadOptions() {
     showError(`The lab's options (GET /lab/options) did not load: ${error && error.message ? error.message : error}. Is the lab running?`);
   } finally {
     updatePolicyTitle();
+    updateCrossTab();
     if (!touched.has('compare')) resetComparePair();
     else updateCompareLabel();
     renderNetworkUi();
     document.body.setAttribute('data-ready', 'true');
   }
+}
+
+/** What each cross-tab choice does, for its option's tooltip. */
+const CROSS_TAB_TITLES = {
+  none: 'each tab refreshes on its own: the tabs race each other',
+  lock: 'one lock for all tabs (Web Locks), and a re-read of the stored token after taking it',
+};
+
+/** The cross-tab choice only matters with several tabs: it shows up then. */
+function updateCrossTab() {
+  controls.crossTab.closest('label').hidden = !(Number(controls.tabs.value) > 1);
 }
 
 /** What each network driver does, for its option's tooltip. */
@@ -791,6 +809,7 @@ for (const [key, el] of Object.entries(controls)) {
   el.addEventListener('input', () => touched.add(key));
   el.addEventListener('change', () => touched.add(key));
 }
+controls.tabs.addEventListener('input', updateCrossTab);
 controls.policy.addEventListener('change', () => {
   updatePolicyTitle();
   // A of a policy comparison follows the server policy you picked.

@@ -59,6 +59,7 @@ test('many legs: one button per lane kind and direction, never a card each', () 
   assert.equal(groupFilter({ lane: 'secret#7', direction: 'commit' }), 'secret#*=');
   assert.equal(thousands(20000), '20,000');
   assert.equal(laneKind('public#12'), 'public');
+  assert.equal(laneKind('tab2/secret#3'), 'secret');
 });
 
 test('hidden state: the stored token and the strategy\'s own memory, as hooks', () => {
@@ -74,6 +75,20 @@ test('hidden state: the stored token and the strategy\'s own memory, as hooks', 
   const naive = tabStateModel({ token: null, strategy: { strategy: 'naive' } });
   assert.deepEqual([naive.token, naive.attrs['data-token'], naive.rows.length], [null, '', 1]);
   assert.equal(tabStateModel(null), null);
+});
+
+test('hidden state of several tabs: one store, each tab\'s own memory by name', () => {
+  const three = tabStateModel({
+    token: 't1',
+    strategy: { strategy: 'mutex', locked: true, waiting: 2 },
+    other_tabs: [{ strategy: 'mutex', locked: false, waiting: 0 }, { strategy: 'proactive', timer_fired: 't1', flight: null, running: false, joined: 0 }],
+  });
+  assert.deepEqual(three.attrs, { 'data-token': 't1', 'data-strategy': 'mutex', 'data-locked': 'true', 'data-waiting': '2', 'data-tabs': '3' });
+  assert.deepEqual(three.rows.map((r) => [r.name, r.value]), [
+    ['locked', 'true'], ['waiting', '2'],
+    ['tab2 locked', 'false'], ['tab2 waiting', '0'],
+    ['tab3 timer', 't1'], ['tab3 flight', 'none'],
+  ]);
 });
 
 test('undo restarts the same settings by hand with every delivery but the last', () => {
