@@ -43,6 +43,8 @@ const RUNS = [
   ['three-tabs-single-flight-strict', ['--case', 'expired-refreshable', '--client', 'single-flight', '--policy', 'strict', '--tabs', '3', '--public', '1'], 'three tabs, single-flight in each: the tabs race each other, a losing tab logs them all out'],
   ['three-tabs-single-flight-lock', ['--case', 'expired-refreshable', '--client', 'single-flight', '--policy', 'strict', '--tabs', '3', '--public', '1', '--cross-tab', 'lock'], 'a cross-tab lock and a re-read: one refresh for three tabs'],
   ['expired-refreshable-proactive-strict', ['--case', 'expired-refreshable', '--client', 'proactive', '--policy', 'strict'], "the overdue timer refreshes beside the 401s' own refresh"],
+  ['expired-refreshable-naive-strict-oauth', ['--case', 'expired-refreshable', '--client', 'naive', '--policy', 'strict', '--mode', 'oauth'], 'OAuth mode: three refreshes of the refresh token r2, two rejected as reused'],
+  ['expired-refreshable-naive-supabase-oauth', ['--case', 'expired-refreshable', '--client', 'naive', '--policy', 'supabase', '--mode', 'oauth'], "Supabase's rule: the reused parent r2 gets the active r4 back, nobody fails"],
   ['slow-public-naive-strict', ['--case', 'expired-refreshable', '--client', 'naive', '--policy', 'strict', '--secret', '1', '--public', '1', '--latency-public', '600'], 'a public request still in flight when its token is rotated away'],
 ];
 

@@ -13,7 +13,9 @@ use crate::export::{self, ExportFormat};
 use crate::protocol::LegId;
 use crate::render;
 use crate::scenario::{self, RunReport};
-use crate::settings::{Case, CrossTab, Latency, NetworkDriver, Policy, RunSettings, Strategy};
+use crate::settings::{
+    Case, CrossTab, Latency, Mode, NetworkDriver, Policy, RunSettings, Strategy,
+};
 use crate::timeline::Recorder;
 
 #[derive(Parser)]
@@ -39,7 +41,8 @@ enum Command {
         /// naive | queue | single-flight | proactive | mutex
         #[arg(long = "client", default_value = "naive")]
         strategy: Strategy,
-        /// strict | family | grace | none | non-atomic
+        /// strict | family | grace | none | non-atomic, or a real server's rule:
+        /// auth0 | okta | keycloak | hydra | supabase | cognito | spring
         #[arg(long, default_value = "strict")]
         policy: Policy,
         /// Who delivers the network's legs: timer (latencies), step or hand.
@@ -182,6 +185,23 @@ struct Knobs {
     /// of the stored token after taking it).
     #[arg(long, default_value = "none")]
     cross_tab: CrossTab,
+    /// article (the expired access token is the refresh credential) | oauth
+    /// (an opaque refresh token, sent as a form, RFC 6749 §6).
+    #[arg(long, default_value = "article")]
+    mode: Mode,
+    /// A preset's window, seconds: Auth0/Okta leeway, Hydra
+    /// rotation_grace_period, Supabase REFRESH_TOKEN_REUSE_INTERVAL, Cognito
+    /// RetryGracePeriodSeconds (default: the server's).
+    #[arg(long, value_name = "SECONDS")]
+    overlap: Option<u64>,
+    /// A preset's reuse count: Keycloak refreshTokenMaxReuse, Hydra
+    /// rotation_grace_reuse_count (default: the server's).
+    #[arg(long, value_name = "N")]
+    reuse_count: Option<u32>,
+    /// Whether a preset rotates: Keycloak revokeRefreshToken, Spring
+    /// !reuseRefreshTokens (default: the server's, off for both).
+    #[arg(long, value_name = "true|false")]
+    rotate: Option<bool>,
 }
 
 impl Knobs {
@@ -207,6 +227,10 @@ impl Knobs {
             grace_s: self.grace,
             tabs: self.tabs,
             cross_tab: self.cross_tab,
+            mode: self.mode,
+            overlap_s: self.overlap,
+            reuse_count: self.reuse_count,
+            rotate: self.rotate,
             ..RunSettings::default()
         }
     }

@@ -174,10 +174,12 @@ impl Narrator {
             EventKind::RetrySent { jti, .. } => {
                 format!("{lane} tries again with {}.", token(jti))
             }
-            EventKind::TokenStored { jti, tab: None } => {
+            EventKind::TokenStored { jti, tab: None, .. } => {
                 format!("The tab stores {jti}: every request from now on carries it.")
             }
-            EventKind::TokenStored { jti, tab: Some(tab) } => format!(
+            EventKind::TokenStored {
+                jti, tab: Some(tab), ..
+            } => format!(
                 "Tab {tab} stores {jti} in the store all tabs share: every tab's next request carries it."
             ),
             EventKind::LoggedOut { jti, reason, tab } => {
@@ -329,5 +331,6 @@ fn reason_words(reason: Reason) -> &'static str {
         Reason::Reused => "it was already used for a refresh (reuse)",
         Reason::WindowOver => "its refresh window is over",
         Reason::Transport => "no answer",
+        Reason::WrongKind => "it is the other kind of token (refresh for access, or the reverse)",
     }
 }

@@ -41,6 +41,8 @@ pub enum Reason {
     WindowOver,
     /// The client never got an answer (connection refused or reset).
     Transport,
+    /// An OAuth refresh token where an access token belongs, or the reverse.
+    WrongKind,
 }
 
 impl Reason {
@@ -55,6 +57,7 @@ impl Reason {
             Reason::Reused => "reused",
             Reason::WindowOver => "window_over",
             Reason::Transport => "transport",
+            Reason::WrongKind => "wrong_kind",
         }
     }
 }
@@ -62,6 +65,23 @@ impl Reason {
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.as_str())
+    }
+}
+
+/// Which kind of token an event is about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// A JWT access token (`t1`), also the refresh credential in article mode.
+    #[default]
+    Access,
+    /// An opaque OAuth refresh token (`r2`).
+    Refresh,
+}
+
+impl TokenKind {
+    pub fn is_access(&self) -> bool {
+        *self == TokenKind::Access
     }
 }
 

@@ -125,7 +125,7 @@ pub fn describe(kind: &EventKind) -> String {
             route,
             jti: token,
         } => format!("-> retry GET {route} with {}  [#{attempt}]", jti(token)),
-        EventKind::TokenStored { jti, tab } => match tab {
+        EventKind::TokenStored { jti, tab, .. } => match tab {
             Some(tab) => format!("token store := {jti}  (tab {tab})"),
             None => format!("token store := {jti}"),
         },

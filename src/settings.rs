@@ -19,6 +19,8 @@ pub const MAX_ACCESS_TTL_S: u64 = 86_400;
 pub const MAX_REFRESH_WINDOW_S: u64 = 30 * 86_400;
 /// Largest grace window, in seconds (Okta and Cognito allow 0–60 s).
 pub const MAX_GRACE_S: u64 = 60;
+/// Largest reuse count a preset may be given.
+pub const MAX_REUSE_COUNT: u32 = 100;
 /// Most browser tabs in one run.
 pub const MAX_TABS: u8 = 8;
 /// Most legs a run's delivery script may name.
@@ -126,6 +128,34 @@ named_enum!(
         None => "none",
         /// Strict, but check and revoke are two steps (a deliberate bug).
         NonAtomic => "non-atomic",
+        // Real servers' rules (src/server/presets.rs: parameters, defaults, sources).
+        /// Auth0: rotation overlap period, then reuse detection.
+        Auth0 => "auth0",
+        /// Okta: rotation with a grace period (default 30 s), then reuse detection.
+        Okta => "okta",
+        /// Keycloak: revokeRefreshToken (off by default) and a reuse count.
+        Keycloak => "keycloak",
+        /// Ory Hydra: rotation grace period and reuse count, then the chain dies.
+        Hydra => "hydra",
+        /// Supabase Auth: the parent of the active token gets it back; a reuse interval.
+        Supabase => "supabase",
+        /// AWS Cognito: rotation with a retry grace period.
+        Cognito => "cognito",
+        /// Spring Authorization Server: refresh tokens reused (no rotation) by default.
+        Spring => "spring",
+    }
+);
+
+named_enum!(
+    /// What the refresh credential is.
+    Mode {
+        /// The article's: the expired access token is its own refresh
+        /// credential, inside a refresh window.
+        Article => "article",
+        /// OAuth 2: login returns a short JWT access token and an opaque
+        /// refresh token; `/api/refresh` takes the refresh token in a form
+        /// body (RFC 6749 §6) and rotates it.
+        Oauth => "oauth",
     }
 );
 
@@ -144,12 +174,17 @@ named_enum!(
 impl Policy {
     /// The real systems this policy mirrors, for tooltips and docs.
     pub fn mirrors(self) -> &'static str {
+        if let Some(preset) = crate::server::presets::preset(self) {
+            return preset.source;
+        }
         match self {
             Policy::Strict => "Keycloak revokeRefreshToken=true, refreshTokenMaxReuse=0; Spring Authorization Server reuseRefreshTokens=false",
             Policy::Family => "RFC 9700 §4.14.2 reuse detection; Auth0 breach detection; Okta reuse detection",
             Policy::Grace => "Auth0 leeway; Okta grace period (default 30 s); Ory Hydra rotation_grace_period; AWS Cognito",
             Policy::None => "Spring Authorization Server default; Keycloak default; Okta STATIC",
             Policy::NonAtomic => "Keycloak CVE-2026-1035; Ory Hydra #3604 (check-then-revoke race)",
+            // Presets answered above.
+            _ => "",
         }
     }
 }
@@ -211,6 +246,22 @@ pub struct RunSettings {
     pub refresh_window_s: u64,
     /// How long a rotated token may be refreshed again under `grace`.
     pub grace_s: u64,
+    /// What the refresh credential is: the expired access token, or an
+    /// OAuth refresh token.
+    pub mode: Mode,
+    /// A server preset's window, seconds (Auth0 `leeway`, Okta `leeway`,
+    /// Hydra `rotation_grace_period`, Supabase `REFRESH_TOKEN_REUSE_INTERVAL`,
+    /// Cognito `RetryGracePeriodSeconds`); absent: the preset's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overlap_s: Option<u64>,
+    /// A server preset's reuse count (Keycloak `refreshTokenMaxReuse`, Hydra
+    /// `rotation_grace_reuse_count`); absent: the preset's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reuse_count: Option<u32>,
+    /// Whether a preset rotates (Keycloak `revokeRefreshToken`, Spring
+    /// `!reuseRefreshTokens`); absent: the preset's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotate: Option<bool>,
     /// Who delivers the network's legs.
     pub network: NetworkDriver,
     /// Browser tabs open on the app (1..=8): each has its own interceptor,
@@ -242,6 +293,10 @@ impl Default for RunSettings {
             access_ttl_s: 5,
             refresh_window_s: 10,
             grace_s: 30,
+            mode: Mode::Article,
+            overlap_s: None,
+            reuse_count: None,
+            rotate: None,
             network: NetworkDriver::Timer,
             tabs: 1,
             cross_tab: CrossTab::None,
@@ -271,7 +326,7 @@ pub enum SettingsError {
     },
 }
 
-fn check_range<T: PartialOrd + fmt::Display>(
+pub(crate) fn check_range<T: PartialOrd + fmt::Display>(
     field: &'static str,
     got: T,
     min: T,
@@ -312,6 +367,7 @@ impl RunSettings {
         check_range("grace_s", self.grace_s, 0, MAX_GRACE_S)?;
         check_range("idle_s", self.idle_s, 1, MAX_IDLE_S)?;
         check_range("tabs", self.tabs, 1, u32::from(MAX_TABS))?;
+        crate::server::presets::check_knobs(self)?;
         check_range("deliver", self.deliver.len(), 0, MAX_SCRIPT_LEGS)?;
         if !self.deliver.is_empty() && self.network == NetworkDriver::Timer {
             return Err(SettingsError::Conflict(
@@ -352,7 +408,7 @@ mod tests {
         let err = "sometimes".parse::<Policy>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown Policy 'sometimes' (expected one of: strict, family, grace, none, non-atomic)"
+            "unknown Policy 'sometimes' (expected one of: strict, family, grace, none, non-atomic, auth0, okta, keycloak, hydra, supabase, cognito, spring)"
         );
     }
 

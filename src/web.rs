@@ -25,7 +25,7 @@ use crate::protocol::Lane;
 use crate::runs;
 use crate::scenario::AbortOnDrop;
 use crate::server::{self, listen, ApiError, AuthState, Limits};
-use crate::settings::{self, Case, CrossTab, NetworkDriver, Policy, RunSettings, Strategy};
+use crate::settings::{self, Case, CrossTab, Mode, NetworkDriver, Policy, RunSettings, Strategy};
 use crate::timeline::{EventKind, Recorder};
 use crate::ui_files::{self, UiFiles};
 
@@ -338,6 +338,7 @@ async fn options() -> Json<Value> {
         "policies": policies,
         "networks": NetworkDriver::ALL,
         "cross_tabs": CrossTab::ALL,
+        "modes": Mode::ALL,
         "challenges": crate::challenge::all(),
         "version": env!("CARGO_PKG_VERSION"),
         "limits": {

@@ -72,7 +72,7 @@ async fn three_tabs_without_a_lock_race_and_the_losers_log_everyone_out() {
         .events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::TokenStored { jti, tab } => Some((format!("stored {jti}"), *tab)),
+            EventKind::TokenStored { jti, tab, .. } => Some((format!("stored {jti}"), *tab)),
             EventKind::LoggedOut { jti, tab, .. } => Some((format!("logged out {jti}"), *tab)),
             _ => None,
         })

@@ -118,6 +118,7 @@ const controls = {
   grace: $('[data-control="grace"]'),
   tabs: $('[data-control="tabs"]'),
   crossTab: $('[data-control="cross-tab"]'),
+  mode: $('[data-control="mode"]'),
   late: $('[data-control="late-request"]'),
   speed: $('[data-control="speed"]'),
   network: $('[data-control="network"]'),
@@ -373,7 +374,7 @@ function start(caseName, { compare = false } = {}) {
   const network = compare ? 'timer' : controls.network.value || 'timer';
   const plans = pairs.map((p) => ({
     ...p,
-    settings: toRunSettings({ caseName, strategy: p.strategy, policy: p.policy, late: controls.late.checked, values: check.values, network, crossTab: controls.crossTab.value || null }),
+    settings: toRunSettings({ caseName, strategy: p.strategy, policy: p.policy, late: controls.late.checked, values: check.values, network, crossTab: controls.crossTab.value || null, mode: controls.mode.value || null }),
   }));
   const what = compare && choice.by === 'policies'
     ? `${choice.strategy} client, ${choice.a} vs ${choice.b} servers`
@@ -728,6 +729,8 @@ async function loadOptions() {
     fillSelect(controls.network, networks, (name) => NETWORK_TITLES[name] || '');
     const crossTabs = (options.cross_tabs || []).filter((n) => typeof n === 'string');
     fillSelect(controls.crossTab, crossTabs, (name) => CROSS_TAB_TITLES[name] || '');
+    const modes = (options.modes || []).filter((n) => typeof n === 'string');
+    fillSelect(controls.mode, modes, (name) => MODE_TITLES[name] || '');
     offered.challenges = challengesFromOptions(options.challenges);
     loadProgress(offered.challenges.map((c) => c.id));
     challengesButton.hidden = offered.challenges.length === 0;
@@ -736,6 +739,7 @@ async function loadOptions() {
     setDefault('policy', d.policy);
     setDefault('network', d.network);
     setDefault('crossTab', d.crossTab);
+    setDefault('mode', d.mode);
     for (const [key, value] of Object.entries(d.values)) setDefault(key, value);
     if (!touched.has('late') && typeof d.late === 'boolean') controls.late.checked = d.late;
     if (CASES.includes(d.caseName) && !active) setCase(d.caseName);
@@ -755,6 +759,12 @@ async function loadOptions() {
 const CROSS_TAB_TITLES = {
   none: 'each tab refreshes on its own: the tabs race each other',
   lock: 'one lock for all tabs (Web Locks), and a re-read of the stored token after taking it',
+};
+
+/** What each mode makes the refresh credential, for its option's tooltip. */
+const MODE_TITLES = {
+  article: 'the article\'s: the expired access token is its own refresh credential',
+  oauth: 'OAuth 2: a short JWT access token and an opaque refresh token, sent as a form and rotated',
 };
 
 /** The cross-tab choice only matters with several tabs: it shows up then. */

@@ -484,7 +484,7 @@ function verticals({ xs, height, cls = null }) {
 /** A token chip on a bar: the bar carries the hooks, except for a refresh's new token. */
 function appendChip(parent, chip, { newToken = false } = {}) {
   const jti = newToken ? chip.jti : null;
-  parent.append(s('rect', { class: newToken ? 'chip-rect new' : 'chip-rect', x: chip.x, y: chip.y, width: chip.width, height: chip.height, rx: 4, style: { fill: chip.color }, 'data-jti': jti }));
+  parent.append(s('rect', { class: `chip-rect${newToken ? ' new' : ''}${chip.kind === 'refresh' ? ' refresh' : ''}`, x: chip.x, y: chip.y, width: chip.width, height: chip.height, rx: 4, style: { fill: chip.color }, 'data-jti': jti }));
   parent.append(s('text', { class: 'chip-text', x: chip.textX, y: chip.textY, 'text-anchor': 'middle', 'dominant-baseline': 'central', 'data-jti': jti }, chip.text));
   if (chip.strike) parent.append(s('path', { d: chip.strike, class: 'chip-strike' }));
 }
@@ -493,7 +493,7 @@ function appendChip(parent, chip, { newToken = false } = {}) {
 function appendStrip(parent, strip) {
   for (const chip of strip.chips) {
     const g = s('g', { class: `token-chip${chip.strike ? ' struck' : ''}`, 'data-jti': chip.jti });
-    g.append(s('rect', { x: chip.x, y: chip.y, width: chip.width, height: chip.height, rx: 4, style: { fill: chip.color }, class: 'chip-rect' }));
+    g.append(s('rect', { x: chip.x, y: chip.y, width: chip.width, height: chip.height, rx: 4, style: { fill: chip.color }, class: `chip-rect${chip.kind === 'refresh' ? ' refresh' : ''}` }));
     g.append(s('text', { x: chip.textX, y: chip.textY, 'text-anchor': 'middle', 'dominant-baseline': 'central', class: 'chip-text' }, chip.text));
     if (chip.strike) g.append(s('path', { d: chip.strike, class: 'chip-strike' }));
     parent.append(g);

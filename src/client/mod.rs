@@ -29,20 +29,55 @@ use crate::server::{ATTEMPT_HEADER, EXCHANGE_HEADER, LANE_HEADER};
 use crate::settings::{CrossTab, Strategy};
 use crate::timeline::{EventKind, Recorder};
 
-/// A token as a browser holds it: the raw JWT and what it read from it.
+/// A token as a browser holds it: the raw JWT and what it read from it,
+/// and in OAuth mode the refresh token that came with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
     pub raw: String,
     pub jti: String,
     /// `exp`, lab ms (what a proactive timer is set by).
     pub exp_ms: Option<u64>,
+    pub refresh: Option<RefreshToken>,
+}
+
+/// An opaque OAuth refresh token; the client cannot read it, but the lab's
+/// tokens start with their name (`r2.…`) so the timeline can show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    pub raw: String,
+    pub name: String,
 }
 
 impl Token {
     fn from_raw(raw: String) -> Self {
         let jti = crate::server::tokens::peek_jti(&raw).unwrap_or_else(|| "?".into());
         let exp_ms = crate::server::tokens::peek_exp_ms(&raw);
-        Token { raw, jti, exp_ms }
+        Token {
+            raw,
+            jti,
+            exp_ms,
+            refresh: None,
+        }
+    }
+
+    /// The token of a login or refresh answer: the article's `token`, or
+    /// OAuth's `access_token` and `refresh_token`.
+    fn from_answer(body: &Value) -> Option<Self> {
+        let text = |key| body.get(key).and_then(Value::as_str);
+        let mut token = Token::from_raw(text("access_token").or(text("token"))?.to_owned());
+        token.refresh = text("refresh_token").map(|raw| RefreshToken {
+            name: raw.split('.').next().unwrap_or("?").to_owned(),
+            raw: raw.to_owned(),
+        });
+        Some(token)
+    }
+
+    /// The name of the credential a refresh of this token presents: the
+    /// refresh token's in OAuth mode, the access token's own otherwise.
+    pub fn credential(&self) -> &str {
+        self.refresh
+            .as_ref()
+            .map_or(self.jti.as_str(), |refresh| refresh.name.as_str())
     }
 }
 
@@ -265,12 +300,9 @@ impl Client {
             .await?;
         let status = response.status();
         let body: Value = response.json().await?;
-        let raw = body
-            .get("token")
-            .and_then(Value::as_str)
+        let token = Token::from_answer(&body)
             .filter(|_| status.is_success())
             .ok_or_else(|| ClientError::Login(body.to_string()))?;
-        let token = Token::from_raw(raw.to_owned());
         self.tab.store_token(Lane::Client, token.clone());
         Ok(token)
     }
@@ -409,6 +441,7 @@ impl Tab {
             EventKind::TokenStored {
                 jti: token.jti.clone(),
                 tab: self.tab_of(lane),
+                refresh: token.refresh.as_ref().map(|r| r.name.clone()),
             },
         );
         *store = Some(token);
@@ -478,22 +511,35 @@ impl Tab {
     async fn refresh(&self, lane: Lane, used: &Token) -> Result<Token, Reason> {
         let _slot = self.exchange_slot().await;
         let attempt = self.next_attempt();
+        let credential = used.credential().to_owned();
         self.recorder.record(
             lane,
             EventKind::RefreshSent {
                 attempt,
-                jti: Some(used.jti.clone()),
+                jti: Some(credential.clone()),
             },
         );
-        let result = self
+        let request = self
             .http
             .post(format!("{}{}", self.base_url, Route::Refresh))
             .header(LANE_HEADER, lane.to_string())
             .header(ATTEMPT_HEADER, attempt)
-            .header(EXCHANGE_HEADER, Exchange::Refresh.as_str())
-            .bearer_auth(&used.raw)
-            .send()
-            .await;
+            .header(EXCHANGE_HEADER, Exchange::Refresh.as_str());
+        let request = match &used.refresh {
+            // RFC 6749 §6: the refresh token in a form body.
+            Some(refresh) => request
+                .header(reqwest::header::CONTENT_TYPE, crate::server::FORM)
+                .body(
+                    serde_urlencoded::to_string([
+                        ("grant_type", "refresh_token"),
+                        ("refresh_token", refresh.raw.as_str()),
+                    ])
+                    .unwrap_or_default(),
+                ),
+            // The article: the expired access token is the credential.
+            None => request.bearer_auth(&used.raw),
+        };
+        let result = request.send().await;
         let (status, body) = match result {
             Ok(response) => {
                 let status = response.status().as_u16();
@@ -504,11 +550,7 @@ impl Tab {
                 (0, serde_json::json!({"reason": Reason::Transport}))
             }
         };
-        let fresh = body
-            .get("token")
-            .and_then(Value::as_str)
-            .filter(|_| status == 200)
-            .map(|raw| Token::from_raw(raw.to_owned()));
+        let fresh = Token::from_answer(&body).filter(|_| status == 200);
         let reason = if fresh.is_some() {
             None
         } else {
@@ -519,9 +561,13 @@ impl Tab {
             EventKind::RefreshDone {
                 attempt,
                 status,
-                jti: Some(used.jti.clone()),
+                jti: Some(credential),
                 new_jti: fresh.as_ref().map(|t| t.jti.clone()),
                 reason,
+                new_refresh: fresh
+                    .as_ref()
+                    .and_then(|t| t.refresh.as_ref())
+                    .map(|r| r.name.clone()),
             },
         );
         // A refusal without a reason we know is still a refusal of the grant.
@@ -537,7 +583,7 @@ impl Tab {
                 Ok(fresh)
             }
             Err(reason) => {
-                self.log_out(lane, &used.jti, reason);
+                self.log_out(lane, used.credential(), reason);
                 Err(reason)
             }
         }

@@ -66,6 +66,13 @@ serial_id!(
     FamilyId,
     "f"
 );
+serial_id!(
+    /// An OAuth refresh token's name: `r2`. Its number comes from the same
+    /// counter as the access tokens' (`TokenId(n)` in the revocation store),
+    /// so the two kinds never share a number.
+    RefreshId,
+    "r"
+);
 
 /// The claims every lab token carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +123,11 @@ impl TokenAuthority {
             next_jti: AtomicU64::new(1),
             next_family: AtomicU64::new(1),
         }
+    }
+
+    /// A new refresh token id, numbered with the access tokens.
+    pub fn new_refresh_id(&self) -> RefreshId {
+        RefreshId(self.next_jti.fetch_add(1, Ordering::Relaxed))
     }
 
     /// A new family id, one per login.

@@ -41,7 +41,7 @@ test('the lab\'s defaults pass the lab\'s checks and make the lab\'s default set
   assert.equal(result.ok, true);
   assert.equal(result.message, '');
   assert.deepEqual(result.values, defaults.values);
-  const body = toRunSettings({ caseName: defaults.caseName, strategy: defaults.strategy, policy: defaults.policy, late: defaults.late, values: result.values, crossTab: defaults.crossTab });
+  const body = toRunSettings({ caseName: defaults.caseName, strategy: defaults.strategy, policy: defaults.policy, late: defaults.late, values: result.values, crossTab: defaults.crossTab, mode: defaults.mode });
   // Every field the controls own is the lab's default; the rest the server fills in.
   // The network's driver, script and idle time belong to the network controls.
   const { jitter_ms: _j, seed: _s, network: _n, deliver: _d, idle_s: _i, latency_ms: { login: _l, ...latency }, ...owned } = LAB.defaults;

@@ -314,8 +314,10 @@ function applyEvent(state, ev, receivedAtMs = 0) {
         iat: ev.iat ?? null,
         exp: ev.exp ?? null,
         refresh_until: ev.refresh_until ?? null,
-        // The JWT itself, when the engine sent it (older recordings did not).
+        // The JWT itself (an OAuth refresh token's opaque value), when the
+        // engine sent it (older recordings did not).
         raw: typeof ev.token === 'string' ? ev.token : null,
+        kind: ev.token_kind === 'refresh' ? 'refresh' : 'access',
         issuedUs: ev.t_us,
         attempt: ev.attempt ?? null,
       });
@@ -545,11 +547,48 @@ export function tokenCountdowns(token, labMs) {
  */
 export function decodedToken(token) {
   if (!token) return null;
-  const decoded = token.raw ? decodeJwt(token.raw) : null;
-  if (decoded) return { header: decoded.header, payload: decoded.payload, fromJwt: true };
+  const kind = token.kind === 'refresh' ? 'refresh' : 'access';
+  // A refresh token is opaque: nothing in it to decode.
+  const decoded = token.raw && kind === 'access' ? decodeJwt(token.raw) : null;
+  if (decoded) return { kind, header: decoded.header, payload: decoded.payload, fromJwt: true };
   return {
+    kind,
     header: null,
     payload: { sub: token.sub, iat: token.iat, exp: token.exp, jti: token.jti, fam: token.fam },
     fromJwt: false,
+  };
+}
+
+/**
+ * What the inspector says about a token's kind: in OAuth mode (the run has
+ * refresh tokens) the difference between the two; in article mode that the
+ * access token is its own refresh credential. `{ kind, title, lines }`.
+ */
+export function tokenKindNote(state, token) {
+  if (!token) return null;
+  const oauth = [...state.tokens.values()].some((t) => t.kind === 'refresh');
+  if (token.kind === 'refresh') {
+    return {
+      kind: 'refresh',
+      title: 'refresh token (opaque)',
+      lines: [
+        'No header, no payload: a random string only the server can look up. Nothing to decode, nothing a client can check.',
+        'Sent only to /api/refresh, in a form body (grant_type=refresh_token, RFC 6749 §6), never to the API.',
+        'Rotated: each refresh spends it and returns a new one. Sending a spent one again is a reuse, which the server\'s rule punishes or forgives.',
+      ],
+    };
+  }
+  return {
+    kind: 'access',
+    title: oauth ? 'access token (JWT)' : 'access token (JWT), also the refresh credential',
+    lines: oauth
+      ? [
+        'Signed claims the API checks on its own on every request: signature, then exp on the lab clock.',
+        'Short-lived and sent as Authorization: Bearer to the API; a refresh never presents it, it presents the refresh token beside it.',
+      ]
+      : [
+        'Signed claims the API checks on its own on every request: signature, then exp on the lab clock.',
+        'In article mode the expired access token is itself the refresh credential, inside its refresh window.',
+      ],
   };
 }

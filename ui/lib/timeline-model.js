@@ -13,7 +13,7 @@
 import { createScale, formatTick, niceStep } from './scale.js';
 import { visibleRange, mergeMarkers, fitLabels, textWidth, placeRow } from './layout.js';
 import { laneGroups, laneOutcome, verdictView, attemptRevoked, storeDeaths, isHeld, captionAt } from './reducer.js';
-import { tokenColor, statusClass, statusColor } from './colors.js';
+import { tokenColor, tokenKind, statusClass, statusColor } from './colors.js';
 import { attemptLabels, formatUs, logoutReason, eventText } from './format.js';
 import { heldBarLabels } from './network.js';
 
@@ -323,6 +323,8 @@ function chip(jti, x, y, height, { struck = false, text = jti } = {}) {
     width: CHIP_W,
     height,
     color: tokenColor(jti),
+    // A refresh token (OAuth mode) is drawn apart from access tokens.
+    kind: tokenKind(jti),
     text,
     textX: x + CHIP_W / 2,
     textY: mid,

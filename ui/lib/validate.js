@@ -114,7 +114,7 @@ export function validateControls(values, limits) {
  * The RunSettings JSON (docs/lab-api.md) for checked control values.
  * Only fields the controls own are sent; the server fills in the rest.
  */
-export function toRunSettings({ caseName, strategy, policy, late, values, network = null, crossTab = null }) {
+export function toRunSettings({ caseName, strategy, policy, late, values, network = null, crossTab = null, mode = null }) {
   return {
     case: caseName,
     strategy,
@@ -135,6 +135,8 @@ export function toRunSettings({ caseName, strategy, policy, late, values, networ
     // Several tabs sharing one stored token, and how they coordinate.
     ...(values.tabs === undefined ? {} : { tabs: values.tabs }),
     ...(crossTab ? { cross_tab: crossTab } : {}),
+    // What the refresh credential is: article or oauth.
+    ...(mode ? { mode } : {}),
     // Who delivers the legs (timer, step, hand), when the controls chose.
     ...(network ? { network } : {}),
   };
@@ -153,6 +155,7 @@ export function controlValues(settings) {
     late: settings.late,
     network: settings.network,
     crossTab: settings.cross_tab,
+    mode: settings.mode,
     values: {
       secret: settings.secret,
       public: settings.public,
