@@ -820,6 +820,12 @@ for (const [key, el] of Object.entries(controls)) {
   el.addEventListener('change', () => touched.add(key));
 }
 controls.tabs.addEventListener('input', updateCrossTab);
+const moreScenario = $('[data-action="more-scenario"]');
+moreScenario.addEventListener('click', () => {
+  const open = moreScenario.getAttribute('aria-expanded') !== 'true';
+  moreScenario.setAttribute('aria-expanded', String(open));
+  $('[data-scenario-more]').hidden = !open;
+});
 controls.policy.addEventListener('change', () => {
   updatePolicyTitle();
   // A of a policy comparison follows the server policy you picked.

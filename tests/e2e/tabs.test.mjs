@@ -41,6 +41,9 @@ async function threeTabs(page, crossTab) {
   await page.fill('[data-control="secret-count"]', '2');
   await page.fill('[data-control="public-count"]', '0');
   await page.selectOption('[data-control="policy"]', 'strict');
+  // Tabs and OAuth open on demand.
+  assert.equal(await page.isVisible('[data-control="tabs"]'), false);
+  await page.click('[data-action="more-scenario"]');
   assert.equal(await page.isVisible('[data-control="cross-tab"]'), false, 'no cross-tab choice with one tab');
   await page.fill('[data-control="tabs"]', '3');
   await page.locator('[data-control="cross-tab"]').waitFor({ state: 'visible' });
@@ -97,6 +100,7 @@ test('three tabs with a cross-tab lock: exactly one refresh, nothing fails', asy
 
 test('a tab count out of range is refused in the page and starts nothing', async () => {
   await withPage(async (page) => {
+    await page.click('[data-action="more-scenario"]');
     await page.fill('[data-control="tabs"]', '9');
     await page.click('[data-case="expired-refreshable"]');
     const error = page.locator('[data-error]');

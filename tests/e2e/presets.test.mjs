@@ -1,0 +1,90 @@
+// Real servers' presets and OAuth mode in the browser, against a real
+// `refresh-race serve` in headless Debian chromium (docs/ui-hooks.md:
+// data-control="policy" lists the presets; data-control="mode";
+// data-token-kind in the inspector).
+//
+//   cargo build && node --test --test-concurrency=1 tests/e2e/presets.test.mjs
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, openLab } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.stop();
+});
+
+async function withPage(fn) {
+  const { page, errors } = await openLab(browser, server.url, { width: 1400, height: 1000 });
+  try {
+    await fn(page);
+    assert.deepEqual(errors, [], 'no errors in the page');
+  } finally {
+    await page.close();
+  }
+}
+
+/** Case 3 with the naive client under `policy`, in `mode`; the finished timeline. */
+async function naiveRace(page, policy, mode) {
+  await page.selectOption('[data-control="strategy"]', 'naive');
+  await page.selectOption('[data-control="policy"]', policy);
+  await page.click('[data-action="more-scenario"]');
+  await page.selectOption('[data-control="mode"]', mode);
+  await page.click('[data-case="expired-refreshable"]');
+  const timeline = page.locator('[data-timeline][data-state="done"]');
+  await timeline.waitFor({ timeout: 20_000 });
+  return timeline;
+}
+
+const verdictOf = (timeline) => timeline.locator('[data-verdict]').evaluate((el) => ({
+  refreshCalls: Number(el.getAttribute('data-refresh-calls')),
+  ok: Number(el.getAttribute('data-ok')),
+  failed: Number(el.getAttribute('data-failed')),
+  text: el.textContent,
+}));
+
+test('the policy picker offers every preset, each with its source as the tooltip', async () => {
+  await withPage(async (page) => {
+    const options = await page.locator('[data-control="policy"] option').evaluateAll((els) => els.map((o) => [o.value, o.title]));
+    const names = options.map(([name]) => name);
+    for (const preset of ['auth0', 'okta', 'keycloak', 'hydra', 'supabase', 'cognito', 'spring']) assert.ok(names.includes(preset), preset);
+    const okta = options.find(([name]) => name === 'okta')[1];
+    assert.match(okta, /leeway, 0-60 s, default 30 s/);
+  });
+});
+
+test('supabase in OAuth mode: the reused parent gets the active refresh token back, nobody fails', async () => {
+  await withPage(async (page) => {
+    const timeline = await naiveRace(page, 'supabase', 'oauth');
+    const verdict = await verdictOf(timeline);
+    assert.deepEqual([verdict.refreshCalls, verdict.ok, verdict.failed], [3, 6, 0], verdict.text);
+    // Three refreshes of the refresh token r2, each back with a token.
+    const refreshes = await timeline.locator('[data-kind="refresh"]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-jti'), e.getAttribute('data-status')]));
+    assert.deepEqual(refreshes, [['r2', '200'], ['r2', '200'], ['r2', '200']]);
+    // The inspector tells the opaque refresh token from the JWT.
+    await page.click('[data-inspector] [data-token="r2"]');
+    assert.equal(await page.getAttribute('[data-token-kind]', 'data-token-kind'), 'refresh');
+    assert.equal(await page.getAttribute('[data-jwt]', 'data-jwt'), 'opaque');
+    await page.click('[data-inspector] [data-token="t1"]');
+    assert.equal(await page.getAttribute('[data-token-kind]', 'data-token-kind'), 'access');
+    assert.equal(await page.getAttribute('[data-jwt]', 'data-jwt'), 'decoded');
+  });
+});
+
+test('auth0 without overlap: reuse detection kills the family, the winner too', async () => {
+  await withPage(async (page) => {
+    const timeline = await naiveRace(page, 'auth0', 'article');
+    const verdict = await verdictOf(timeline);
+    assert.equal(verdict.refreshCalls, 3);
+    assert.match(verdict.text, /reuse revoked the whole family/);
+    assert.ok(verdict.failed >= 2, verdict.text);
+  });
+});
