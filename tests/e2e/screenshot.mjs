@@ -12,6 +12,10 @@
 //                                                         (one runs case 3, one solves the queue challenge), then
 //                                                         the instructor's "Share with the room" panel with its roster
 //        [--presenter]                                    presenter mode (P): the light theme, larger type
+//        [--tabs=3 --cross-tab=none|lock]                 several tabs sharing one stored token
+//        [--mode=oauth]                                   OAuth refresh tokens (--mode=article: the default)
+//        [--inspect=r2]                                   then pick that token in the inspector
+//        [--secret=N --public=N]                          requests per tab
 //        [--viewport]                                     only the window (default: the full page)
 //        [--element=SELECTOR]                             only this element (default: the full page)
 //
@@ -96,6 +100,14 @@ try {
   }
   await page.selectOption('[data-control="strategy"]', flag('strategy', 'naive'));
   await page.selectOption('[data-control="policy"]', flag('policy', 'strict'));
+  if (flag('secret', null)) await page.fill('[data-control="secret-count"]', flag('secret', null));
+  if (flag('public', null)) await page.fill('[data-control="public-count"]', flag('public', null));
+  if (flag('tabs', null) || flag('mode', null)) {
+    await page.click('[data-action="more-scenario"]');
+    if (flag('tabs', null)) await page.fill('[data-control="tabs"]', flag('tabs', null));
+    if (flag('cross-tab', null)) await page.selectOption('[data-control="cross-tab"]', flag('cross-tab', null));
+    if (flag('mode', null)) await page.selectOption('[data-control="mode"]', flag('mode', null));
+  }
   if (hand) {
     // Three secret requests and a public one, by hand: secret#1 got its 401
     // and the server accepted its refresh, whose answer is still on its way;
@@ -152,6 +164,10 @@ try {
   if (classroom) {
     await page.click('[data-action="share-room"]');
     await page.locator('[data-classroom][data-state="open"] [data-roster] [data-seat="3"]').waitFor();
+  }
+  if (flag('inspect', null)) {
+    await page.click(`[data-inspector] [data-token="${flag('inspect', null)}"]`);
+    await page.locator('[data-token-kind]').waitFor();
   }
   if (presenter) await page.click('[data-action="advanced"]');
   // The pointer rests off the page; animations show their end (a pulse its first frame).
