@@ -45,6 +45,7 @@ const RUNS = [
   ['expired-refreshable-proactive-strict', ['--case', 'expired-refreshable', '--client', 'proactive', '--policy', 'strict'], "the overdue timer refreshes beside the 401s' own refresh"],
   ['expired-refreshable-naive-strict-oauth', ['--case', 'expired-refreshable', '--client', 'naive', '--policy', 'strict', '--mode', 'oauth'], 'OAuth mode: three refreshes of the refresh token r2, two rejected as reused'],
   ['expired-refreshable-naive-supabase-oauth', ['--case', 'expired-refreshable', '--client', 'naive', '--policy', 'supabase', '--mode', 'oauth'], "Supabase's rule: the reused parent r2 gets the active r4 back, nobody fails"],
+  ['lost-answer-single-flight-strict', ['--case', 'expired-refreshable', '--client', 'single-flight', '--policy', 'strict', '--drop', 'refresh#1<'], "the refresh answer is lost: the server rotated t1, the tab never hears and keeps it"],
   ['slow-public-naive-strict', ['--case', 'expired-refreshable', '--client', 'naive', '--policy', 'strict', '--secret', '1', '--public', '1', '--latency-public', '600'], 'a public request still in flight when its token is rotated away'],
 ];
 

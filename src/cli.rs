@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::export::{self, ExportFormat};
-use crate::protocol::LegId;
+use crate::protocol::{LegId, LostAnswer};
 use crate::render;
 use crate::scenario::{self, RunReport};
 use crate::settings::{
@@ -56,6 +56,11 @@ enum Command {
         /// or step.
         #[arg(long, value_name = "LEGS", value_delimiter = ',')]
         deliver: Vec<LegId>,
+        /// Refresh answers the network loses, comma-separated: `refresh#1<`
+        /// is the answer to the run's first refresh call. The server has
+        /// decided; the client gets a network error. Any network driver.
+        #[arg(long = "drop", value_name = "ANSWERS", value_delimiter = ',')]
+        lose: Vec<LostAnswer>,
         /// Print one plain sentence per event instead of the text timeline.
         #[arg(long)]
         narrate: bool,
@@ -267,6 +272,7 @@ async fn execute(command: Command) -> ExitCode {
             policy,
             network,
             deliver,
+            lose,
             narrate,
             json,
             save,
@@ -276,6 +282,7 @@ async fn execute(command: Command) -> ExitCode {
             let settings = RunSettings {
                 network,
                 deliver,
+                drop: lose,
                 ..knobs.settings(case, strategy, policy)
             };
             if let Err(err) = settings.validate() {

@@ -165,6 +165,9 @@ impl Narrator {
                     (None, Some(Reason::Revoked)) => format!(
                         "The server refused {t} for {lane}: its whole family was revoked."
                     ),
+                    (None, Some(Reason::Transport)) => format!(
+                        "The answer to {lane}'s refresh of {t} was lost on the way: the server may well have rotated {t} already, but the tab never got the new token and still holds {t}."
+                    ),
                     (None, reason) => format!(
                         "The refresh of {t} failed for {lane} ({status} {}).",
                         reason.map_or("no reason", Reason::as_str)

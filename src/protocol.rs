@@ -472,6 +472,69 @@ impl JsonSchema for LegId {
     }
 }
 
+/// A refresh answer the network loses: `refresh#2<` is the answer to the
+/// run's second refresh call (counted as they reach the server). The server
+/// decided and rotated; the client gets a network error instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct LostAnswer {
+    /// Which refresh call, from 1.
+    pub refresh: u32,
+}
+
+impl fmt::Display for LostAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&format!("refresh#{}<", self.refresh))
+    }
+}
+
+/// A lost answer that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a refresh answer: write refresh#N< for the answer to the run's N-th refresh call, e.g. refresh#1<")]
+pub struct BadLostAnswer(pub String);
+
+impl FromStr for LostAnswer {
+    type Err = BadLostAnswer;
+    fn from_str(text: &str) -> Result<Self, BadLostAnswer> {
+        let bad = || BadLostAnswer(text.to_owned());
+        let n = text
+            .trim()
+            .strip_prefix("refresh#")
+            .and_then(|rest| rest.strip_suffix('<'))
+            .ok_or_else(bad)?;
+        plain_number(n)
+            .map(|refresh| LostAnswer { refresh })
+            .ok_or_else(bad)
+    }
+}
+
+impl From<LostAnswer> for String {
+    fn from(lost: LostAnswer) -> String {
+        lost.to_string()
+    }
+}
+
+impl TryFrom<String> for LostAnswer {
+    type Error = BadLostAnswer;
+    fn try_from(text: String) -> Result<Self, BadLostAnswer> {
+        text.parse()
+    }
+}
+
+impl JsonSchema for LostAnswer {
+    fn schema_name() -> Cow<'static, str> {
+        "LostAnswer".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^refresh#[1-9][0-9]*<$",
+            "description": "The answer to the run's N-th refresh call, lost by the network: `refresh#1<`."
+        })
+    }
+}
+
 /// One leg waiting in the network: a card in the UI's tray.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LegView {
@@ -541,6 +604,9 @@ pub struct NetworkView {
     pub legs: Vec<LegView>,
     /// Legs delivered so far, in order: replaying them gives this run again.
     pub delivered: Vec<LegId>,
+    /// Refresh answers lost so far (replay them with `drop`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<LostAnswer>,
     pub tab: TabView,
 }
 
@@ -567,6 +633,9 @@ pub enum StreamMessage {
         /// A held run's deliveries, in order (replay them with `deliver`).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         delivered: Vec<LegId>,
+        /// Refresh answers the network lost (replay them with `drop`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        dropped: Vec<LostAnswer>,
         /// The challenges this run reached.
         #[serde(default)]
         solved: Vec<crate::challenge::ChallengeId>,

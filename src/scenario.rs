@@ -19,7 +19,7 @@ use crate::challenge::{self, ChallengeId};
 use crate::client::{Client, ClientError};
 use crate::narrate;
 use crate::network::{NetError, Network};
-use crate::protocol::{Lane, LaneKind, LegId, TabNo};
+use crate::protocol::{Lane, LaneKind, LegId, LostAnswer, TabNo};
 use crate::server::{AuthServer, AuthState};
 use crate::settings::{Case, NetworkDriver, RunSettings, SettingsError};
 use crate::timeline::{Event, EventKind, Recorder};
@@ -41,6 +41,10 @@ pub struct RunReport {
     /// runs, whose order the timer chose.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub delivered: Vec<LegId>,
+    /// Refresh answers the network lost, in order: `settings` with `drop`
+    /// set to this list (and `deliver` to `delivered`) replays the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<LostAnswer>,
     /// One sentence per event, in the same order (docs/design.md, "Narration").
     #[serde(default)]
     pub narration: Vec<String>,
@@ -255,6 +259,7 @@ fn report(
         verdict,
         lab_now_ms,
         delivered,
+        dropped: network.dropped(),
         narration,
         solved: Vec::new(),
     };

@@ -273,6 +273,10 @@ pub struct RunSettings {
     /// Legs to deliver first, in order (step and hand runs): replays a run
     /// saved with its `delivered` order, or undoes the last delivery.
     pub deliver: Vec<crate::protocol::LegId>,
+    /// Refresh answers the network loses (`refresh#1<`): the server decided,
+    /// the client sees a network error.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drop: Vec<crate::protocol::LostAnswer>,
     /// A held run left alone this long is abandoned (1..=3600 s).
     pub idle_s: u64,
 }
@@ -301,6 +305,7 @@ impl Default for RunSettings {
             tabs: 1,
             cross_tab: CrossTab::None,
             deliver: Vec::new(),
+            drop: Vec::new(),
             idle_s: DEFAULT_IDLE_S,
         }
     }
@@ -369,6 +374,7 @@ impl RunSettings {
         check_range("tabs", self.tabs, 1, u32::from(MAX_TABS))?;
         crate::server::presets::check_knobs(self)?;
         check_range("deliver", self.deliver.len(), 0, MAX_SCRIPT_LEGS)?;
+        check_range("drop", self.drop.len(), 0, MAX_SCRIPT_LEGS)?;
         if !self.deliver.is_empty() && self.network == NetworkDriver::Timer {
             return Err(SettingsError::Conflict(
                 "deliver needs network step or hand: a timer run delivers by itself".into(),

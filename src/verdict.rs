@@ -24,6 +24,9 @@ pub struct Verdict {
     pub refresh_calls: u32,
     pub refresh_ok: u32,
     pub refresh_rejected: u32,
+    /// Refresh answers the client never got (lost by the network).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refresh_lost: u32,
     /// Refreshes the server let through (can exceed 1 under weak policies).
     pub refresh_accepted_by_server: u32,
     /// Server refusals of refreshes, by reason.
@@ -63,9 +66,11 @@ impl Verdict {
                     v.refresh_calls += 1;
                     presented.insert(jti.clone());
                 }
-                EventKind::RefreshDone { status, .. } => {
+                EventKind::RefreshDone { status, reason, .. } => {
                     if *status == 200 {
                         v.refresh_ok += 1;
+                    } else if *reason == Some(Reason::Transport) {
+                        v.refresh_lost += 1;
                     } else {
                         v.refresh_rejected += 1;
                     }
@@ -118,6 +123,13 @@ impl Verdict {
                 plural(n, "token", "tokens")
             ),
         };
+        let lost = match self.refresh_lost {
+            0 => String::new(),
+            n => format!(
+                "; {} lost on the way",
+                plural(n, "refresh answer", "refresh answers")
+            ),
+        };
         let logout = match (self.logouts, self.logged_out_by) {
             (0, _) => String::new(),
             (_, Some(tab)) => format!("; tab {tab} logged the others out"),
@@ -152,7 +164,7 @@ impl Verdict {
                 1 => format!("{calls}, rejected ({reasons})"),
                 _ => format!("{calls} for {tokens}, all rejected ({reasons})"),
             };
-            format!("{rejected}{family}; {failures}{logout}.")
+            format!("{rejected}{family}{lost}; {failures}{logout}.")
         } else if self.race {
             let outcome = match self.refresh_rejected {
                 0 => format!("{} accepted", self.refresh_accepted_by_server),
@@ -161,16 +173,23 @@ impl Verdict {
                     self.refresh_accepted_by_server, self.refresh_rejected
                 ),
             };
-            format!("Race: {calls} for {tokens}; {outcome}{family}; {failures}{logout}.")
+            format!("Race: {calls} for {tokens}; {outcome}{family}{lost}; {failures}{logout}.")
         } else if self.refresh_rejected > 0 {
             format!(
-                "{calls}, {} rejected ({reasons}){family}; {failures}{logout}.",
+                "{calls}, {} rejected ({reasons}){family}{lost}; {failures}{logout}.",
                 self.refresh_rejected
             )
         } else {
-            format!("{calls}, {failures}{logout}.")
+            match lost.is_empty() {
+                true => format!("{calls}, {failures}{logout}."),
+                false => format!("{calls}{lost}; {failures}{logout}."),
+            }
         }
     }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 fn plural(n: u32, one: &str, many: &str) -> String {

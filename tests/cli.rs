@@ -103,6 +103,10 @@ fn out_of_range_and_unknown_values_exit_2_with_a_message() {
             vec!["run", "--client", "optimistic"],
             "unknown Strategy 'optimistic' (expected one of: naive, queue, single-flight, proactive, mutex)",
         ),
+        (
+            vec!["run", "--drop", "secret#1<"],
+            "'secret#1<' is not a refresh answer: write refresh#N< for the answer to the run's N-th refresh call, e.g. refresh#1<",
+        ),
         (vec!["run", "--secret", "-3"], "unexpected argument '-3'"),
         (vec!["run", "--bogus"], "unexpected argument '--bogus'"),
     ] {

@@ -407,3 +407,43 @@ async fn a_script_naming_a_leg_not_in_flight_fails_with_its_position() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_answer_can_be_lost_by_hand_and_only_a_refresh_answer() {
+    let base = start_lab().await;
+    let settings =
+        json!({"strategy": "single-flight", "secret": 1, "public": 0, "network": "hand"});
+    let mut stream = Stream::open(&base, settings).await;
+    let (start, _) = stream.until("start").await;
+    let run = start["run"].as_u64().unwrap();
+    for leg in ["secret#1>", "secret#1<"] {
+        let (status, view) = command(&base, run, json!({"command": "deliver", "leg": leg})).await;
+        assert_eq!(status, 200, "{view}");
+    }
+    // The refresh is on its way: its request cannot be "lost" as an answer.
+    let (status, body) = command(&base, run, json!({"command": "drop", "leg": "secret#1>"})).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("not_a_refresh_answer")),
+        "{body}"
+    );
+    let (status, _) = command(
+        &base,
+        run,
+        json!({"command": "deliver", "leg": "secret#1>"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // The server rotated t1; its answer never reaches the tab.
+    let (status, view) = command(&base, run, json!({"command": "drop", "leg": "secret#1<"})).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["dropped"], json!(["refresh#1<"]));
+    assert_eq!(
+        view["tab"]["token"], "t1",
+        "the tab holds the rotated-away t1"
+    );
+    let (done, _) = stream.until("done").await;
+    assert_eq!(done["dropped"], json!(["refresh#1<"]));
+    assert_eq!(done["verdict"]["refresh_lost"], 1);
+    assert_eq!(done["verdict"]["secret_failed"], 1);
+}

@@ -480,7 +480,7 @@ function syncBusy() {
 function undo() {
   const run = controlledRun();
   if (!run || net.busy) return;
-  const settings = undoSettings(run.state.settings, run.state.delivered);
+  const settings = undoSettings(run.state.settings, run.state.delivered, run.state.drops);
   if (!settings) return;
   const plan = { strategy: run.strategy, policy: run.policy, label: run.label, settings, badge: run.badge ?? null };
   launch([plan], { note: `undo: the same run by hand, replaying ${settings.deliver.length} of ${run.state.delivered.length} deliveries` });
@@ -930,6 +930,7 @@ netButtons.undo.addEventListener('click', () => runAction('undo'));
 
 const rail = new NetworkPanel($('[data-rail]'), {
   deliver: (leg) => sendCommand({ command: 'deliver', leg }),
+  dropLeg: (leg) => sendCommand({ command: 'drop', leg }),
   deliverAll: (filter) => sendCommand({ command: 'deliver-all', filter }),
   closeChallenge: () => {
     playing = null;

@@ -540,15 +540,24 @@ impl Tab {
             None => request.bearer_auth(&used.raw),
         };
         let result = request.send().await;
+        let lost = |err: reqwest::Error| {
+            // The timeline says so; a lab run may lose answers on purpose.
+            tracing::debug!("{lane} refresh: no answer: {err}");
+            (0, serde_json::json!({"reason": Reason::Transport}))
+        };
         let (status, body) = match result {
             Ok(response) => {
                 let status = response.status().as_u16();
-                (status, response.json().await.unwrap_or(Value::Null))
+                // An answer that breaks off is as lost as one that never came.
+                match response.bytes().await {
+                    Ok(bytes) => (
+                        status,
+                        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+                    ),
+                    Err(err) => lost(err),
+                }
             }
-            Err(err) => {
-                tracing::warn!("{lane} refresh: no answer: {err}");
-                (0, serde_json::json!({"reason": Reason::Transport}))
-            }
+            Err(err) => lost(err),
         };
         let fresh = Token::from_answer(&body).filter(|_| status == 200);
         let reason = if fresh.is_some() {
@@ -575,13 +584,16 @@ impl Tab {
     }
 
     /// Refresh, then store the new token or log out: the step every
-    /// strategy ends with, however many requests share it.
+    /// strategy ends with, however many requests share it. A lost answer is
+    /// no refusal: the tab keeps what it holds (which the server may have
+    /// rotated away meanwhile).
     async fn refresh_and_store(&self, lane: Lane, used: &Token) -> Result<Token, Reason> {
         match self.refresh(lane, used).await {
             Ok(fresh) => {
                 self.store_token(lane, fresh.clone());
                 Ok(fresh)
             }
+            Err(Reason::Transport) => Err(Reason::Transport),
             Err(reason) => {
                 self.log_out(lane, used.credential(), reason);
                 Err(reason)

@@ -206,6 +206,10 @@ impl IntoResponse for ApiError {
                 StatusCode::CONFLICT,
                 json!({"error": "unknown_leg", "message": message}),
             ),
+            ApiError::Network(crate::network::NetError::NotARefreshAnswer { .. }) => (
+                StatusCode::CONFLICT,
+                json!({"error": "not_a_refresh_answer", "message": message}),
+            ),
             ApiError::Network(crate::network::NetError::NothingInFlight) => (
                 StatusCode::CONFLICT,
                 json!({"error": "nothing_in_flight", "message": message}),

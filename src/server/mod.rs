@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::clock::{LabClock, NumericDate};
-use crate::network::{LegInfo, Network};
+use crate::network::{Arrival, LegInfo, Network};
 use crate::protocol::{Exchange, Lane, Reason, RevokeCause, Route, TokenKind};
 use crate::settings::{Mode, RunSettings};
 use crate::timeline::{EventKind, Recorder};
@@ -349,13 +349,30 @@ async fn travel(State(state): State<Arc<AuthState>>, request: Request, next: Nex
         return next.run(request).await;
     }
     let jti = presented_jti(request.headers());
-    network
-        .to_server(tag.leg(route, jti.clone(), None, None))
-        .await;
+    let to_server = tag.leg(route, jti.clone(), None, None);
+    network.count_refresh(&to_server);
+    network.to_server(to_server).await;
     let response = next.run(request).await;
     let reason = response.extensions().get::<Reason>().copied();
     let status = Some(response.status().as_u16());
-    network.to_client(tag.leg(route, jti, status, reason)).await;
+    match network.to_client(tag.leg(route, jti, status, reason)).await {
+        Arrival::Delivered => response,
+        Arrival::Lost => lost_answer(),
+    }
+}
+
+/// An answer the lab's network lost: the connection breaks before a byte
+/// of the body arrives, so the client sees a network error, as it would
+/// when a real response never came back.
+fn lost_answer() -> Response {
+    let broken = futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("the lab's network lost this answer"))
+    });
+    let mut response = Response::new(axum::body::Body::from_stream(broken));
+    // Never reused: the client must not read a half-answer as a whole one.
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
 }
 

@@ -100,6 +100,9 @@ test('undo restarts the same settings by hand with every delivery but the last',
   assert.deepEqual(again.deliver, state.delivered.slice(0, -1));
   assert.deepEqual({ ...again, network: state.settings.network, deliver: state.settings.deliver }, state.settings, 'nothing else changes');
   assert.equal(undoSettings(state.settings, []), null);
+  // A loss before the last delivery is replayed; the last one, if lost, is undone with it.
+  const lost = undoSettings(state.settings, ['a>', 'a<', 'b>'], [{ lost: 'refresh#1<', at: 2 }, { lost: 'refresh#2<', at: 3 }]);
+  assert.deepEqual([lost.deliver, lost.drop], [['a>', 'a<'], ['refresh#1<']]);
   assert.equal(undoSettings(null, ['secret#1>']), null);
 });
 

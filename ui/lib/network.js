@@ -98,6 +98,8 @@ export function trayModel(view, { limit = TRAY_LIMIT, newToken = () => null } = 
         status: leg.status ?? null,
         label: legLabel(leg, newToken),
         next: i === 0,
+        // Only a refresh's answer can be lost (the server decided already).
+        droppable: leg.exchange === 'refresh' && leg.direction === 'to-client',
       })),
       groups: [],
     };
@@ -190,12 +192,16 @@ function strategyRows(s, attrs) {
 
 /**
  * The settings undo starts: the same run, by hand, with every delivery but
- * the last (the engine replays a delivery order exactly). Null when there
- * is nothing to undo.
+ * the last (the engine replays a delivery order exactly), and the refresh
+ * answers lost before it (`drops`: `[{ lost: 'refresh#1<', at }]`, `at` =
+ * how many deliveries there were once it was lost). Null when there is
+ * nothing to undo.
  */
-export function undoSettings(settings, delivered) {
+export function undoSettings(settings, delivered, drops = []) {
   if (!settings || typeof settings !== 'object' || !Array.isArray(delivered) || delivered.length === 0) return null;
-  return { ...settings, network: 'hand', deliver: delivered.slice(0, -1) };
+  const kept = drops.filter((d) => d.at < delivered.length).map((d) => d.lost);
+  const lost = [...new Set([...(settings.drop || []), ...kept])];
+  return { ...settings, network: 'hand', deliver: delivered.slice(0, -1), ...(lost.length ? { drop: lost } : {}) };
 }
 
 /**

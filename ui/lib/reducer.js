@@ -76,6 +76,7 @@ export function createRunState({ strategy = null, policy = null, settings = null
     lab: null, // { labMs, atMs }: lab clock reading and when (local ms) it arrived
     verdict: null,
     error: null,
+    drops: [], // refresh answers lost: [{ lost, at }]
     _lanes: null, // laneGroups' sorted lanes
   };
 }
@@ -113,6 +114,10 @@ export function applyMessage(state, message, receivedAtMs = 0) {
       state.network = message.network;
       state.networkSeq += 1;
       if (Array.isArray(message.network.delivered)) state.delivered = message.network.delivered;
+      // Answers lost by hand, each with the delivery count it happened at (for undo).
+      for (const lost of Array.isArray(message.network.dropped) ? message.network.dropped : []) {
+        if (!state.drops.some((d) => d.lost === lost)) state.drops.push({ lost, at: state.delivered.length });
+      }
       clockNetwork(state.clock, message.network, receivedAtMs);
       break;
     case 'done':
@@ -270,6 +275,8 @@ function applyEvent(state, ev, receivedAtMs = 0) {
     case 'refresh_done': {
       const attempt = closeAttempt(state, ev);
       if (attempt.status === 200) tally.refresh_ok += 1;
+      // The answer never arrived: counted apart, as the engine does (key only when it happened).
+      else if (ev.reason === 'transport') tally.refresh_lost = (tally.refresh_lost ?? 0) + 1;
       else tally.refresh_rejected += 1;
       break;
     }
