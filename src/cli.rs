@@ -41,6 +41,14 @@ enum Command {
         /// naive | queue | single-flight | proactive | mutex
         #[arg(long = "client", default_value = "naive")]
         strategy: Strategy,
+        /// Browser tabs open on the app (1..=8): each has its own interceptor,
+        /// all share one stored token.
+        #[arg(long, default_value_t = 1)]
+        tabs: u32,
+        /// article (the expired access token is the refresh credential) |
+        /// oauth (an opaque refresh token, sent as a form, RFC 6749 §6).
+        #[arg(long, default_value = "article")]
+        mode: Mode,
         /// strict | family | grace | none | non-atomic, or a real server's rule:
         /// auth0 | okta | keycloak | hydra | supabase | cognito | spring
         #[arg(long, default_value = "strict")]
@@ -98,6 +106,17 @@ enum Command {
         /// Only these policies (repeatable); all of them by default.
         #[arg(long = "policy")]
         policies: Vec<Policy>,
+        /// Tab counts to run (repeatable): --tabs 1 --tabs 3.
+        #[arg(long = "tabs", default_values_t = [1])]
+        tabs: Vec<u32>,
+        /// Modes to run (repeatable): --mode article --mode oauth.
+        #[arg(long = "mode", default_values_t = [Mode::Article])]
+        modes: Vec<Mode>,
+        /// Print the reference table instead (Markdown, docs/reference-matrix.md):
+        /// case 3, stepped in due order, which client survives which server
+        /// rule, with one tab and three, in article and OAuth mode.
+        #[arg(long, conflicts_with_all = ["tabs", "modes"])]
+        reference: bool,
     },
     /// Write the JSON Schemas of the lab protocol (stream messages, run
     /// reports) into a directory; docs/schema/ holds the checked-in copy.
@@ -182,18 +201,10 @@ struct Knobs {
     /// Grace window of the `grace` policy, seconds (0..=60).
     #[arg(long, default_value_t = 30)]
     grace: u64,
-    /// Browser tabs open on the app (1..=8): each has its own interceptor,
-    /// all share one stored token.
-    #[arg(long, default_value_t = 1)]
-    tabs: u32,
     /// How the tabs coordinate: none | lock (a cross-tab lock and a re-read
     /// of the stored token after taking it).
     #[arg(long, default_value = "none")]
     cross_tab: CrossTab,
-    /// article (the expired access token is the refresh credential) | oauth
-    /// (an opaque refresh token, sent as a form, RFC 6749 §6).
-    #[arg(long, default_value = "article")]
-    mode: Mode,
     /// A preset's window, seconds: Auth0/Okta leeway, Hydra
     /// rotation_grace_period, Supabase REFRESH_TOKEN_REUSE_INTERVAL, Cognito
     /// RetryGracePeriodSeconds (default: the server's).
@@ -230,15 +241,47 @@ impl Knobs {
             access_ttl_s: self.ttl,
             refresh_window_s: self.window,
             grace_s: self.grace,
-            tabs: self.tabs,
             cross_tab: self.cross_tab,
-            mode: self.mode,
             overlap_s: self.overlap,
             reuse_count: self.reuse_count,
             rotate: self.rotate,
             ..RunSettings::default()
         }
     }
+}
+
+/// A run whose settings were checked first: bad ones exit 2, a failed run 1.
+async fn run_checked(settings: &RunSettings) -> Result<RunReport, ExitCode> {
+    if let Err(err) = settings.validate() {
+        return Err(fail(2, &err.to_string()));
+    }
+    scenario::run(settings)
+        .await
+        .map_err(|err| fail(1, &err.to_string()))
+}
+
+/// `matrix --reference`: for each setup of [`render::REFERENCE_SETUPS`],
+/// case 3 stepped in due order under every client and policy.
+async fn reference_matrix(knobs: &Knobs, policies: &[Policy]) -> ExitCode {
+    let mut sections = Vec::new();
+    for setup in render::REFERENCE_SETUPS {
+        let mut rows = Vec::new();
+        for &strategy in Strategy::ALL {
+            for &policy in policies {
+                let settings = RunSettings {
+                    network: NetworkDriver::Step,
+                    ..setup.apply(knobs.settings(Case::ExpiredRefreshable, strategy, policy))
+                };
+                match run_checked(&settings).await {
+                    Ok(report) => rows.push(report),
+                    Err(code) => return code,
+                }
+            }
+        }
+        sections.push((setup, rows));
+    }
+    print!("{}", render::reference(&sections, policies));
+    ExitCode::SUCCESS
 }
 
 /// Parses the arguments and runs the command.
@@ -269,6 +312,8 @@ async fn execute(command: Command) -> ExitCode {
             knobs,
             case,
             strategy,
+            tabs,
+            mode,
             policy,
             network,
             deliver,
@@ -283,6 +328,8 @@ async fn execute(command: Command) -> ExitCode {
                 network,
                 deliver,
                 drop: lose,
+                tabs,
+                mode,
                 ..knobs.settings(case, strategy, policy)
             };
             if let Err(err) = settings.validate() {
@@ -320,23 +367,37 @@ async fn execute(command: Command) -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Command::Matrix { knobs, policies } => {
+        Command::Matrix {
+            knobs,
+            policies,
+            tabs,
+            modes,
+            reference,
+        } => {
             let policies = if policies.is_empty() {
                 Policy::ALL.to_vec()
             } else {
                 policies
             };
+            if reference {
+                return reference_matrix(&knobs, &policies).await;
+            }
             let mut rows = Vec::new();
-            for &policy in &policies {
-                for &case in Case::ALL {
-                    for &strategy in Strategy::ALL {
-                        let settings = knobs.settings(case, strategy, policy);
-                        if let Err(err) = settings.validate() {
-                            return fail(2, &err.to_string());
-                        }
-                        match scenario::run(&settings).await {
-                            Ok(report) => rows.push(report),
-                            Err(err) => return fail(1, &err.to_string()),
+            for &mode in &modes {
+                for &tabs in &tabs {
+                    for &policy in &policies {
+                        for &case in Case::ALL {
+                            for &strategy in Strategy::ALL {
+                                let settings = RunSettings {
+                                    tabs,
+                                    mode,
+                                    ..knobs.settings(case, strategy, policy)
+                                };
+                                match run_checked(&settings).await {
+                                    Ok(report) => rows.push(report),
+                                    Err(code) => return code,
+                                }
+                            }
                         }
                     }
                 }

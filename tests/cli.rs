@@ -73,6 +73,37 @@ fn matrix_prints_every_case_and_client() {
 }
 
 #[test]
+fn the_matrix_has_tabs_and_modes_and_the_reference_table_is_current() {
+    let output = refresh_race(&[
+        "matrix", "--policy", "strict", "--tabs", "1", "--tabs", "3", "--mode", "oauth",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    // 2 tab counts x 4 cases x 5 clients, under one policy and one mode.
+    assert_eq!(text.lines().skip(1).count(), 40, "{text}");
+    let three_tabs = text
+        .lines()
+        .find(|row| {
+            row.starts_with("expired-refreshable      single-flight  strict     oauth      3")
+        })
+        .expect("a three-tab single-flight row");
+    assert!(three_tabs.contains("Race: 3 refreshes"), "{three_tabs}");
+
+    let output = refresh_race(&["matrix", "--reference"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let checked_in = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/reference-matrix.md"
+    ))
+    .unwrap();
+    assert_eq!(
+        stdout(&output),
+        checked_in,
+        "docs/reference-matrix.md is stale: run scripts/reference-matrix.sh"
+    );
+}
+
+#[test]
 fn out_of_range_and_unknown_values_exit_2_with_a_message() {
     for (args, message) in [
         (

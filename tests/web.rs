@@ -109,9 +109,12 @@ async fn options_headers_and_errors() {
     let options: Value = response.json().await.unwrap();
     assert_eq!(
         options["strategies"],
-        serde_json::json!(["naive", "queue", "single-flight"])
+        serde_json::json!(["naive", "queue", "single-flight", "proactive", "mutex"])
     );
-    assert_eq!(options["policies"].as_array().unwrap().len(), 5);
+    // Five policies, then seven real servers' presets.
+    assert_eq!(options["policies"].as_array().unwrap().len(), 12);
+    assert_eq!(options["modes"], serde_json::json!(["article", "oauth"]));
+    assert_eq!(options["cross_tabs"], serde_json::json!(["none", "lock"]));
 
     let response = http().get(format!("{base}/lab/runs")).send().await.unwrap();
     assert_eq!(response.status(), 405);
