@@ -327,9 +327,21 @@ pub async fn serve_router_with(
 }
 
 async fn options() -> Json<Value> {
+    // A preset also names its parameters, with their defaults, so the page
+    // shows only the knobs the chosen server has.
     let policies: Vec<Value> = Policy::ALL
         .iter()
-        .map(|p| json!({"name": p.as_str(), "mirrors": p.mirrors()}))
+        .map(|p| {
+            let mut entry = json!({"name": p.as_str(), "mirrors": p.mirrors()});
+            if let Some(preset) = crate::server::presets::preset(*p) {
+                entry["knobs"] = json!({
+                    "overlap_s": preset.overlap_s,
+                    "reuse_count": preset.reuse_count,
+                    "rotate": preset.rotate,
+                });
+            }
+            entry
+        })
         .collect();
     Json(json!({
         "defaults": RunSettings::default(),
@@ -353,6 +365,7 @@ async fn options() -> Json<Value> {
             "max_live_runs": runs::MAX_LIVE_RUNS,
             "max_idle_s": settings::MAX_IDLE_S,
             "max_tabs": settings::MAX_TABS,
+            "max_reuse_count": settings::MAX_REUSE_COUNT,
         },
     }))
 }

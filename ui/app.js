@@ -31,7 +31,7 @@ import { ChallengesPanel } from './challenges-panel.js';
 import { startClassroom } from './classroom-panel.js';
 import { fetchOptions, runLab, networkCommand, LabError } from './transport.js';
 import { createRunState, applyMessage, isLive, isHeld, viewNowUs } from './lib/reducer.js';
-import { validateControls, toRunSettings, limitsFromOptions, fieldsFor, controlValues } from './lib/validate.js';
+import { validateControls, toRunSettings, limitsFromOptions, fieldsFor, controlValues, knobsOf, valuesForPolicy } from './lib/validate.js';
 import { trayModel, tabStateModel, undoSettings, controlState, keyAction, moveCursor } from './lib/network.js';
 import {
   STORAGE_KEY, parseProgress, serializeProgress, recordFinished, giveUp, challengeStatus, challengesFromOptions, emptyProgress,
@@ -119,6 +119,9 @@ const controls = {
   tabs: $('[data-control="tabs"]'),
   crossTab: $('[data-control="cross-tab"]'),
   mode: $('[data-control="mode"]'),
+  overlap: $('[data-control="overlap"]'),
+  reuseCount: $('[data-control="reuse-count"]'),
+  rotate: $('[data-control="rotate"]'),
   late: $('[data-control="late-request"]'),
   speed: $('[data-control="speed"]'),
   network: $('[data-control="network"]'),
@@ -169,6 +172,7 @@ const offered = {
   strategies: [],
   policies: [],
   policyTitles: new Map(),
+  policyKnobs: new Map(), // preset name → knobsOf(...): its parameters and defaults
   challenges: [],
 };
 // A network command on its way: it is over when the lab answered and the
@@ -209,8 +213,28 @@ function readValues() {
     refreshWindow: controls.refreshWindow.value,
     grace: controls.grace.value,
     tabs: controls.tabs.value,
+    // A preset's parameters, when the chosen server has them (valuesForPolicy drops the rest).
+    overlap: controls.overlap.value,
+    reuseCount: controls.reuseCount.value,
     speed: controls.speed.value,
   };
+}
+
+/** The chosen preset's parameters (all null for a plain policy). */
+function knobsFor(policy) {
+  return offered.policyKnobs.get(policy) ?? knobsOf(null);
+}
+
+/** Shows the parameters the chosen server has, set to its defaults. */
+function updateKnobs() {
+  const knobs = knobsFor(controls.policy.value);
+  const show = (el, value, set) => {
+    el.closest('label').hidden = value == null;
+    if (value != null) set(value);
+  };
+  show(controls.overlap, knobs.overlap, (v) => { controls.overlap.value = String(v); });
+  show(controls.reuseCount, knobs.reuseCount, (v) => { controls.reuseCount.value = String(v); });
+  show(controls.rotate, knobs.rotate, (v) => { controls.rotate.checked = v; });
 }
 
 /** The comparison the compare controls describe. */
@@ -357,7 +381,7 @@ function start(caseName, { compare = false } = {}) {
     return false;
   }
   setCase(caseName);
-  const check = validateControls(readValues(), limits);
+  const check = validateControls(valuesForPolicy(readValues(), knobsFor(controls.policy.value)), limits);
   markInvalid(check.errors.map((e) => e.field));
   if (!check.ok) {
     showError(check.message);
@@ -374,7 +398,18 @@ function start(caseName, { compare = false } = {}) {
   const network = compare ? 'timer' : controls.network.value || 'timer';
   const plans = pairs.map((p) => ({
     ...p,
-    settings: toRunSettings({ caseName, strategy: p.strategy, policy: p.policy, late: controls.late.checked, values: check.values, network, crossTab: controls.crossTab.value || null, mode: controls.mode.value || null }),
+    settings: toRunSettings({
+      caseName,
+      strategy: p.strategy,
+      policy: p.policy,
+      late: controls.late.checked,
+      // Each plan gets only the parameters its own server has (a policy comparison mixes them).
+      values: valuesForPolicy(check.values, p.policy === controls.policy.value ? knobsFor(p.policy) : null),
+      network,
+      crossTab: controls.crossTab.value || null,
+      mode: controls.mode.value || null,
+      rotate: p.policy === controls.policy.value && knobsFor(p.policy).rotate != null ? controls.rotate.checked : null,
+    }),
   }));
   const what = compare && choice.by === 'policies'
     ? `${choice.strategy} client, ${choice.a} vs ${choice.b} servers`
@@ -719,6 +754,7 @@ async function loadOptions() {
     const policyNames = (options.policies || []).map((p) => (typeof p === 'string' ? p : p && p.name)).filter((n) => typeof n === 'string');
     for (const p of options.policies || []) {
       if (p && typeof p.name === 'string' && p.mirrors) offered.policyTitles.set(p.name, p.mirrors);
+      if (p && typeof p.name === 'string' && p.knobs) offered.policyKnobs.set(p.name, knobsOf(p));
     }
     offered.strategies = (options.strategies || []).filter((n) => typeof n === 'string');
     offered.policies = policyNames;
@@ -748,6 +784,7 @@ async function loadOptions() {
   } finally {
     updatePolicyTitle();
     updateCrossTab();
+    updateKnobs();
     if (!touched.has('compare')) resetComparePair();
     else updateCompareLabel();
     renderNetworkUi();
@@ -828,6 +865,7 @@ moreScenario.addEventListener('click', () => {
 });
 controls.policy.addEventListener('change', () => {
   updatePolicyTitle();
+  updateKnobs();
   // A of a policy comparison follows the server policy you picked.
   if (compareControls.by.value === 'policies') resetComparePair();
   else updateCompareLabel();

@@ -88,3 +88,49 @@ test('auth0 without overlap: reuse detection kills the family, the winner too', 
     assert.ok(verdict.failed >= 2, verdict.text);
   });
 });
+
+test('a preset shows its own parameters: okta with its grace set to 0 revokes the family', async () => {
+  await withPage(async (page) => {
+    await page.click('[data-action="more-scenario"]');
+    await page.selectOption('[data-control="policy"]', 'strict');
+    assert.equal(await page.isVisible('[data-control="overlap"]'), false, 'strict has no window');
+    await page.selectOption('[data-control="policy"]', 'okta');
+    assert.equal(await page.inputValue('[data-control="overlap"]'), '30', "Okta's default grace");
+    assert.equal(await page.isVisible('[data-control="reuse-count"]'), false, 'Okta has no reuse count');
+    await page.fill('[data-control="overlap"]', '0');
+    await page.selectOption('[data-control="strategy"]', 'naive');
+    await page.click('[data-case="expired-refreshable"]');
+    const timeline = page.locator('[data-timeline][data-state="done"]');
+    await timeline.waitFor({ timeout: 20_000 });
+    assert.match((await verdictOf(timeline)).text, /reuse revoked the whole family/);
+    // Keycloak: a reuse count and a rotation switch, off by default.
+    await page.selectOption('[data-control="policy"]', 'keycloak');
+    assert.deepEqual([await page.inputValue('[data-control="reuse-count"]'), await page.isChecked('[data-control="rotate"]')], ['0', false]);
+  });
+});
+
+test('hand mode: losing the refresh answer leaves the tab with the token the server rotated away', async () => {
+  await withPage(async (page) => {
+    await page.selectOption('[data-control="strategy"]', 'single-flight');
+    await page.fill('[data-control="secret-count"]', '1');
+    await page.fill('[data-control="public-count"]', '0');
+    await page.selectOption('[data-control="network"]', 'hand');
+    await page.click('[data-case="expired-refreshable"]');
+    const deliver = async (leg, exchange) => {
+      const before = Number(await page.getAttribute('[data-timeline]', 'data-delivered'));
+      await page.click(`[data-tray]:not([aria-busy]) [data-leg="${leg}"][data-exchange="${exchange}"]`);
+      await page.waitForFunction((n) => Number(document.querySelector('[data-timeline]').getAttribute('data-delivered')) === n, before + 1);
+    };
+    await page.locator('[data-timeline][data-held="true"][data-delivered="0"]').waitFor();
+    await deliver('secret#1>', 'request');
+    await deliver('secret#1<', 'request');
+    await deliver('secret#1>', 'refresh');
+    // Only a refresh's answer can be lost.
+    assert.equal(await page.locator('[data-drop-leg]').count(), 1);
+    await page.click('[data-drop-leg="secret#1<"]');
+    const timeline = page.locator('[data-timeline][data-state="done"]');
+    await timeline.waitFor({ timeout: 20_000 });
+    const verdict = await verdictOf(timeline);
+    assert.equal(verdict.text.split('.')[0], '1 refresh; 1 refresh answer lost on the way; 1 of 1 secret requests failed');
+  });
+});
