@@ -381,6 +381,8 @@ function marker(ev) {
     attempt: ev.attempt ?? null,
     jti: ev.jti ?? null,
     newJti: ev.new_jti ?? null,
+    // OAuth mode: the refresh token stored beside the access token.
+    refresh: ev.refresh ?? null,
     reason: ev.reason ?? null,
     cause: ev.cause ?? null,
     route: ev.route ?? null,

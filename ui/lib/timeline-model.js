@@ -347,7 +347,8 @@ function stripWidth(jtis) {
 
 /** The distinct tokens of merged markers, in order. */
 function distinctJtis(items) {
-  return [...new Set(items.map((i) => i.jti).filter((j) => j != null))];
+  // A store that holds an OAuth refresh token beside the access token shows both.
+  return [...new Set(items.flatMap((i) => [i.jti, i.refresh]).filter((j) => j != null))];
 }
 
 /** The pinned rows under the request lanes: the token store, then the server. */
@@ -409,7 +410,7 @@ function clientRow(state, { sizes, scale, rowWidth }, y, height) {
         text: room >= textWidth('stored', sizes.font) + 5 ? { x: it.x + it.width + 5, y: mid, text: 'stored' } : null,
         title: it.jtis.length > 1
           ? `the token store was overwritten ${it.m.count} times: ${it.m.items.map((s) => s.jti).join(', ')}; it keeps ${last}`
-          : `the tab's token store now holds ${last}`,
+          : `the tab's token store now holds ${last}${it.m.items[it.m.items.length - 1].refresh ? ` and the refresh token ${it.m.items[it.m.items.length - 1].refresh}` : ''}`,
       };
     }
     if (it.kind === 'death') {
@@ -604,11 +605,17 @@ function verdictModel(state) {
 /** The case's setup in words: the login's token and the lab clock jump. */
 function setupNote(state) {
   const parts = [];
+  const login = [];
   for (const m of state.server) {
-    // The login's token: issued outside any client attempt of the run.
-    if (m.kind === 'issued' && (m.attempt == null || !state.attempts.has(m.attempt))) parts.push(`login → ${m.jti}`);
-    else if (m.kind === 'clock_advanced') parts.push(`lab clock +${((m.byMs ?? 0) / 1000).toFixed(0)} s`);
+    // The login's tokens (an access token, and in OAuth mode a refresh
+    // token): issued outside any client attempt of the run.
+    if (m.kind === 'issued' && (m.attempt == null || !state.attempts.has(m.attempt))) {
+      if (!login.length) parts.push(login);
+      login.push(m.jti);
+    } else if (m.kind === 'clock_advanced') parts.push(`lab clock +${((m.byMs ?? 0) / 1000).toFixed(0)} s`);
   }
+  const at = parts.indexOf(login);
+  if (at >= 0) parts[at] = `login → ${login.join(' + ')}`;
   if (state.settings && state.settings.case === 'guest') parts.unshift('no token');
   return parts.length ? `setup: ${parts.join(', ')}` : '';
 }
