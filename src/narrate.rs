@@ -103,6 +103,10 @@ impl Narrator {
                     .get(&t)
                     .map(|lanes| lanes.iter().map(Lane::to_string).collect())
                     .unwrap_or_default();
+                let another_tab = self
+                    .refreshing
+                    .get(&t)
+                    .is_some_and(|lanes| lanes.iter().any(|other| other.tab() != lane.tab()));
                 self.refreshing.entry(t.clone()).or_default().insert(lane);
                 let again = self.replaced.get(&t);
                 if lane.kind() == Some(LaneKind::Timer) {
@@ -115,6 +119,12 @@ impl Narrator {
                             is_are(&others)
                         ),
                     };
+                }
+                if another_tab && self.strategy != Strategy::Naive {
+                    return format!(
+                        "{lane} starts its own tab's refresh of {t}, although {} already refreshing it in another tab: tabs share the token store, not their interceptors.",
+                        is_are(&others)
+                    );
                 }
                 match (self.strategy, others.is_empty(), again) {
                     (Strategy::Naive, false, _) => format!(
