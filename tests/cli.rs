@@ -138,6 +138,22 @@ fn out_of_range_and_unknown_values_exit_2_with_a_message() {
             vec!["run", "--drop", "secret#1<"],
             "'secret#1<' is not a refresh answer: write refresh#N< for the answer to the run's N-th refresh call, e.g. refresh#1<",
         ),
+        (
+            vec!["run", "--policy", "okta2"],
+            "unknown Policy 'okta2' (expected one of: strict, family, grace, none, non-atomic, auth0, okta, keycloak, hydra, supabase, cognito, spring)",
+        ),
+        (
+            vec!["run", "--mode", "saml"],
+            "unknown Mode 'saml' (expected one of: article, oauth)",
+        ),
+        (
+            vec!["run", "--policy", "strict", "--overlap", "5"],
+            "overlap_s is a parameter of auth0, okta, hydra, supabase, cognito, not of the strict policy",
+        ),
+        (
+            vec!["run", "--policy", "keycloak", "--reuse-count", "101"],
+            "reuse_count must be between 0 and 100 (got 101)",
+        ),
         (vec!["run", "--secret", "-3"], "unexpected argument '-3'"),
         (vec!["run", "--bogus"], "unexpected argument '--bogus'"),
     ] {

@@ -147,7 +147,7 @@ async fn tab_lanes_are_named_by_tab_on_the_wire() {
 }
 
 #[tokio::test]
-async fn bad_tab_settings_are_refused_before_anything_starts() {
+async fn bad_tab_mode_preset_and_drop_settings_are_refused_before_anything_starts() {
     let base = start_lab().await;
     for (body, error, message) in [
         (
@@ -164,6 +164,26 @@ async fn bad_tab_settings_are_refused_before_anything_starts() {
             r#"{"cross_tab":"mutex"}"#,
             "bad_json",
             "unknown variant `mutex`, expected `none` or `lock`",
+        ),
+        (
+            r#"{"mode":"saml"}"#,
+            "bad_json",
+            "unknown variant `saml`, expected `article` or `oauth`",
+        ),
+        (
+            r#"{"policy":"okta2"}"#,
+            "bad_json",
+            "unknown variant `okta2`, expected one of `strict`, `family`, `grace`, `none`, `non-atomic`, `auth0`, `okta`, `keycloak`, `hydra`, `supabase`, `cognito`, `spring`",
+        ),
+        (
+            r#"{"policy":"grace","reuse_count":1}"#,
+            "invalid_setting",
+            "reuse_count is a parameter of keycloak, hydra, not of the grace policy",
+        ),
+        (
+            r#"{"drop":["secret#1<"]}"#,
+            "bad_json",
+            "is not a refresh answer",
         ),
     ] {
         let response = http()
