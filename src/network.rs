@@ -111,6 +111,10 @@ pub struct Network {
     control: tokio::sync::Mutex<()>,
     /// Lab ms when the burst began: `due_ms` counts from here.
     origin_ms: AtomicU64,
+    /// Legs due together go in attempt order instead of arrival order: a
+    /// page's requests travel on separate connections and arrive in any
+    /// order, but the page numbers them in its own, repeatable order.
+    by_attempt: std::sync::atomic::AtomicBool,
     last_touch: Mutex<Instant>,
 }
 
@@ -138,6 +142,7 @@ impl Network {
         Network {
             settings: settings.clone(),
             origin_ms: AtomicU64::new(now),
+            by_attempt: std::sync::atomic::AtomicBool::new(false),
             clock,
             timer,
             scheduled,
@@ -197,6 +202,11 @@ impl Network {
     /// Real time of `route`'s latency for `lane` at the run's speed.
     pub fn delay(&self, route: Route, lane: Option<&str>) -> Duration {
         self.settings.scaled(self.latency_ms(route, lane))
+    }
+
+    /// Orders legs due together by their attempt (a browser run's tab).
+    pub fn order_by_attempt(&self) {
+        self.by_attempt.store(true, Ordering::SeqCst);
     }
 
     /// Marks the start of the burst: legs count their `due_ms` from here.
@@ -267,8 +277,21 @@ impl Network {
             };
             let due = now + delay_ms;
             let id = LegId { lane, direction };
-            let key = (due, state.arrivals);
+            let arrival = state.arrivals;
             state.arrivals += 1;
+            let order = match info.attempt {
+                Some(attempt) if self.by_attempt.load(Ordering::SeqCst) => {
+                    // One attempt has at most one leg per direction in flight.
+                    let turn = match direction {
+                        Direction::ToServer => 0,
+                        Direction::Commit => 1,
+                        Direction::ToClient => 2,
+                    };
+                    attempt.saturating_mul(4).saturating_add(turn)
+                }
+                _ => arrival,
+            };
+            let key = (due, order);
             let view = LegView {
                 id,
                 lane,

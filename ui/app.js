@@ -30,6 +30,7 @@ import { NetworkPanel } from './network-panel.js';
 import { ChallengesPanel } from './challenges-panel.js';
 import { startClassroom } from './classroom-panel.js';
 import { fetchOptions, runLab, networkCommand, LabError } from './transport.js';
+import { startTab } from './page-runtime.js';
 import { createRunState, applyMessage, isLive, isHeld, viewNowUs } from './lib/reducer.js';
 import { validateControls, toRunSettings, limitsFromOptions, fieldsFor, controlValues } from './lib/validate.js';
 import { trayModel, tabStateModel, undoSettings, controlState, keyAction, moveCursor } from './lib/network.js';
@@ -119,6 +120,7 @@ const controls = {
   late: $('[data-control="late-request"]'),
   speed: $('[data-control="speed"]'),
   network: $('[data-control="network"]'),
+  runtime: $('[data-control="runtime"]'),
 };
 const netButtons = {
   pause: $('[data-controls] [data-action="pause"]'),
@@ -370,7 +372,7 @@ function start(caseName, { compare = false } = {}) {
   const network = compare ? 'timer' : controls.network.value || 'timer';
   const plans = pairs.map((p) => ({
     ...p,
-    settings: toRunSettings({ caseName, strategy: p.strategy, policy: p.policy, late: controls.late.checked, values: check.values, network }),
+    settings: withRuntime(toRunSettings({ caseName, strategy: p.strategy, policy: p.policy, late: controls.late.checked, values: check.values, network }), p.runtime ?? controls.runtime.value),
   }));
   const what = compare && choice.by === 'policies'
     ? `${choice.strategy} client, ${choice.a} vs ${choice.b} servers`
@@ -378,6 +380,24 @@ function start(caseName, { compare = false } = {}) {
   playing = null;
   launch(plans, { compare, note: `${caseName}: ${what}${network !== 'timer' ? ` (network: ${network})` : ''}` });
   return true;
+}
+
+/** Settings for `runtime`: the Rust engine's are today's, unchanged. */
+function withRuntime(settings, runtime) {
+  return runtime === 'browser' ? { ...settings, runtime } : settings;
+}
+
+/** A browser run's tab starts once its start line says where its API is. */
+function startPageTab(run, message) {
+  if (!message.page || run.tab) return;
+  run.tab = startTab(message, {
+    builtin: run.source ? null : message.settings.strategy,
+    source: run.source ?? null,
+    onEnded: (failed) => {
+      if (failed) log.note(`${run.prefix}the tab's module failed: ${failed.message}${failed.line ? ` (line ${failed.line})` : ''}`, 'error');
+    },
+  });
+  run.controller.signal.addEventListener('abort', () => run.tab.stop(), { once: true });
 }
 
 /** Opens timelines for `plans` and streams their runs from the lab. */
@@ -391,6 +411,7 @@ function launch(plans, { compare = false, note }) {
       signal: run.controller.signal,
       onMessage: (message) => {
         if (token !== runToken) return; // a newer run owns the screen
+        if (message.type === 'start') startPageTab(run, message);
         if (deliver(run, runs, message, performance.now())) renderAll();
         else scheduleFrame();
       },
@@ -723,6 +744,8 @@ async function loadOptions() {
     applyLimits(next);
     const networks = (options.networks || []).filter((n) => typeof n === 'string');
     fillSelect(controls.network, networks, (name) => NETWORK_TITLES[name] || '');
+    const runtimes = (options.runtimes || []).filter((n) => typeof n === 'string');
+    fillSelect(controls.runtime, runtimes, (name) => RUNTIME_TITLES[name] || '');
     offered.challenges = challengesFromOptions(options.challenges);
     loadProgress(offered.challenges.map((c) => c.id));
     challengesButton.hidden = offered.challenges.length === 0;
@@ -745,6 +768,11 @@ async function loadOptions() {
 }
 
 /** What each network driver does, for its option's tooltip. */
+const RUNTIME_TITLES = {
+  rust: 'The lab\'s own reqwest clients, in the engine',
+  browser: 'The strategy as JavaScript in this page: a Web Worker per tab, real fetch',
+};
+
 const NETWORK_TITLES = {
   timer: 'each leg goes when its latency is up (pause with Space)',
   step: 'the run stands still; Step (→) delivers the next due leg',

@@ -433,7 +433,7 @@ async fn secret(
 
 /// The `jti` of whatever token was presented, even a bad one, for the
 /// timeline of a refusal. Read only on the refusal path: it costs a decode.
-fn presented_jti(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn presented_jti(headers: &HeaderMap) -> Option<String> {
     bearer(headers).ok().and_then(tokens::peek_jti)
 }
 
