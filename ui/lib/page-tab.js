@@ -266,6 +266,8 @@ export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks
           return Promise.reject(error);
         }
       });
+      // The first report: the lab holds a held run until the page has spoken.
+      reportSoon();
       try {
         await Promise.race([Promise.all(running), still]);
         if (failure) throw failure;
