@@ -106,10 +106,21 @@ impl Motion {
     /// The lab handed an answer back to the page: the exchange stops
     /// running here, and the page is busy until it reports taking it in.
     pub fn page_answered(&self) {
-        if let Some(page) = &mut self.lock().page {
+        let mut state = self.lock();
+        if let Some(page) = &mut state.page {
             page.answered += 1;
         }
-        self.park();
+        // Not `park`: when a run is torn down its legs are dropped unwoken,
+        // and the page's exchanges still finish here, on the lab's own
+        // connections. The count of a run that is gone no longer matters.
+        state.running = state.running.saturating_sub(1);
+        if state.running == 0 {
+            if let Some(next) = state.queue.pop_front() {
+                state.running = 1;
+                next();
+            }
+        }
+        self.publish(&state);
     }
 
     /// The page caught up: it started `started` exchanges and took in

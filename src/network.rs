@@ -424,6 +424,23 @@ impl Network {
     /// Delivers the named leg and waits for its consequences.
     pub async fn deliver(&self, leg: LegId) -> Result<(), NetError> {
         let _turn = self.control.lock().await;
+        self.deliver_held(leg).await
+    }
+
+    /// Delivers a script of legs in order, as one command: no other command
+    /// slips in between (a browser run's script plays while its page can
+    /// already send commands). On a bad leg, says which (from 1).
+    pub async fn deliver_script(&self, legs: &[LegId]) -> Result<(), (usize, NetError)> {
+        let _turn = self.control.lock().await;
+        for (position, leg) in legs.iter().enumerate() {
+            self.deliver_held(*leg)
+                .await
+                .map_err(|err| (position + 1, err))?;
+        }
+        Ok(())
+    }
+
+    async fn deliver_held(&self, leg: LegId) -> Result<(), NetError> {
         self.hold().await;
         {
             let mut state = self.lock();

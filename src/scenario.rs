@@ -285,16 +285,10 @@ pub async fn start_in_page(
 impl LiveRun {
     /// Delivers the run's script (a replayed or undone hand run) in order.
     pub async fn play_script(&self, settings: &RunSettings) -> Result<(), LabError> {
-        for (position, leg) in settings.deliver.iter().enumerate() {
-            self.network
-                .deliver(*leg)
-                .await
-                .map_err(|source| LabError::Script {
-                    position: position + 1,
-                    source,
-                })?;
-        }
-        Ok(())
+        self.network
+            .deliver_script(&settings.deliver)
+            .await
+            .map_err(|(position, source)| LabError::Script { position, source })
     }
 }
 

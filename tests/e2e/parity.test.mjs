@@ -24,34 +24,11 @@ after(async () => {
   if (server) await server.stop();
 });
 
-/** Runs `settings` in the page, stepping every leg in due order; resolves with the done line. */
+/** Runs `settings` in the page, stepping every leg in due order (ui/module-runner.js). */
 function stepped(settings) {
   return page.evaluate(async (settings) => {
-    const { runLab, networkCommand } = await import('/transport.js');
-    const { startTab } = await import('/page-runtime.js');
-    let run = null;
-    let last = null;
-    let failed = null;
-    let started;
-    const ready = new Promise((resolve) => { started = resolve; });
-    const finished = runLab({ ...settings, network: 'step' }, {
-      onMessage: (message) => {
-        if (message.type === 'start') {
-          run = message.run;
-          if (message.page) startTab(message, { builtin: settings.strategy, onEnded: (f) => { failed = f; } });
-          started();
-        }
-        if (['done', 'error', 'abandoned'].includes(message.type)) last = message;
-      },
-    });
-    await ready;
-    // A step answers once the run settled: nothing left in flight means every lane is done.
-    for (;;) {
-      const view = await networkCommand(run, { command: 'step' });
-      if (view.legs.length === 0) break;
-    }
-    await finished;
-    return { last, failed };
+    const { runToEnd } = await import('/module-runner.js');
+    return runToEnd({ ...settings, network: 'step' });
   }, settings);
 }
 
