@@ -42,7 +42,7 @@ import {
   THEME_KEY, SCALE_KEY, parseTheme, toggleTheme, parseScale, stepScale, rootScale, scaleLabel, viewKeyAction,
 } from './lib/presenter.js';
 import { domainEnd, estimateRunUs } from './lib/scale.js';
-import { defaultPair, comparePlan, compareLabel as compareLabelText, compareTitle } from './lib/compare.js';
+import { defaultPair, comparePlan, compareBy, compareLabel as compareLabelText, compareTitle } from './lib/compare.js';
 import { parseRunReport, createReplay, MAX_REPORT_BYTES } from './lib/replay.js';
 
 const $ = (selector) => document.querySelector(selector);
@@ -167,6 +167,7 @@ let limits = null; // the lab's, once /lab/options answered: no run starts befor
 const offered = {
   strategies: [],
   policies: [],
+  runtimes: [],
   policyTitles: new Map(),
   challenges: [],
 };
@@ -214,7 +215,7 @@ function readValues() {
 /** The comparison the compare controls describe. */
 function compareChoice() {
   return {
-    by: compareControls.by.value === 'policies' ? 'policies' : 'strategies',
+    by: compareBy(compareControls.by.value),
     a: compareControls.a.value,
     b: compareControls.b.value,
     strategy: controls.strategy.value,
@@ -224,9 +225,9 @@ function compareChoice() {
 
 /** Fills A/B with strategies or policies and picks the default pair for the main control's value. */
 function resetComparePair() {
-  const by = compareControls.by.value === 'policies' ? 'policies' : 'strategies';
+  const by = compareBy(compareControls.by.value);
   const names = offered[by];
-  const current = by === 'policies' ? controls.policy.value : controls.strategy.value;
+  const current = { policies: controls.policy.value, strategies: controls.strategy.value, runtimes: controls.runtime.value }[by];
   const [a, b] = defaultPair(by, names, current);
   for (const [select, value] of [[compareControls.a, a], [compareControls.b, b]]) {
     const options = names.map((name) => {
@@ -245,7 +246,11 @@ function updateCompareLabel() {
   const choice = compareChoice();
   compareLabel.textContent = compareLabelText(choice);
   compareButton.title = compareTitle(choice);
-  compareFixed.textContent = choice.by === 'policies' ? `with the ${choice.strategy} client` : `against the ${choice.policy} server`;
+  compareFixed.textContent = {
+    policies: `with the ${choice.strategy} client`,
+    strategies: `against the ${choice.policy} server`,
+    runtimes: `${choice.strategy} client, ${choice.policy} server`,
+  }[choice.by];
 }
 
 function updatePolicyTitle() {
@@ -289,8 +294,9 @@ function openRuns(plans, { compare = false, replay = false, note }) {
     const state = createRunState({ strategy: plan.strategy, policy: plan.policy, settings: plan.settings });
     state.status = 'running'; // live from the moment the request leaves
     const view = new TimelineView({
-      strategy: plan.strategy,
+      strategy: plan.settings?.module ?? plan.strategy,
       policy: plan.policy,
+      runtime: plan.settings?.runtime ?? 'rust',
       compact: compare,
       replay: plan.replayName ?? null,
       varies: plan.varies ?? null,
@@ -363,7 +369,7 @@ function start(caseName, { compare = false } = {}) {
   }
   clearError();
   const choice = compareChoice();
-  const varies = compare ? (choice.by === 'policies' ? 'policy' : 'strategy') : null;
+  const varies = compare ? { policies: 'policy', strategies: 'strategy', runtimes: 'runtime' }[choice.by] : null;
   const pairs = (compare
     ? comparePlan(choice)
     : [{ strategy: controls.strategy.value, policy: controls.policy.value, label: controls.strategy.value }])
@@ -376,7 +382,9 @@ function start(caseName, { compare = false } = {}) {
   }));
   const what = compare && choice.by === 'policies'
     ? `${choice.strategy} client, ${choice.a} vs ${choice.b} servers`
-    : `${pairs.map((p) => p.strategy).join(' vs ')} client${compare ? 's' : ''}, ${choice.policy} server`;
+    : compare && choice.by === 'runtimes'
+      ? `${choice.strategy} client in ${choice.a} vs ${choice.b}, ${choice.policy} server`
+      : `${pairs.map((p) => p.strategy).join(' vs ')} client${compare ? 's' : ''}, ${choice.policy} server`;
   playing = null;
   launch(plans, { compare, note: `${caseName}: ${what}${network !== 'timer' ? ` (network: ${network})` : ''}` });
   return true;
@@ -739,6 +747,7 @@ async function loadOptions() {
     }
     offered.strategies = (options.strategies || []).filter((n) => typeof n === 'string');
     offered.policies = policyNames;
+    offered.runtimes = (options.runtimes || []).filter((n) => typeof n === 'string');
     fillSelect(controls.strategy, offered.strategies, () => '');
     fillSelect(controls.policy, offered.policies, (name) => offered.policyTitles.get(name) || '');
     applyLimits(next);
