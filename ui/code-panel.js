@@ -127,7 +127,7 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, template = '
   const title = h('h2', { class: 'code-title', id: `${root.id || 'code-panel'}-title` }, 'Client code');
   const name = h('span', { class: 'code-name', 'data-code-name': '' });
   const closeButton = h('button', { type: 'button', class: 'code-close', 'data-action': 'close-code', 'aria-label': 'Close the code panel', title: 'Close the code panel' }, '✕');
-  const ownButton = h('button', { type: 'button', class: 'code-own-button', 'data-action': 'own-code', title: 'Write your own interceptor and grade it' }, 'Your own interceptor');
+  const ownButton = h('button', { type: 'button', class: 'code-own-button', 'data-action': 'own-code', title: 'Write your own interceptor and grade it' }, h('span', { 'aria-hidden': 'true' }, '✎ '), 'Write your own');
   const fileInput = h('input', { type: 'file', class: 'sr-only', 'data-control': 'code-file', name: 'code-file', accept: '.js,.mjs,text/javascript' });
   const tools = h('div', { class: 'code-tools', role: 'group', 'aria-label': 'Your interceptor' },
     h('span', { class: 'code-tools-part' },
@@ -364,7 +364,7 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, template = '
       if (line == null) root.removeAttribute('data-current-line');
       else root.setAttribute('data-current-line', String(line));
       const effects = [setMarks.of({ ...marks })];
-      if (line != null) effects.push(EditorView.scrollIntoView(view.state.doc.line(line).from, { y: 'nearest' }));
+      if (line != null) effects.push(EditorView.scrollIntoView(view.state.doc.line(line).from, { y: 'center' }));
       view.dispatch({ effects });
     },
     /** Shows the module's state ({isRefreshing: true, queue: 2, …}) beside its source; null hides it. */
@@ -414,7 +414,7 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, template = '
       grade.classList.toggle('all-pass', rows.length > 0 && passed === rows.length);
       grade.replaceChildren(
         h('h3', { class: 'code-grade-title' }, 'Score ', h('b', {}, `${passed}/${rows.length}`),
-          h('span', { class: 'code-grade-sub' }, ' · click a check to open its timeline')),
+          h('span', { class: 'code-grade-sub' }, ' · a check opens its timeline')),
         h('ul', { class: 'code-checks' }, ...rows.map((row) => h('li', {},
           h('button', {
             type: 'button',
