@@ -218,11 +218,12 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, template = '
     checkTimer = setTimeout(checkNow, CHECK_DELAY_MS);
   }
 
-  function checkNow() {
+  /** Checks the own module now; `keep`: also stores it (not for the untouched template, so a newer one shows next time). */
+  function checkNow({ keep = true } = {}) {
     clearTimeout(checkTimer);
     checkTimer = null;
     if (mode !== 'own') return;
-    store(ownSource);
+    if (keep) store(ownSource);
     const result = checkModule(ownSource);
     api.showError(result.ok ? null : { message: result.message, line: result.line });
   }
@@ -352,7 +353,7 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, template = '
       marks.current = null;
       setMode('own', { source: ownSource, ariaLabel: 'Your interceptor module (JavaScript)' });
       api.markLine(null);
-      checkNow();
+      checkNow({ keep: false });
     },
     getSource() {
       return view.state.doc.toString();

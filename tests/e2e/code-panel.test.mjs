@@ -83,11 +83,15 @@ test('closed by default; the toggle opens it; a file loads; a syntax error names
   const { page, errors } = await openLab(browser, server.url, { width: 1400, height: 1000 });
   try {
     await page.evaluate((key) => localStorage.removeItem(key), KEY);
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
     assert.equal(await page.locator('[data-code-panel]').isHidden(), true, 'closed until asked for');
     assert.equal(await page.getAttribute('[data-action="code"]', 'aria-expanded'), 'false');
     await openPanel(page);
     assert.equal(await page.getAttribute('[data-action="code"]', 'aria-expanded'), 'true');
     assert.equal(await page.getAttribute('[data-code-panel]', 'data-mode'), 'own');
+    // The untouched template is not stored: a newer one shows next time.
+    assert.equal(await page.evaluate((key) => localStorage.getItem(key), KEY), null);
 
     await loadFile(page, 'broken.js', BROKEN);
     const error = page.locator('[data-code-error]');
@@ -111,6 +115,7 @@ test('closed by default; the toggle opens it; a file loads; a syntax error names
     await page.waitForFunction(() => document.querySelector('[data-code-status]').textContent === 'Loaded single-flight.mjs');
     assert.equal(await editorText(page), GOOD);
     assert.equal(await error.isHidden(), true);
+    assert.equal(await page.evaluate((key) => localStorage.getItem(key), KEY), GOOD, 'a loaded file is kept');
     assert.deepEqual(errors, []);
   } finally {
     await page.close();
