@@ -119,7 +119,6 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, template = '
   const toggle = root.id ? document.querySelector(`[data-action="code"][aria-controls="${root.id}"]`) : null;
   const marks = { current: null, error: null };
   let mode = 'module';
-  let moduleName = null;
   let ownSource = readStored() ?? template;
   let checkTimer = null;
 
@@ -332,9 +331,9 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, template = '
       if (toggle) toggle.setAttribute('aria-expanded', 'false');
     },
     /** Shows a strategy module's source, read-only. */
-    showModule(moduleNameArg, source) {
+    showModule(strategy, source) {
       if (mode === 'own' && checkTimer) checkNow();
-      moduleName = String(moduleNameArg);
+      const moduleName = String(strategy);
       name.textContent = `${moduleName}.js`;
       name.removeAttribute('title');
       title.textContent = 'Client code';
@@ -347,7 +346,6 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, template = '
     },
     /** Switches to the learner's own module (stored, or the template), editable. */
     showOwn() {
-      moduleName = null;
       title.textContent = 'Your own interceptor';
       name.textContent = '';
       marks.current = null;
