@@ -44,6 +44,7 @@ import {
 import { domainEnd, estimateRunUs } from './lib/scale.js';
 import { defaultPair, comparePlan, compareBy, compareLabel as compareLabelText, compareTitle } from './lib/compare.js';
 import { parseRunReport, createReplay, MAX_REPORT_BYTES } from './lib/replay.js';
+import { mountCodePanel } from './code-panel.js'; // the code panel: see its block at the end
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -976,3 +977,15 @@ resetComparePair();
 new WalkPanel($('[data-walk]'));
 startClassroom({ showError, clearError });
 loadOptions();
+
+// ---------- the code panel (code-panel.js) ----------
+// The strategy's source beside the timeline, and the learner's own
+// interceptor. Run, Grade and a score card row only report for now: the
+// browser runtime answers them.
+const codePanel = mountCodePanel($('[data-code-panel]'), {
+  template: '',
+  onRun: (source) => console.info('code panel: run', { bytes: source.length }),
+  onGrade: (source) => console.info('code panel: grade', { bytes: source.length }),
+  onOpenCheck: (id) => console.info('code panel: open check', id),
+});
+codePanel.showOwn();

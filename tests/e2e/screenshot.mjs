@@ -12,6 +12,7 @@
 //                                                         (one runs case 3, one solves the queue challenge), then
 //                                                         the instructor's "Share with the room" panel with its roster
 //        [--presenter]                                    presenter mode (P): the light theme, larger type
+//        [--code=MODULE.js]                               the code panel open beside the run, MODULE.js loaded as your own interceptor
 //        [--viewport]                                     only the window (default: the full page)
 //        [--element=SELECTOR]                             only this element (default: the full page)
 //
@@ -39,6 +40,7 @@ const solved = args.includes('--solved');
 const element = flag('element', null);
 const classroom = args.includes('--classroom');
 const presenter = args.includes('--presenter');
+const code = flag('code', null);
 
 /** Clicks the tray card of `leg` and waits until the lab delivered it (or the run ended). */
 async function clickLeg(page, leg, exchange) {
@@ -152,6 +154,11 @@ try {
   if (classroom) {
     await page.click('[data-action="share-room"]');
     await page.locator('[data-classroom][data-state="open"] [data-roster] [data-seat="3"]').waitFor();
+  }
+  if (code) {
+    await page.click('[data-action="code"]');
+    await page.setInputFiles('[data-control="code-file"]', path.resolve(code));
+    await page.locator('[data-code-status]:not(:empty)').waitFor();
   }
   if (presenter) await page.click('[data-action="advanced"]');
   // The pointer rests off the page; animations show their end (a pulse its first frame).
