@@ -472,17 +472,8 @@ impl UiDir {
             status if status.is_client_error() || status.is_server_error() => {
                 ApiError::FileService { status }.into_response()
             }
-            _ => {
-                let mut response = response.map(Body::new);
-                // The CSP governs documents, so it rides on the UI files
-                // only: JSON answers are not rendered, and the hot API
-                // routes stay lean.
-                response
-                    .headers_mut()
-                    .entry(header::CONTENT_SECURITY_POLICY)
-                    .or_insert(HeaderValue::from_static(CONTENT_SECURITY_POLICY));
-                response
-            }
+            // The CSP comes from `ui_policy`, around every UI file.
+            _ => response.map(Body::new),
         }
     }
 

@@ -45,6 +45,9 @@ import { domainEnd, estimateRunUs } from './lib/scale.js';
 import { defaultPair, comparePlan, compareBy, compareLabel as compareLabelText, compareTitle } from './lib/compare.js';
 import { parseRunReport, createReplay, MAX_REPORT_BYTES } from './lib/replay.js';
 import { mountCodePanel } from './code-panel.js'; // the code panel: see its block at the end
+import { checkModule } from './lib/module-check.js';
+import { CHECKS, gradeRow, score } from './lib/grader.js';
+import { runToEnd } from './module-runner.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -355,8 +358,11 @@ function deliver(run, runs, message, now) {
   return message.type === 'network';
 }
 
-/** Starts `caseName` with the current settings: one run, or a comparison. */
-function start(caseName, { compare = false } = {}) {
+/**
+ * Starts `caseName` with the current settings: one run, or a comparison.
+ * `own`: the learner's module source, run in the page instead of the picked strategy.
+ */
+function start(caseName, { compare = false, own = null } = {}) {
   if (!limits || !caseName) {
     showError('The lab\'s options (GET /lab/options) have not loaded: nothing can be checked or started. Is the lab running?');
     return false;
@@ -373,14 +379,14 @@ function start(caseName, { compare = false } = {}) {
   const varies = compare ? { policies: 'policy', strategies: 'strategy', runtimes: 'runtime' }[choice.by] : null;
   const pairs = (compare
     ? comparePlan(choice)
-    : [{ strategy: controls.strategy.value, policy: controls.policy.value, label: controls.strategy.value }])
+    : [{ strategy: controls.strategy.value, policy: controls.policy.value, label: own ? OWN_MODULE_NAME : controls.strategy.value, ...(own ? { source: own, runtime: 'browser' } : {}) }])
     .map((p) => ({ ...p, varies }));
   // A comparison flows on the timer: one tray for two held runs would be a puzzle of its own.
   const network = compare ? 'timer' : controls.network.value || 'timer';
-  const plans = pairs.map((p) => ({
-    ...p,
-    settings: withRuntime(toRunSettings({ caseName, strategy: p.strategy, policy: p.policy, late: controls.late.checked, values: check.values, network }), p.runtime ?? controls.runtime.value),
-  }));
+  const plans = pairs.map((p) => {
+    const settings = withRuntime(toRunSettings({ caseName, strategy: p.strategy, policy: p.policy, late: controls.late.checked, values: check.values, network }), p.runtime ?? controls.runtime.value);
+    return { ...p, settings: p.source ? { ...settings, module: OWN_MODULE_NAME } : settings };
+  });
   const what = compare && choice.by === 'policies'
     ? `${choice.strategy} client, ${choice.a} vs ${choice.b} servers`
     : compare && choice.by === 'runtimes'
@@ -399,11 +405,23 @@ function withRuntime(settings, runtime) {
 /** A browser run's tab starts once its start line says where its API is. */
 function startPageTab(run, message) {
   if (!message.page || run.tab) return;
+  run.lines = new Map(); // attempt → the module's line that made it
+  const shown = active && active.runs.length === 1 && active.runs[0] === run;
+  if (shown) showRunModule(run, message.settings);
   run.tab = startTab(message, {
     builtin: run.source ? null : message.settings.strategy,
     source: run.source ?? null,
+    onCall: ({ attempt, line }) => {
+      if (line) run.lines.set(attempt, line);
+      if (shown) codePanel.markLine(line ?? null);
+    },
+    onState: (state) => {
+      if (shown) codePanel.showState(state);
+    },
     onEnded: (failed) => {
-      if (failed) log.note(`${run.prefix}the tab's module failed: ${failed.message}${failed.line ? ` (line ${failed.line})` : ''}`, 'error');
+      if (!failed) return;
+      log.note(`${run.prefix}the tab's module failed: ${failed.message}${failed.line ? ` (line ${failed.line})` : ''}`, 'error');
+      if (shown && run.source) codePanel.showError(failed);
     },
   });
   run.controller.signal.addEventListener('abort', () => run.tab.stop(), { once: true });
@@ -836,6 +854,7 @@ controls.policy.addEventListener('change', () => {
   else updateCompareLabel();
 });
 controls.strategy.addEventListener('change', () => {
+  if (!codePanel.isOwn()) showStrategySource(controls.strategy.value);
   // A of a client comparison follows the client you picked.
   if (compareControls.by.value === 'strategies') resetComparePair();
   else updateCompareLabel();
@@ -917,6 +936,7 @@ function runAction(action) {
       const single = active && active.runs.length === 1 ? active.runs[0] : null;
       if (!single) return;
       cursorIndex = moveCursor(cursorIndex, action === 'cursor-next' ? 1 : -1, single.state.events.length);
+      markCursorLine(single);
       renderAll();
       break;
     }
@@ -979,13 +999,109 @@ startClassroom({ showError, clearError });
 loadOptions();
 
 // ---------- the code panel (code-panel.js) ----------
-// The strategy's source beside the timeline, and the learner's own
-// interceptor. Run, Grade and a score card row only report for now: the
-// browser runtime answers them.
+// The strategy's JavaScript beside the timeline (the line that made the
+// latest exchange marked, the module's state shown), and the learner's own
+// interceptor: Run plays the current case with it in the page, Grade runs
+// the fixed checks of lib/grader.js, a score card row opens its timeline.
+
+/** The label of a learner's module on timelines and in saved runs. */
+const OWN_MODULE_NAME = 'your interceptor';
+const strategySources = new Map();
+
+/** A built-in strategy's source, fetched once. */
+function strategySource(name) {
+  if (!strategySources.has(name)) {
+    strategySources.set(name, fetch(`strategies/${encodeURIComponent(name)}.js`).then((response) => {
+      if (!response.ok) throw new Error(`strategies/${name}.js answered HTTP ${response.status}`);
+      return response.text();
+    }));
+  }
+  return strategySources.get(name);
+}
+
+function showStrategySource(name) {
+  strategySource(name).then((source) => {
+    if (!codePanel.isOwn() && (controls.strategy.value || 'naive') === name) codePanel.showModule(name, source);
+  }, (error) => showError(`The ${name} strategy's source did not load: ${error.message}`));
+}
+
+/** Shows the module a browser run is about to run, so its lines can be marked. */
+function showRunModule(run, settings) {
+  codePanel.markLine(null);
+  codePanel.showState(null);
+  if (run.source) {
+    if (!codePanel.isOwn()) codePanel.showOwn();
+    codePanel.showError(null);
+    return;
+  }
+  strategySource(settings.strategy).then((source) => {
+    if (!codePanel.isOwn()) codePanel.showModule(settings.strategy, source);
+  }, () => {});
+}
+
+/** After ← / →: the line that made the event under the cursor, if the run knows it. */
+function markCursorLine(run) {
+  if (!run.lines || cursorIndex == null) return;
+  const event = run.state.events[cursorIndex];
+  const line = event && event.attempt != null ? run.lines.get(event.attempt) : null;
+  if (line) codePanel.markLine(line);
+}
+
+/** The module's own problems (syntax, exports) before anything starts; true when it may run. */
+function moduleReady(source) {
+  const check = checkModule(source);
+  if (check.ok) {
+    codePanel.showError(null);
+    return true;
+  }
+  codePanel.showError(check);
+  return false;
+}
+
+let graded = null; // { source, rows } of the last grading: its rows open their timelines
+
+async function grade(source) {
+  if (!moduleReady(source)) return;
+  const rows = [];
+  graded = { source, rows };
+  codePanel.showGrade(rows);
+  for (const check of CHECKS) {
+    let outcome;
+    try {
+      const { last, failed } = await runToEnd({ ...check.settings, module: OWN_MODULE_NAME }, { source });
+      const error = failed ? `${failed.message}${failed.line ? ` (line ${failed.line})` : ''}` : last && last.type !== 'done' ? last.message : null;
+      outcome = { verdict: last && last.verdict, error };
+      if (failed && !rows.some((row) => !row.pass)) codePanel.showError(failed);
+    } catch (error) {
+      outcome = { error: error && error.message ? error.message : String(error) };
+    }
+    if (graded.source !== source) return; // a newer grading owns the card
+    rows.push(gradeRow(check, outcome));
+    codePanel.showGrade([...rows]);
+  }
+  log.note(`graded your interceptor: ${score(rows).passed} of ${score(rows).total} checks pass`, 'done');
+}
+
+/** A score card row: the check's run, on the timeline, with the graded module. */
+function openCheck(id) {
+  const check = CHECKS.find((c) => c.id === id);
+  if (!check || !graded) return;
+  const settings = { ...check.settings, module: OWN_MODULE_NAME };
+  playing = null;
+  launch([{ strategy: settings.strategy ?? 'naive', policy: settings.policy, label: OWN_MODULE_NAME, settings, source: graded.source }], {
+    note: `check "${check.title}" with your interceptor${settings.network === 'step' ? ' (its order played; step or resume for the rest)' : ''}`,
+  });
+}
+
 const codePanel = mountCodePanel($('[data-code-panel]'), {
   template: '',
-  onRun: (source) => console.info('code panel: run', { bytes: source.length }),
-  onGrade: (source) => console.info('code panel: grade', { bytes: source.length }),
-  onOpenCheck: (id) => console.info('code panel: open check', id),
+  onRun: (source) => {
+    if (moduleReady(source)) start(currentCase || 'expired-refreshable', { own: source });
+  },
+  onGrade: (source) => {
+    grade(source).catch((error) => showError(`Grading failed: ${error && error.message ? error.message : error}`));
+  },
+  onOpenCheck: openCheck,
 });
-codePanel.showOwn();
+strategySource('naive').then((text) => codePanel.setTemplate(text), () => {});
+showStrategySource(controls.strategy.value || 'naive');

@@ -429,6 +429,14 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, template = '
     isOwn() {
       return mode === 'own';
     },
+    /** The starting template arrived (it is fetched): it replaces an untouched one. */
+    setTemplate(text) {
+      const untouched = ownSource === template;
+      template = String(text);
+      if (!untouched) return;
+      ownSource = template;
+      if (mode === 'own') setDoc(template);
+    },
   };
 
   api.close();
