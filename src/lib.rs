@@ -23,6 +23,9 @@
 //!   each tab with its own 401 strategy (`naive`, `queue`, `single-flight`,
 //!   `proactive`, `mutex`).
 //! - [`scenario`]: runs one case end to end against a fresh server.
+//! - [`page`]: the lab's side of a tab that runs in the page (the browser
+//!   runtime): its requests reach the run's server through the lab's port,
+//!   and its sends and answers are recorded at that edge.
 //! - [`protocol`]: the shared words — lanes, routes, refusal reasons,
 //!   revocation causes — and the messages of a streamed run, with the JSON
 //!   Schema generated from them.
@@ -58,6 +61,7 @@ pub mod export;
 pub mod motion;
 pub mod narrate;
 pub mod network;
+pub mod page;
 pub mod protocol;
 pub mod render;
 pub mod runs;

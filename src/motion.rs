@@ -33,6 +33,32 @@ struct MotionState {
     running: usize,
     serial: bool,
     queue: VecDeque<Wake>,
+    /// Set when the run's client is the lab's page (the browser runtime).
+    page: Option<PageCount>,
+}
+
+/// What the lab knows of a client that runs in the page. Its code runs out
+/// of our sight, so it reports how many exchanges it started and how many
+/// answers it took in, each time it has caught up (nothing left to run but
+/// waiting). It has settled when every exchange it started has reached the
+/// lab and every answer the lab sent has been taken in and acted on.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct PageCount {
+    /// Requests that reached the lab.
+    arrived: u64,
+    /// Answers the lab handed back.
+    answered: u64,
+    /// The page's latest report: (seq, started, received).
+    report: Option<(u64, u64, u64)>,
+}
+
+impl PageCount {
+    fn busy(&self) -> bool {
+        match self.report {
+            None => true,
+            Some((_, started, received)) => started != self.arrived || received != self.answered,
+        }
+    }
 }
 
 impl Motion {
@@ -42,6 +68,7 @@ impl Motion {
                 running: 0,
                 serial,
                 queue: VecDeque::new(),
+                page: None,
             }),
             busy: watch::Sender::new(0),
         }
@@ -54,7 +81,59 @@ impl Motion {
     }
 
     fn publish(&self, state: &MotionState) {
-        self.busy.send_replace(state.running + state.queue.len());
+        let page = state.page.is_some_and(|page| page.busy());
+        self.busy
+            .send_replace(state.running + state.queue.len() + usize::from(page));
+    }
+
+    /// The run's client is the lab's page: it is busy until its first report.
+    pub fn expect_page(&self) {
+        let mut state = self.lock();
+        state.page = Some(PageCount::default());
+        self.publish(&state);
+    }
+
+    /// A request of the page reached the lab: its exchange runs now.
+    pub fn page_arrived(&self) {
+        let mut state = self.lock();
+        state.running += 1;
+        if let Some(page) = &mut state.page {
+            page.arrived += 1;
+        }
+        self.publish(&state);
+    }
+
+    /// The lab handed an answer back to the page: the exchange stops
+    /// running here, and the page is busy until it reports taking it in.
+    pub fn page_answered(&self) {
+        let mut state = self.lock();
+        if let Some(page) = &mut state.page {
+            page.answered += 1;
+        }
+        // Not `park`: when a run is torn down its legs are dropped unwoken,
+        // and the page's exchanges still finish here, on the lab's own
+        // connections. The count of a run that is gone no longer matters.
+        state.running = state.running.saturating_sub(1);
+        if state.running == 0 {
+            if let Some(next) = state.queue.pop_front() {
+                state.running = 1;
+                next();
+            }
+        }
+        self.publish(&state);
+    }
+
+    /// The page caught up: it started `started` exchanges and took in
+    /// `received` answers so far. Reports travel on their own connections,
+    /// so an older one (lower `seq`) arriving late is ignored.
+    pub fn page_report(&self, seq: u64, started: u64, received: u64) {
+        let mut state = self.lock();
+        if let Some(page) = &mut state.page {
+            if page.report.is_none_or(|(last, _, _)| seq > last) {
+                page.report = Some((seq, started, received));
+            }
+        }
+        self.publish(&state);
     }
 
     /// A new thread starts running now (the run's own setup), whatever the mode.
@@ -143,6 +222,27 @@ mod tests {
         assert_eq!(*order.lock().unwrap(), vec![0, 1, 2]);
         assert!(!motion.is_settled());
         motion.park();
+        assert!(motion.is_settled());
+    }
+
+    #[test]
+    fn a_page_settles_when_its_report_matches_the_lab() {
+        let motion = Motion::new(true);
+        motion.expect_page();
+        assert!(!motion.is_settled(), "busy until the page's first report");
+        motion.page_report(1, 2, 0);
+        assert!(!motion.is_settled(), "two requests started, none arrived");
+        motion.page_arrived();
+        motion.page_arrived();
+        motion.park(); // each request parks on its leg
+        motion.park();
+        assert!(motion.is_settled());
+        motion.wake(|| {}); // an answer is delivered...
+        motion.page_answered(); // ...and handed to the page
+        assert!(!motion.is_settled(), "the page has not taken it in");
+        motion.page_report(3, 2, 1);
+        assert!(motion.is_settled());
+        motion.page_report(2, 2, 0); // a stale report changes nothing
         assert!(motion.is_settled());
     }
 

@@ -129,6 +129,10 @@ pub struct Network {
     control: tokio::sync::Mutex<()>,
     /// Lab ms when the burst began: `due_ms` counts from here.
     origin_ms: AtomicU64,
+    /// Legs due together go in attempt order instead of arrival order: a
+    /// page's requests travel on separate connections and arrive in any
+    /// order, but the page numbers them in its own, repeatable order.
+    by_attempt: std::sync::atomic::AtomicBool,
     last_touch: Mutex<Instant>,
 }
 
@@ -156,6 +160,7 @@ impl Network {
         Network {
             settings: settings.clone(),
             origin_ms: AtomicU64::new(now),
+            by_attempt: std::sync::atomic::AtomicBool::new(false),
             clock,
             timer,
             scheduled,
@@ -218,6 +223,11 @@ impl Network {
     /// Real time of `route`'s latency for `lane` at the run's speed.
     pub fn delay(&self, route: Route, lane: Option<&str>) -> Duration {
         self.settings.scaled(self.latency_ms(route, lane))
+    }
+
+    /// Orders legs due together by their attempt (a browser run's tab).
+    pub fn order_by_attempt(&self) {
+        self.by_attempt.store(true, Ordering::SeqCst);
     }
 
     /// Marks the start of the burst: legs count their `due_ms` from here.
@@ -321,8 +331,21 @@ impl Network {
             };
             let due = now + delay_ms;
             let id = LegId { lane, direction };
-            let key = (due, state.arrivals);
+            let arrival = state.arrivals;
             state.arrivals += 1;
+            let order = match info.attempt {
+                Some(attempt) if self.by_attempt.load(Ordering::SeqCst) => {
+                    // One attempt has at most one leg per direction in flight.
+                    let turn = match direction {
+                        Direction::ToServer => 0,
+                        Direction::Commit => 1,
+                        Direction::ToClient => 2,
+                    };
+                    attempt.saturating_mul(4).saturating_add(turn)
+                }
+                _ => arrival,
+            };
+            let key = (due, order);
             let view = LegView {
                 id,
                 lane,
@@ -463,6 +486,23 @@ impl Network {
     /// Delivers the named leg and waits for its consequences.
     pub async fn deliver(&self, leg: LegId) -> Result<(), NetError> {
         let _turn = self.control.lock().await;
+        self.deliver_held(leg).await
+    }
+
+    /// Delivers a script of legs in order, as one command: no other command
+    /// slips in between (a browser run's script plays while its page can
+    /// already send commands). On a bad leg, says which (from 1).
+    pub async fn deliver_script(&self, legs: &[LegId]) -> Result<(), (usize, NetError)> {
+        let _turn = self.control.lock().await;
+        for (position, leg) in legs.iter().enumerate() {
+            self.deliver_held(*leg)
+                .await
+                .map_err(|err| (position + 1, err))?;
+        }
+        Ok(())
+    }
+
+    async fn deliver_held(&self, leg: LegId) -> Result<(), NetError> {
         self.hold().await;
         {
             let mut state = self.lock();

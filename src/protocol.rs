@@ -592,6 +592,8 @@ pub enum StrategyView {
     },
     /// Whether the lock is held, and how many requests wait for it.
     Mutex { locked: bool, waiting: u32 },
+    /// A module running in the lab's page: its memory is the page's to show.
+    InPage,
 }
 
 /// The network of one run, as a viewer sees it between two deliveries.
@@ -610,6 +612,97 @@ pub struct NetworkView {
     pub tab: TabView,
 }
 
+/// What the page needs to be a browser-runtime run's client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PageStart {
+    /// The run's auth API, e.g. `/lab/runs/7/api` (`{api}/secret`, …).
+    pub api: String,
+    /// Where the page reports its events and its progress.
+    pub report: String,
+    /// The token the tab holds at the start (the setup's login), if any.
+    pub token: Option<String>,
+    /// The setup used the attempts below this one: the page numbers its
+    /// exchanges from here, so ids never collide.
+    pub first_attempt: u64,
+}
+
+/// `POST /lab/runs/{id}/page`: what the page's tab did since its last
+/// report, and how far it has come. Sent each time the page has caught up
+/// (nothing left to run but waiting) and before each of its exchanges.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageReport {
+    /// Counts up with every report; an older one arriving late is ignored.
+    pub seq: u64,
+    /// Exchanges the page has started so far.
+    pub started: u64,
+    /// Answers the page has taken in so far.
+    pub received: u64,
+    /// Events only the page knows, in its order.
+    #[serde(default)]
+    pub events: Vec<PageEvent>,
+    /// Set on the last report: every lane's request returned, or the
+    /// module failed.
+    #[serde(default)]
+    pub end: Option<PageEnd>,
+}
+
+/// What only the page knows of its tab; its exchanges are recorded at the
+/// tab's edge of the network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PageEvent {
+    /// The strategy put the lane's request on hold behind a refresh.
+    Queued { lane: Lane, jti: Option<String> },
+    /// The tab stored a token.
+    TokenStored { jti: String },
+    /// The tab dropped its token because a refresh was refused.
+    LoggedOut { jti: String, reason: Reason },
+    /// The lane's request returned to its caller.
+    RequestDone { lane: Lane, ok: bool, status: u16 },
+}
+
+/// Longest jti a page may report: the lab's own are 8 characters.
+const MAX_REPORTED_JTI: usize = 64;
+
+impl PageEvent {
+    /// Refuses what the page cannot have seen: a request lane's event on
+    /// another lane, or a jti no server of ours could have issued.
+    pub fn check(&self) -> Result<(), String> {
+        let lane = match self {
+            PageEvent::Queued { lane, .. } | PageEvent::RequestDone { lane, .. } => Some(*lane),
+            PageEvent::TokenStored { .. } | PageEvent::LoggedOut { .. } => None,
+        };
+        if lane.is_some_and(|lane| lane.kind().is_none()) {
+            return Err(format!(
+                "{self:?}: this event belongs to a request lane (secret#1, public#2, late#1)"
+            ));
+        }
+        let jti = match self {
+            PageEvent::Queued { jti, .. } => jti.as_deref(),
+            PageEvent::TokenStored { jti } | PageEvent::LoggedOut { jti, .. } => Some(jti.as_str()),
+            PageEvent::RequestDone { .. } => None,
+        };
+        if jti.is_some_and(|jti| jti.is_empty() || jti.len() > MAX_REPORTED_JTI) {
+            return Err(format!(
+                "a jti must be 1 to {MAX_REPORTED_JTI} characters long"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How the page ended its run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PageEnd {
+    /// Every lane's request returned.
+    Done,
+    /// The module could not run on: a syntax error, an exception, an
+    /// endless loop, a request that never returned. The message names it.
+    Failed { message: String },
+}
+
 /// One line of `POST /lab/runs`' NDJSON stream (docs/lab-api.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -620,6 +713,9 @@ pub enum StreamMessage {
         settings: RunSettings,
         run: u64,
         lab_now_ms: u64,
+        /// For a browser-runtime run: where the page's client talks to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page: Option<PageStart>,
     },
     /// The network after it settled: sent when a run pauses and after each
     /// step or delivery, never while a timer run flows.
@@ -667,6 +763,7 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
             "stream-message.schema.json",
             schemars::schema_for!(StreamMessage),
         ),
+        ("page-report.schema.json", schemars::schema_for!(PageReport)),
         (
             "run-report.schema.json",
             schemars::schema_for!(crate::scenario::RunReport),

@@ -25,13 +25,12 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
 
 use crate::classroom::{RunPlace, RunQuota};
-use crate::client::Client;
 use crate::narrate::Narrator;
 use crate::network::{LegFilter, NetError, Network};
-use crate::protocol::{LegId, NetworkView, StreamMessage};
-use crate::scenario;
+use crate::protocol::{LegId, NetworkView, PageReport, PageStart, StreamMessage};
+use crate::scenario::{self, Side};
 use crate::server::{self, ApiError, AuthState};
-use crate::settings::{NetworkDriver, RunSettings};
+use crate::settings::{NetworkDriver, RunSettings, Runtime};
 use crate::timeline::Recorder;
 
 /// Most runs alive at once on one lab server (streaming or held).
@@ -51,7 +50,7 @@ pub struct Runs {
 #[derive(Clone)]
 struct Control {
     network: Arc<Network>,
-    client: Arc<Client>,
+    client: Side,
     /// Tells the run's stream to send the network's new state.
     changed: Arc<Notify>,
 }
@@ -213,7 +212,27 @@ async fn drive_run(
     let mut live_events = recorder.subscribe();
     // The run's clock starts at wall time; it has not been made yet.
     let lab_now_ms = crate::clock::wall_now_ms();
-    let started = scenario::start(&settings, recorder.clone()).await;
+    let started = match settings.runtime {
+        Runtime::Rust => scenario::start(&settings, recorder.clone())
+            .await
+            .map(|live| (live, None)),
+        Runtime::Browser => scenario::start_in_page(&settings, recorder.clone())
+            .await
+            .map(|(live, token)| {
+                let id = registration.id;
+                let page = PageStart {
+                    api: format!("/lab/runs/{id}/api"),
+                    report: format!("/lab/runs/{id}/page"),
+                    token,
+                    first_attempt: 2,
+                };
+                (live, Some(page))
+            }),
+    };
+    let (started, page) = match started {
+        Ok((live, page)) => (Ok(live), page),
+        Err(err) => (Err(err), None),
+    };
     // Registered before the start line goes out, so a command sent as soon
     // as the page reads the run's id finds it.
     let control = started.as_ref().ok().map(|live| Control {
@@ -229,6 +248,7 @@ async fn drive_run(
         settings: settings.clone(),
         run: registration.id,
         lab_now_ms,
+        page,
     };
     if lines.send(&start).await.is_err() {
         return;
@@ -253,6 +273,17 @@ async fn drive_run(
         }
         (Ok(_), None) => return,
     };
+    if settings.runtime == Runtime::Browser {
+        // A page's script can only play once the page has the start line
+        // and its lanes are out.
+        tokio::select! {
+            played = live.play_script(&settings) => if let Err(err) = played {
+                lines.finish(&StreamMessage::Error { message: err.to_string() });
+                return;
+            },
+            _ = lines.sender.closed() => return,
+        }
+    }
     let held = settings.network != NetworkDriver::Timer;
     if held {
         control.network.settled().await;
@@ -400,6 +431,45 @@ pub async fn command(
     }
     control.changed.notify_one();
     Ok(Json(control.view()))
+}
+
+/// `ANY /lab/runs/{id}/api/{*rest}`: one exchange of a browser run's tab
+/// with the run's own server.
+pub async fn page_exchange(
+    Extension(runs): Extension<Arc<Runs>>,
+    Path((id, rest)): Path<(u64, String)>,
+    request: axum::extract::Request,
+) -> Result<Response, ApiError> {
+    let page = runs.page(id)?;
+    Ok(page.exchange(&rest, request).await)
+}
+
+/// `POST /lab/runs/{id}/page`: the browser run's tab reports.
+pub async fn page_report(
+    Extension(runs): Extension<Arc<Runs>>,
+    Path(id): Path<u64>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let report: PageReport = server::json_body(body, "page report")?;
+    let control = runs.control(id)?;
+    let Side::Page(page) = &control.client else {
+        return Err(ApiError::BadJson(format!(
+            "run {id} runs its client in the engine (runtime rust): it takes no page reports"
+        )));
+    };
+    page.report(report)?;
+    Ok(Json(serde_json::json!({"ok": true})))
+}
+
+impl Runs {
+    fn page(&self, id: u64) -> Result<Arc<crate::page::PageClient>, ApiError> {
+        match self.control(id)?.client {
+            Side::Page(page) => Ok(page),
+            Side::Rust(_) => Err(ApiError::NotFound {
+                path: format!("/lab/runs/{id}/api (run {id} runs its client in the engine)"),
+            }),
+        }
+    }
 }
 
 impl From<NetError> for ApiError {

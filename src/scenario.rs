@@ -19,9 +19,10 @@ use crate::challenge::{self, ChallengeId};
 use crate::client::{Client, ClientError};
 use crate::narrate;
 use crate::network::{NetError, Network};
-use crate::protocol::{Lane, LaneKind, LegId, LostAnswer, TabNo};
+use crate::page::PageClient;
+use crate::protocol::{Lane, LaneKind, LegId, LostAnswer, PageEnd, TabNo, TabView};
 use crate::server::{AuthServer, AuthState};
-use crate::settings::{Case, NetworkDriver, RunSettings, SettingsError};
+use crate::settings::{Case, NetworkDriver, RunSettings, Runtime, SettingsError};
 use crate::timeline::{Event, EventKind, Recorder};
 use crate::verdict::Verdict;
 
@@ -63,6 +64,8 @@ pub enum LabError {
     Client(#[from] ClientError),
     #[error("a request task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error("{0}")]
+    Page(String),
     #[error("delivery {position} of the script: {source}")]
     Script {
         position: usize,
@@ -71,10 +74,27 @@ pub enum LabError {
     },
 }
 
+/// The client side of a run: the engine's own tab, or one in the lab's page.
+#[derive(Clone)]
+pub enum Side {
+    Rust(Arc<Client>),
+    Page(Arc<PageClient>),
+}
+
+impl Side {
+    /// What the tab holds now, for the network view.
+    pub fn tab_view(&self) -> TabView {
+        match self {
+            Side::Rust(client) => client.tab_view(),
+            Side::Page(page) => page.tab_view(),
+        }
+    }
+}
+
 /// A run that is under way.
 pub struct LiveRun {
     pub network: Arc<Network>,
-    pub client: Arc<Client>,
+    pub client: Side,
     /// `None` once [`LiveRun::finish`] took it.
     task: Option<JoinHandle<Result<RunReport, LabError>>>,
 }
@@ -127,6 +147,11 @@ pub async fn run_recorded(
 /// and returns while they run.
 pub async fn start(settings: &RunSettings, recorder: Recorder) -> Result<LiveRun, LabError> {
     settings.validate()?;
+    if settings.runtime == Runtime::Browser {
+        return Err(LabError::Page(
+            "the browser runtime runs in the lab's page: open the lab (refresh-race serve, or the desktop app) and pick it there".into(),
+        ));
+    }
     let state = AuthState::for_run(settings, recorder.clone());
     let server = AuthServer::start(state.clone()).await?;
     let network = state.network.clone();
@@ -147,25 +172,7 @@ pub async fn start(settings: &RunSettings, recorder: Recorder) -> Result<LiveRun
     if settings.case != Case::Guest {
         client.login(LAB_USER).await?;
     }
-    // "The user comes back later": move the lab clock past exp (and past
-    // the refresh window for case 4) instead of waiting.
-    let ttl_ms = settings.access_ttl_s * 1000;
-    let travel_ms = match settings.case {
-        Case::Guest | Case::Valid => 0,
-        Case::ExpiredRefreshable => ttl_ms + 1000,
-        Case::ExpiredNotRefreshable => ttl_ms + settings.refresh_window_s * 1000 + 1000,
-    };
-    if travel_ms > 0 {
-        let lab_now_ms = state.clock.advance_ms(travel_ms);
-        recorder.record(
-            Lane::Server,
-            EventKind::ClockAdvanced {
-                by_ms: travel_ms,
-                lab_now_ms,
-            },
-        );
-    }
-
+    come_back_later(settings, &state);
     network.mark_burst();
     let timer = tokio::spawn(network.clone().run_timer());
     // The burst: every lane is a thread of the run's motion. Woken in lane
@@ -215,21 +222,89 @@ pub async fn start(settings: &RunSettings, recorder: Recorder) -> Result<LiveRun
     });
     let live = LiveRun {
         network,
-        client,
+        client: Side::Rust(client),
         task: Some(task),
     };
-    // The delivery script (a replayed or undone hand run). On a bad leg the
-    // live run is dropped, which stops it and frees what it held.
-    for (position, leg) in settings.deliver.iter().enumerate() {
-        live.network
-            .deliver(*leg)
-            .await
-            .map_err(|source| LabError::Script {
-                position: position + 1,
-                source,
-            })?;
-    }
+    // On a bad leg the live run is dropped, which stops it and frees what
+    // it held.
+    live.play_script(settings).await?;
     Ok(live)
+}
+
+/// "The user comes back later": moves the lab clock past exp (and past the
+/// refresh window for case 4) instead of waiting.
+fn come_back_later(settings: &RunSettings, state: &AuthState) {
+    let ttl_ms = settings.access_ttl_s * 1000;
+    let travel_ms = match settings.case {
+        Case::Guest | Case::Valid => 0,
+        Case::ExpiredRefreshable => ttl_ms + 1000,
+        Case::ExpiredNotRefreshable => ttl_ms + settings.refresh_window_s * 1000 + 1000,
+    };
+    if travel_ms > 0 {
+        let lab_now_ms = state.clock.advance_ms(travel_ms);
+        state.recorder.record(
+            Lane::Server,
+            EventKind::ClockAdvanced {
+                by_ms: travel_ms,
+                lab_now_ms,
+            },
+        );
+    }
+}
+
+/// A browser run: the server, the setup's login and jump in time are the
+/// lab's; the lanes are the page's to start once it has the start line
+/// (its api path and token). The run ends when the page reports its end.
+pub async fn start_in_page(
+    settings: &RunSettings,
+    recorder: Recorder,
+) -> Result<(LiveRun, Option<String>), LabError> {
+    settings.validate()?;
+    let state = AuthState::for_run(settings, recorder.clone());
+    let network = state.network.clone();
+    let (end, ended) = oneshot::channel();
+    let page = Arc::new(PageClient::new(state.clone(), end));
+    let token = match settings.case {
+        Case::Guest => None,
+        _ => Some(page.login(LAB_USER, 1).await.map_err(LabError::Page)?),
+    };
+    come_back_later(settings, &state);
+    network.mark_burst();
+    let timer = tokio::spawn(network.clone().run_timer());
+    let task_network = network.clone();
+    let task_settings = settings.clone();
+    let task = tokio::spawn(async move {
+        let _timer = AbortOnDrop(timer);
+        let end = ended
+            .await
+            .map_err(|_| LabError::Page("the page left the run".into()))?;
+        let lab_now_ms = state.clock.now_ms();
+        match end {
+            PageEnd::Done => Ok(report(
+                &task_settings,
+                recorder.events(),
+                lab_now_ms,
+                &task_network,
+            )),
+            PageEnd::Failed { message } => Err(LabError::Page(message)),
+        }
+    });
+    let live = LiveRun {
+        network,
+        client: Side::Page(page),
+        task: Some(task),
+    };
+    Ok((live, token))
+}
+
+impl LiveRun {
+    /// Delivers the run's script (a replayed or undone hand run) in order.
+    pub async fn play_script(&self, settings: &RunSettings) -> Result<(), LabError> {
+        self.network
+            .deliver_script(&settings.deliver)
+            .await
+            .map_err(|(position, source)| LabError::Script { position, source })
+    }
 }
 
 /// Aborts a background task when its owner goes away.

@@ -25,6 +25,12 @@ pub const MAX_REUSE_COUNT: u32 = 100;
 pub const MAX_TABS: u8 = 8;
 /// Most legs a run's delivery script may name.
 pub const MAX_SCRIPT_LEGS: usize = 100_000;
+/// Most requests (secret, public and late together) of a run whose client
+/// runs in the page: each is a real `fetch` of one browser tab, and the
+/// browser keeps only a few connections per host.
+pub const MAX_PAGE_REQUESTS: u32 = 200;
+/// Longest label of an in-page module (the learner's file name, say).
+pub const MAX_MODULE_LABEL: usize = 60;
 /// How long a held run (step, hand or paused) waits for the user before it
 /// is abandoned and freed, in seconds: the default and the bounds.
 pub const DEFAULT_IDLE_S: u64 = 600;
@@ -171,6 +177,23 @@ named_enum!(
     }
 );
 
+named_enum!(
+    /// Where the client's code runs (docs/design.md, "Clients in the page").
+    Runtime {
+        /// The lab's own reqwest clients, in the engine.
+        Rust => "rust",
+        /// JavaScript strategy modules in a Web Worker of the lab's page,
+        /// with real `fetch` calls to the run's server.
+        Browser => "browser",
+    }
+);
+
+impl Runtime {
+    fn is_rust(&self) -> bool {
+        *self == Runtime::Rust
+    }
+}
+
 impl Policy {
     /// The real systems this policy mirrors, for tooltips and docs.
     pub fn mirrors(self) -> &'static str {
@@ -279,6 +302,13 @@ pub struct RunSettings {
     pub drop: Vec<crate::protocol::LostAnswer>,
     /// A held run left alone this long is abandoned (1..=3600 s).
     pub idle_s: u64,
+    /// Where the client runs; `browser` runs only from the lab's page.
+    #[serde(skip_serializing_if = "Runtime::is_rust")]
+    pub runtime: Runtime,
+    /// The in-page module's name when it is not a built-in strategy (the
+    /// learner's own interceptor), shown instead of `strategy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
 }
 
 impl Default for RunSettings {
@@ -307,6 +337,8 @@ impl Default for RunSettings {
             deliver: Vec::new(),
             drop: Vec::new(),
             idle_s: DEFAULT_IDLE_S,
+            runtime: Runtime::Rust,
+            module: None,
         }
     }
 }
@@ -375,6 +407,30 @@ impl RunSettings {
         crate::server::presets::check_knobs(self)?;
         check_range("deliver", self.deliver.len(), 0, MAX_SCRIPT_LEGS)?;
         check_range("drop", self.drop.len(), 0, MAX_SCRIPT_LEGS)?;
+        if self.runtime == Runtime::Browser {
+            self.check_in_page()?;
+            let requests = self.secret + self.public + u32::from(self.late);
+            check_range("requests of a browser run", requests, 1, MAX_PAGE_REQUESTS)?;
+        }
+        if let Some(label) = &self.module {
+            if self.runtime != Runtime::Browser {
+                return Err(SettingsError::Conflict(
+                    "module names an in-page module: it needs runtime browser".into(),
+                ));
+            }
+            let printable = label.chars().all(|c| !c.is_control());
+            check_range(
+                "module name length",
+                label.chars().count(),
+                1,
+                MAX_MODULE_LABEL,
+            )?;
+            if !printable {
+                return Err(SettingsError::Conflict(
+                    "module name must be printable text".into(),
+                ));
+            }
+        }
         if !self.deliver.is_empty() && self.network == NetworkDriver::Timer {
             return Err(SettingsError::Conflict(
                 "deliver needs network step or hand: a timer run delivers by itself".into(),
@@ -386,6 +442,29 @@ impl RunSettings {
     /// The run's tabs, by number (valid once [`RunSettings::validate`] passed).
     pub fn tab_numbers(&self) -> impl Iterator<Item = crate::protocol::TabNo> {
         1..=u8::try_from(self.tabs).unwrap_or(MAX_TABS)
+    }
+
+    /// What the browser runtime cannot run yet: one tab of a built-in or own
+    /// module, in article mode (several tabs, OAuth refresh tokens and the
+    /// proactive and mutex strategies are the Rust engine's).
+    fn check_in_page(&self) -> Result<(), SettingsError> {
+        let refused = if self.tabs > 1 {
+            Some("several tabs")
+        } else if self.mode == Mode::Oauth {
+            Some("OAuth mode")
+        } else if self.module.is_none()
+            && matches!(self.strategy, Strategy::Proactive | Strategy::Mutex)
+        {
+            Some("the proactive and mutex strategies")
+        } else {
+            None
+        };
+        match refused {
+            Some(what) => Err(SettingsError::Conflict(format!(
+                "{what} run in the rust runtime only, not in the browser runtime (yet)"
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Real-time length of a nominal lab delay at this run's speed.

@@ -12,7 +12,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -31,6 +31,13 @@ use crate::ui_files::{self, UiFiles};
 
 /// The page may load only its own files and talk only to this server.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+
+/// The policy of the browser runtime's tab Worker (`ui/worker/`): it may
+/// load the learner's module, which the page hands it as text and it turns
+/// into a `blob:` URL — the one thing the page's own policy forbids — and
+/// it may talk to the lab's origin only. Nothing else is allowed.
+pub const WORKER_CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; script-src 'self' blob:; connect-src 'self'; base-uri 'none'";
 
 /// Events the long-lived server keeps when nobody reads them.
 pub const SERVE_RECORDER_CAPACITY: usize = 10_000;
@@ -80,6 +87,23 @@ pub fn router_with_limits(
     limits: Limits,
 ) -> Router {
     Lab::with_limits(ui.into(), api_settings, api_recorder, limits).instructor_router()
+}
+
+/// The CSP of a UI file: the page's, or the tab Worker's own. The CSP
+/// governs documents and workers, so it rides on the UI files only: JSON
+/// answers are not rendered, and the hot API routes stay lean.
+async fn ui_policy(request: Request, next: axum::middleware::Next) -> Response {
+    let policy = if request.uri().path().starts_with("/worker/") {
+        WORKER_CONTENT_SECURITY_POLICY
+    } else {
+        CONTENT_SECURITY_POLICY
+    };
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(policy));
+    response
 }
 
 /// One lab: its UI, its long-lived API, its live runs and, once opened, its
@@ -141,12 +165,6 @@ impl Lab {
     }
 
     fn router(&self, api_state: Arc<AuthState>) -> Router {
-        // The CSP governs documents, so it rides on the UI files only: JSON
-        // answers are not rendered, and the hot API routes stay lean.
-        let csp = SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        );
         let ui: Router = match &self.ui {
             UiFiles::Embedded => Router::new().fallback(ui_files::serve_embedded),
             UiFiles::Dir(dir) => {
@@ -154,11 +172,13 @@ impl Lab {
                 Router::new().fallback(move |request: Request| dir.clone().answer(request))
             }
         }
-        .layer(csp);
+        .layer(axum::middleware::from_fn(ui_policy));
         let lab: Router<Arc<AuthState>> = Router::new()
             .route("/lab/options", get(options))
             .route("/lab/runs", post(runs::start_run))
             .route("/lab/runs/{id}/network", post(runs::command))
+            .route("/lab/runs/{id}/page", post(runs::page_report))
+            .route("/lab/runs/{id}/api/{*rest}", any(runs::page_exchange))
             .route("/lab/clock", get(read_clock).post(travel))
             // The same limit as the auth API, so a 413 names the real limit.
             .layer(DefaultBodyLimit::max(server::BODY_LIMIT))
@@ -351,10 +371,12 @@ async fn options() -> Json<Value> {
         "networks": NetworkDriver::ALL,
         "cross_tabs": CrossTab::ALL,
         "modes": Mode::ALL,
+        "runtimes": settings::Runtime::ALL,
         "challenges": crate::challenge::all(),
         "version": env!("CARGO_PKG_VERSION"),
         "limits": {
             "max_requests": settings::MAX_REQUESTS,
+            "max_page_requests": settings::MAX_PAGE_REQUESTS,
             "max_latency_ms": settings::MAX_LATENCY_MS,
             "max_jitter_ms": settings::MAX_JITTER_MS,
             "max_grace_s": settings::MAX_GRACE_S,
@@ -466,17 +488,8 @@ impl UiDir {
             status if status.is_client_error() || status.is_server_error() => {
                 ApiError::FileService { status }.into_response()
             }
-            _ => {
-                let mut response = response.map(Body::new);
-                // The CSP governs documents, so it rides on the UI files
-                // only: JSON answers are not rendered, and the hot API
-                // routes stay lean.
-                response
-                    .headers_mut()
-                    .entry(header::CONTENT_SECURITY_POLICY)
-                    .or_insert(HeaderValue::from_static(CONTENT_SECURITY_POLICY));
-                response
-            }
+            // The CSP comes from `ui_policy`, around every UI file.
+            _ => response.map(Body::new),
         }
     }
 

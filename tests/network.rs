@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{http, start_lab};
+use common::{command, http, start_lab, Stream};
 use refresh_race::challenge::{self, ChallengeId};
 use refresh_race::protocol::LegId;
 use refresh_race::scenario::{self, RunReport};
@@ -175,63 +175,6 @@ async fn no_order_breaks_single_flight() {
 }
 
 // ---- over the lab's HTTP API ----
-
-/// Reads a streamed run line by line.
-struct Stream {
-    response: reqwest::Response,
-    buffer: String,
-}
-
-impl Stream {
-    async fn open(base: &str, settings: Value) -> Stream {
-        let response = http()
-            .post(format!("{base}/lab/runs"))
-            .json(&settings)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        Stream {
-            response,
-            buffer: String::new(),
-        }
-    }
-
-    /// The next message; `None` when the stream ended.
-    async fn next(&mut self) -> Option<Value> {
-        loop {
-            if let Some(end) = self.buffer.find('\n') {
-                let line: String = self.buffer.drain(..=end).collect();
-                return Some(serde_json::from_str(&line).unwrap());
-            }
-            let chunk = self.response.chunk().await.unwrap()?;
-            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
-        }
-    }
-
-    /// Reads until a message of `kind`; returns it and how many events came before.
-    async fn until(&mut self, kind: &str) -> (Value, usize) {
-        let mut events = 0;
-        loop {
-            let message = self.next().await.expect("the stream ended early");
-            if message["type"] == kind {
-                return (message, events);
-            }
-            if message["type"] == "event" {
-                events += 1;
-            }
-        }
-    }
-}
-
-async fn command(base: &str, run: u64, body: Value) -> (u16, Value) {
-    common::answer(
-        http()
-            .post(format!("{base}/lab/runs/{run}/network"))
-            .json(&body),
-    )
-    .await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hand_run_is_played_over_http_and_bad_legs_change_nothing() {

@@ -99,6 +99,18 @@ async fn options_headers_and_errors() {
     assert!(csp.contains("default-src 'self'"), "{csp}");
     assert!(csp.contains("object-src 'none'"), "{csp}");
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    assert!(!csp.contains("blob:"), "the page never loads blob: scripts: {csp}");
+    // The tab Worker, and only it, may load the learner's module as a blob:.
+    let worker = http()
+        .get(format!("{base}/worker/tab.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(worker.status(), 200);
+    assert_eq!(
+        worker.headers()["content-security-policy"],
+        refresh_race::web::WORKER_CONTENT_SECURITY_POLICY
+    );
 
     let response = http()
         .get(format!("{base}/lab/options"))

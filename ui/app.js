@@ -30,6 +30,7 @@ import { NetworkPanel } from './network-panel.js';
 import { ChallengesPanel } from './challenges-panel.js';
 import { startClassroom } from './classroom-panel.js';
 import { fetchOptions, runLab, networkCommand, LabError } from './transport.js';
+import { startTab } from './page-runtime.js';
 import { createRunState, applyMessage, isLive, isHeld, viewNowUs } from './lib/reducer.js';
 import { validateControls, toRunSettings, limitsFromOptions, fieldsFor, controlValues, knobsOf, valuesForPolicy } from './lib/validate.js';
 import { trayModel, tabStateModel, undoSettings, controlState, keyAction, moveCursor } from './lib/network.js';
@@ -41,8 +42,12 @@ import {
   THEME_KEY, SCALE_KEY, parseTheme, toggleTheme, parseScale, stepScale, rootScale, scaleLabel, viewKeyAction,
 } from './lib/presenter.js';
 import { domainEnd, estimateRunUs } from './lib/scale.js';
-import { defaultPair, comparePlan, compareLabel as compareLabelText, compareTitle } from './lib/compare.js';
+import { defaultPair, comparePlan, compareBy, compareLabel as compareLabelText, compareTitle } from './lib/compare.js';
 import { parseRunReport, createReplay, MAX_REPORT_BYTES } from './lib/replay.js';
+import { mountCodePanel } from './code-panel.js'; // the code panel: see its block at the end
+import { checkModule } from './lib/module-check.js';
+import { CHECKS, gradeRow, score } from './lib/grader.js';
+import { runToEnd } from './module-runner.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -125,6 +130,7 @@ const controls = {
   late: $('[data-control="late-request"]'),
   speed: $('[data-control="speed"]'),
   network: $('[data-control="network"]'),
+  runtime: $('[data-control="runtime"]'),
 };
 const netButtons = {
   pause: $('[data-controls] [data-action="pause"]'),
@@ -171,6 +177,7 @@ let limits = null; // the lab's, once /lab/options answered: no run starts befor
 const offered = {
   strategies: [],
   policies: [],
+  runtimes: [],
   policyTitles: new Map(),
   policyKnobs: new Map(), // preset name → knobsOf(...): its parameters and defaults
   challenges: [],
@@ -240,7 +247,7 @@ function updateKnobs() {
 /** The comparison the compare controls describe. */
 function compareChoice() {
   return {
-    by: compareControls.by.value === 'policies' ? 'policies' : 'strategies',
+    by: compareBy(compareControls.by.value),
     a: compareControls.a.value,
     b: compareControls.b.value,
     strategy: controls.strategy.value,
@@ -250,9 +257,9 @@ function compareChoice() {
 
 /** Fills A/B with strategies or policies and picks the default pair for the main control's value. */
 function resetComparePair() {
-  const by = compareControls.by.value === 'policies' ? 'policies' : 'strategies';
+  const by = compareBy(compareControls.by.value);
   const names = offered[by];
-  const current = by === 'policies' ? controls.policy.value : controls.strategy.value;
+  const current = { policies: controls.policy.value, strategies: controls.strategy.value, runtimes: controls.runtime.value }[by];
   const [a, b] = defaultPair(by, names, current);
   for (const [select, value] of [[compareControls.a, a], [compareControls.b, b]]) {
     const options = names.map((name) => {
@@ -271,7 +278,11 @@ function updateCompareLabel() {
   const choice = compareChoice();
   compareLabel.textContent = compareLabelText(choice);
   compareButton.title = compareTitle(choice);
-  compareFixed.textContent = choice.by === 'policies' ? `with the ${choice.strategy} client` : `against the ${choice.policy} server`;
+  compareFixed.textContent = {
+    policies: `with the ${choice.strategy} client`,
+    strategies: `against the ${choice.policy} server`,
+    runtimes: `${choice.strategy} client, ${choice.policy} server`,
+  }[choice.by];
 }
 
 function updatePolicyTitle() {
@@ -315,8 +326,9 @@ function openRuns(plans, { compare = false, replay = false, note }) {
     const state = createRunState({ strategy: plan.strategy, policy: plan.policy, settings: plan.settings });
     state.status = 'running'; // live from the moment the request leaves
     const view = new TimelineView({
-      strategy: plan.strategy,
+      strategy: plan.settings?.module ?? plan.strategy,
       policy: plan.policy,
+      runtime: plan.settings?.runtime ?? 'rust',
       compact: compare,
       replay: plan.replayName ?? null,
       varies: plan.varies ?? null,
@@ -374,8 +386,11 @@ function deliver(run, runs, message, now) {
   return message.type === 'network';
 }
 
-/** Starts `caseName` with the current settings: one run, or a comparison. */
-function start(caseName, { compare = false } = {}) {
+/**
+ * Starts `caseName` with the current settings: one run, or a comparison.
+ * `own`: the learner's module source, run in the page instead of the picked strategy.
+ */
+function start(caseName, { compare = false, own = null } = {}) {
   if (!limits || !caseName) {
     showError('The lab\'s options (GET /lab/options) have not loaded: nothing can be checked or started. Is the lab running?');
     return false;
@@ -389,16 +404,15 @@ function start(caseName, { compare = false } = {}) {
   }
   clearError();
   const choice = compareChoice();
-  const varies = compare ? (choice.by === 'policies' ? 'policy' : 'strategy') : null;
+  const varies = compare ? { policies: 'policy', strategies: 'strategy', runtimes: 'runtime' }[choice.by] : null;
   const pairs = (compare
     ? comparePlan(choice)
-    : [{ strategy: controls.strategy.value, policy: controls.policy.value, label: controls.strategy.value }])
+    : [{ strategy: controls.strategy.value, policy: controls.policy.value, label: own ? OWN_MODULE_NAME : controls.strategy.value, ...(own ? { source: own, runtime: 'browser' } : {}) }])
     .map((p) => ({ ...p, varies }));
   // A comparison flows on the timer: one tray for two held runs would be a puzzle of its own.
   const network = compare ? 'timer' : controls.network.value || 'timer';
-  const plans = pairs.map((p) => ({
-    ...p,
-    settings: toRunSettings({
+  const plans = pairs.map((p) => {
+    const settings = withRuntime(toRunSettings({
       caseName,
       strategy: p.strategy,
       policy: p.policy,
@@ -409,14 +423,47 @@ function start(caseName, { compare = false } = {}) {
       crossTab: controls.crossTab.value || null,
       mode: controls.mode.value || null,
       rotate: p.policy === controls.policy.value && knobsFor(p.policy).rotate != null ? controls.rotate.checked : null,
-    }),
-  }));
+    }), p.runtime ?? controls.runtime.value);
+    return { ...p, settings: p.source ? { ...settings, module: OWN_MODULE_NAME } : settings };
+  });
   const what = compare && choice.by === 'policies'
     ? `${choice.strategy} client, ${choice.a} vs ${choice.b} servers`
-    : `${pairs.map((p) => p.strategy).join(' vs ')} client${compare ? 's' : ''}, ${choice.policy} server`;
+    : compare && choice.by === 'runtimes'
+      ? `${choice.strategy} client in ${choice.a} vs ${choice.b}, ${choice.policy} server`
+      : `${pairs.map((p) => p.strategy).join(' vs ')} client${compare ? 's' : ''}, ${choice.policy} server`;
   playing = null;
   launch(plans, { compare, note: `${caseName}: ${what}${network !== 'timer' ? ` (network: ${network})` : ''}` });
   return true;
+}
+
+/** Settings for `runtime`: the Rust engine's are today's, unchanged. */
+function withRuntime(settings, runtime) {
+  return runtime === 'browser' ? { ...settings, runtime } : settings;
+}
+
+/** A browser run's tab starts once its start line says where its API is. */
+function startPageTab(run, message) {
+  if (!message.page || run.tab) return;
+  run.lines = new Map(); // attempt → the module's line that made it
+  const shown = active && active.runs.length === 1 && active.runs[0] === run;
+  if (shown) showRunModule(run, message.settings);
+  run.tab = startTab(message, {
+    builtin: run.source ? null : message.settings.strategy,
+    source: run.source ?? null,
+    onCall: ({ attempt, line }) => {
+      if (line) run.lines.set(attempt, line);
+      if (shown) codePanel.markLine(line ?? null);
+    },
+    onState: (state) => {
+      if (shown) codePanel.showState(state);
+    },
+    onEnded: (failed) => {
+      if (!failed) return;
+      log.note(`${run.prefix}the tab's module failed: ${failed.message}${failed.line ? ` (line ${failed.line})` : ''}`, 'error');
+      if (shown && run.source) codePanel.showError(failed);
+    },
+  });
+  run.controller.signal.addEventListener('abort', () => run.tab.stop(), { once: true });
 }
 
 /** Opens timelines for `plans` and streams their runs from the lab. */
@@ -430,6 +477,7 @@ function launch(plans, { compare = false, note }) {
       signal: run.controller.signal,
       onMessage: (message) => {
         if (token !== runToken) return; // a newer run owns the screen
+        if (message.type === 'start') startPageTab(run, message);
         if (deliver(run, runs, message, performance.now())) renderAll();
         else scheduleFrame();
       },
@@ -758,6 +806,7 @@ async function loadOptions() {
     }
     offered.strategies = (options.strategies || []).filter((n) => typeof n === 'string');
     offered.policies = policyNames;
+    offered.runtimes = (options.runtimes || []).filter((n) => typeof n === 'string');
     fillSelect(controls.strategy, offered.strategies, () => '');
     fillSelect(controls.policy, offered.policies, (name) => offered.policyTitles.get(name) || '');
     applyLimits(next);
@@ -767,6 +816,8 @@ async function loadOptions() {
     fillSelect(controls.crossTab, crossTabs, (name) => CROSS_TAB_TITLES[name] || '');
     const modes = (options.modes || []).filter((n) => typeof n === 'string');
     fillSelect(controls.mode, modes, (name) => MODE_TITLES[name] || '');
+    const runtimes = (options.runtimes || []).filter((n) => typeof n === 'string');
+    fillSelect(controls.runtime, runtimes, (name) => RUNTIME_TITLES[name] || '');
     offered.challenges = challengesFromOptions(options.challenges);
     loadProgress(offered.challenges.map((c) => c.id));
     challengesButton.hidden = offered.challenges.length === 0;
@@ -810,6 +861,11 @@ function updateCrossTab() {
 }
 
 /** What each network driver does, for its option's tooltip. */
+const RUNTIME_TITLES = {
+  rust: 'The lab\'s own reqwest clients, in the engine',
+  browser: 'The strategy as JavaScript in this page: a Web Worker per tab, real fetch',
+};
+
 const NETWORK_TITLES = {
   timer: 'each leg goes when its latency is up (pause with Space)',
   step: 'the run stands still; Step (→) delivers the next due leg',
@@ -871,6 +927,7 @@ controls.policy.addEventListener('change', () => {
   else updateCompareLabel();
 });
 controls.strategy.addEventListener('change', () => {
+  if (!codePanel.isOwn()) showStrategySource(controls.strategy.value);
   // A of a client comparison follows the client you picked.
   if (compareControls.by.value === 'strategies') resetComparePair();
   else updateCompareLabel();
@@ -952,6 +1009,7 @@ function runAction(action) {
       const single = active && active.runs.length === 1 ? active.runs[0] : null;
       if (!single) return;
       cursorIndex = moveCursor(cursorIndex, action === 'cursor-next' ? 1 : -1, single.state.events.length);
+      markCursorLine(single);
       renderAll();
       break;
     }
@@ -1013,3 +1071,111 @@ resetComparePair();
 new WalkPanel($('[data-walk]'));
 startClassroom({ showError, clearError });
 loadOptions();
+
+// ---------- the code panel (code-panel.js) ----------
+// The strategy's JavaScript beside the timeline (the line that made the
+// latest exchange marked, the module's state shown), and the learner's own
+// interceptor: Run plays the current case with it in the page, Grade runs
+// the fixed checks of lib/grader.js, a score card row opens its timeline.
+
+/** The label of a learner's module on timelines and in saved runs. */
+const OWN_MODULE_NAME = 'your interceptor';
+const strategySources = new Map();
+
+/** A built-in strategy's source, fetched once. */
+function strategySource(name) {
+  if (!strategySources.has(name)) {
+    strategySources.set(name, fetch(`strategies/${encodeURIComponent(name)}.js`).then((response) => {
+      if (!response.ok) throw new Error(`strategies/${name}.js answered HTTP ${response.status}`);
+      return response.text();
+    }));
+  }
+  return strategySources.get(name);
+}
+
+function showStrategySource(name) {
+  strategySource(name).then((source) => {
+    if (!codePanel.isOwn() && (controls.strategy.value || 'naive') === name) codePanel.showModule(name, source);
+  }, (error) => showError(`The ${name} strategy's source did not load: ${error.message}`));
+}
+
+/** Shows the module a browser run is about to run, so its lines can be marked. */
+function showRunModule(run, settings) {
+  codePanel.markLine(null);
+  codePanel.showState(null);
+  if (run.source) {
+    if (!codePanel.isOwn()) codePanel.showOwn();
+    codePanel.showError(null);
+    return;
+  }
+  strategySource(settings.strategy).then((source) => {
+    if (!codePanel.isOwn()) codePanel.showModule(settings.strategy, source);
+  }, () => {});
+}
+
+/** After ← / →: the line that made the event under the cursor, if the run knows it. */
+function markCursorLine(run) {
+  if (!run.lines || cursorIndex == null) return;
+  const event = run.state.events[cursorIndex];
+  const line = event && event.attempt != null ? run.lines.get(event.attempt) : null;
+  if (line) codePanel.markLine(line);
+}
+
+/** The module's own problems (syntax, exports) before anything starts; true when it may run. */
+function moduleReady(source) {
+  const check = checkModule(source);
+  if (check.ok) {
+    codePanel.showError(null);
+    return true;
+  }
+  codePanel.showError(check);
+  return false;
+}
+
+let graded = null; // { source, rows } of the last grading: its rows open their timelines
+
+async function grade(source) {
+  if (!moduleReady(source)) return;
+  const rows = [];
+  graded = { source, rows };
+  codePanel.showGrade(rows);
+  for (const check of CHECKS) {
+    let outcome;
+    try {
+      const { last, failed } = await runToEnd({ ...check.settings, module: OWN_MODULE_NAME }, { source });
+      const error = failed ? `${failed.message}${failed.line ? ` (line ${failed.line})` : ''}` : last && last.type !== 'done' ? last.message : null;
+      outcome = { verdict: last && last.verdict, error };
+      if (failed && !rows.some((row) => !row.pass)) codePanel.showError(failed);
+    } catch (error) {
+      outcome = { error: error && error.message ? error.message : String(error) };
+    }
+    if (graded.source !== source) return; // a newer grading owns the card
+    rows.push(gradeRow(check, outcome));
+    codePanel.showGrade([...rows]);
+  }
+  log.note(`graded your interceptor: ${score(rows).passed} of ${score(rows).total} checks pass`, 'done');
+}
+
+/** A score card row: the check's run, on the timeline, with the graded module. */
+function openCheck(id) {
+  const check = CHECKS.find((c) => c.id === id);
+  if (!check || !graded) return;
+  const settings = { ...check.settings, module: OWN_MODULE_NAME };
+  playing = null;
+  launch([{ strategy: settings.strategy ?? 'naive', policy: settings.policy, label: OWN_MODULE_NAME, settings, source: graded.source }], {
+    note: `check "${check.title}" with your interceptor${settings.network === 'step' ? ' (its order played; step or resume for the rest)' : ''}`,
+  });
+}
+
+const codePanel = mountCodePanel($('[data-code-panel]'), {
+  template: '',
+  onRun: (source) => {
+    if (moduleReady(source)) start(currentCase || 'expired-refreshable', { own: source });
+  },
+  onGrade: (source) => {
+    grade(source).catch((error) => showError(`Grading failed: ${error && error.message ? error.message : error}`));
+  },
+  onOpenCheck: openCheck,
+});
+strategySource('naive').then((text) => codePanel.setTemplate(text), () => {});
+showStrategySource(controls.strategy.value || 'naive');

@@ -20,11 +20,12 @@ export class TimelineView {
    * @param {string} o.policy    server policy of the run
    * @param {boolean} [o.compact] smaller rows (compare mode)
    * @param {string|null} [o.replay] file name when this replays a saved run
-   * @param {'strategy'|'policy'|null} [o.varies] what a comparison varies (highlighted in the title)
+   * @param {'rust'|'browser'} [o.runtime] where the client runs
+   * @param {'strategy'|'policy'|'runtime'|null} [o.varies] what a comparison varies (highlighted in the title)
    * @param {string|null} [o.badge] a word on the run in the header (e.g. the challenge it plays)
    * @param {(jti: string, state: object) => void} [o.onToken] token chip clicked
    */
-  constructor({ strategy, policy, compact = false, replay = null, varies = null, badge = null, onToken = () => {} }) {
+  constructor({ strategy, policy, runtime = 'rust', compact = false, replay = null, varies = null, badge = null, onToken = () => {} }) {
     // SVG ids are document-wide: two views side by side need their own patterns.
     this.id = `tl${nextViewId++}`;
     this.compact = compact;
@@ -40,7 +41,11 @@ export class TimelineView {
     this.frameNo = 0;
 
     this.title = h('h2', { class: 'timeline-title' },
-      h('span', { class: `strategy-name${varies === 'strategy' ? ' varies' : ''}` }, strategy), ' client · ',
+      h('span', { class: `strategy-name${varies === 'strategy' ? ' varies' : ''}` }, strategy), ' client',
+      runtime === 'browser' || varies === 'runtime'
+        ? h('span', { class: `runtime-name${varies === 'runtime' ? ' varies' : ''}` }, runtime === 'browser' ? ' (JS in the page)' : ' (Rust engine)')
+        : '',
+      ' · ',
       h('span', { class: `policy-name${varies === 'policy' ? ' varies' : ''}` }, policy), ' server');
     this.pill = h('span', { class: 'state-pill' }, 'starting');
     this.note = h('span', { class: 'setup-note' }, '');
@@ -70,6 +75,7 @@ export class TimelineView {
       class: `timeline${compact ? ' compact' : ''}`,
       'data-timeline': '',
       'data-strategy': strategy,
+      'data-runtime': runtime,
       'data-policy': policy,
       'data-state': 'running',
       'data-replay': replay ? '' : null,

@@ -364,7 +364,7 @@ async fn travel(State(state): State<Arc<AuthState>>, request: Request, next: Nex
 /// An answer the lab's network lost: the connection breaks before a byte
 /// of the body arrives, so the client sees a network error, as it would
 /// when a real response never came back.
-fn lost_answer() -> Response {
+pub(crate) fn lost_answer() -> Response {
     let broken = futures::stream::once(async {
         Err::<Bytes, std::io::Error>(std::io::Error::other("the lab's network lost this answer"))
     });
@@ -538,7 +538,7 @@ async fn secret(
 
 /// The `jti` of whatever token was presented, even a bad one, for the
 /// timeline of a refusal. Read only on the refusal path: it costs a decode.
-fn presented_jti(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn presented_jti(headers: &HeaderMap) -> Option<String> {
     bearer(headers).ok().and_then(tokens::peek_jti)
 }
 

@@ -82,3 +82,60 @@ pub async fn start_lab() -> String {
     ));
     format!("http://{addr}")
 }
+
+/// Reads a streamed run line by line.
+pub struct Stream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Stream {
+    pub async fn open(base: &str, settings: Value) -> Stream {
+        let response = http()
+            .post(format!("{base}/lab/runs"))
+            .json(&settings)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        Stream {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next message; `None` when the stream ended.
+    pub async fn next(&mut self) -> Option<Value> {
+        loop {
+            if let Some(end) = self.buffer.find('\n') {
+                let line: String = self.buffer.drain(..=end).collect();
+                return Some(serde_json::from_str(&line).unwrap());
+            }
+            let chunk = self.response.chunk().await.unwrap()?;
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    /// Reads until a message of `kind`; returns it and how many events came before.
+    pub async fn until(&mut self, kind: &str) -> (Value, usize) {
+        let mut events = 0;
+        loop {
+            let message = self.next().await.expect("the stream ended early");
+            if message["type"] == kind {
+                return (message, events);
+            }
+            if message["type"] == "event" {
+                events += 1;
+            }
+        }
+    }
+}
+
+pub async fn command(base: &str, run: u64, body: Value) -> (u16, Value) {
+    answer(
+        http()
+            .post(format!("{base}/lab/runs/{run}/network"))
+            .json(&body),
+    )
+    .await
+}

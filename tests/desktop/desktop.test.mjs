@@ -135,3 +135,25 @@ test("closing the window stops the app and its server", { skip: !linux && "Linux
     }
   }, { timeoutMs: 15_000 });
 });
+
+test("the browser runtime runs case 3 in the real window (a Worker, real fetch)", { skip: !linux && "Linux only (WebKitGTK)" }, async () => {
+  await withApp(async (wd) => {
+    await ready(wd);
+    // Pick the JavaScript single-flight module in the page, as a learner would.
+    await wd.execute(
+      "for (const [name, value] of [['runtime', 'browser'], ['strategy', 'single-flight']]) {" +
+        " const s = document.querySelector(`[data-control=\"${name}\"]`); s.value = value; s.dispatchEvent(new Event('change', { bubbles: true })); }",
+      [],
+    );
+    await wd.click(await wd.find('[data-case="expired-refreshable"]'));
+    await wd.waitForTimelinesDone({ min: 1, timeoutMs: 60_000 });
+    const timeline = await wd.find("[data-timeline]");
+    assert.equal(await wd.attr(timeline, "data-runtime"), "browser", "the run's client ran in the page");
+    const verdict = await wd.waitForElement("[data-verdict][data-refresh-calls]", { timeoutMs: 10_000 });
+    assert.equal(await wd.attr(verdict, "data-refresh-calls"), "1", "single-flight: one shared refresh");
+    assert.equal(await wd.attr(verdict, "data-ok"), "6", "every request succeeded");
+    assert.equal(await wd.attr(verdict, "data-logouts"), "0");
+    const retries = await wd.findAll('[data-kind="retry"]');
+    assert.equal(retries.length, 3, "the three secret requests retried with the new token");
+  });
+});

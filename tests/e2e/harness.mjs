@@ -72,6 +72,8 @@ export async function startServer({ timeoutMs = 30_000, classroom = false } = {}
   return {
     url,
     room,
+    /** What the server wrote to stderr lately (for a failing test's message). */
+    stderr: () => stderr,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -16,6 +16,7 @@
 //        [--mode=oauth]                                   OAuth refresh tokens (--mode=article: the default)
 //        [--inspect=r2]                                   then pick that token in the inspector
 //        [--secret=N --public=N]                          requests per tab
+//        [--code=MODULE.js]                               the code panel open beside the run, MODULE.js loaded as your own interceptor
 //        [--viewport]                                     only the window (default: the full page)
 //        [--element=SELECTOR]                             only this element (default: the full page)
 //
@@ -43,6 +44,7 @@ const solved = args.includes('--solved');
 const element = flag('element', null);
 const classroom = args.includes('--classroom');
 const presenter = args.includes('--presenter');
+const code = flag('code', null);
 
 /** Clicks the tray card of `leg` and waits until the lab delivered it (or the run ended). */
 async function clickLeg(page, leg, exchange) {
@@ -168,6 +170,11 @@ try {
   if (flag('inspect', null)) {
     await page.click(`[data-inspector] [data-token="${flag('inspect', null)}"]`);
     await page.locator('[data-token-kind]').waitFor();
+  }
+  if (code) {
+    await page.click('[data-action="code"]');
+    await page.setInputFiles('[data-control="code-file"]', path.resolve(code));
+    await page.locator('[data-code-status]:not(:empty)').waitFor();
   }
   if (presenter) await page.click('[data-action="advanced"]');
   // The pointer rests off the page; animations show their end (a pulse its first frame).

@@ -39,3 +39,14 @@ test('labels say what is compared and what is kept', () => {
   assert.match(compareTitle({ by: 'policies', a: 'strict', b: 'family', strategy: 'naive', policy: 'x' }), /strict server against family server, both with the naive client/);
   assert.match(compareTitle({ by: 'strategies', a: 'naive', b: 'single-flight', strategy: 'x', policy: 'strict' }), /naive client against single-flight client, both against the strict server/);
 });
+
+test('a runtime comparison runs one strategy in the engine and in the page', async () => {
+  const { comparePlan: plan, compareBy, defaultPair: pair } = await import('../../ui/lib/compare.js');
+  assert.deepEqual(plan({ by: 'runtimes', a: 'rust', b: 'browser', strategy: 'queue', policy: 'strict' }), [
+    { strategy: 'queue', policy: 'strict', runtime: 'rust', label: 'queue in rust' },
+    { strategy: 'queue', policy: 'strict', runtime: 'browser', label: 'queue in browser' },
+  ]);
+  assert.deepEqual(pair('runtimes', ['rust', 'browser'], 'browser'), ['rust', 'browser']);
+  assert.equal(compareBy('runtimes'), 'runtimes');
+  assert.equal(compareBy('nonsense'), 'strategies');
+});

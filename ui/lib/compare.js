@@ -1,12 +1,19 @@
-// Compare mode: two timelines that differ in one thing only, either the
-// client strategy (same server policy) or the server policy (same client).
+// Compare mode: two timelines that differ in one thing only: the client
+// strategy (same server policy), the server policy (same client), or where
+// the client runs (the same strategy in the Rust engine and in the page).
 // No DOM: tested with `node --test`.
 
 /** What a comparison can vary, and the default pair for each. */
 export const COMPARE_BY = {
   strategies: { noun: 'client', pair: ['naive', 'single-flight'] },
   policies: { noun: 'server', pair: ['strict', 'family'] },
+  runtimes: { noun: 'runtime', pair: ['rust', 'browser'] },
 };
+
+/** The compare-by value a control holds, or the default. */
+export function compareBy(value) {
+  return Object.hasOwn(COMPARE_BY, value) ? value : 'strategies';
+}
 
 /**
  * The pair to show when the main control says `current`: your choice
@@ -31,6 +38,9 @@ export function defaultPair(by, names, current) {
  * label names what differs. `a`/`b` are strategies or policies, per `by`.
  */
 export function comparePlan({ by, a, b, strategy, policy }) {
+  if (by === 'runtimes') {
+    return [a, b].map((runtime) => ({ strategy, policy, runtime, label: `${strategy} in ${runtime}` }));
+  }
   if (by === 'policies') {
     return [a, b].map((p) => ({ strategy, policy: p, label: p }));
   }
@@ -44,6 +54,9 @@ export function compareLabel({ a, b }) {
 
 /** A sentence for the log and the button's tooltip. */
 export function compareTitle({ by, a, b, strategy, policy }) {
+  if (by === 'runtimes') {
+    return `Run the current case twice at once: the ${strategy} client in ${a} against the same client in ${b}, ${policy} server, same time scale`;
+  }
   return by === 'policies'
     ? `Run the current case twice at once: ${a} server against ${b} server, both with the ${strategy} client, same time scale`
     : `Run the current case twice at once: ${a} client against ${b} client, both against the ${policy} server, same time scale`;

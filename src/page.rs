@@ -1,0 +1,290 @@
+//! Clients that run in the lab's page (the browser runtime, docs/design.md
+//! "Clients in the page").
+//!
+//! A browser run has the same server, clock and network as any run, but no
+//! reqwest client: its tab is a Web Worker of the lab's page that calls
+//! `fetch` on `/lab/runs/{id}/api/…`. That path leads here, to the run's own
+//! auth routes, called in-process. Standing at the tab's edge of the
+//! network, this is also where the tab's sends and answers are recorded —
+//! the moment the request leaves the page and the moment the answer gets
+//! back — so a browser run's timeline has the same events as a Rust run's.
+//! What only the page knows (a request queued, a token stored, a logout, a
+//! request done) it reports on `/lab/runs/{id}/page`, before its next
+//! exchange, so the timeline keeps the page's order.
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::{to_bytes, Body};
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tower::ServiceExt;
+
+use crate::motion::Motion;
+use crate::protocol::{
+    Exchange, Lane, PageEnd, PageEvent, PageReport, Route, StrategyView, TabView,
+};
+use crate::server::{
+    self, tokens, ApiError, AuthState, ATTEMPT_HEADER, EXCHANGE_HEADER, LANE_HEADER,
+};
+use crate::timeline::{EventKind, Recorder};
+
+/// Largest answer of the auth API the page's edge reads to record it: token
+/// answers and error bodies are well below a kilobyte.
+const ANSWER_LIMIT: usize = 64 * 1024;
+
+/// The lab's side of a tab that runs in the page.
+pub struct PageClient {
+    api: Router,
+    recorder: Recorder,
+    motion: Arc<Motion>,
+    /// The jti the tab holds, as its reports tell (for the network view).
+    token: Mutex<Option<String>>,
+    end: Mutex<Option<oneshot::Sender<PageEnd>>>,
+}
+
+impl PageClient {
+    /// The tab of a run on `state`; `end` hears how the page ended it.
+    pub fn new(state: Arc<AuthState>, end: oneshot::Sender<PageEnd>) -> Self {
+        let motion = state.network.motion();
+        motion.expect_page();
+        state.network.order_by_attempt();
+        PageClient {
+            recorder: state.recorder.clone(),
+            api: server::app(state),
+            motion,
+            token: Mutex::new(None),
+            end: Mutex::new(Some(end)),
+        }
+    }
+
+    /// Logs in through the run's API (the setup of every case but guest)
+    /// and records the stored token, as a Rust tab's login does.
+    pub async fn login(&self, login: &str, attempt: u64) -> Result<String, String> {
+        let body = serde_json::json!({"login": login, "password": "lab"}).to_string();
+        let request = Request::post(Route::Login.path())
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(LANE_HEADER, Lane::Client.to_string())
+            .header(ATTEMPT_HEADER, attempt)
+            .header(EXCHANGE_HEADER, Exchange::Login.as_str())
+            .body(Body::from(body))
+            .map_err(|err| err.to_string())?;
+        let response = self.call(request).await;
+        let status = response.status();
+        let bytes = to_bytes(response.into_body(), ANSWER_LIMIT)
+            .await
+            .map_err(|err| err.to_string())?;
+        let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let raw = answer
+            .get("token")
+            .and_then(Value::as_str)
+            .filter(|_| status.is_success())
+            .ok_or_else(|| format!("login refused: {answer}"))?;
+        self.stored(tokens::peek_jti(raw).unwrap_or_else(|| "?".into()));
+        Ok(raw.to_owned())
+    }
+
+    async fn call(&self, request: Request) -> Response {
+        // The router's error type is Infallible: every failure is a response.
+        match self.api.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+
+    fn token(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.token.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn stored(&self, jti: String) {
+        let mut token = self.token();
+        // One tab in article mode (RunSettings refuses the rest in the page).
+        self.recorder.record(
+            Lane::Client,
+            EventKind::TokenStored {
+                jti: jti.clone(),
+                tab: None,
+                refresh: None,
+            },
+        );
+        *token = Some(jti);
+    }
+
+    /// What the tab holds, for the network view; the module's own memory
+    /// is shown by the page.
+    pub fn tab_view(&self) -> TabView {
+        TabView {
+            token: self.token().clone(),
+            strategy: StrategyView::InPage,
+            other_tabs: Vec::new(),
+        }
+    }
+
+    /// One exchange of the page with the run's API: `rest` is the path
+    /// below `/api/`. Records the send and the answer at the tab's edge.
+    pub async fn exchange(&self, rest: &str, request: Request) -> Response {
+        let (mut parts, body) = request.into_parts();
+        let path = format!("/api/{rest}");
+        let target = match parts.uri.query() {
+            Some(query) => format!("{path}?{query}"),
+            None => path.clone(),
+        };
+        parts.uri = match target.parse::<Uri>() {
+            Ok(uri) => uri,
+            Err(_) => return server::not_found(parts.uri).await.into_response(),
+        };
+        let tag = EdgeTag::read(&parts.headers, Route::from_path(&path));
+        let _turn = Turn::start(&self.motion);
+        if let Some(tag) = &tag {
+            self.recorder.record(tag.lane, tag.sent());
+        }
+        let response = self.call(Request::from_parts(parts, body)).await;
+        let Some(tag) = tag else {
+            return response;
+        };
+        let (parts, body) = response.into_parts();
+        let Ok(bytes) = to_bytes(body, ANSWER_LIMIT).await else {
+            // The lab's network lost this answer: the page's fetch fails too.
+            let lost = serde_json::json!({"reason": crate::protocol::Reason::Transport});
+            self.recorder.record(tag.lane, tag.answered(0, &lost));
+            return server::lost_answer();
+        };
+        let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        self.recorder
+            .record(tag.lane, tag.answered(parts.status.as_u16(), &answer));
+        Response::from_parts(parts, Body::from(bytes))
+    }
+
+    /// A report of the page: its events in its order, then its progress,
+    /// then (last) its end. Refused whole if an event is not the page's to
+    /// report, so a timeline never holds half a report.
+    pub fn report(&self, report: PageReport) -> Result<(), ApiError> {
+        for event in &report.events {
+            event.check().map_err(ApiError::BadJson)?;
+        }
+        for event in report.events {
+            match event {
+                PageEvent::Queued { lane, jti } => {
+                    self.recorder.record(lane, EventKind::Queued { jti })
+                }
+                PageEvent::TokenStored { jti } => self.stored(jti),
+                PageEvent::LoggedOut { jti, reason } => {
+                    let mut token = self.token();
+                    if token.take().is_some() {
+                        self.recorder.record(
+                            Lane::Client,
+                            EventKind::LoggedOut {
+                                jti,
+                                reason,
+                                tab: None,
+                            },
+                        );
+                    }
+                }
+                PageEvent::RequestDone { lane, ok, status } => self
+                    .recorder
+                    .record(lane, EventKind::RequestDone { ok, status }),
+            }
+        }
+        self.motion
+            .page_report(report.seq, report.started, report.received);
+        if let Some(end) = report.end {
+            if let Some(sender) = self.end.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                let _ = sender.send(end);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An exchange's turn in the run's motion: it runs from its arrival until
+/// its answer is handed back, also when the page gives up on it midway.
+struct Turn<'a>(&'a Motion);
+
+impl<'a> Turn<'a> {
+    fn start(motion: &'a Motion) -> Self {
+        motion.page_arrived();
+        Turn(motion)
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.0.page_answered();
+    }
+}
+
+/// What the page's harness put on a request: which lane, which attempt,
+/// what for. Requests without it pass unrecorded.
+struct EdgeTag {
+    lane: Lane,
+    route: Route,
+    attempt: u64,
+    exchange: Exchange,
+    jti: Option<String>,
+}
+
+impl EdgeTag {
+    fn read(headers: &HeaderMap, route: Option<Route>) -> Option<Self> {
+        let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+        let lane: Lane = text(LANE_HEADER)?.parse().ok()?;
+        lane.kind()?;
+        Some(EdgeTag {
+            lane,
+            route: route?,
+            attempt: text(ATTEMPT_HEADER)?.parse().ok()?,
+            exchange: text(EXCHANGE_HEADER)?.parse().ok()?,
+            jti: server::presented_jti(headers),
+        })
+    }
+
+    fn sent(&self) -> EventKind {
+        let (attempt, route, jti) = (self.attempt, self.route, self.jti.clone());
+        match self.exchange {
+            Exchange::Refresh => EventKind::RefreshSent { attempt, jti },
+            Exchange::Retry => EventKind::RetrySent {
+                attempt,
+                route,
+                jti,
+            },
+            Exchange::Request | Exchange::Login => EventKind::RequestSent {
+                attempt,
+                route,
+                jti,
+            },
+        }
+    }
+
+    fn answered(&self, status: u16, answer: &Value) -> EventKind {
+        let reason = answer
+            .get("reason")
+            .and_then(|reason| serde_json::from_value(reason.clone()).ok());
+        match self.exchange {
+            Exchange::Refresh => {
+                let new_jti = answer
+                    .get("token")
+                    .and_then(Value::as_str)
+                    .filter(|_| status == 200)
+                    .and_then(tokens::peek_jti);
+                EventKind::RefreshDone {
+                    attempt: self.attempt,
+                    status,
+                    jti: self.jti.clone(),
+                    reason: if new_jti.is_some() { None } else { reason },
+                    new_jti,
+                    new_refresh: None,
+                }
+            }
+            _ => EventKind::Response {
+                attempt: self.attempt,
+                route: self.route,
+                status,
+                reason,
+                jti: self.jti.clone(),
+            },
+        }
+    }
+}

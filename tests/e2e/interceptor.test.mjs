@@ -1,0 +1,122 @@
+// The exercise: write your own interceptor. A learner loads a module from a
+// file, grades it against the fixed checks (real browser-runtime runs), opens
+// a check's timeline; broken modules (an endless loop, a syntax error) give
+// their messages within seconds and the page keeps answering.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startServer, launchBrowser, openLab, REPO } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.stop();
+});
+
+const strategyFile = (name) => readFileSync(path.join(REPO, 'ui', 'strategies', `${name}.js`));
+
+async function ownPanel(page) {
+  await page.click('[data-action="code"]');
+  await page.locator('[data-code-panel]:not([hidden])').waitFor();
+  await page.click('[data-action="own-code"]');
+  await page.locator('[data-code-panel][data-mode="own"]').waitFor();
+}
+
+async function load(page, name, buffer) {
+  await page.setInputFiles('[data-control="code-file"]', { name, mimeType: 'text/javascript', buffer });
+}
+
+/** Grades the editor's module; resolves with { passed, total, checks: {id: pass} }. */
+async function grade(page) {
+  await page.click('[data-action="grade"]');
+  await page.waitForFunction(() => {
+    const card = document.querySelector('[data-grade]');
+    return card && !card.hidden && card.getAttribute('data-total') === '6';
+  }, null, { timeout: 60_000 });
+  return page.evaluate(() => {
+    const card = document.querySelector('[data-grade]');
+    const checks = Object.fromEntries([...card.querySelectorAll('[data-check]')].map((row) => [row.dataset.check, row.dataset.pass === 'true']));
+    return { passed: Number(card.dataset.passed), total: Number(card.dataset.total), checks };
+  });
+}
+
+test('a naive module fails the several-requests and late-401 checks; single-flight passes all six', async () => {
+  const { page, errors } = await openLab(browser, server.url, { width: 1600, height: 1000 });
+  try {
+    await ownPanel(page);
+    await load(page, 'naive.js', strategyFile('naive'));
+    const naive = await grade(page);
+    assert.equal(naive.checks['several-requests'], false);
+    assert.equal(naive.checks['late-401'], false);
+    assert.equal(naive.checks['answer-after-401s'], false);
+    assert.equal(naive.checks.guest, true);
+    assert.equal(naive.checks.valid, true);
+    assert.equal(naive.passed, 2);
+
+    // A row opens its check's timeline with the graded module.
+    await page.click('[data-check="several-requests"]');
+    await page.locator('[data-timeline][data-state="done"][data-runtime="browser"]').waitFor({ timeout: 20_000 });
+    assert.equal(await page.getAttribute('[data-verdict]', 'data-refresh-calls'), '3');
+
+    await load(page, 'single-flight.js', strategyFile('single-flight'));
+    const good = await grade(page);
+    assert.deepEqual(good, { passed: 6, total: 6, checks: Object.fromEntries(Object.keys(naive.checks).map((id) => [id, true])) });
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('Run plays the current case with your module and marks the line of each exchange', async () => {
+  const { page, errors } = await openLab(browser, server.url, { width: 1600, height: 1000 });
+  try {
+    await ownPanel(page);
+    await load(page, 'queue.js', strategyFile('queue'));
+    await page.click('[data-case="expired-refreshable"]'); // the case Run plays
+    await page.locator('[data-timeline][data-state="done"]').waitFor({ timeout: 20_000 });
+    await page.click('[data-action="run-code"]');
+    await page.locator('[data-timeline][data-state="done"][data-runtime="browser"]').waitFor({ timeout: 20_000 });
+    assert.match(await page.textContent('.timeline-title'), /your interceptor client/);
+    assert.equal(await page.getAttribute('[data-verdict]', 'data-refresh-calls'), '1');
+    // The last exchange was a retry: `return fresh ? api.send(req, fresh) : answer;` in the module.
+    const line = Number(await page.getAttribute('[data-code-panel]', 'data-current-line'));
+    const source = strategyFile('queue').toString().split('\n');
+    assert.match(source[line - 1], /api\.send\(req, fresh\)/, `line ${line}: ${source[line - 1]}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('an endless loop and a syntax error give their messages within seconds; the page keeps answering', async () => {
+  const { page, errors } = await openLab(browser, server.url, { width: 1600, height: 1000 });
+  try {
+    await ownPanel(page);
+    await load(page, 'loop.js', Buffer.from('export async function request(req, api) {\n  while (true) {}\n}\n'));
+    const started = Date.now();
+    await page.click('[data-action="run-code"]');
+    await page.locator('[data-code-error]:has-text("without yielding")').waitFor({ timeout: 10_000 });
+    assert.ok(Date.now() - started < 10_000);
+    await page.locator('[data-timeline][data-state="error"]').waitFor({ timeout: 10_000 });
+    // The page still answers: a Rust run of case 2 plays to its end.
+    await page.selectOption('[data-control="runtime"]', 'rust');
+    await page.click('[data-case="valid"]');
+    await page.locator('[data-timeline][data-state="done"]').waitFor({ timeout: 20_000 });
+
+    await load(page, 'broken.js', Buffer.from('export async function request(req, api) {\n  return { status: 200 \n'));
+    await page.locator('[data-code-error][data-line]').waitFor({ timeout: 5_000 });
+    assert.match(await page.textContent('[data-code-error]'), /^line 3, column 1: Unexpected token/);
+    assert.deepEqual(errors.filter((e) => !/status of 500/.test(e)), []);
+  } finally {
+    await page.close();
+  }
+});

@@ -1,0 +1,57 @@
+// The browser runtime agrees with the engine: for every case × strategy ×
+// policy, the JavaScript strategy module in a Worker and the Rust client
+// give the same verdict counts, both stepped through in due order (a held
+// run is deterministic in either runtime: docs/design.md, "Clients in the
+// page").
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, openLab } from './harness.mjs';
+
+let server;
+let browser;
+let page;
+let errors;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  ({ page, errors } = await openLab(browser, server.url));
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.stop();
+});
+
+/** Runs `settings` in the page, stepping every leg in due order (ui/module-runner.js). */
+function stepped(settings) {
+  return page.evaluate(async (settings) => {
+    const { runToEnd } = await import('/module-runner.js');
+    return runToEnd({ ...settings, network: 'step' });
+  }, settings);
+}
+
+const COUNTS = ['requests', 'ok', 'failed', 'refresh_calls', 'refresh_ok', 'refresh_rejected', 'refresh_accepted_by_server', 'logouts', 'tokens_issued', 'family_revoked', 'race'];
+
+test('JS and Rust strategies give the same verdict counts for every case × strategy × policy', async () => {
+  const options = await page.evaluate(() => fetch('/lab/options').then((r) => r.json()));
+  let compared = 0;
+  for (const caseName of options.cases) {
+    for (const strategy of options.strategies) {
+      for (const policy of options.policies.map((p) => p.name)) {
+        const settings = { case: caseName, strategy, policy, jitter_ms: 0 };
+        const rust = await stepped(settings);
+        const browserRun = await stepped({ ...settings, runtime: 'browser' });
+        const where = `${caseName} × ${strategy} × ${policy}`;
+        assert.equal(rust.last.type, 'done', `${where}: the Rust run ended with ${JSON.stringify(rust.last)}`);
+        assert.equal(browserRun.last.type, 'done', `${where}: the browser run ended with ${JSON.stringify(browserRun.last)} (${JSON.stringify(browserRun.failed)})`);
+        const pick = (verdict) => Object.fromEntries(COUNTS.map((key) => [key, verdict[key]]));
+        assert.deepEqual(pick(browserRun.last.verdict), pick(rust.last.verdict), `${where}: the counts differ`);
+        compared += 1;
+      }
+    }
+  }
+  assert.equal(compared, options.cases.length * options.strategies.length * options.policies.length);
+  assert.deepEqual(errors, []);
+});

@@ -1,0 +1,281 @@
+// One browser tab of the browser runtime (docs/design.md, "Clients in the
+// page"): runs a strategy module's `request(req, api)` for every lane at
+// once, gives it the api of the module contract, and keeps the lab told.
+//
+// The lab records each exchange at the tab's edge (the headers below say
+// which lane, attempt and purpose). What only the tab knows — a request
+// queued, a token stored, a logout, a request done — goes to the lab in
+// reports, flushed before the tab's next exchange so the timeline keeps
+// the tab's order. Each time the tab has caught up (a macrotask after an
+// answer), a report also says how many exchanges it started and how many
+// answers it took in: a held run (step, hand) moves on only when those
+// match what the lab saw, so one delivery order always gives one run.
+//
+// Pure: `fetch` and `later` are injected (a Worker passes the real ones,
+// tests a fake server), no DOM.
+
+export const LANE_HEADER = 'x-lab-lane';
+export const ATTEMPT_HEADER = 'x-lab-attempt';
+export const EXCHANGE_HEADER = 'x-lab-exchange';
+
+/** The reasons the lab knows (docs/schema); anything else a module passes to logout is `malformed`. */
+export const REASONS = ['missing', 'malformed', 'bad_signature', 'expired', 'revoked', 'reused', 'window_over', 'transport'];
+
+/** The lanes of a run, in the order the lab starts them: secret, public, then the late one. */
+export function lanesOf(settings) {
+  const lanes = [];
+  for (let n = 1; n <= settings.secret; n += 1) lanes.push({ lane: `secret#${n}`, route: '/api/secret' });
+  for (let n = 1; n <= settings.public; n += 1) lanes.push({ lane: `public#${n}`, route: '/api/public' });
+  if (settings.late) lanes.push({ lane: 'late#1', route: '/api/secret' });
+  return lanes;
+}
+
+/** The `jti` a JWT carries, read without checking it (the tab cannot), or null. */
+export function jtiOf(token) {
+  if (typeof token !== 'string') return null;
+  const payload = token.split('.')[1];
+  if (!payload) return null;
+  try {
+    const base64 = payload.replace(/-/g, '+').replace(/_/g, '/');
+    const text = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
+    const jti = JSON.parse(text).jti;
+    return typeof jti === 'string' && jti ? jti : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Most exchanges one tab has on the wire at once. A browser opens at most
+ * six HTTP/1.1 connections to one host and port; the page keeps one for
+ * the run's stream, one for a network command and one for the tab's
+ * reports, so a tab's requests never wait inside the browser, where the
+ * lab could not see them. The others wait here, in order, as they would
+ * wait for a connection in a real page.
+ */
+export const MAX_TAB_EXCHANGES = 3;
+
+/**
+ * How long a tab with lanes unfinished and nothing on the network may sit
+ * still before the run ends: nothing the lab does can wake such a lane.
+ */
+export const STUCK_MS = 3000;
+
+/** A mistake in the module's use of the api or its return value: the run ends with this message. */
+export class ModuleError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'ModuleError';
+  }
+}
+
+function checkToken(token, call) {
+  if (token !== null && typeof token !== 'string') {
+    throw new ModuleError(`${call}: the token must be a string (or null), got ${typeof token}`);
+  }
+}
+
+/**
+ * A tab for the run described by `page` (the start line's `page`: api,
+ * report, token, first_attempt).
+ *   fetch(url, init) -> Response-like { status, ok, json() }
+ *   later(fn)        runs fn once the current task and its microtasks are over
+ *   after(ms, fn)    runs fn in ms milliseconds (the stuck-lane check)
+ *   hooks.call({ lane, op, attempt })  each api call, for the code panel
+ *   hooks.changed()  after anything the module's state() may show changed
+ */
+export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks = {} }) {
+  let store = typeof page.token === 'string' ? page.token : null;
+  let nextAttempt = page.first_attempt;
+  let started = 0;
+  let received = 0;
+  let seq = 0;
+  const events = [];
+  let chain = Promise.resolve();
+  let reportDue = false;
+  let failure = null;
+  const unfinished = new Set();
+  let stuck = () => {};
+  let onWire = 0;
+  const waitingForWire = [];
+
+  /** A place on the wire, in call order; `release` hands it to the next in line. */
+  function wire() {
+    if (onWire < MAX_TAB_EXCHANGES) {
+      onWire += 1;
+      return null;
+    }
+    return new Promise((resolve) => waitingForWire.push(resolve));
+  }
+  function release() {
+    const next = waitingForWire.shift();
+    if (next) next();
+    else onWire -= 1;
+  }
+
+  /** Sends one report after those before it; its counts are read when its turn comes. */
+  function post(end) {
+    chain = chain.then(async () => {
+      const body = { seq: (seq += 1), started, received, events: events.splice(0) };
+      if (end) body.end = end;
+      const response = await fetch(page.report, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (!response.ok && !end) {
+        let message = `the lab refused a report (HTTP ${response.status})`;
+        try {
+          message = (await response.json()).message || message;
+        } catch {
+          // not JSON: the status says enough
+        }
+        failure = failure || new ModuleError(message);
+      }
+    });
+    return chain;
+  }
+
+  function reportSoon() {
+    hooks.changed?.();
+    if (reportDue) return;
+    reportDue = true;
+    later(() => {
+      reportDue = false;
+      post();
+      watchStill();
+    });
+  }
+
+  /** Nothing out on the network and lanes still waiting: only the module's own timers could help. */
+  function watchStill() {
+    if (started !== received || unfinished.size === 0) return;
+    const mark = started;
+    after(stuckMs, () => {
+      if (started === mark && received === mark && unfinished.size > 0) {
+        stuck(new ModuleError(`request() for ${[...unfinished].join(', ')} never returned: it waits for something that never happens (a promise nobody resolves?)`));
+      }
+    });
+  }
+
+  function apiFor({ lane, route }) {
+    let sends = 0;
+    let lastSent = null;
+    let lastRefreshed = null;
+
+    async function exchange(op, path, method, token) {
+      const attempt = nextAttempt;
+      nextAttempt += 1;
+      hooks.call?.({ lane, op, attempt });
+      const place = wire();
+      if (place) await place;
+      started += 1;
+      reportSoon();
+      if (events.length) await post();
+      const headers = { [LANE_HEADER]: lane, [ATTEMPT_HEADER]: String(attempt), [EXCHANGE_HEADER]: op };
+      if (token !== null) headers.authorization = `Bearer ${token}`;
+      let status = 0;
+      let body = null;
+      try {
+        // no-store: a browser's HTTP cache lets only one request per URL
+        // wait for its answer at a time; the lanes of a held run all wait.
+        const response = await fetch(page.api + path, { method, headers, cache: 'no-store' });
+        status = response.status;
+        body = await response.json().catch(() => null);
+      } catch {
+        body = { reason: 'transport' };
+      }
+      received += 1;
+      release();
+      reportSoon();
+      return { status, body: body && typeof body === 'object' ? body : {} };
+    }
+
+    return Object.freeze({
+      token: () => store,
+      async send(req, token) {
+        checkToken(token, 'api.send(req, token)');
+        if (!req || req.route !== route) {
+          throw new ModuleError(`api.send(req, token): pass the req your request() got (route ${route})`);
+        }
+        const op = sends === 0 ? 'request' : 'retry';
+        sends += 1;
+        lastSent = token;
+        const { status, body } = await exchange(op, route.replace(/^\/api/, ''), 'GET', token);
+        return { status, reason: typeof body.reason === 'string' ? body.reason : null };
+      },
+      async refresh(token) {
+        if (typeof token !== 'string') {
+          throw new ModuleError('api.refresh(token): pass the token to present (a string)');
+        }
+        lastRefreshed = token;
+        const { status, body } = await exchange('refresh', '/refresh', 'POST', token);
+        if (status === 200 && typeof body.token === 'string') return { ok: true, token: body.token };
+        return { ok: false, status, reason: typeof body.reason === 'string' ? body.reason : null };
+      },
+      store(token) {
+        checkToken(token, 'api.store(token)');
+        if (token === null) throw new ModuleError('api.store(token): to drop the token, call api.logout(why)');
+        store = token;
+        events.push({ kind: 'token_stored', jti: jtiOf(token) || '?' });
+        reportSoon();
+      },
+      logout(why) {
+        // The lab names the logout by the refused token, as the Rust tabs do.
+        const jti = jtiOf(lastRefreshed) || jtiOf(store) || '?';
+        events.push({ kind: 'logged_out', jti, reason: REASONS.includes(why) ? why : 'malformed' });
+        store = null;
+        reportSoon();
+      },
+      queued() {
+        events.push({ kind: 'queued', lane, jti: jtiOf(lastSent) });
+        reportSoon();
+      },
+    });
+  }
+
+  return {
+    /** Counts so far, for tests and the watchdog. */
+    progress: () => ({ started, received, pendingEvents: events.length }),
+    /** The token the tab holds. */
+    token: () => store,
+    /**
+     * Runs `request` for every lane, all at once, in lane order. Resolves
+     * when all returned and the lab has the last report; rejects with the
+     * first failure (after telling the lab the run failed).
+     */
+    async run(request, lanes) {
+      const finish = (lane) => (result) => {
+        unfinished.delete(lane);
+        if (!result || typeof result !== 'object' || typeof result.status !== 'number') {
+          throw new ModuleError(`request() for ${lane} must return the final { status }, got ${JSON.stringify(result) ?? 'undefined'}`);
+        }
+        const status = result.status;
+        events.push({ kind: 'request_done', lane, ok: status >= 200 && status < 300, status });
+        reportSoon();
+      };
+      for (const { lane } of lanes) unfinished.add(lane);
+      const still = new Promise((_, reject) => {
+        stuck = reject;
+      });
+      const running = lanes.map((req) => {
+        try {
+          // Each lane runs until its first await before the next starts, as in a page.
+          return Promise.resolve(request(Object.freeze({ ...req }), apiFor(req))).then(finish(req.lane));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      });
+      // The first report: the lab holds a held run until the page has spoken.
+      reportSoon();
+      try {
+        await Promise.race([Promise.all(running), still]);
+        if (failure) throw failure;
+        await post({ outcome: 'done' });
+      } catch (error) {
+        await post({ outcome: 'failed', message: String(error && error.message ? error.message : error).slice(0, 500) }).catch(() => {});
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,115 @@
+// The Worker of one browser tab: loads a strategy module (a built-in file,
+// or the learner's source as a blob module) and runs it with the tab
+// harness of ui/lib/page-tab.js. The module runs here and only here: no
+// DOM, and before it loads, every way to the network but the harness's own
+// private `fetch` is taken away, so a module can talk to nothing but its
+// run's API, and only through `api` (docs/security.md, "Learner code").
+
+import { createTab, lanesOf, ModuleError } from '../lib/page-tab.js';
+
+const tell = self.postMessage.bind(self);
+const fetchLab = self.fetch.bind(self);
+
+/** Removes a capability from the global scope and every prototype that carries it. */
+function takeAway(name) {
+  for (let scope = self; scope; scope = Object.getPrototypeOf(scope)) {
+    if (Object.prototype.hasOwnProperty.call(scope, name)) {
+      try {
+        delete scope[name];
+      } catch {
+        // non-configurable: shadow it instead
+      }
+    }
+  }
+  if (name in self) {
+    try {
+      Object.defineProperty(self, name, { value: undefined, configurable: false, writable: false });
+    } catch {
+      // already gone
+    }
+  }
+}
+for (const name of ['fetch', 'XMLHttpRequest', 'WebSocket', 'EventSource', 'WebTransport', 'importScripts', 'Worker', 'SharedWorker', 'BroadcastChannel', 'indexedDB', 'caches']) {
+  takeAway(name);
+}
+
+/** The line of the learner's module a stack points at (V8 and JavaScriptCore formats). */
+function lineIn(stack, url) {
+  if (!stack || !url) return null;
+  for (const frame of String(stack).split('\n')) {
+    const at = frame.lastIndexOf(url);
+    if (at < 0) continue;
+    const match = /^:(\d+):\d+/.exec(frame.slice(at + url.length));
+    if (match) return Number(match[1]);
+  }
+  return null;
+}
+
+let moduleUrl = null;
+let lastLine = null;
+
+function describe(error) {
+  const line = lineIn(error && error.stack, moduleUrl) ?? (error instanceof ModuleError ? lastLine : null);
+  const message = error && error.message ? error.message : String(error);
+  const name = error && error.name && !(error instanceof ModuleError) ? `${error.name}: ` : '';
+  return { message: `${name}${message}`, line };
+}
+
+async function run({ page, settings, builtin, source }) {
+  moduleUrl = builtin
+    ? new URL(`../strategies/${builtin}.js`, import.meta.url).href
+    : URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  let module;
+  try {
+    module = await import(moduleUrl);
+  } catch (error) {
+    return { failed: describe(error), load: true };
+  }
+  if (typeof module.request !== 'function') {
+    return { failed: { message: 'the module must export a function named request(req, api)', line: null }, load: true };
+  }
+  const state = () => {
+    if (typeof module.state !== 'function') return null;
+    try {
+      return JSON.parse(JSON.stringify(module.state()));
+    } catch {
+      return null;
+    }
+  };
+  const tab = createTab({
+    page,
+    fetch: fetchLab,
+    later: (fn) => setTimeout(fn, 0),
+    after: (ms, fn) => setTimeout(fn, ms),
+    hooks: {
+      call: ({ lane, op, attempt }) => {
+        lastLine = lineIn(new Error().stack, moduleUrl);
+        tell({ type: 'call', lane, op, attempt, line: lastLine });
+      },
+      changed: () => tell({ type: 'state', state: state(), token: tab.token() !== null }),
+    },
+  });
+  try {
+    await tab.run(module.request, lanesOf(settings));
+    return { failed: null };
+  } catch (error) {
+    return { failed: describe(error) };
+  }
+}
+
+self.addEventListener('message', async ({ data }) => {
+  if (!data || typeof data !== 'object') return;
+  if (data.type === 'ping') {
+    tell({ type: 'pong', at: data.at });
+    return;
+  }
+  if (data.type === 'run') {
+    const outcome = await run(data);
+    tell({ type: 'ended', ...outcome });
+  }
+});
+
+// An error nobody awaited (a module's stray promise): the run cannot be trusted any more.
+self.addEventListener('unhandledrejection', (event) => {
+  tell({ type: 'ended', failed: describe(event.reason) });
+});
