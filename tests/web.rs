@@ -99,7 +99,10 @@ async fn options_headers_and_errors() {
     assert!(csp.contains("default-src 'self'"), "{csp}");
     assert!(csp.contains("object-src 'none'"), "{csp}");
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
-    assert!(!csp.contains("blob:"), "the page never loads blob: scripts: {csp}");
+    assert!(
+        !csp.contains("blob:"),
+        "the page never loads blob: scripts: {csp}"
+    );
     // The tab Worker, and only it, may load the learner's module as a blob:.
     let worker = http()
         .get(format!("{base}/worker/tab.js"))
