@@ -498,6 +498,38 @@ mod tests {
     }
 
     #[test]
+    fn the_browser_runtime_refuses_what_only_the_engine_runs() {
+        let browser = |settings: RunSettings| RunSettings {
+            runtime: Runtime::Browser,
+            ..settings
+        };
+        let tabs = browser(RunSettings {
+            tabs: 2,
+            ..RunSettings::default()
+        });
+        assert_eq!(
+            tabs.validate().unwrap_err().to_string(),
+            "several tabs run in the rust runtime only, not in the browser runtime (yet)"
+        );
+        let oauth = browser(RunSettings {
+            mode: Mode::Oauth,
+            ..RunSettings::default()
+        });
+        assert!(oauth.validate().is_err());
+        let mutex = browser(RunSettings {
+            strategy: Strategy::Mutex,
+            ..RunSettings::default()
+        });
+        assert!(mutex.validate().is_err());
+        // Presets are the server's: any runtime.
+        let okta = browser(RunSettings {
+            policy: Policy::Okta,
+            ..RunSettings::default()
+        });
+        assert!(okta.validate().is_ok());
+    }
+
+    #[test]
     fn out_of_range_values_are_named() {
         let settings = RunSettings {
             secret: 0,
