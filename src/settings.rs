@@ -194,6 +194,17 @@ impl Runtime {
     }
 }
 
+impl Strategy {
+    /// Whether the strategy also exists as a module of the page
+    /// (ui/strategies/NAME.js), so the browser runtime can run it.
+    pub fn in_page(self) -> bool {
+        matches!(
+            self,
+            Strategy::Naive | Strategy::Queue | Strategy::SingleFlight
+        )
+    }
+}
+
 impl Policy {
     /// The real systems this policy mirrors, for tooltips and docs.
     pub fn mirrors(self) -> &'static str {
@@ -452,9 +463,7 @@ impl RunSettings {
             Some("several tabs")
         } else if self.mode == Mode::Oauth {
             Some("OAuth mode")
-        } else if self.module.is_none()
-            && matches!(self.strategy, Strategy::Proactive | Strategy::Mutex)
-        {
+        } else if self.module.is_none() && !self.strategy.in_page() {
             Some("the proactive and mutex strategies")
         } else {
             None

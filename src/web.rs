@@ -367,6 +367,8 @@ async fn options() -> Json<Value> {
         "defaults": RunSettings::default(),
         "cases": Case::ALL,
         "strategies": Strategy::ALL,
+        // Those the browser runtime can run (ui/strategies/NAME.js).
+        "page_strategies": Strategy::ALL.iter().filter(|s| s.in_page()).collect::<Vec<_>>(),
         "policies": policies,
         "networks": NetworkDriver::ALL,
         "cross_tabs": CrossTab::ALL,

@@ -180,6 +180,7 @@ const offered = {
   runtimes: [],
   policyTitles: new Map(),
   policyKnobs: new Map(), // preset name → knobsOf(...): its parameters and defaults
+  pageStrategies: null, // strategies with a module of the page (null: options not loaded)
   challenges: [],
 };
 // A network command on its way: it is over when the lab answered and the
@@ -805,6 +806,7 @@ async function loadOptions() {
       if (p && typeof p.name === 'string' && p.knobs) offered.policyKnobs.set(p.name, knobsOf(p));
     }
     offered.strategies = (options.strategies || []).filter((n) => typeof n === 'string');
+    offered.pageStrategies = Array.isArray(options.page_strategies) ? options.page_strategies.filter((n) => typeof n === 'string') : null;
     offered.policies = policyNames;
     offered.runtimes = (options.runtimes || []).filter((n) => typeof n === 'string');
     fillSelect(controls.strategy, offered.strategies, () => '');
@@ -1082,6 +1084,12 @@ loadOptions();
 const OWN_MODULE_NAME = 'your interceptor';
 const strategySources = new Map();
 
+/** What the code panel says for a strategy with no JavaScript module. */
+function engineOnlyNote(name) {
+  return `// The ${name} strategy runs in the Rust engine only (src/client/${name.replace(/-/g, '_')}.rs).\n`
+    + '// It has no JavaScript module yet, so the browser runtime cannot run it.\n';
+}
+
 /** A built-in strategy's source, fetched once. */
 function strategySource(name) {
   if (!strategySources.has(name)) {
@@ -1094,6 +1102,11 @@ function strategySource(name) {
 }
 
 function showStrategySource(name) {
+  // A strategy of the Rust engine alone has no module to show.
+  if (offered.pageStrategies && !offered.pageStrategies.includes(name)) {
+    if (!codePanel.isOwn()) codePanel.showModule(name, engineOnlyNote(name));
+    return;
+  }
   strategySource(name).then((source) => {
     if (!codePanel.isOwn() && (controls.strategy.value || 'naive') === name) codePanel.showModule(name, source);
   }, (error) => showError(`The ${name} strategy's source did not load: ${error.message}`));
