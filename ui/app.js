@@ -452,7 +452,7 @@ function startPageTab(run, message) {
     builtin: run.source ? null : message.settings.strategy,
     source: run.source ?? null,
     onCall: ({ attempt, line }) => {
-      if (line) run.lines.set(attempt, line);
+      if (line && attempt != null) run.lines.set(attempt, line);
       if (shown) codePanel.markLine(line ?? null);
     },
     onState: (state) => {
@@ -1165,6 +1165,12 @@ async function grade(source) {
     if (graded.source !== source) return; // a newer grading owns the card
     rows.push(gradeRow(check, outcome));
     codePanel.showGrade([...rows]);
+  }
+  // The card sits below the editor: bring it into the panel's view.
+  const card = document.querySelector('[data-grade]');
+  if (card) {
+    card.scrollIntoView({ block: 'nearest' });
+    card.scrollTop = 0; // its score first
   }
   log.note(`graded your interceptor: ${score(rows).passed} of ${score(rows).total} checks pass`, 'done');
 }

@@ -17,6 +17,9 @@
 //        [--inspect=r2]                                   then pick that token in the inspector
 //        [--secret=N --public=N]                          requests per tab
 //        [--code=MODULE.js]                               the code panel open beside the run, MODULE.js loaded as your own interceptor
+//        [--code-step=N]                                  the queue client's JavaScript in the page, case 3 stepped N legs:
+//                                                         the code panel marks the line of the latest exchange, with the module's state
+//        [--grade=MODULE.js]                              MODULE.js loaded as your own interceptor and graded: the score card
 //        [--viewport]                                     only the window (default: the full page)
 //        [--element=SELECTOR]                             only this element (default: the full page)
 //
@@ -45,6 +48,8 @@ const element = flag('element', null);
 const classroom = args.includes('--classroom');
 const presenter = args.includes('--presenter');
 const code = flag('code', null);
+const codeStep = flag('code-step', null);
+const gradeModule = flag('grade', null);
 
 /** Clicks the tray card of `leg` and waits until the lab delivered it (or the run ended). */
 async function clickLeg(page, leg, exchange) {
@@ -148,6 +153,35 @@ try {
       await idle();
       await page.locator('[data-token-state="dead"]').waitFor();
     }
+  } else if (codeStep) {
+    await page.selectOption('[data-control="runtime"]', 'browser');
+    await page.selectOption('[data-control="strategy"]', 'queue');
+    await page.fill('[data-control="public-count"]', '0');
+    await page.selectOption('[data-control="network"]', 'step');
+    await page.click('[data-action="code"]');
+    await page.locator('[data-code-panel][data-mode="module"] [data-code-name]:has-text("queue.js")').waitFor();
+    await page.click('[data-case="expired-refreshable"]');
+    await page.locator('[data-timeline][data-held="true"]').waitFor({ timeout: 30_000 });
+    for (let n = 1; n <= Number(codeStep); n += 1) {
+      await page.click('[data-controls] [data-action="step"]');
+      await page.waitForFunction((count) => {
+        const t = document.querySelector('[data-timeline]');
+        return !document.querySelector('[data-tray][aria-busy]') && Number(t.getAttribute('data-delivered')) === count;
+      }, n, { timeout: 30_000 });
+    }
+    await page.locator('[data-code-panel][data-current-line]').waitFor();
+  } else if (gradeModule) {
+    await page.click('[data-action="code"]');
+    await page.click('[data-action="own-code"]');
+    await page.setInputFiles('[data-control="code-file"]', path.resolve(gradeModule));
+    await page.locator('[data-code-status]:not(:empty)').waitFor();
+    await page.click('[data-action="grade"]');
+    await page.locator('[data-grade][data-total="6"]').waitFor({ timeout: 60_000 });
+    const failing = await page.locator('[data-check][data-pass="false"]').first();
+    if (await failing.count()) await failing.click();
+    else await page.click('[data-check="several-requests"]');
+    await page.locator('[data-timeline][data-runtime="browser"]:is([data-state="done"], [data-held="true"])').waitFor({ timeout: 30_000 });
+    await page.locator('[data-grade]').evaluate((card) => { card.scrollTop = 0; });
   } else if (compare) {
     if (compareBy) {
       await page.selectOption('[data-control="compare-by"]', compareBy);
@@ -173,6 +207,7 @@ try {
   }
   if (code) {
     await page.click('[data-action="code"]');
+    await page.click('[data-action="own-code"]');
     await page.setInputFiles('[data-control="code-file"]', path.resolve(code));
     await page.locator('[data-code-status]:not(:empty)').waitFor();
   }
