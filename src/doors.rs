@@ -2,7 +2,8 @@
 //!
 //! A server on 127.0.0.1 is reachable from every web page the user visits.
 //! Two attacks follow, and both are refused here, on every server the lab
-//! runs (docs/security.md):
+//! runs: the accept loop ([`crate::server::listen`]) checks every request
+//! before its router sees it (docs/security.md):
 //! - **DNS rebinding**: a page on `attacker.example` re-points its name at
 //!   127.0.0.1 and reads our answers as same-origin. Its requests carry
 //!   `Host: attacker.example`, so only the addresses the lab bound are
@@ -65,7 +66,8 @@ impl Doors {
         &self.hosts
     }
 
-    fn check(&self, method: &Method, path: &str, headers: &HeaderMap) -> Result<(), ApiError> {
+    /// `Ok` for a request this lab should answer; otherwise the refusal.
+    pub fn check(&self, method: &Method, path: &str, headers: &HeaderMap) -> Result<(), ApiError> {
         let forbidden = |message: String| ApiError::Forbidden { message };
         // Compared without allocating: this runs on every request.
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
@@ -137,7 +139,9 @@ fn host_name(ip: IpAddr) -> String {
     }
 }
 
-/// `router` behind the doors of a server bound to `addr`.
+/// `router` behind the doors of a server bound to `addr`, for a router
+/// served by something else than [`crate::server::listen::serve`] (which
+/// checks the doors itself, without the cost of a layer).
 pub fn lock(router: axum::Router, addr: SocketAddr) -> axum::Router {
     router.layer(axum::middleware::from_fn_with_state(
         Arc::new(Doors::for_addr(addr)),

@@ -18,7 +18,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::classroom::{self, Classroom, RoomLimits};
 use crate::protocol::Lane;
@@ -188,11 +187,9 @@ impl Lab {
             .merge(crate::export::lab::routes())
             .method_not_allowed_fallback(server::method_not_allowed)
             .fallback_service(ui)
+            // `X-Content-Type-Options: nosniff` is set by the accept loop
+            // (server::listen), on every answer without a layer's cost.
             .with_state(api_state)
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ))
     }
 
     /// Opens the lab to the room on `addr` (port 0 picks one): a new code,
@@ -342,7 +339,7 @@ pub async fn serve_router_with(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = crate::doors::lock(router, listener.local_addr()?);
+    // listen::serve locks the doors of the listener's address.
     listen::serve(listener, router, limits, shutdown).await
 }
 
