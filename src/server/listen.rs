@@ -115,7 +115,7 @@ const MAX_REFUSALS_IN_FLIGHT: usize = 64;
 /// ([`Limits::max_headers`]) is lower so the lab answers first, in JSON.
 /// Hyper's own default, and not more: up to it hyper parses on the stack,
 /// past it every request pays two heap arrays of this many headers (16 KiB
-/// at 256, a tenth of `/api/secret`'s time in a profile).
+/// at 256, a few per cent of `/api/secret`'s time in a profile).
 const HYPER_MAX_HEADERS: usize = 100;
 
 /// hyper's read and write buffer per connection (its default is ~400 KB):
