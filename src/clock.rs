@@ -46,6 +46,9 @@ struct ClockInner {
 /// The flag bit of [`ClockInner::view`]: the clock stands still.
 const STOOD: u64 = 1 << 63;
 
+/// Lock-free reads of the clock tried before waiting on its lock.
+const READ_ATTEMPTS: usize = 64;
+
 #[derive(Default)]
 struct Stops {
     /// Open [`ClockHold`]s; the clock stands still while there is one.
@@ -86,20 +89,33 @@ impl LabClock {
         Self::with_rate(0.0)
     }
 
-    /// Lab time in ms. Lock-free: see [`ClockInner::version`].
+    /// Lab time in ms. Lock-free unless a hold or pause is changing the
+    /// clock at that very moment: see [`ClockInner::version`].
     pub fn now_ms(&self) -> u64 {
         let inner = &*self.inner;
-        let running_ns = loop {
-            let version = inner.version.load(Ordering::Acquire);
-            if version.is_multiple_of(2) {
-                let now = Instant::now();
-                let view = inner.view.load(Ordering::Acquire);
-                if inner.version.load(Ordering::Acquire) == version {
-                    break running_ns(inner.started, now, view);
+        let running_ns = (0..READ_ATTEMPTS)
+            .find_map(|_| {
+                let version = inner.version.load(Ordering::Acquire);
+                if version.is_multiple_of(2) {
+                    let now = Instant::now();
+                    let view = inner.view.load(Ordering::Acquire);
+                    if inner.version.load(Ordering::Acquire) == version {
+                        return Some(running_ns(inner.started, now, view));
+                    }
                 }
-            }
-            std::hint::spin_loop();
-        };
+                std::hint::spin_loop();
+                None
+            })
+            .unwrap_or_else(|| {
+                // The writer holds the lock while it changes the word; if it
+                // was preempted there, wait for it on the lock, not spinning.
+                let stops = self.stops();
+                let until = stops.since.unwrap_or_else(Instant::now);
+                let running = until
+                    .saturating_duration_since(inner.started)
+                    .saturating_sub(stops.total);
+                running.as_nanos() as u64
+            });
         let elapsed_ms = running_ns as f64 / 1e6;
         inner.base_ms + (elapsed_ms * inner.rate) as u64 + inner.offset_ms.load(Ordering::SeqCst)
     }
