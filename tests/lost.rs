@@ -3,10 +3,12 @@
 //! with the answer to the run's first refresh call lost and the rest
 //! stepped in due order.
 
+mod common;
+
 use refresh_race::protocol::LostAnswer;
 use refresh_race::scenario::{self, RunReport};
 use refresh_race::settings::{Case, NetworkDriver, Policy, RunSettings, Strategy};
-use refresh_race::timeline::{EventKind, Reason, Route};
+use refresh_race::timeline::{EventKind, Reason};
 
 async fn first_answer_lost(strategy: Strategy) -> RunReport {
     let settings = RunSettings {
@@ -21,21 +23,6 @@ async fn first_answer_lost(strategy: Strategy) -> RunReport {
     scenario::run(&settings).await.expect("the run completes")
 }
 
-fn rejections(report: &RunReport) -> Vec<Reason> {
-    report
-        .events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Rejected {
-                route: Route::Refresh,
-                reason,
-                ..
-            } => Some(*reason),
-            _ => None,
-        })
-        .collect()
-}
-
 /// (refresh calls, accepted, lost, refusals, secret ok, logouts, final token)
 type Outcome = (u32, u32, u32, Vec<Reason>, u32, u32, Option<String>);
 
@@ -45,7 +32,7 @@ fn outcome(report: &RunReport) -> Outcome {
         v.refresh_calls,
         v.refresh_accepted_by_server,
         v.refresh_lost,
-        rejections(report),
+        common::refresh_rejections(report),
         v.secret_ok,
         v.logouts,
         v.final_jti.clone(),

@@ -3,10 +3,11 @@
 //! refresh twice, and a late 401 finds the new token instead of
 //! refreshing again.
 
-use refresh_race::protocol::LegId;
+mod common;
+
 use refresh_race::scenario::{self, RunReport};
 use refresh_race::settings::{Case, NetworkDriver, Policy, RunSettings, Strategy};
-use refresh_race::timeline::{EventKind, Recorder};
+use refresh_race::timeline::EventKind;
 
 fn settings() -> RunSettings {
     RunSettings {
@@ -71,30 +72,7 @@ async fn no_order_makes_the_mutex_refresh_twice() {
         network: NetworkDriver::Hand,
         ..settings()
     };
-    let mut choices: Vec<(usize, usize)> = Vec::new();
-    let mut orders = 0;
-    loop {
-        let live = scenario::start(&preset, Recorder::new()).await.unwrap();
-        let mut depth = 0;
-        loop {
-            live.network.settled().await;
-            let mut in_flight: Vec<LegId> = live.network.legs().iter().map(|l| l.id).collect();
-            if in_flight.is_empty() {
-                break;
-            }
-            in_flight.sort();
-            if depth == choices.len() {
-                choices.push((0, in_flight.len()));
-            }
-            assert_eq!(choices[depth].1, in_flight.len(), "replay diverged");
-            live.network
-                .deliver(in_flight[choices[depth].0])
-                .await
-                .unwrap();
-            depth += 1;
-        }
-        let report = live.finish().await.unwrap();
-        orders += 1;
+    let orders = common::every_order(&preset, |report| {
         assert_eq!(
             (report.verdict.refresh_calls, report.verdict.ok),
             (1, 2),
@@ -102,16 +80,7 @@ async fn no_order_makes_the_mutex_refresh_twice() {
             report.delivered,
             report.verdict.sentence
         );
-        choices.truncate(depth);
-        while let Some((index, of)) = choices.pop() {
-            if index + 1 < of {
-                choices.push((index + 1, of));
-                break;
-            }
-        }
-        if choices.is_empty() {
-            break;
-        }
-    }
+    })
+    .await;
     assert!(orders > 50, "only {orders} orders searched");
 }

@@ -1,9 +1,11 @@
 //! Real servers' rules (server presets) against the naive client's race,
 //! case 3, over real HTTP, stepped in due order so each run is exact.
 
+mod common;
+
 use refresh_race::scenario::{self, RunReport};
 use refresh_race::settings::{Case, Mode, NetworkDriver, Policy, RunSettings, Strategy};
-use refresh_race::timeline::{EventKind, Reason, RevokeCause, Route};
+use refresh_race::timeline::{EventKind, Reason, RevokeCause};
 
 async fn naive(policy: Policy, mode: Mode, tune: impl FnOnce(&mut RunSettings)) -> RunReport {
     let mut settings = RunSettings {
@@ -16,21 +18,6 @@ async fn naive(policy: Policy, mode: Mode, tune: impl FnOnce(&mut RunSettings)) 
     };
     tune(&mut settings);
     scenario::run(&settings).await.expect("the run completes")
-}
-
-fn rejections(report: &RunReport) -> Vec<Reason> {
-    report
-        .events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Rejected {
-                route: Route::Refresh,
-                reason,
-                ..
-            } => Some(*reason),
-            _ => None,
-        })
-        .collect()
 }
 
 /// The refresh tokens each refresh call came back with, in order.
@@ -77,7 +64,7 @@ async fn auth0_without_overlap_revokes_the_family_and_the_winners_token_dies() {
         assert_eq!(v.refresh_calls, 3, "{mode}");
         assert_eq!(v.refresh_accepted_by_server, 1, "{mode}");
         assert_eq!(
-            rejections(&report),
+            common::refresh_rejections(&report),
             [Reason::Reused, Reason::Revoked],
             "{mode}"
         );
@@ -134,7 +121,10 @@ async fn keycloak_cognito_hydra_and_spring_follow_their_parameters() {
     }
     // Keycloak revokeRefreshToken=true: refreshTokenMaxReuse counts reuses.
     let strict = naive(Policy::Keycloak, Mode::Oauth, |s| s.rotate = Some(true)).await;
-    assert_eq!(rejections(&strict), [Reason::Reused, Reason::Reused]);
+    assert_eq!(
+        common::refresh_rejections(&strict),
+        [Reason::Reused, Reason::Reused]
+    );
     assert_eq!(
         strict.verdict.family_revoked, 0,
         "Keycloak refuses, kills nothing"
@@ -144,10 +134,13 @@ async fn keycloak_cognito_hydra_and_spring_follow_their_parameters() {
         s.reuse_count = Some(1);
     })
     .await;
-    assert_eq!(rejections(&one_reuse), [Reason::Reused]);
+    assert_eq!(common::refresh_rejections(&one_reuse), [Reason::Reused]);
     // Cognito: refused after the retry grace period, nothing else dies.
     let cognito = naive(Policy::Cognito, Mode::Oauth, |_| {}).await;
-    assert_eq!(rejections(&cognito), [Reason::Reused, Reason::Reused]);
+    assert_eq!(
+        common::refresh_rejections(&cognito),
+        [Reason::Reused, Reason::Reused]
+    );
     assert_eq!(cognito.verdict.family_revoked, 0);
     let cognito = naive(Policy::Cognito, Mode::Oauth, |s| s.overlap_s = Some(10)).await;
     assert_eq!(cognito.verdict.ok, 6);
@@ -157,6 +150,6 @@ async fn keycloak_cognito_hydra_and_spring_follow_their_parameters() {
         s.reuse_count = Some(1);
     })
     .await;
-    assert_eq!(rejections(&hydra), [Reason::Reused]);
+    assert_eq!(common::refresh_rejections(&hydra), [Reason::Reused]);
     assert!(hydra.verdict.family_revoked > 0);
 }

@@ -3,10 +3,12 @@
 //! one reaches the server first decides the run; both orders are pinned
 //! with a hand-made delivery order.
 
+mod common;
+
 use refresh_race::protocol::{Lane, LaneKind, LegId};
 use refresh_race::scenario::{self, RunReport};
 use refresh_race::settings::{Case, NetworkDriver, Policy, RunSettings, Strategy};
-use refresh_race::timeline::{EventKind, Reason, Route};
+use refresh_race::timeline::{EventKind, Reason};
 
 fn legs(order: &str) -> Vec<LegId> {
     order.split(',').map(|leg| leg.parse().unwrap()).collect()
@@ -41,21 +43,6 @@ fn refreshers(report: &RunReport) -> Vec<String> {
         .collect()
 }
 
-fn refresh_rejections(report: &RunReport) -> Vec<Reason> {
-    report
-        .events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Rejected {
-                route: Route::Refresh,
-                reason,
-                ..
-            } => Some(*reason),
-            _ => None,
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_timer_due_during_a_burst_of_401s_refreshes_beside_them() {
     // The three 401s come back while the timer's refresh is on its way:
@@ -72,7 +59,7 @@ async fn the_timer_due_during_a_burst_of_401s_refreshes_beside_them() {
     assert_eq!(refreshers(&report), ["timer#1", "secret#1"]);
     assert_eq!(v.refresh_calls, 2);
     assert_eq!(v.refresh_accepted_by_server, 1);
-    assert_eq!(refresh_rejections(&report), [Reason::Reused]);
+    assert_eq!(common::refresh_rejections(&report), [Reason::Reused]);
     assert!(v.race, "two refreshes of one token");
     assert_eq!((v.secret_ok, v.secret_failed), (0, 3));
     assert_eq!(v.logouts, 1);
@@ -131,7 +118,7 @@ async fn the_timer_sleeps_through_a_valid_token_and_a_guest() {
     // Past the refresh window the timer fires too, and is refused.
     let report = proactive(Case::ExpiredNotRefreshable, "").await;
     assert!(refreshers(&report).contains(&Lane::Request(1, LaneKind::Timer, 1).to_string()));
-    assert!(refresh_rejections(&report)
+    assert!(common::refresh_rejections(&report)
         .iter()
         .all(|r| *r == Reason::WindowOver));
 }

@@ -9,7 +9,7 @@ use common::{http, start_lab};
 use refresh_race::protocol::{Lane, LaneKind};
 use refresh_race::scenario::{self, RunReport};
 use refresh_race::settings::{Case, CrossTab, NetworkDriver, Policy, RunSettings, Strategy};
-use refresh_race::timeline::{EventKind, Reason, Route};
+use refresh_race::timeline::{EventKind, Reason};
 use serde_json::Value;
 
 fn three_tabs(cross_tab: CrossTab, network: NetworkDriver) -> RunSettings {
@@ -22,21 +22,6 @@ fn three_tabs(cross_tab: CrossTab, network: NetworkDriver) -> RunSettings {
         network,
         ..RunSettings::default()
     }
-}
-
-fn refresh_rejections(report: &RunReport) -> Vec<Reason> {
-    report
-        .events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Rejected {
-                route: Route::Refresh,
-                reason,
-                ..
-            } => Some(*reason),
-            _ => None,
-        })
-        .collect()
 }
 
 /// The lanes that sent a refresh.
@@ -64,7 +49,7 @@ async fn three_tabs_without_a_lock_race_and_the_losers_log_everyone_out() {
     assert_eq!(v.refresh_calls, 3);
     assert_eq!(v.refresh_accepted_by_server, 1);
     assert_eq!(
-        refresh_rejections(&report),
+        common::refresh_rejections(&report),
         [Reason::Reused, Reason::Reused]
     );
     // Tab 1 stored t2; tab 2's refused refresh cleared the shared store.

@@ -5,32 +5,13 @@
 //
 //   cargo build && node --test --test-concurrency=1 tests/e2e/presets.test.mjs
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, openLab } from './harness.mjs';
+import { useLab } from './harness.mjs';
 
-let server;
-let browser;
+const lab = useLab();
+const withPage = (fn) => lab.withPage((page) => fn(page));
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
-
-async function withPage(fn) {
-  const { page, errors } = await openLab(browser, server.url, { width: 1400, height: 1000 });
-  try {
-    await fn(page);
-    assert.deepEqual(errors, [], 'no errors in the page');
-  } finally {
-    await page.close();
-  }
-}
 
 /** Case 3 with the naive client under `policy`, in `mode`; the finished timeline. */
 async function naiveRace(page, policy, mode) {
