@@ -109,3 +109,29 @@ test('an endless loop and a syntax error give their messages within seconds; the
     await page.close();
   }
 });
+
+test('a module reaches nothing but its api: no fetch, XHR, WebSocket or importScripts in its Worker', async () => {
+  const { page, errors } = await lab.open({ width: 1600, height: 1000 });
+  try {
+    await ownPanel(page);
+    const probe = [
+      'export async function request(req, api) {',
+      "  const open = ['fetch', 'XMLHttpRequest', 'WebSocket', 'EventSource', 'importScripts', 'indexedDB', 'caches']",
+      "    .filter((name) => typeof globalThis[name] !== 'undefined' && globalThis[name] !== null);",
+      "  if (open.length) throw new Error('reachable: ' + open.join(', '));",
+      '  return api.send(req, api.token());',
+      '}',
+      '',
+    ].join('\n');
+    await load(page, 'probe.js', Buffer.from(probe));
+    await page.click('[data-case="valid"]');
+    await page.locator('[data-timeline][data-state="done"]').waitFor({ timeout: 20_000 });
+    await page.click('[data-action="run-code"]');
+    await page.locator('[data-timeline][data-runtime="browser"]:is([data-state="done"], [data-state="error"])').waitFor({ timeout: 20_000 });
+    assert.equal(await page.getAttribute('[data-timeline]', 'data-state'), 'done', await page.textContent('[data-code-error]'));
+    assert.equal(await page.getAttribute('[data-verdict]', 'data-ok'), '6');
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
