@@ -18,6 +18,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 
 import {
   WebDriver,
@@ -155,5 +156,24 @@ test("the browser runtime runs case 3 in the real window (a Worker, real fetch)"
     assert.equal(await wd.attr(verdict, "data-logouts"), "0");
     const retries = await wd.findAll('[data-kind="retry"]');
     assert.equal(retries.length, 3, "the three secret requests retried with the new token");
+  });
+});
+
+test("your own interceptor runs in the real window (a blob: module in the tab's Worker)", { skip: !linux && "Linux only (WebKitGTK)" }, async () => {
+  const source = readFileSync(new URL("../../ui/strategies/single-flight.js", import.meta.url), "utf8");
+  await withApp(async (wd) => {
+    await ready(wd);
+    // The editor restores the last module from the browser's storage.
+    await wd.execute("localStorage.setItem('refresh-race.interceptor', arguments[0]); location.reload();", [source]);
+    await ready(wd);
+    await wd.click(await wd.find('[data-action="code"]'));
+    await wd.click(await wd.waitForElement('[data-action="own-code"]', { timeoutMs: 10_000 }));
+    await wd.click(await wd.waitForElement('[data-code-panel][data-mode="own"] [data-action="run-code"]', { timeoutMs: 10_000 }));
+    const timeline = await wd.waitForElement('[data-timeline][data-runtime="browser"][data-state="done"]', { timeoutMs: 60_000 });
+    assert.match(await wd.text(await wd.find(".timeline-title")), /your interceptor/);
+    const verdict = await wd.waitForElement("[data-verdict][data-refresh-calls]", { timeoutMs: 10_000 });
+    assert.equal(await wd.attr(verdict, "data-refresh-calls"), "1", "your single-flight module: one refresh");
+    assert.equal(await wd.attr(verdict, "data-ok"), "6");
+    assert.ok(timeline);
   });
 });
