@@ -300,6 +300,13 @@ export class TimelineView {
     }
     for (const bar of row.bars) g.append(this.paintBar(bar));
     if (row.done) g.append(s('text', { class: `done-mark ${row.done.ok ? 'ok' : 'failed'}`, x: row.done.x, y: row.done.y, 'dominant-baseline': 'central' }, row.done.text));
+    if (row.done && row.done.fate) g.setAttribute('data-fate', row.done.fate);
+    // A failure the client passed on without trying (ui/lib/timeline-model.js laneFate).
+    if (row.done && row.done.note) {
+      const note = s('text', { class: 'done-note', 'data-passed-to-caller': '', x: row.done.x + 16, y: row.done.y, 'dominant-baseline': 'central' }, row.done.note);
+      note.append(s('title', {}, row.done.title));
+      g.append(note);
+    }
     return g;
   }
 
