@@ -303,8 +303,8 @@ export class TimelineView {
     if (row.done && row.done.fate) g.setAttribute('data-fate', row.done.fate);
     // A failure the client passed on without trying (ui/lib/timeline-model.js laneFate).
     if (row.done && row.done.note) {
-      const note = s('text', { class: 'done-note', 'data-passed-to-caller': '', x: row.done.x + 16, y: row.done.y, 'dominant-baseline': 'central' }, row.done.note);
-      note.append(s('title', {}, row.done.title));
+      const note = s('g', { 'data-passed-to-caller': '' });
+      note.append(s('title', {}, row.done.title), s('text', { class: 'done-note', x: row.done.x + 22, y: row.done.y, 'dominant-baseline': 'central' }, row.done.note));
       g.append(note);
     }
     return g;

@@ -157,3 +157,13 @@ export function checkOptions(library, text) {
   }
   return { ok: true, options: value };
 }
+
+/**
+ * The settings of a run of `library` (the lab's run settings, from the
+ * controls): the client runs in the page, the Rust side keeps `naive` as
+ * its placeholder strategy, and `module` is the library's name, shown on
+ * the timeline instead of the strategy.
+ */
+export function libraryRun(settings, library) {
+  return { ...settings, strategy: 'naive', runtime: 'browser', module: library.name };
+}
