@@ -9,8 +9,9 @@
 // token):
 //   - timer: the default schedule (3 secret + 3 public requests, no jitter);
 //   - jitter (strict, default options only: each run takes seconds): the
-//     same with up to JITTER_MS of seeded jitter per lane and route, seeds 1..SEEDS — how often the library refreshes more
-//     than once when the network is less tidy;
+//     same with up to JITTER_MS of seeded jitter per lane and route, seeds
+//     1..SEEDS — how often the library refreshes more than once when the
+//     network is less tidy;
 //   - worst hand-made order: 2 secret requests held by the network, each
 //     order of ORDERS played, then the rest stepped in due order; the worst
 //     outcome (requests lost, then logouts, then refresh calls) and its order.
@@ -24,8 +25,9 @@ import path from 'node:path';
 import { startServer, launchBrowser, openLab, REPO } from '../tests/e2e/harness.mjs';
 import { LIBRARIES } from '../ui/lib/libraries.js';
 
-// The jitter of a lane is drawn per lane and route (src/network.rs), so a
-// late 401 needs more than a refresh plus a retry (350 ms) of spread.
+// The jitter of a lane is drawn per lane and route (src/network.rs): a 401
+// lands after the first refresh and its retry only when the spread beats
+// them (350 ms plus their own jitter), so it takes a wide jitter to see it.
 const JITTER_MS = 2000;
 const SEEDS = 20;
 
