@@ -111,7 +111,7 @@ test('axios-auth-refresh 5 (defaults): one refresh, and the two 401s that land d
   ]);
   assert.deepEqual(doneOf(lab), { 'secret#1': 200, 'secret#2': 401, 'secret#3': 401 });
   assert.equal(kinds(lab, 'queued').length, 0, 'the library held nobody: it let them through');
-  assert.deepEqual(module.state(), { refreshing: false, held: 0, passedToCaller: 2 });
+  assert.deepEqual(module.state(), { refreshing: false, held: 0, errorsToCaller: 2 });
 });
 
 test('axios-auth-refresh 3 (defaults): the 401s that land during the refresh wait for it and retry', async () => {

@@ -44,7 +44,7 @@ export function createBench({ axios, AxiosError, install }) {
   let handed = null; // the lane whose error the library's response handler is about to decide on
   let refreshing = false;
   let held = 0; // requests the library holds for the refresh in flight now
-  let passed = 0; // errors the library handed to the caller without a retry
+  let toCaller = 0; // requests whose error reached the caller (the library gave up on them)
 
   const laneOf = (config) => (config && typeof config.labLane === 'string' ? config.labLane : null);
 
@@ -137,12 +137,12 @@ export function createBench({ axios, AxiosError, install }) {
       } catch (error) {
         // The library gave up on this request: the caller gets its error.
         if (handed === req.lane) handed = null;
-        passed += 1;
+        toCaller += 1;
         return { status: statusOf(error) };
       }
     },
     state() {
-      return { refreshing, held, passedToCaller: passed };
+      return { refreshing, held, errorsToCaller: toCaller };
     },
   };
 }
