@@ -19,6 +19,7 @@
 // documents flipped, one at a time.
 //
 //   cargo build && node scripts/library-table.mjs     (CARGO_TARGET_DIR or REFRESH_RACE_BIN as for the e2e tests)
+//   node scripts/library-table.mjs --policies=strict,family   (only these; default: every policy the lab offers)
 
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -77,7 +78,11 @@ async function main() {
   try {
     const { page } = await openLab(browser, server.url);
     const options = await page.evaluate(() => fetch('/lab/options').then((r) => r.json()));
-    const policies = options.policies.map((p) => p.name);
+    const offered = options.policies.map((p) => p.name);
+    const asked = process.argv.find((arg) => arg.startsWith('--policies='));
+    const policies = asked ? asked.slice('--policies='.length).split(',') : offered;
+    const unknown = policies.filter((p) => !offered.includes(p));
+    if (unknown.length) throw new Error(`the lab offers no policy ${unknown.join(', ')} (it offers ${offered.join(', ')})`);
     const run = async (settings, libraryOptions) => {
       const { last, failed } = await page.evaluate(async ([settings, libraryOptions]) => {
         const { runToEnd } = await import('/module-runner.js');
