@@ -40,6 +40,13 @@ const RUNS = [
   ['guest-naive-strict', ['--case', 'guest', '--client', 'naive', '--policy', 'strict'], 'no token: secret requests fail with 401 missing, no refresh'],
   ['valid-naive-strict', ['--case', 'valid', '--client', 'naive', '--policy', 'strict'], 'a valid token: no refresh, all green'],
   ['expired-not-refreshable-naive-strict', ['--case', 'expired-not-refreshable', '--client', 'naive', '--policy', 'strict'], 'the window is over: every refresh is refused window_over'],
+  // Stepped in due order: which tab wins is then the same on every recording.
+  ['three-tabs-single-flight-strict', ['--case', 'expired-refreshable', '--client', 'single-flight', '--policy', 'strict', '--tabs', '3', '--public', '1', '--network', 'step'], 'three tabs, single-flight in each: the tabs race each other, a losing tab logs them all out'],
+  ['three-tabs-single-flight-lock', ['--case', 'expired-refreshable', '--client', 'single-flight', '--policy', 'strict', '--tabs', '3', '--public', '1', '--cross-tab', 'lock', '--network', 'step'], 'a cross-tab lock and a re-read: one refresh for three tabs'],
+  ['expired-refreshable-proactive-strict', ['--case', 'expired-refreshable', '--client', 'proactive', '--policy', 'strict'], "the overdue timer refreshes beside the 401s' own refresh"],
+  ['expired-refreshable-naive-strict-oauth', ['--case', 'expired-refreshable', '--client', 'naive', '--policy', 'strict', '--mode', 'oauth'], 'OAuth mode: three refreshes of the refresh token r2, two rejected as reused'],
+  ['expired-refreshable-naive-supabase-oauth', ['--case', 'expired-refreshable', '--client', 'naive', '--policy', 'supabase', '--mode', 'oauth'], "Supabase's rule: the reused parent r2 gets the active r4 back, nobody fails"],
+  ['lost-answer-single-flight-strict', ['--case', 'expired-refreshable', '--client', 'single-flight', '--policy', 'strict', '--drop', 'refresh#1<'], "the refresh answer is lost: the server rotated t1, the tab never hears and keeps it"],
   ['slow-public-naive-strict', ['--case', 'expired-refreshable', '--client', 'naive', '--policy', 'strict', '--secret', '1', '--public', '1', '--latency-public', '600'], 'a public request still in flight when its token is rotated away'],
 ];
 

@@ -10,10 +10,12 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::export::{self, ExportFormat};
-use crate::protocol::LegId;
+use crate::protocol::{LegId, LostAnswer};
 use crate::render;
 use crate::scenario::{self, RunReport};
-use crate::settings::{Case, Latency, NetworkDriver, Policy, RunSettings, Strategy};
+use crate::settings::{
+    Case, CrossTab, Latency, Mode, NetworkDriver, Policy, RunSettings, Strategy,
+};
 use crate::timeline::Recorder;
 
 #[derive(Parser)]
@@ -36,10 +38,19 @@ enum Command {
         /// guest | valid | expired-refreshable | expired-not-refreshable
         #[arg(long, default_value = "expired-refreshable")]
         case: Case,
-        /// naive | queue | single-flight
+        /// naive | queue | single-flight | proactive | mutex
         #[arg(long = "client", default_value = "naive")]
         strategy: Strategy,
-        /// strict | family | grace | none | non-atomic
+        /// Browser tabs open on the app (1..=8): each has its own interceptor,
+        /// all share one stored token.
+        #[arg(long, default_value_t = 1)]
+        tabs: u32,
+        /// article (the expired access token is the refresh credential) |
+        /// oauth (an opaque refresh token, sent as a form, RFC 6749 §6).
+        #[arg(long, default_value = "article")]
+        mode: Mode,
+        /// strict | family | grace | none | non-atomic, or a real server's rule:
+        /// auth0 | okta | keycloak | hydra | supabase | cognito | spring
         #[arg(long, default_value = "strict")]
         policy: Policy,
         /// Who delivers the network's legs: timer (latencies), step or hand.
@@ -53,6 +64,11 @@ enum Command {
         /// or step.
         #[arg(long, value_name = "LEGS", value_delimiter = ',')]
         deliver: Vec<LegId>,
+        /// Refresh answers the network loses, comma-separated: `refresh#1<`
+        /// is the answer to the run's first refresh call. The server has
+        /// decided; the client gets a network error. Any network driver.
+        #[arg(long = "drop", value_name = "ANSWERS", value_delimiter = ',')]
+        lose: Vec<LostAnswer>,
         /// Print one plain sentence per event instead of the text timeline.
         #[arg(long)]
         narrate: bool,
@@ -90,6 +106,17 @@ enum Command {
         /// Only these policies (repeatable); all of them by default.
         #[arg(long = "policy")]
         policies: Vec<Policy>,
+        /// Tab counts to run (repeatable): --tabs 1 --tabs 3.
+        #[arg(long = "tabs", default_values_t = [1])]
+        tabs: Vec<u32>,
+        /// Modes to run (repeatable): --mode article --mode oauth.
+        #[arg(long = "mode", default_values_t = [Mode::Article])]
+        modes: Vec<Mode>,
+        /// Print the reference table instead (Markdown, docs/reference-matrix.md):
+        /// case 3, stepped in due order, which client survives which server
+        /// rule, with one tab and three, in article and OAuth mode.
+        #[arg(long, conflicts_with_all = ["tabs", "modes"])]
+        reference: bool,
     },
     /// Write the JSON Schemas of the lab protocol (stream messages, run
     /// reports) into a directory; docs/schema/ holds the checked-in copy.
@@ -174,6 +201,23 @@ struct Knobs {
     /// Grace window of the `grace` policy, seconds (0..=60).
     #[arg(long, default_value_t = 30)]
     grace: u64,
+    /// How the tabs coordinate: none | lock (a cross-tab lock and a re-read
+    /// of the stored token after taking it).
+    #[arg(long, default_value = "none")]
+    cross_tab: CrossTab,
+    /// A preset's window, seconds: Auth0/Okta leeway, Hydra
+    /// rotation_grace_period, Supabase REFRESH_TOKEN_REUSE_INTERVAL, Cognito
+    /// RetryGracePeriodSeconds (default: the server's).
+    #[arg(long, value_name = "SECONDS")]
+    overlap: Option<u64>,
+    /// A preset's reuse count: Keycloak refreshTokenMaxReuse, Hydra
+    /// rotation_grace_reuse_count (default: the server's).
+    #[arg(long, value_name = "N")]
+    reuse_count: Option<u32>,
+    /// Whether a preset rotates: Keycloak revokeRefreshToken, Spring
+    /// !reuseRefreshTokens (default: the server's, off for both).
+    #[arg(long, value_name = "true|false")]
+    rotate: Option<bool>,
 }
 
 impl Knobs {
@@ -197,9 +241,47 @@ impl Knobs {
             access_ttl_s: self.ttl,
             refresh_window_s: self.window,
             grace_s: self.grace,
+            cross_tab: self.cross_tab,
+            overlap_s: self.overlap,
+            reuse_count: self.reuse_count,
+            rotate: self.rotate,
             ..RunSettings::default()
         }
     }
+}
+
+/// A run whose settings were checked first: bad ones exit 2, a failed run 1.
+async fn run_checked(settings: &RunSettings) -> Result<RunReport, ExitCode> {
+    if let Err(err) = settings.validate() {
+        return Err(fail(2, &err.to_string()));
+    }
+    scenario::run(settings)
+        .await
+        .map_err(|err| fail(1, &err.to_string()))
+}
+
+/// `matrix --reference`: for each setup of [`render::REFERENCE_SETUPS`],
+/// case 3 stepped in due order under every client and policy.
+async fn reference_matrix(knobs: &Knobs, policies: &[Policy]) -> ExitCode {
+    let mut sections = Vec::new();
+    for setup in render::REFERENCE_SETUPS {
+        let mut rows = Vec::new();
+        for &strategy in Strategy::ALL {
+            for &policy in policies {
+                let settings = RunSettings {
+                    network: NetworkDriver::Step,
+                    ..setup.apply(knobs.settings(Case::ExpiredRefreshable, strategy, policy))
+                };
+                match run_checked(&settings).await {
+                    Ok(report) => rows.push(report),
+                    Err(code) => return code,
+                }
+            }
+        }
+        sections.push((setup, rows));
+    }
+    print!("{}", render::reference(&sections, policies));
+    ExitCode::SUCCESS
 }
 
 /// Parses the arguments and runs the command.
@@ -230,9 +312,12 @@ async fn execute(command: Command) -> ExitCode {
             knobs,
             case,
             strategy,
+            tabs,
+            mode,
             policy,
             network,
             deliver,
+            lose,
             narrate,
             json,
             save,
@@ -242,6 +327,9 @@ async fn execute(command: Command) -> ExitCode {
             let settings = RunSettings {
                 network,
                 deliver,
+                drop: lose,
+                tabs,
+                mode,
                 ..knobs.settings(case, strategy, policy)
             };
             if let Err(err) = settings.validate() {
@@ -279,23 +367,37 @@ async fn execute(command: Command) -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Command::Matrix { knobs, policies } => {
+        Command::Matrix {
+            knobs,
+            policies,
+            tabs,
+            modes,
+            reference,
+        } => {
             let policies = if policies.is_empty() {
                 Policy::ALL.to_vec()
             } else {
                 policies
             };
+            if reference {
+                return reference_matrix(&knobs, &policies).await;
+            }
             let mut rows = Vec::new();
-            for &policy in &policies {
-                for &case in Case::ALL {
-                    for &strategy in Strategy::ALL {
-                        let settings = knobs.settings(case, strategy, policy);
-                        if let Err(err) = settings.validate() {
-                            return fail(2, &err.to_string());
-                        }
-                        match scenario::run(&settings).await {
-                            Ok(report) => rows.push(report),
-                            Err(err) => return fail(1, &err.to_string()),
+            for &mode in &modes {
+                for &tabs in &tabs {
+                    for &policy in &policies {
+                        for &case in Case::ALL {
+                            for &strategy in Strategy::ALL {
+                                let settings = RunSettings {
+                                    tabs,
+                                    mode,
+                                    ..knobs.settings(case, strategy, policy)
+                                };
+                                match run_checked(&settings).await {
+                                    Ok(report) => rows.push(report),
+                                    Err(code) => return code,
+                                }
+                            }
                         }
                     }
                 }

@@ -30,8 +30,24 @@ struct ClockInner {
     /// Time travelled forward so far.
     offset_ms: AtomicU64,
     /// Real time during which the clock stood still (see [`LabClock::hold`]).
+    /// Its lock serialises the changes; `now_ms` reads `view` instead.
     stops: Mutex<Stops>,
+    /// What `now_ms` needs of `stops`, in one word, so that reading the
+    /// clock (every request checks expiry) takes no lock: with [`STOOD`] set,
+    /// the running time (ns) at which the clock stands; otherwise the total
+    /// of the stops that ended (ns).
+    view: AtomicU64,
+    /// Odd while `view` is being changed (a seqlock): a reader that sampled
+    /// the real time while a stop began or ended reads again, so no reader
+    /// ever sees the clock move backwards.
+    version: AtomicU64,
 }
+
+/// The flag bit of [`ClockInner::view`]: the clock stands still.
+const STOOD: u64 = 1 << 63;
+
+/// Lock-free reads of the clock tried before waiting on its lock.
+const READ_ATTEMPTS: usize = 64;
 
 #[derive(Default)]
 struct Stops {
@@ -61,6 +77,8 @@ impl LabClock {
                 rate,
                 offset_ms: AtomicU64::new(0),
                 stops: Mutex::new(Stops::default()),
+                view: AtomicU64::new(0),
+                version: AtomicU64::new(0),
             }),
         }
     }
@@ -71,19 +89,35 @@ impl LabClock {
         Self::with_rate(0.0)
     }
 
-    /// Lab time in ms.
+    /// Lab time in ms. Lock-free unless a hold or pause is changing the
+    /// clock at that very moment: see [`ClockInner::version`].
     pub fn now_ms(&self) -> u64 {
-        let running = {
-            let stops = self.stops();
-            let until = stops.since.unwrap_or_else(Instant::now);
-            until
-                .saturating_duration_since(self.inner.started)
-                .saturating_sub(stops.total)
-        };
-        let elapsed_ms = running.as_secs_f64() * 1000.0;
-        self.inner.base_ms
-            + (elapsed_ms * self.inner.rate) as u64
-            + self.inner.offset_ms.load(Ordering::SeqCst)
+        let inner = &*self.inner;
+        let running_ns = (0..READ_ATTEMPTS)
+            .find_map(|_| {
+                let version = inner.version.load(Ordering::Acquire);
+                if version.is_multiple_of(2) {
+                    let now = Instant::now();
+                    let view = inner.view.load(Ordering::Acquire);
+                    if inner.version.load(Ordering::Acquire) == version {
+                        return Some(running_ns(inner.started, now, view));
+                    }
+                }
+                std::hint::spin_loop();
+                None
+            })
+            .unwrap_or_else(|| {
+                // The writer holds the lock while it changes the word; if it
+                // was preempted there, wait for it on the lock, not spinning.
+                let stops = self.stops();
+                let until = stops.since.unwrap_or_else(Instant::now);
+                let running = until
+                    .saturating_duration_since(inner.started)
+                    .saturating_sub(stops.total);
+                running.as_nanos() as u64
+            });
+        let elapsed_ms = running_ns as f64 / 1e6;
+        inner.base_ms + (elapsed_ms * inner.rate) as u64 + inner.offset_ms.load(Ordering::SeqCst)
     }
 
     /// Stops the clock until [`LabClock::resume`] (time travel still moves
@@ -93,7 +127,7 @@ impl LabClock {
         let mut stops = self.stops();
         if !stops.paused {
             stops.paused = true;
-            stops.start_one();
+            self.inner.publish(&mut stops, Stops::start_one);
         }
     }
 
@@ -102,7 +136,7 @@ impl LabClock {
         let mut stops = self.stops();
         if stops.paused {
             stops.paused = false;
-            stops.end_one();
+            self.inner.publish(&mut stops, Stops::end_one);
         }
     }
 
@@ -121,10 +155,15 @@ impl LabClock {
     /// of the client's connection slots: that wait measures the machine,
     /// not the race, so tokens must not age during it.
     pub fn hold(&self) -> ClockHold {
-        self.stops().start_one();
+        self.start_one();
         ClockHold {
             clock: self.clone(),
         }
+    }
+
+    /// One more reason to stand still.
+    fn start_one(&self) {
+        self.inner.publish(&mut self.stops(), Stops::start_one);
     }
 
     fn stops(&self) -> std::sync::MutexGuard<'_, Stops> {
@@ -146,7 +185,39 @@ pub struct ClockHold {
 
 impl Drop for ClockHold {
     fn drop(&mut self) {
-        self.clock.stops().end_one();
+        let clock = &self.clock;
+        clock.inner.publish(&mut clock.stops(), Stops::end_one);
+    }
+}
+
+impl ClockInner {
+    /// Applies `change` to `stops` (whose lock the caller holds) and
+    /// publishes the result to lock-free readers. The change samples the
+    /// real time while `version` is odd, so a reader whose own sample
+    /// could fall on the wrong side of it reads again.
+    fn publish(&self, stops: &mut Stops, change: fn(&mut Stops)) {
+        self.version.fetch_add(1, Ordering::AcqRel);
+        change(stops);
+        let view = match stops.since {
+            Some(since) => {
+                let running = since
+                    .saturating_duration_since(self.started)
+                    .saturating_sub(stops.total);
+                STOOD | (running.as_nanos() as u64 & !STOOD)
+            }
+            None => stops.total.as_nanos() as u64 & !STOOD,
+        };
+        self.view.store(view, Ordering::Release);
+        self.version.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// Running (not stood-still) ns since `started`, as of `now`, by `view`.
+fn running_ns(started: Instant, now: Instant, view: u64) -> u64 {
+    if view & STOOD != 0 {
+        view & !STOOD
+    } else {
+        (now.saturating_duration_since(started).as_nanos() as u64).saturating_sub(view)
     }
 }
 
@@ -299,6 +370,37 @@ mod tests {
         let ran = clock.now_ms() - at;
         // It ran for the 20 ms after the holds, not the 200 ms during them.
         assert!((20..200).contains(&ran), "{ran} ms");
+    }
+
+    #[test]
+    fn readers_never_see_the_clock_go_back_while_it_stops_and_runs() {
+        let clock = LabClock::new();
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let (clock, done) = (clock.clone(), done.clone());
+                std::thread::spawn(move || {
+                    let mut last = clock.now_ms();
+                    while !done.load(Ordering::Relaxed) {
+                        let now = clock.now_ms();
+                        assert!(now >= last, "{now} < {last}");
+                        last = now;
+                    }
+                })
+            })
+            .collect();
+        let until = Instant::now() + Duration::from_millis(300);
+        while Instant::now() < until {
+            let hold = clock.hold();
+            std::thread::sleep(Duration::from_micros(200));
+            drop(hold);
+            clock.pause();
+            clock.resume();
+        }
+        done.store(true, Ordering::Relaxed);
+        for reader in readers {
+            reader.join().unwrap();
+        }
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! A server on 127.0.0.1 is reachable from every web page the user visits.
 //! Two attacks follow, and both are refused here, on every server the lab
-//! runs (docs/security.md):
+//! runs: the accept loop ([`crate::server::listen`]) checks every request
+//! before its router sees it (docs/security.md):
 //! - **DNS rebinding**: a page on `attacker.example` re-points its name at
 //!   127.0.0.1 and reads our answers as same-origin. Its requests carry
 //!   `Host: attacker.example`, so only the addresses the lab bound are
@@ -11,7 +12,8 @@
 //!   text/plain` (no CORS preflight) to start runs or mint tokens. Every
 //!   state-changing request from another origin (`Origin`, or
 //!   `Sec-Fetch-Site: cross-site`) is refused, and a body must be
-//!   `application/json`.
+//!   `application/json` (an OAuth refresh's form, RFC 6749 §6, only on
+//!   `/api/refresh`).
 //!
 //! No CORS headers are ever sent, so another origin cannot read an answer.
 
@@ -23,7 +25,8 @@ use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::server::ApiError;
+use crate::protocol::Route;
+use crate::server::{ApiError, FORM};
 
 /// Who may knock: the `Host` values and origins of the addresses the lab
 /// answers on.
@@ -63,7 +66,8 @@ impl Doors {
         &self.hosts
     }
 
-    fn check(&self, method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
+    /// `Ok` for a request this lab should answer; otherwise the refusal.
+    pub fn check(&self, method: &Method, path: &str, headers: &HeaderMap) -> Result<(), ApiError> {
         let forbidden = |message: String| ApiError::Forbidden { message };
         // Compared without allocating: this runs on every request.
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
@@ -110,12 +114,17 @@ impl Doors {
             .is_some_and(|len| len != "0")
             || headers.contains_key(header::TRANSFER_ENCODING);
         if has_body {
-            let json = headers
+            let mime = headers
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.split(';').next())
-                .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
-            if !json {
+                .map(str::trim);
+            // JSON everywhere; a form only where OAuth prescribes one.
+            let allowed = mime.is_some_and(|mime| {
+                mime.eq_ignore_ascii_case("application/json")
+                    || (path == Route::Refresh.path() && mime.eq_ignore_ascii_case(FORM))
+            });
+            if !allowed {
                 return Err(ApiError::UnsupportedMediaType);
             }
         }
@@ -130,7 +139,9 @@ fn host_name(ip: IpAddr) -> String {
     }
 }
 
-/// `router` behind the doors of a server bound to `addr`.
+/// `router` behind the doors of a server bound to `addr`, for a router
+/// served by something else than [`crate::server::listen::serve`] (which
+/// checks the doors itself, without the cost of a layer).
 pub fn lock(router: axum::Router, addr: SocketAddr) -> axum::Router {
     router.layer(axum::middleware::from_fn_with_state(
         Arc::new(Doors::for_addr(addr)),
@@ -140,7 +151,7 @@ pub fn lock(router: axum::Router, addr: SocketAddr) -> axum::Router {
 
 /// The middleware: refuses what is not for this lab before any handler runs.
 pub async fn guard(State(doors): State<Arc<Doors>>, request: Request, next: Next) -> Response {
-    match doors.check(request.method(), request.headers()) {
+    match doors.check(request.method(), request.uri().path(), request.headers()) {
         Ok(()) => next.run(request).await,
         Err(refusal) => refusal.into_response(),
     }
@@ -169,7 +180,7 @@ mod tests {
         ] {
             assert!(
                 doors
-                    .check(&Method::GET, &headers(&[("host", host)]))
+                    .check(&Method::GET, "/", &headers(&[("host", host)]))
                     .is_ok(),
                 "{host}"
             );
@@ -177,7 +188,7 @@ mod tests {
         for host in ["attacker.example:3000", "127.0.0.1:3001", "localhost"] {
             assert!(
                 doors
-                    .check(&Method::GET, &headers(&[("host", host)]))
+                    .check(&Method::GET, "/", &headers(&[("host", host)]))
                     .is_err(),
                 "{host}"
             );

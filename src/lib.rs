@@ -14,12 +14,14 @@
 //! - [`network`]: the lab's network — every exchange's request and response
 //!   legs, delivered by a timer, step by step, or by hand — and [`motion`],
 //!   which knows when a held run has settled so deliveries replay exactly.
-//! - [`server`]: the embedded axum auth server — tokens, the revocation store
-//!   and its policies, the error type that becomes every failed response, and
+//! - [`server`]: the embedded axum auth server — tokens (and OAuth refresh
+//!   tokens), the revocation store and its rules, the real servers' presets,
+//!   the error type that becomes every failed response, and
 //!   the accept loop with the limits every lab server enforces
 //!   (docs/server-limits.md).
-//! - [`client`]: one simulated browser tab and its 401 strategies (`naive`,
-//!   `queue`, `single-flight`).
+//! - [`client`]: a simulated browser — one token store shared by its tabs,
+//!   each tab with its own 401 strategy (`naive`, `queue`, `single-flight`,
+//!   `proactive`, `mutex`).
 //! - [`scenario`]: runs one case end to end against a fresh server.
 //! - [`page`]: the lab's side of a tab that runs in the page (the browser
 //!   runtime): its requests reach the run's server through the lab's port,

@@ -9,12 +9,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::protocol::{Lane, LaneKind, Reason, RevokeCause, Route};
-use crate::settings::{RunSettings, Strategy};
+use crate::settings::{CrossTab, RunSettings, Strategy};
 use crate::timeline::{Event, EventKind};
 
 /// Reads a run's events in order and says each one in a sentence.
 pub struct Narrator {
     strategy: Strategy,
+    cross_tab: CrossTab,
     /// Refreshes in flight: presented jti → the lanes refreshing it.
     refreshing: HashMap<String, BTreeSet<Lane>>,
     /// jtis whose refresh already succeeded once (and what replaced them).
@@ -32,6 +33,7 @@ impl Narrator {
     pub fn new(settings: &RunSettings) -> Self {
         Narrator {
             strategy: settings.strategy,
+            cross_tab: settings.cross_tab,
             refreshing: HashMap::new(),
             replaced: HashMap::new(),
             fresh: BTreeSet::new(),
@@ -83,10 +85,16 @@ impl Narrator {
                 (0, _) => format!("{lane} got no answer: the connection failed."),
                 _ => format!("{lane} got {status}."),
             },
-            EventKind::Queued { jti } => format!(
-                "{lane} waits for the refresh of {} already in flight instead of starting its own.",
-                token(jti)
-            ),
+            EventKind::Queued { jti } => match (self.strategy, self.cross_tab) {
+                (_, CrossTab::Lock) | (Strategy::Mutex, _) => format!(
+                    "{lane} got 401 with {} and waits for the lock; once it has it, it reads the store again.",
+                    token(jti)
+                ),
+                _ => format!(
+                    "{lane} waits for the refresh of {} already in flight instead of starting its own.",
+                    token(jti)
+                ),
+            },
             EventKind::RefreshSent { attempt, jti } => {
                 self.refresh_attempts.insert(*attempt, (lane, jti.clone()));
                 let t = token(jti).to_owned();
@@ -95,8 +103,29 @@ impl Narrator {
                     .get(&t)
                     .map(|lanes| lanes.iter().map(Lane::to_string).collect())
                     .unwrap_or_default();
+                let another_tab = self
+                    .refreshing
+                    .get(&t)
+                    .is_some_and(|lanes| lanes.iter().any(|other| other.tab() != lane.tab()));
                 self.refreshing.entry(t.clone()).or_default().insert(lane);
                 let again = self.replaced.get(&t);
+                if lane.kind() == Some(LaneKind::Timer) {
+                    return match others.is_empty() {
+                        true => format!(
+                            "{lane}: the proactive timer, set to fire shortly before {t} expires, fires as the page wakes up and refreshes {t}."
+                        ),
+                        false => format!(
+                            "{lane}: the proactive timer refreshes {t} too, although {} already refreshing it: the timer does not share the 401s' refresh.",
+                            is_are(&others)
+                        ),
+                    };
+                }
+                if another_tab && self.strategy != Strategy::Naive {
+                    return format!(
+                        "{lane} starts its own tab's refresh of {t}, although {} already refreshing it in another tab: tabs share the token store, not their interceptors.",
+                        is_are(&others)
+                    );
+                }
                 match (self.strategy, others.is_empty(), again) {
                     (Strategy::Naive, false, _) => format!(
                         "{lane} refreshes {t} on its own: the naive client does not know {} already refreshing it.",
@@ -108,9 +137,16 @@ impl Narrator {
                     (_, _, Some(new)) => format!(
                         "{lane} refreshes {t}, which was already replaced by {new}: the server will see a reuse."
                     ),
-                    (Strategy::SingleFlight, _, None) => {
+                    (Strategy::SingleFlight | Strategy::Proactive, true, None) => {
                         format!("{lane} starts the one shared refresh of {t}.")
                     }
+                    (Strategy::Proactive, false, None) => format!(
+                        "{lane} refreshes {t} for the 401s, while {} already refreshing it: two refreshes of one token.",
+                        is_are(&others)
+                    ),
+                    (Strategy::Mutex, _, None) => format!(
+                        "{lane} holds the lock, reads the store, still finds {t} and refreshes it."
+                    ),
                     _ => format!("{lane} asks the server for a new token, presenting {t}."),
                 }
             }
@@ -139,6 +175,9 @@ impl Narrator {
                     (None, Some(Reason::Revoked)) => format!(
                         "The server refused {t} for {lane}: its whole family was revoked."
                     ),
+                    (None, Some(Reason::Transport)) => format!(
+                        "The answer to {lane}'s refresh of {t} was lost on the way: the server may well have rotated {t} already, but the tab never got the new token and still holds {t}."
+                    ),
                     (None, reason) => format!(
                         "The refresh of {t} failed for {lane} ({status} {}).",
                         reason.map_or("no reason", Reason::as_str)
@@ -148,18 +187,28 @@ impl Narrator {
             EventKind::RetrySent { jti, .. } => {
                 format!("{lane} tries again with {}.", token(jti))
             }
-            EventKind::TokenStored { jti } => {
+            EventKind::TokenStored { jti, tab: None, .. } => {
                 format!("The tab stores {jti}: every request from now on carries it.")
             }
-            EventKind::LoggedOut { jti, reason } => {
+            EventKind::TokenStored {
+                jti, tab: Some(tab), ..
+            } => format!(
+                "Tab {tab} stores {jti} in the store all tabs share: every tab's next request carries it."
+            ),
+            EventKind::LoggedOut { jti, reason, tab } => {
                 let although = if self.fresh.is_empty() {
                     ""
                 } else {
                     ", although the server had just issued a fresh token"
                 };
-                format!(
-                    "The tab drops its token because the refresh of {jti} was refused ({reason}): the user is logged out{although}."
-                )
+                match tab {
+                    None => format!(
+                        "The tab drops its token because the refresh of {jti} was refused ({reason}): the user is logged out{although}."
+                    ),
+                    Some(tab) => format!(
+                        "Tab {tab} clears the shared store because its refresh of {jti} was refused ({reason}): it logs every tab out{although}."
+                    ),
+                }
             }
             EventKind::RequestDone { ok: true, status } => {
                 format!("{lane} is done: {status}.")
@@ -295,5 +344,6 @@ fn reason_words(reason: Reason) -> &'static str {
         Reason::Reused => "it was already used for a refresh (reuse)",
         Reason::WindowOver => "its refresh window is over",
         Reason::Transport => "no answer",
+        Reason::WrongKind => "it is the other kind of token (refresh for access, or the reverse)",
     }
 }

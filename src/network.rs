@@ -27,7 +27,8 @@ use tokio::sync::{oneshot, Notify};
 use crate::clock::LabClock;
 use crate::motion::Motion;
 use crate::protocol::{
-    Direction, Exchange, Lane, LaneKind, LegId, LegView, NetworkView, Reason, Route, TabView,
+    Direction, Exchange, Lane, LaneKind, LegId, LegView, LostAnswer, NetworkView, Reason, Route,
+    TabView,
 };
 use crate::settings::{NetworkDriver, RunSettings};
 
@@ -52,6 +53,8 @@ pub const NON_ATOMIC_GAP_MS: u64 = 20;
 pub enum NetError {
     #[error("no leg {leg} is in flight (in flight now: {in_flight})")]
     UnknownLeg { leg: LegId, in_flight: String },
+    #[error("{leg} is not a refresh's answer: only the answer to a refresh call (a leg back to the client, exchange refresh) can be lost")]
+    NotARefreshAnswer { leg: LegId },
     #[error("no leg is in flight: the run is finishing")]
     NothingInFlight,
 }
@@ -70,7 +73,16 @@ pub struct LegInfo {
 
 struct Pending {
     view: LegView,
-    go: oneshot::Sender<()>,
+    go: oneshot::Sender<Arrival>,
+    /// The refresh call this answers (1 = the run's first), if it is one.
+    refresh: Option<u32>,
+}
+
+/// How a leg ends: delivered, or lost on the way (a refresh's answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    Delivered,
+    Lost,
 }
 
 struct NetState {
@@ -88,6 +100,12 @@ struct NetState {
     /// Request lanes whose first request already left (the late lane's
     /// slowness applies to its first request only).
     sent_first: std::collections::HashSet<Lane>,
+    /// Refresh calls by attempt, numbered as they reach the server.
+    refreshes: HashMap<u64, u32>,
+    /// Refresh answers still to lose (the run's `drop`, and hand drops).
+    to_lose: std::collections::BTreeSet<LostAnswer>,
+    /// Refresh answers lost so far, in order.
+    dropped: Vec<LostAnswer>,
 }
 
 /// The network of one server.
@@ -155,6 +173,9 @@ impl Network {
                 arrivals: 0,
                 virtual_now_ms: now,
                 sent_first: Default::default(),
+                refreshes: HashMap::new(),
+                to_lose: settings.drop.iter().copied().collect(),
+                dropped: Vec::new(),
             }),
             changed: Notify::new(),
             motion: Arc::new(Motion::new(held)),
@@ -242,10 +263,25 @@ impl Network {
         self.cross(lane, info, Direction::ToServer, delay).await;
     }
 
-    /// The response leg: returns when the answer may reach the client.
-    pub async fn to_client(&self, info: LegInfo) {
-        if let Some(lane) = info.lane.filter(|lane| self.schedules(Some(*lane))) {
-            self.cross(lane, info, Direction::ToClient, 0).await;
+    /// Numbers a refresh call as it enters the network (the run's first
+    /// refresh is 1), so `refresh#N<` names its answer.
+    pub fn count_refresh(&self, info: &LegInfo) {
+        if info.exchange != Exchange::Refresh || !self.schedules(info.lane) {
+            return;
+        }
+        if let Some(attempt) = info.attempt {
+            let mut state = self.lock();
+            let n = state.refreshes.len() as u32 + 1;
+            state.refreshes.entry(attempt).or_insert(n);
+        }
+    }
+
+    /// The response leg: returns when the answer reaches the client, or
+    /// says that it was lost.
+    pub async fn to_client(&self, info: LegInfo) -> Arrival {
+        match info.lane.filter(|lane| self.schedules(Some(*lane))) {
+            Some(lane) => self.cross(lane, info, Direction::ToClient, 0).await,
+            None => Arrival::Delivered,
         }
     }
 
@@ -254,21 +290,39 @@ impl Network {
         match info.lane.filter(|lane| self.schedules(Some(*lane))) {
             Some(lane) => {
                 self.cross(lane, info, Direction::Commit, NON_ATOMIC_GAP_MS)
-                    .await
+                    .await;
             }
             None => tokio::time::sleep(self.settings.scaled(NON_ATOMIC_GAP_MS)).await,
         }
     }
 
-    /// Parks the calling thread on a leg until it is delivered.
-    async fn cross(&self, lane: Lane, info: LegInfo, direction: Direction, delay_ms: u64) {
+    /// Parks the calling thread on a leg until it is delivered (or lost).
+    async fn cross(
+        &self,
+        lane: Lane,
+        info: LegInfo,
+        direction: Direction,
+        delay_ms: u64,
+    ) -> Arrival {
         let (go, arrived) = oneshot::channel();
         {
             let mut state = self.lock();
+            let refresh = match (direction, info.exchange, info.attempt) {
+                (Direction::ToClient, Exchange::Refresh, Some(attempt)) => {
+                    state.refreshes.get(&attempt).copied()
+                }
+                _ => None,
+            };
             if !state.paused && delay_ms == 0 {
                 // A running timer delivers a zero-latency leg at once: no
                 // need to queue it (and the hot path stays cheap).
-                return;
+                return match refresh {
+                    Some(n) if state.to_lose.remove(&LostAnswer { refresh: n }) => {
+                        state.dropped.push(LostAnswer { refresh: n });
+                        Arrival::Lost
+                    }
+                    _ => Arrival::Delivered,
+                };
             }
             let now = if state.paused {
                 state.virtual_now_ms
@@ -305,15 +359,16 @@ impl Network {
                 due_ms: due.saturating_sub(self.origin_ms.load(Ordering::SeqCst)),
             };
             state.index.insert(id, key);
-            state.pending.insert(key, Pending { view, go });
+            state.pending.insert(key, Pending { view, go, refresh });
             self.motion.park();
         }
         self.changed.notify_one();
         // An error means the run was dropped: the caller is being torn down.
-        let _ = arrived.await;
+        arrived.await.unwrap_or(Arrival::Delivered)
     }
 
-    /// Delivers the leg at `key` (the state is locked by the caller).
+    /// Delivers the leg at `key` (the state is locked by the caller); a
+    /// refresh answer due to be lost is lost instead.
     fn deliver_key(&self, state: &mut NetState, key: (u64, u64)) -> Option<LegId> {
         let pending = state.pending.remove(&key)?;
         state.virtual_now_ms = state.virtual_now_ms.max(key.0);
@@ -322,9 +377,16 @@ impl Network {
             state.index.remove(&id);
         }
         state.delivered.push(id);
+        let arrival = match pending.refresh.map(|refresh| LostAnswer { refresh }) {
+            Some(lost) if state.to_lose.remove(&lost) => {
+                state.dropped.push(lost);
+                Arrival::Lost
+            }
+            _ => Arrival::Delivered,
+        };
         let go = pending.go;
         self.motion.wake(move || {
-            let _ = go.send(());
+            let _ = go.send(arrival);
         });
         Some(id)
     }
@@ -461,6 +523,37 @@ impl Network {
         Ok(())
     }
 
+    /// Loses the named leg, a refresh's answer in flight: the server has
+    /// decided, the client gets a network error. Waits for the consequences.
+    pub async fn drop_leg(&self, leg: LegId) -> Result<LostAnswer, NetError> {
+        let _turn = self.control.lock().await;
+        self.hold().await;
+        let lost = {
+            let mut state = self.lock();
+            let Some(key) = state.index.get(&leg).copied() else {
+                return Err(NetError::UnknownLeg {
+                    leg,
+                    in_flight: in_flight_names(&state),
+                });
+            };
+            let refresh = state.pending.get(&key).and_then(|p| p.refresh);
+            let Some(refresh) = refresh else {
+                return Err(NetError::NotARefreshAnswer { leg });
+            };
+            let lost = LostAnswer { refresh };
+            state.to_lose.insert(lost);
+            self.deliver_key(&mut state, key);
+            lost
+        };
+        self.motion.settled().await;
+        Ok(lost)
+    }
+
+    /// Refresh answers lost so far, in order.
+    pub fn dropped(&self) -> Vec<LostAnswer> {
+        self.lock().dropped.clone()
+    }
+
     /// Delivers, one after another in due order, every leg in flight now
     /// that `filter` accepts; legs they cause are left for later.
     pub async fn deliver_all(&self, filter: &LegFilter) -> Result<usize, NetError> {
@@ -511,6 +604,7 @@ impl Network {
             paused: state.paused,
             legs: state.pending.values().map(|p| p.view.clone()).collect(),
             delivered: state.delivered.clone(),
+            dropped: state.dropped.clone(),
             tab,
         }
     }
@@ -589,6 +683,7 @@ impl std::str::FromStr for LegFilter {
             "secret#*" => Some(LaneKind::Secret),
             "public#*" => Some(LaneKind::Public),
             "late#*" => Some(LaneKind::Late),
+            "timer#*" => Some(LaneKind::Timer),
             _ => return Err(bad()),
         };
         Ok(LegFilter { kind, direction })

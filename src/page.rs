@@ -101,8 +101,15 @@ impl PageClient {
 
     fn stored(&self, jti: String) {
         let mut token = self.token();
-        self.recorder
-            .record(Lane::Client, EventKind::TokenStored { jti: jti.clone() });
+        // One tab in article mode (RunSettings refuses the rest in the page).
+        self.recorder.record(
+            Lane::Client,
+            EventKind::TokenStored {
+                jti: jti.clone(),
+                tab: None,
+                refresh: None,
+            },
+        );
         *token = Some(jti);
     }
 
@@ -112,6 +119,7 @@ impl PageClient {
         TabView {
             token: self.token().clone(),
             strategy: StrategyView::InPage,
+            other_tabs: Vec::new(),
         }
     }
 
@@ -138,7 +146,12 @@ impl PageClient {
             return response;
         };
         let (parts, body) = response.into_parts();
-        let bytes = to_bytes(body, ANSWER_LIMIT).await.unwrap_or_default();
+        let Ok(bytes) = to_bytes(body, ANSWER_LIMIT).await else {
+            // The lab's network lost this answer: the page's fetch fails too.
+            let lost = serde_json::json!({"reason": crate::protocol::Reason::Transport});
+            self.recorder.record(tag.lane, tag.answered(0, &lost));
+            return server::lost_answer();
+        };
         let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         self.recorder
             .record(tag.lane, tag.answered(parts.status.as_u16(), &answer));
@@ -161,8 +174,14 @@ impl PageClient {
                 PageEvent::LoggedOut { jti, reason } => {
                     let mut token = self.token();
                     if token.take().is_some() {
-                        self.recorder
-                            .record(Lane::Client, EventKind::LoggedOut { jti, reason });
+                        self.recorder.record(
+                            Lane::Client,
+                            EventKind::LoggedOut {
+                                jti,
+                                reason,
+                                tab: None,
+                            },
+                        );
                     }
                 }
                 PageEvent::RequestDone { lane, ok, status } => self
@@ -256,6 +275,7 @@ impl EdgeTag {
                     jti: self.jti.clone(),
                     reason: if new_jti.is_some() { None } else { reason },
                     new_jti,
+                    new_refresh: None,
                 }
             }
             _ => EventKind::Response {

@@ -41,6 +41,8 @@ pub enum Reason {
     WindowOver,
     /// The client never got an answer (connection refused or reset).
     Transport,
+    /// An OAuth refresh token where an access token belongs, or the reverse.
+    WrongKind,
 }
 
 impl Reason {
@@ -55,6 +57,7 @@ impl Reason {
             Reason::Reused => "reused",
             Reason::WindowOver => "window_over",
             Reason::Transport => "transport",
+            Reason::WrongKind => "wrong_kind",
         }
     }
 }
@@ -62,6 +65,23 @@ impl Reason {
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.as_str())
+    }
+}
+
+/// Which kind of token an event is about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// A JWT access token (`t1`), also the refresh credential in article mode.
+    #[default]
+    Access,
+    /// An opaque OAuth refresh token (`r2`).
+    Refresh,
+}
+
+impl TokenKind {
+    pub fn is_access(&self) -> bool {
+        *self == TokenKind::Access
     }
 }
 
@@ -136,14 +156,25 @@ pub enum LaneKind {
     Public,
     /// A secret request that leaves after the first refresh started.
     Late,
+    /// The `proactive` strategy's timer: a refresh due shortly before `exp`,
+    /// not a request of the page.
+    Timer,
 }
 
 impl LaneKind {
+    pub const ALL: [LaneKind; 4] = [
+        LaneKind::Secret,
+        LaneKind::Public,
+        LaneKind::Late,
+        LaneKind::Timer,
+    ];
+
     fn prefix(self) -> &'static str {
         match self {
             LaneKind::Secret => "secret",
             LaneKind::Public => "public",
             LaneKind::Late => "late",
+            LaneKind::Timer => "timer",
         }
     }
 
@@ -152,42 +183,62 @@ impl LaneKind {
         match self {
             LaneKind::Public => Route::Public,
             LaneKind::Secret | LaneKind::Late => Route::Secret,
+            LaneKind::Timer => Route::Refresh,
         }
     }
 }
 
+/// A browser tab of a run, from 1. Tab 1's lanes carry no prefix on the
+/// wire (`secret#1`), so runs with one tab read as they always did; the
+/// others are `tab2/secret#1`.
+pub type TabNo = u8;
+
 /// A row of the timeline. On the wire a string: `server`, `client`,
-/// `secret#1`, `public#2`, `late#1`. The order is the timeline's: requests
-/// (secret, public, late; `secret#2` before `secret#10`), then the client,
-/// then the server.
+/// `secret#1`, `public#2`, `late#1`, `timer#1`, `tab2/secret#1`. The order is
+/// the timeline's: requests by tab (secret, public, late, timer;
+/// `secret#2` before `secret#10`), then the client, then the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub enum Lane {
-    /// One logical request: its kind and its number (from 1).
-    Request(LaneKind, u32),
-    /// The tab's token store and the run's setup steps.
+    /// One logical request: its tab, its kind and its number (from 1).
+    Request(TabNo, LaneKind, u32),
+    /// The token store (shared by every tab, as `localStorage` is) and the
+    /// run's setup steps.
     Client,
     /// The auth server's own decisions.
     Server,
 }
 
 impl Lane {
+    /// A request lane of the first tab.
+    pub fn request(kind: LaneKind, n: u32) -> Lane {
+        Lane::Request(1, kind, n)
+    }
+
     pub fn secret(n: u32) -> Lane {
-        Lane::Request(LaneKind::Secret, n)
+        Lane::request(LaneKind::Secret, n)
     }
 
     pub fn public(n: u32) -> Lane {
-        Lane::Request(LaneKind::Public, n)
+        Lane::request(LaneKind::Public, n)
     }
 
     pub fn late(n: u32) -> Lane {
-        Lane::Request(LaneKind::Late, n)
+        Lane::request(LaneKind::Late, n)
     }
 
     /// The kind of a request lane; `None` for `server` and `client`.
     pub fn kind(self) -> Option<LaneKind> {
         match self {
-            Lane::Request(kind, _) => Some(kind),
+            Lane::Request(_, kind, _) => Some(kind),
+            Lane::Server | Lane::Client => None,
+        }
+    }
+
+    /// The tab of a request lane; `None` for `server` and `client`.
+    pub fn tab(self) -> Option<TabNo> {
+        match self {
+            Lane::Request(tab, _, _) => Some(tab),
             Lane::Server | Lane::Client => None,
         }
     }
@@ -199,15 +250,25 @@ impl fmt::Display for Lane {
         match self {
             Lane::Server => f.pad("server"),
             Lane::Client => f.pad("client"),
-            Lane::Request(kind, n) => f.pad(&format!("{}#{n}", kind.prefix())),
+            Lane::Request(1, kind, n) => f.pad(&format!("{}#{n}", kind.prefix())),
+            Lane::Request(tab, kind, n) => f.pad(&format!("tab{tab}/{}#{n}", kind.prefix())),
         }
     }
 }
 
 /// A lane name that is not one of the lab's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown lane '{0}' (expected server, client, secret#N, public#N or late#N)")]
+#[error("unknown lane '{0}' (expected server, client, secret#N, public#N, late#N or timer#N, with tabK/ in front for tab K = 2..{max})", max = crate::settings::MAX_TABS)]
 pub struct UnknownLane(pub String);
+
+/// A positive number written in plain digits: `+1`, ` 1` or `01` would
+/// parse as numbers but are not names.
+fn plain_number<T: FromStr>(text: &str) -> Option<T> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) || text.starts_with('0') {
+        return None;
+    }
+    text.parse().ok()
+}
 
 impl FromStr for Lane {
     type Err = UnknownLane;
@@ -219,18 +280,25 @@ impl FromStr for Lane {
             "client" => return Ok(Lane::Client),
             _ => {}
         }
-        let (prefix, n) = text.split_once('#').ok_or_else(unknown)?;
-        let kind = [LaneKind::Secret, LaneKind::Public, LaneKind::Late]
+        // Tab 1 has one spelling, without a prefix.
+        let (tab, rest) = match text.strip_prefix("tab") {
+            Some(tabbed) => {
+                let (tab, rest) = tabbed.split_once('/').ok_or_else(unknown)?;
+                let tab: TabNo = plain_number(tab).ok_or_else(unknown)?;
+                if !(2..=crate::settings::MAX_TABS).contains(&tab) {
+                    return Err(unknown());
+                }
+                (tab, rest)
+            }
+            None => (1, text),
+        };
+        let (prefix, n) = rest.split_once('#').ok_or_else(unknown)?;
+        let kind = LaneKind::ALL
             .into_iter()
             .find(|kind| kind.prefix() == prefix)
             .ok_or_else(unknown)?;
-        // Digits only: `+1` or ` 1` would parse as numbers but are not names.
-        if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) || n.starts_with('0') {
-            return Err(unknown());
-        }
-        n.parse()
-            .map(|n| Lane::Request(kind, n))
-            .map_err(|_| unknown())
+        let n = plain_number(n).ok_or_else(unknown)?;
+        Ok(Lane::Request(tab, kind, n))
     }
 }
 
@@ -248,7 +316,11 @@ impl TryFrom<String> for Lane {
 }
 
 /// The lane pattern, the one definition shared by the schema and its readers.
-pub const LANE_PATTERN: &str = "^(server|client|(secret|public|late)#[1-9][0-9]*)$";
+/// (The tab number's upper bound, `settings::MAX_TABS`, is checked by the parser.)
+pub const LANE_PATTERN: &str =
+    "^(server|client|(tab[2-9][0-9]*/)?(secret|public|late|timer)#[1-9][0-9]*)$";
+/// A request lane alone: what a leg id starts with.
+const REQUEST_LANE_PATTERN: &str = "(tab[2-9][0-9]*/)?(secret|public|late|timer)#[1-9][0-9]*";
 
 impl JsonSchema for Lane {
     fn schema_name() -> Cow<'static, str> {
@@ -259,7 +331,7 @@ impl JsonSchema for Lane {
         json_schema!({
             "type": "string",
             "pattern": LANE_PATTERN,
-            "description": "A timeline row: `server`, `client`, or a request lane such as `secret#1`, `public#2`, `late#1`."
+            "description": "A timeline row: `server`, `client`, or a request lane such as `secret#1`, `public#2`, `late#1`, `timer#1` (the proactive strategy's timer); lanes of tab K > 1 start with `tabK/`, e.g. `tab2/secret#1`."
         })
     }
 }
@@ -355,7 +427,7 @@ impl fmt::Display for LegId {
 
 /// A leg id that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a leg: write a request lane and a direction, e.g. secret#1> (to the server), secret#1< (back to the client) or secret#1= (a non-atomic refresh's commit)")]
+#[error("'{0}' is not a leg: write a request lane and a direction, e.g. secret#1> (to the server), secret#1< (back to the client), secret#1= (a non-atomic refresh's commit) or tab2/secret#1>")]
 pub struct BadLeg(pub String);
 
 impl FromStr for LegId {
@@ -394,8 +466,71 @@ impl JsonSchema for LegId {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "pattern": "^(secret|public|late)#[1-9][0-9]*[<>=]$",
+            "pattern": format!("^{REQUEST_LANE_PATTERN}[<>=]$"),
             "description": "A leg in flight: a request lane and `>` (to the server), `<` (back to the client) or `=` (a non-atomic refresh's commit)."
+        })
+    }
+}
+
+/// A refresh answer the network loses: `refresh#2<` is the answer to the
+/// run's second refresh call (counted as they reach the server). The server
+/// decided and rotated; the client gets a network error instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct LostAnswer {
+    /// Which refresh call, from 1.
+    pub refresh: u32,
+}
+
+impl fmt::Display for LostAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&format!("refresh#{}<", self.refresh))
+    }
+}
+
+/// A lost answer that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a refresh answer: write refresh#N< for the answer to the run's N-th refresh call, e.g. refresh#1<")]
+pub struct BadLostAnswer(pub String);
+
+impl FromStr for LostAnswer {
+    type Err = BadLostAnswer;
+    fn from_str(text: &str) -> Result<Self, BadLostAnswer> {
+        let bad = || BadLostAnswer(text.to_owned());
+        let n = text
+            .trim()
+            .strip_prefix("refresh#")
+            .and_then(|rest| rest.strip_suffix('<'))
+            .ok_or_else(bad)?;
+        plain_number(n)
+            .map(|refresh| LostAnswer { refresh })
+            .ok_or_else(bad)
+    }
+}
+
+impl From<LostAnswer> for String {
+    fn from(lost: LostAnswer) -> String {
+        lost.to_string()
+    }
+}
+
+impl TryFrom<String> for LostAnswer {
+    type Error = BadLostAnswer;
+    fn try_from(text: String) -> Result<Self, BadLostAnswer> {
+        text.parse()
+    }
+}
+
+impl JsonSchema for LostAnswer {
+    fn schema_name() -> Cow<'static, str> {
+        "LostAnswer".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^refresh#[1-9][0-9]*<$",
+            "description": "The answer to the run's N-th refresh call, lost by the network: `refresh#1<`."
         })
     }
 }
@@ -423,9 +558,14 @@ pub struct LegView {
 /// needs while stepping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TabView {
-    /// The stored token's jti, `None` when logged out or a guest.
+    /// The stored token's jti, `None` when logged out or a guest (one
+    /// store for all tabs).
     pub token: Option<String>,
+    /// Tab 1's strategy memory.
     pub strategy: StrategyView,
+    /// The other tabs' strategy memory, tab 2 first (absent with one tab).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_tabs: Vec<StrategyView>,
 }
 
 /// A strategy's own memory.
@@ -442,6 +582,16 @@ pub enum StrategyView {
         running: bool,
         joined: u32,
     },
+    /// The token the timer refreshed once it fired, and the 401s' own
+    /// shared refresh (as single-flight's).
+    Proactive {
+        timer_fired: Option<String>,
+        flight: Option<String>,
+        running: bool,
+        joined: u32,
+    },
+    /// Whether the lock is held, and how many requests wait for it.
+    Mutex { locked: bool, waiting: u32 },
     /// A module running in the lab's page: its memory is the page's to show.
     InPage,
 }
@@ -456,6 +606,9 @@ pub struct NetworkView {
     pub legs: Vec<LegView>,
     /// Legs delivered so far, in order: replaying them gives this run again.
     pub delivered: Vec<LegId>,
+    /// Refresh answers lost so far (replay them with `drop`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<LostAnswer>,
     pub tab: TabView,
 }
 
@@ -576,6 +729,9 @@ pub enum StreamMessage {
         /// A held run's deliveries, in order (replay them with `deliver`).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         delivered: Vec<LegId>,
+        /// Refresh answers the network lost (replay them with `drop`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        dropped: Vec<LostAnswer>,
         /// The challenges this run reached.
         #[serde(default)]
         solved: Vec<crate::challenge::ChallengeId>,
@@ -628,21 +784,44 @@ mod tests {
 
     #[test]
     fn lanes_round_trip_and_refuse_strangers() {
-        for text in ["server", "client", "secret#1", "public#12", "late#1"] {
+        for text in [
+            "server",
+            "client",
+            "secret#1",
+            "public#12",
+            "late#1",
+            "timer#1",
+            "tab2/secret#1",
+            "tab8/timer#3",
+        ] {
             let lane: Lane = text.parse().unwrap();
             assert_eq!(lane.to_string(), text);
             let json = serde_json::to_string(&lane).unwrap();
             assert_eq!(serde_json::from_str::<Lane>(&json).unwrap(), lane);
         }
-        let mut lanes: Vec<Lane> = ["server", "secret#10", "client", "public#1", "secret#2"]
-            .iter()
-            .map(|l| l.parse().unwrap())
-            .collect();
+        let mut lanes: Vec<Lane> = [
+            "server",
+            "tab2/secret#1",
+            "secret#10",
+            "client",
+            "public#1",
+            "secret#2",
+        ]
+        .iter()
+        .map(|l| l.parse().unwrap())
+        .collect();
         lanes.sort();
         let names: Vec<String> = lanes.iter().map(Lane::to_string).collect();
         assert_eq!(
             names,
-            ["secret#2", "secret#10", "public#1", "client", "server"]
+            [
+                "secret#2",
+                "secret#10",
+                "public#1",
+                "tab2/secret#1",
+                "client",
+                "server"
+            ]
         );
         for bad in [
             "",
@@ -652,6 +831,11 @@ mod tests {
             "secret#01",
             "secret#+1",
             "tab#1",
+            "tab1/secret#1",
+            "tab9/secret#1",
+            "tab02/secret#1",
+            "tab2/client",
+            "tab2secret#1",
         ] {
             assert!(bad.parse::<Lane>().is_err(), "{bad:?} parsed");
         }

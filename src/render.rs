@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::scenario::RunReport;
+use crate::settings::{CrossTab, Mode, Policy, RunSettings};
 use crate::timeline::{Event, EventKind, Lane, Reason};
 use crate::verdict::Verdict;
 
@@ -125,10 +126,16 @@ pub fn describe(kind: &EventKind) -> String {
             route,
             jti: token,
         } => format!("-> retry GET {route} with {}  [#{attempt}]", jti(token)),
-        EventKind::TokenStored { jti } => format!("token store := {jti}"),
-        EventKind::LoggedOut { jti, reason } => {
-            format!("LOGGED OUT (refresh of {jti} rejected: {reason})")
-        }
+        EventKind::TokenStored { jti, tab, .. } => match tab {
+            Some(tab) => format!("token store := {jti}  (tab {tab})"),
+            None => format!("token store := {jti}"),
+        },
+        EventKind::LoggedOut { jti, reason, tab } => match tab {
+            Some(tab) => {
+                format!("LOGGED OUT (tab {tab}'s refresh of {jti} rejected: {reason})")
+            }
+            None => format!("LOGGED OUT (refresh of {jti} rejected: {reason})"),
+        },
         EventKind::RequestDone { ok, status } => {
             format!(
                 "{} (final status {status})",
@@ -243,17 +250,29 @@ pub fn verdict(verdict: &Verdict) -> String {
 /// The matrix: one row per run.
 pub fn matrix(rows: &[RunReport]) -> String {
     let mut out = format!(
-        "{:<24} {:<14} {:<10} {:>4} {:>4} {:>8} {:>8} {:>7}  {}\n",
-        "case", "client", "policy", "ok", "fail", "refresh", "accepted", "logouts", "verdict"
+        "{:<24} {:<14} {:<10} {:<7} {:>4} {:>4} {:>4} {:>8} {:>8} {:>7}  {}\n",
+        "case",
+        "client",
+        "policy",
+        "mode",
+        "tabs",
+        "ok",
+        "fail",
+        "refresh",
+        "accepted",
+        "logouts",
+        "verdict"
     );
     for row in rows {
         let v = &row.verdict;
         let _ = writeln!(
             out,
-            "{:<24} {:<14} {:<10} {:>4} {:>4} {:>8} {:>8} {:>7}  {}",
+            "{:<24} {:<14} {:<10} {:<7} {:>4} {:>4} {:>4} {:>8} {:>8} {:>7}  {}",
             row.settings.case.as_str(),
             row.settings.strategy.as_str(),
             row.settings.policy.as_str(),
+            row.settings.mode.as_str(),
+            row.settings.tabs,
             v.ok,
             v.failed,
             v.refresh_calls,
@@ -261,6 +280,120 @@ pub fn matrix(rows: &[RunReport]) -> String {
             v.logouts,
             v.sentence
         );
+    }
+    out
+}
+
+/// One setup of the reference table: what is the same for a whole section.
+#[derive(Debug, Clone, Copy)]
+pub struct ReferenceSetup {
+    pub title: &'static str,
+    pub mode: Mode,
+    pub tabs: u32,
+    pub cross_tab: CrossTab,
+    pub late: bool,
+}
+
+impl ReferenceSetup {
+    /// `settings` in this setup.
+    pub fn apply(&self, settings: RunSettings) -> RunSettings {
+        RunSettings {
+            mode: self.mode,
+            tabs: self.tabs,
+            cross_tab: self.cross_tab,
+            late: self.late,
+            ..settings
+        }
+    }
+}
+
+/// The sections of `refresh-race matrix --reference` (docs/reference-matrix.md).
+pub const REFERENCE_SETUPS: [ReferenceSetup; 6] = {
+    const ONE: ReferenceSetup = ReferenceSetup {
+        title: "One tab, the article's refresh (the expired access token)",
+        mode: Mode::Article,
+        tabs: 1,
+        cross_tab: CrossTab::None,
+        late: false,
+    };
+    [
+        ONE,
+        ReferenceSetup {
+            title: "One tab, and a late request whose 401 lands after the first refresh ended",
+            late: true,
+            ..ONE
+        },
+        ReferenceSetup {
+            title: "One tab, OAuth refresh tokens",
+            mode: Mode::Oauth,
+            ..ONE
+        },
+        ReferenceSetup {
+            title: "Three tabs sharing one stored token, no cross-tab lock",
+            tabs: 3,
+            ..ONE
+        },
+        ReferenceSetup {
+            title: "Three tabs with a cross-tab lock and a re-read of the store",
+            tabs: 3,
+            cross_tab: CrossTab::Lock,
+            ..ONE
+        },
+        ReferenceSetup {
+            title: "Three tabs, OAuth refresh tokens, no cross-tab lock",
+            tabs: 3,
+            mode: Mode::Oauth,
+            ..ONE
+        },
+    ]
+};
+
+/// One cell of the reference table: survived, or how it failed.
+fn survival(verdict: &Verdict) -> String {
+    if verdict.failed == 0 && verdict.logouts == 0 {
+        return "✔".into();
+    }
+    let mut words = vec![format!("✖ {} failed", verdict.failed)];
+    if verdict.family_revoked > 0 {
+        words.push("family revoked".into());
+    }
+    if verdict.logouts > 0 {
+        words.push("logged out".into());
+    }
+    words.join(", ")
+}
+
+/// The reference table (Markdown): per setup, a client per row and a server
+/// rule per column; each cell says whether every request of case 3
+/// survived. `sections` hold the runs client by client, policy by policy.
+pub fn reference(sections: &[(ReferenceSetup, Vec<RunReport>)], policies: &[Policy]) -> String {
+    let mut out = String::from(
+        "# Reference: which client survives which server rule\n\n\
+         Generated by `scripts/reference-matrix.sh` (`refresh-race matrix --reference`) \
+         from real runs; do not edit by hand. Each cell is one run of case 3 \
+         (three secret and three public requests per tab, the access token expired \
+         1 s ago, inside its refresh window), stepped in due order with the default \
+         latencies, so every cell is exact and repeatable. ✔: every request \
+         succeeded and nobody was logged out; ✖: how many requests failed, and what \
+         else happened. Presets use their server's defaults (docs/design.md, \
+         \"Server presets\").\n",
+    );
+    for (setup, rows) in sections {
+        let _ = write!(out, "\n## {}\n\n| client |", setup.title);
+        for policy in policies {
+            let _ = write!(out, " {policy} |");
+        }
+        out.push_str("\n|---|");
+        out.push_str(&"---|".repeat(policies.len()));
+        out.push('\n');
+        for chunk in rows.chunks(policies.len().max(1)) {
+            let Some(first) = chunk.first() else { continue };
+            let _ = write!(out, "| `{}` |", first.settings.strategy);
+            for row in chunk {
+                let _ = write!(out, " {} |", survival(&row.verdict));
+            }
+            out.push('\n');
+        }
     }
     out
 }

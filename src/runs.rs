@@ -347,6 +347,7 @@ async fn drive_run(
             verdict: report.verdict,
             lab_now_ms: report.lab_now_ms,
             delivered: report.delivered,
+            dropped: report.dropped,
             solved: report.solved,
         },
         Err(err) => StreamMessage::Error {
@@ -377,6 +378,9 @@ pub enum NetworkCommand {
     Step,
     /// Deliver one leg, e.g. `secret#1>`.
     Deliver { leg: LegId },
+    /// Lose one leg in flight, a refresh's answer, e.g. `secret#1<`: the
+    /// server decided, the client gets a network error.
+    Drop { leg: LegId },
     /// Deliver every leg in flight that `filter` accepts (`*` by default):
     /// `secret#*>`, `*<`, `public#*`.
     DeliverAll {
@@ -403,6 +407,9 @@ pub async fn command(
                 network.step().await?;
             }
             NetworkCommand::Deliver { leg } => network.deliver(leg).await?,
+            NetworkCommand::Drop { leg } => {
+                network.drop_leg(leg).await?;
+            }
             NetworkCommand::DeliverAll { filter } => {
                 let filter = match filter {
                     Some(text) => text.parse().map_err(ApiError::BadJson)?,

@@ -20,7 +20,7 @@ use crate::client::{Client, ClientError};
 use crate::narrate;
 use crate::network::{NetError, Network};
 use crate::page::PageClient;
-use crate::protocol::{Lane, LaneKind, LegId, PageEnd, TabView};
+use crate::protocol::{Lane, LaneKind, LegId, LostAnswer, PageEnd, TabNo, TabView};
 use crate::server::{AuthServer, AuthState};
 use crate::settings::{Case, NetworkDriver, RunSettings, Runtime, SettingsError};
 use crate::timeline::{Event, EventKind, Recorder};
@@ -42,6 +42,10 @@ pub struct RunReport {
     /// runs, whose order the timer chose.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub delivered: Vec<LegId>,
+    /// Refresh answers the network lost, in order: `settings` with `drop`
+    /// set to this list (and `deliver` to `delivered`) replays the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<LostAnswer>,
     /// One sentence per event, in the same order (docs/design.md, "Narration").
     #[serde(default)]
     pub narration: Vec<String>,
@@ -152,10 +156,13 @@ pub async fn start(settings: &RunSettings, recorder: Recorder) -> Result<LiveRun
     let server = AuthServer::start(state.clone()).await?;
     let network = state.network.clone();
     let motion = network.motion();
+    let tabs = settings.tab_numbers().count() as TabNo;
     let client = Arc::new(
-        Client::new(
+        Client::with_tabs(
             &server.base_url(),
             settings.strategy,
+            tabs,
+            settings.cross_tab,
             recorder.clone(),
             motion.clone(),
         )
@@ -172,17 +179,25 @@ pub async fn start(settings: &RunSettings, recorder: Recorder) -> Result<LiveRun
     // order, so a held run starts them one after another, always alike.
     motion.enter();
     let mut lanes = JoinSet::new();
-    let kinds = (1..=settings.secret)
-        .map(|n| (LaneKind::Secret, n))
-        .chain((1..=settings.public).map(|n| (LaneKind::Public, n)))
-        .chain(settings.late.then_some((LaneKind::Late, 1)));
-    for (kind, n) in kinds {
+    // Every tab fires the same requests: the user reopened them all.
+    let timers = client.timer_lanes(state.clock.now_ms());
+    let requests = settings.tab_numbers().flat_map(|tab| {
+        (1..=settings.secret)
+            .map(move |n| Lane::Request(tab, LaneKind::Secret, n))
+            .chain((1..=settings.public).map(move |n| Lane::Request(tab, LaneKind::Public, n)))
+            .chain(
+                settings
+                    .late
+                    .then_some(Lane::Request(tab, LaneKind::Late, 1)),
+            )
+    });
+    for lane in requests.chain(timers) {
         let (go, started) = oneshot::channel::<()>();
         let client = client.clone();
         let lane_motion = motion.clone();
         lanes.spawn(async move {
             let _ = started.await;
-            let outcome = client.fetch(kind, n).await;
+            let outcome = client.run_lane(lane).await;
             lane_motion.park();
             outcome
         });
@@ -319,6 +334,7 @@ fn report(
         verdict,
         lab_now_ms,
         delivered,
+        dropped: network.dropped(),
         narration,
         solved: Vec::new(),
     };

@@ -19,6 +19,10 @@ pub const MAX_ACCESS_TTL_S: u64 = 86_400;
 pub const MAX_REFRESH_WINDOW_S: u64 = 30 * 86_400;
 /// Largest grace window, in seconds (Okta and Cognito allow 0–60 s).
 pub const MAX_GRACE_S: u64 = 60;
+/// Largest reuse count a preset may be given.
+pub const MAX_REUSE_COUNT: u32 = 100;
+/// Most browser tabs in one run.
+pub const MAX_TABS: u8 = 8;
 /// Most legs a run's delivery script may name.
 pub const MAX_SCRIPT_LEGS: usize = 100_000;
 /// Most requests (secret, public and late together) of a run whose client
@@ -98,6 +102,22 @@ named_enum!(
         Queue => "queue",
         /// One shared refresh per failed token.
         SingleFlight => "single-flight",
+        /// A timer refreshes shortly before `exp`; 401s share one refresh
+        /// among themselves, but not with the timer.
+        Proactive => "proactive",
+        /// A lock, and a re-read of the stored token after taking it.
+        Mutex => "mutex",
+    }
+);
+
+named_enum!(
+    /// How the tabs of one browser coordinate their refreshes.
+    CrossTab {
+        /// Not at all: each tab's interceptor refreshes on its own.
+        None => "none",
+        /// One lock for all tabs (Web Locks), and a re-read of the stored
+        /// token after taking it.
+        Lock => "lock",
     }
 );
 
@@ -114,6 +134,34 @@ named_enum!(
         None => "none",
         /// Strict, but check and revoke are two steps (a deliberate bug).
         NonAtomic => "non-atomic",
+        // Real servers' rules (src/server/presets.rs: parameters, defaults, sources).
+        /// Auth0: rotation overlap period, then reuse detection.
+        Auth0 => "auth0",
+        /// Okta: rotation with a grace period (default 30 s), then reuse detection.
+        Okta => "okta",
+        /// Keycloak: revokeRefreshToken (off by default) and a reuse count.
+        Keycloak => "keycloak",
+        /// Ory Hydra: rotation grace period and reuse count, then the chain dies.
+        Hydra => "hydra",
+        /// Supabase Auth: the parent of the active token gets it back; a reuse interval.
+        Supabase => "supabase",
+        /// AWS Cognito: rotation with a retry grace period.
+        Cognito => "cognito",
+        /// Spring Authorization Server: refresh tokens reused (no rotation) by default.
+        Spring => "spring",
+    }
+);
+
+named_enum!(
+    /// What the refresh credential is.
+    Mode {
+        /// The article's: the expired access token is its own refresh
+        /// credential, inside a refresh window.
+        Article => "article",
+        /// OAuth 2: login returns a short JWT access token and an opaque
+        /// refresh token; `/api/refresh` takes the refresh token in a form
+        /// body (RFC 6749 §6) and rotates it.
+        Oauth => "oauth",
     }
 );
 
@@ -146,15 +194,31 @@ impl Runtime {
     }
 }
 
+impl Strategy {
+    /// Whether the strategy also exists as a module of the page
+    /// (ui/strategies/NAME.js), so the browser runtime can run it.
+    pub fn in_page(self) -> bool {
+        matches!(
+            self,
+            Strategy::Naive | Strategy::Queue | Strategy::SingleFlight
+        )
+    }
+}
+
 impl Policy {
     /// The real systems this policy mirrors, for tooltips and docs.
     pub fn mirrors(self) -> &'static str {
+        if let Some(preset) = crate::server::presets::preset(self) {
+            return preset.source;
+        }
         match self {
             Policy::Strict => "Keycloak revokeRefreshToken=true, refreshTokenMaxReuse=0; Spring Authorization Server reuseRefreshTokens=false",
             Policy::Family => "RFC 9700 §4.14.2 reuse detection; Auth0 breach detection; Okta reuse detection",
             Policy::Grace => "Auth0 leeway; Okta grace period (default 30 s); Ory Hydra rotation_grace_period; AWS Cognito",
             Policy::None => "Spring Authorization Server default; Keycloak default; Okta STATIC",
             Policy::NonAtomic => "Keycloak CVE-2026-1035; Ory Hydra #3604 (check-then-revoke race)",
+            // Presets answered above.
+            _ => "",
         }
     }
 }
@@ -216,11 +280,37 @@ pub struct RunSettings {
     pub refresh_window_s: u64,
     /// How long a rotated token may be refreshed again under `grace`.
     pub grace_s: u64,
+    /// What the refresh credential is: the expired access token, or an
+    /// OAuth refresh token.
+    pub mode: Mode,
+    /// A server preset's window, seconds (Auth0 `leeway`, Okta `leeway`,
+    /// Hydra `rotation_grace_period`, Supabase `REFRESH_TOKEN_REUSE_INTERVAL`,
+    /// Cognito `RetryGracePeriodSeconds`); absent: the preset's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overlap_s: Option<u64>,
+    /// A server preset's reuse count (Keycloak `refreshTokenMaxReuse`, Hydra
+    /// `rotation_grace_reuse_count`); absent: the preset's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reuse_count: Option<u32>,
+    /// Whether a preset rotates (Keycloak `revokeRefreshToken`, Spring
+    /// `!reuseRefreshTokens`); absent: the preset's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotate: Option<bool>,
     /// Who delivers the network's legs.
     pub network: NetworkDriver,
+    /// Browser tabs open on the app (1..=8): each has its own interceptor,
+    /// all share one stored token.
+    /// (A u32 so that any count reads, and a bad one gets the range message.)
+    pub tabs: u32,
+    /// How the tabs coordinate their refreshes.
+    pub cross_tab: CrossTab,
     /// Legs to deliver first, in order (step and hand runs): replays a run
     /// saved with its `delivered` order, or undoes the last delivery.
     pub deliver: Vec<crate::protocol::LegId>,
+    /// Refresh answers the network loses (`refresh#1<`): the server decided,
+    /// the client sees a network error.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drop: Vec<crate::protocol::LostAnswer>,
     /// A held run left alone this long is abandoned (1..=3600 s).
     pub idle_s: u64,
     /// Where the client runs; `browser` runs only from the lab's page.
@@ -248,8 +338,15 @@ impl Default for RunSettings {
             access_ttl_s: 5,
             refresh_window_s: 10,
             grace_s: 30,
+            mode: Mode::Article,
+            overlap_s: None,
+            reuse_count: None,
+            rotate: None,
             network: NetworkDriver::Timer,
+            tabs: 1,
+            cross_tab: CrossTab::None,
             deliver: Vec::new(),
+            drop: Vec::new(),
             idle_s: DEFAULT_IDLE_S,
             runtime: Runtime::Rust,
             module: None,
@@ -277,7 +374,7 @@ pub enum SettingsError {
     },
 }
 
-fn check_range<T: PartialOrd + fmt::Display>(
+pub(crate) fn check_range<T: PartialOrd + fmt::Display>(
     field: &'static str,
     got: T,
     min: T,
@@ -317,8 +414,12 @@ impl RunSettings {
         )?;
         check_range("grace_s", self.grace_s, 0, MAX_GRACE_S)?;
         check_range("idle_s", self.idle_s, 1, MAX_IDLE_S)?;
+        check_range("tabs", self.tabs, 1, u32::from(MAX_TABS))?;
+        crate::server::presets::check_knobs(self)?;
         check_range("deliver", self.deliver.len(), 0, MAX_SCRIPT_LEGS)?;
+        check_range("drop", self.drop.len(), 0, MAX_SCRIPT_LEGS)?;
         if self.runtime == Runtime::Browser {
+            self.check_in_page()?;
             let requests = self.secret + self.public + u32::from(self.late);
             check_range("requests of a browser run", requests, 1, MAX_PAGE_REQUESTS)?;
         }
@@ -349,6 +450,32 @@ impl RunSettings {
         Ok(())
     }
 
+    /// The run's tabs, by number (valid once [`RunSettings::validate`] passed).
+    pub fn tab_numbers(&self) -> impl Iterator<Item = crate::protocol::TabNo> {
+        1..=u8::try_from(self.tabs).unwrap_or(MAX_TABS)
+    }
+
+    /// What the browser runtime cannot run yet: one tab of a built-in or own
+    /// module, in article mode (several tabs, OAuth refresh tokens and the
+    /// proactive and mutex strategies are the Rust engine's).
+    fn check_in_page(&self) -> Result<(), SettingsError> {
+        let refused = if self.tabs > 1 {
+            Some("several tabs")
+        } else if self.mode == Mode::Oauth {
+            Some("OAuth mode")
+        } else if self.module.is_none() && !self.strategy.in_page() {
+            Some("the proactive and mutex strategies")
+        } else {
+            None
+        };
+        match refused {
+            Some(what) => Err(SettingsError::Conflict(format!(
+                "{what} run in the rust runtime only, not in the browser runtime (yet)"
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Real-time length of a nominal lab delay at this run's speed.
     pub fn scaled(&self, nominal_ms: u64) -> Duration {
         Duration::from_secs_f64(nominal_ms as f64 / 1000.0 / self.speed)
@@ -375,8 +502,40 @@ mod tests {
         let err = "sometimes".parse::<Policy>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown Policy 'sometimes' (expected one of: strict, family, grace, none, non-atomic)"
+            "unknown Policy 'sometimes' (expected one of: strict, family, grace, none, non-atomic, auth0, okta, keycloak, hydra, supabase, cognito, spring)"
         );
+    }
+
+    #[test]
+    fn the_browser_runtime_refuses_what_only_the_engine_runs() {
+        let browser = |settings: RunSettings| RunSettings {
+            runtime: Runtime::Browser,
+            ..settings
+        };
+        let tabs = browser(RunSettings {
+            tabs: 2,
+            ..RunSettings::default()
+        });
+        assert_eq!(
+            tabs.validate().unwrap_err().to_string(),
+            "several tabs run in the rust runtime only, not in the browser runtime (yet)"
+        );
+        let oauth = browser(RunSettings {
+            mode: Mode::Oauth,
+            ..RunSettings::default()
+        });
+        assert!(oauth.validate().is_err());
+        let mutex = browser(RunSettings {
+            strategy: Strategy::Mutex,
+            ..RunSettings::default()
+        });
+        assert!(mutex.validate().is_err());
+        // Presets are the server's: any runtime.
+        let okta = browser(RunSettings {
+            policy: Policy::Okta,
+            ..RunSettings::default()
+        });
+        assert!(okta.validate().is_ok());
     }
 
     #[test]

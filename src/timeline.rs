@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::clock::NumericDate;
-pub use crate::protocol::{Lane, Reason, RevokeCause, Route};
+pub use crate::protocol::{Lane, Reason, RevokeCause, Route, TabNo, TokenKind};
 
 /// One thing that happened during a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -64,12 +64,17 @@ pub enum EventKind {
     /// A refresh call left the client, presenting `jti` as the credential.
     RefreshSent { attempt: u64, jti: Option<String> },
     /// The refresh call's answer: `new_jti` on success, `reason` on failure.
+    /// In OAuth mode `jti` is the refresh token presented (`r2`), `new_jti`
+    /// the new access token and `new_refresh` the refresh token that came
+    /// with it.
     RefreshDone {
         attempt: u64,
         status: u16,
         jti: Option<String>,
         new_jti: Option<String>,
         reason: Option<Reason>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        new_refresh: Option<String>,
     },
     /// A logical request is sent again after a refresh (or with a newer token).
     RetrySent {
@@ -77,11 +82,24 @@ pub enum EventKind {
         route: Route,
         jti: Option<String>,
     },
-    /// The tab's token store now holds `jti`.
-    TokenStored { jti: String },
-    /// The tab's token store was cleared: the user is logged out, because
-    /// the refresh of `jti` was refused for `reason`.
-    LoggedOut { jti: String, reason: Reason },
+    /// The token store now holds `jti`; `tab` stored it (named only when
+    /// the run has several tabs, which share the store).
+    TokenStored {
+        jti: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tab: Option<TabNo>,
+        /// OAuth mode: the refresh token stored beside the access token.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refresh: Option<String>,
+    },
+    /// The token store was cleared: the user is logged out (in every tab),
+    /// because `tab`'s refresh of `jti` was refused for `reason`.
+    LoggedOut {
+        jti: String,
+        reason: Reason,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tab: Option<TabNo>,
+    },
     /// A logical request finished, for good or bad.
     RequestDone { ok: bool, status: u16 },
 
@@ -100,6 +118,10 @@ pub enum EventKind {
         exp: NumericDate,
         /// `exp` plus the refresh window: from then on the token is dead.
         refresh_until: NumericDate,
+        /// An OAuth refresh token (`r2`, opaque: `token` is its value, `exp`
+        /// its end) rather than a JWT access token.
+        #[serde(default, skip_serializing_if = "TokenKind::is_access")]
+        token_kind: TokenKind,
     },
     /// A request was let through (`/api/secret` with a valid token, or a refresh).
     Accepted {
@@ -321,6 +343,7 @@ mod tests {
                 EventKind::LoggedOut {
                     jti: format!("t{n}"),
                     reason: Reason::Reused,
+                    tab: None,
                 },
             );
         }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use schemars::JsonSchema;
 
-use crate::protocol::{LaneKind, Reason, RevokeCause, Route};
+use crate::protocol::{LaneKind, Reason, RevokeCause, Route, TabNo};
 use crate::timeline::{Event, EventKind};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -24,6 +24,9 @@ pub struct Verdict {
     pub refresh_calls: u32,
     pub refresh_ok: u32,
     pub refresh_rejected: u32,
+    /// Refresh answers the client never got (lost by the network).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refresh_lost: u32,
     /// Refreshes the server let through (can exceed 1 under weak policies).
     pub refresh_accepted_by_server: u32,
     /// Server refusals of refreshes, by reason.
@@ -36,6 +39,10 @@ pub struct Verdict {
     pub race: bool,
     /// The token the tab holds at the end, if any.
     pub final_jti: Option<String>,
+    /// With several tabs: the tab whose refused refresh first cleared the
+    /// store they share, logging every tab out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logged_out_by: Option<TabNo>,
     pub sentence: String,
 }
 
@@ -59,9 +66,11 @@ impl Verdict {
                     v.refresh_calls += 1;
                     presented.insert(jti.clone());
                 }
-                EventKind::RefreshDone { status, .. } => {
+                EventKind::RefreshDone { status, reason, .. } => {
                     if *status == 200 {
                         v.refresh_ok += 1;
+                    } else if *reason == Some(Reason::Transport) {
+                        v.refresh_lost += 1;
                     } else {
                         v.refresh_rejected += 1;
                     }
@@ -84,9 +93,10 @@ impl Verdict {
                     cause: RevokeCause::Family,
                     ..
                 } => v.family_revoked += 1,
-                EventKind::TokenStored { jti } => v.final_jti = Some(jti.clone()),
-                EventKind::LoggedOut { .. } => {
+                EventKind::TokenStored { jti, .. } => v.final_jti = Some(jti.clone()),
+                EventKind::LoggedOut { tab, .. } => {
                     v.logouts += 1;
+                    v.logged_out_by = v.logged_out_by.or(*tab);
                     v.final_jti = None;
                 }
                 _ => {}
@@ -113,7 +123,18 @@ impl Verdict {
                 plural(n, "token", "tokens")
             ),
         };
-        let logout = if self.logouts > 0 { "; logged out" } else { "" };
+        let lost = match self.refresh_lost {
+            0 => String::new(),
+            n => format!(
+                "; {} lost on the way",
+                plural(n, "refresh answer", "refresh answers")
+            ),
+        };
+        let logout = match (self.logouts, self.logged_out_by) {
+            (0, _) => String::new(),
+            (_, Some(tab)) => format!("; tab {tab} logged the others out"),
+            (_, None) => "; logged out".into(),
+        };
         // "reused", or "1 reused, 2 revoked" when the reasons differ.
         let reasons = match self.rejected_reasons.len() {
             1 => self
@@ -143,7 +164,7 @@ impl Verdict {
                 1 => format!("{calls}, rejected ({reasons})"),
                 _ => format!("{calls} for {tokens}, all rejected ({reasons})"),
             };
-            format!("{rejected}{family}; {failures}{logout}.")
+            format!("{rejected}{family}{lost}; {failures}{logout}.")
         } else if self.race {
             let outcome = match self.refresh_rejected {
                 0 => format!("{} accepted", self.refresh_accepted_by_server),
@@ -152,16 +173,23 @@ impl Verdict {
                     self.refresh_accepted_by_server, self.refresh_rejected
                 ),
             };
-            format!("Race: {calls} for {tokens}; {outcome}{family}; {failures}{logout}.")
+            format!("Race: {calls} for {tokens}; {outcome}{family}{lost}; {failures}{logout}.")
         } else if self.refresh_rejected > 0 {
             format!(
-                "{calls}, {} rejected ({reasons}){family}; {failures}{logout}.",
+                "{calls}, {} rejected ({reasons}){family}{lost}; {failures}{logout}.",
                 self.refresh_rejected
             )
         } else {
-            format!("{calls}, {failures}{logout}.")
+            match lost.is_empty() {
+                true => format!("{calls}, {failures}{logout}."),
+                false => format!("{calls}{lost}; {failures}{logout}."),
+            }
         }
     }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 fn plural(n: u32, one: &str, many: &str) -> String {

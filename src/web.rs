@@ -18,14 +18,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::classroom::{self, Classroom, RoomLimits};
 use crate::protocol::Lane;
 use crate::runs;
 use crate::scenario::AbortOnDrop;
 use crate::server::{self, listen, ApiError, AuthState, Limits};
-use crate::settings::{self, Case, NetworkDriver, Policy, RunSettings, Strategy};
+use crate::settings::{self, Case, CrossTab, Mode, NetworkDriver, Policy, RunSettings, Strategy};
 use crate::timeline::{EventKind, Recorder};
 use crate::ui_files::{self, UiFiles};
 
@@ -188,11 +187,9 @@ impl Lab {
             .merge(crate::export::lab::routes())
             .method_not_allowed_fallback(server::method_not_allowed)
             .fallback_service(ui)
+            // `X-Content-Type-Options: nosniff` is set by the accept loop
+            // (server::listen), on every answer without a layer's cost.
             .with_state(api_state)
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ))
     }
 
     /// Opens the lab to the room on `addr` (port 0 picks one): a new code,
@@ -342,21 +339,37 @@ pub async fn serve_router_with(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = crate::doors::lock(router, listener.local_addr()?);
+    // listen::serve locks the doors of the listener's address.
     listen::serve(listener, router, limits, shutdown).await
 }
 
 async fn options() -> Json<Value> {
+    // A preset also names its parameters, with their defaults, so the page
+    // shows only the knobs the chosen server has.
     let policies: Vec<Value> = Policy::ALL
         .iter()
-        .map(|p| json!({"name": p.as_str(), "mirrors": p.mirrors()}))
+        .map(|p| {
+            let mut entry = json!({"name": p.as_str(), "mirrors": p.mirrors()});
+            if let Some(preset) = crate::server::presets::preset(*p) {
+                entry["knobs"] = json!({
+                    "overlap_s": preset.overlap_s,
+                    "reuse_count": preset.reuse_count,
+                    "rotate": preset.rotate,
+                });
+            }
+            entry
+        })
         .collect();
     Json(json!({
         "defaults": RunSettings::default(),
         "cases": Case::ALL,
         "strategies": Strategy::ALL,
+        // Those the browser runtime can run (ui/strategies/NAME.js).
+        "page_strategies": Strategy::ALL.iter().filter(|s| s.in_page()).collect::<Vec<_>>(),
         "policies": policies,
         "networks": NetworkDriver::ALL,
+        "cross_tabs": CrossTab::ALL,
+        "modes": Mode::ALL,
         "runtimes": settings::Runtime::ALL,
         "challenges": crate::challenge::all(),
         "version": env!("CARGO_PKG_VERSION"),
@@ -372,6 +385,8 @@ async fn options() -> Json<Value> {
             "max_refresh_window_s": settings::MAX_REFRESH_WINDOW_S,
             "max_live_runs": runs::MAX_LIVE_RUNS,
             "max_idle_s": settings::MAX_IDLE_S,
+            "max_tabs": settings::MAX_TABS,
+            "max_reuse_count": settings::MAX_REUSE_COUNT,
         },
     }))
 }

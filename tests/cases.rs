@@ -1,10 +1,12 @@
 //! The expected outcomes of the four cases under each client strategy
 //! (issue "The lab engine", table), each a real run over real HTTP.
 
+mod common;
+
 use refresh_race::protocol::LaneKind;
 use refresh_race::scenario::{self, RunReport};
 use refresh_race::settings::{Case, RunSettings, Strategy};
-use refresh_race::timeline::{EventKind, Lane, Reason, Route};
+use refresh_race::timeline::{EventKind, Lane, Reason};
 
 async fn run(case: Case, strategy: Strategy, late: bool) -> RunReport {
     let settings = RunSettings {
@@ -14,21 +16,6 @@ async fn run(case: Case, strategy: Strategy, late: bool) -> RunReport {
         ..RunSettings::default()
     };
     scenario::run(&settings).await.expect("the run completes")
-}
-
-fn refresh_rejections(report: &RunReport) -> Vec<Reason> {
-    report
-        .events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Rejected {
-                route: Route::Refresh,
-                reason,
-                ..
-            } => Some(*reason),
-            _ => None,
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -69,7 +56,7 @@ async fn naive_races_on_a_refreshable_token() {
     assert_eq!(v.refresh_calls, 3);
     assert_eq!(v.refresh_accepted_by_server, 1);
     assert_eq!(
-        refresh_rejections(&report),
+        common::refresh_rejections(&report),
         vec![Reason::Reused, Reason::Reused]
     );
     assert_eq!(v.secret_failed, 2, "{v:?}");
@@ -81,7 +68,7 @@ async fn naive_races_on_a_refreshable_token() {
         _ => None,
     });
     let last_store_event = report.events.iter().rev().find_map(|e| match &e.kind {
-        EventKind::TokenStored { jti } => Some(Some(jti.clone())),
+        EventKind::TokenStored { jti, .. } => Some(Some(jti.clone())),
         EventKind::LoggedOut { .. } => Some(None),
         _ => None,
     });
@@ -110,13 +97,19 @@ async fn queue_and_single_flight_refresh_once() {
 async fn a_dead_token_logs_out_under_every_strategy() {
     let report = run(Case::ExpiredNotRefreshable, Strategy::Naive, false).await;
     assert_eq!(report.verdict.refresh_calls, 3);
-    assert_eq!(refresh_rejections(&report), vec![Reason::WindowOver; 3]);
+    assert_eq!(
+        common::refresh_rejections(&report),
+        vec![Reason::WindowOver; 3]
+    );
     assert!(report.verdict.logouts >= 1);
     assert_eq!(report.verdict.secret_failed, 3);
     for strategy in [Strategy::Queue, Strategy::SingleFlight] {
         let report = run(Case::ExpiredNotRefreshable, strategy, false).await;
         assert_eq!(report.verdict.refresh_calls, 1, "{strategy}");
-        assert_eq!(refresh_rejections(&report), vec![Reason::WindowOver]);
+        assert_eq!(
+            common::refresh_rejections(&report),
+            vec![Reason::WindowOver]
+        );
         assert_eq!(report.verdict.logouts, 1, "{strategy}");
         assert_eq!(report.verdict.secret_failed, 3, "{strategy}");
         assert_eq!(report.verdict.public_ok, 3, "{strategy}");
@@ -127,7 +120,7 @@ async fn a_dead_token_logs_out_under_every_strategy() {
 async fn a_late_401_makes_the_queue_refresh_twice_but_not_single_flight() {
     let report = run(Case::ExpiredRefreshable, Strategy::Queue, true).await;
     assert_eq!(report.verdict.refresh_calls, 2);
-    assert_eq!(refresh_rejections(&report), vec![Reason::Reused]);
+    assert_eq!(common::refresh_rejections(&report), vec![Reason::Reused]);
     let late_done = report.events.iter().find_map(|e| match e.kind {
         EventKind::RequestDone { ok, .. } if e.lane == Lane::late(1) => Some(ok),
         _ => None,

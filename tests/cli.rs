@@ -64,12 +64,43 @@ fn matrix_prints_every_case_and_client() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     let rows: Vec<&str> = text.lines().skip(1).collect();
-    assert_eq!(rows.len(), 12, "{text}");
+    assert_eq!(rows.len(), 20, "{text}");
     let naive_race = rows
         .iter()
         .find(|row| row.starts_with("expired-refreshable      naive"))
         .expect("a naive row");
     assert!(naive_race.contains("Race: 3 refreshes"), "{naive_race}");
+}
+
+#[test]
+fn the_matrix_has_tabs_and_modes_and_the_reference_table_is_current() {
+    let output = refresh_race(&[
+        "matrix", "--policy", "strict", "--tabs", "1", "--tabs", "3", "--mode", "oauth",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    // 2 tab counts x 4 cases x 5 clients, under one policy and one mode.
+    assert_eq!(text.lines().skip(1).count(), 40, "{text}");
+    let three_tabs = text
+        .lines()
+        .find(|row| {
+            row.starts_with("expired-refreshable      single-flight  strict     oauth      3")
+        })
+        .expect("a three-tab single-flight row");
+    assert!(three_tabs.contains("Race: 3 refreshes"), "{three_tabs}");
+
+    let output = refresh_race(&["matrix", "--reference"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let checked_in = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/reference-matrix.md"
+    ))
+    .unwrap();
+    assert_eq!(
+        stdout(&output),
+        checked_in,
+        "docs/reference-matrix.md is stale: run scripts/reference-matrix.sh"
+    );
 }
 
 #[test]
@@ -90,6 +121,38 @@ fn out_of_range_and_unknown_values_exit_2_with_a_message() {
         (
             vec!["run", "--case", "tomorrow"],
             "unknown Case 'tomorrow' (expected one of: guest, valid, expired-refreshable, expired-not-refreshable)",
+        ),
+        (
+            vec!["run", "--tabs", "9"],
+            "tabs must be between 1 and 8 (got 9)",
+        ),
+        (
+            vec!["run", "--cross-tab", "always"],
+            "unknown CrossTab 'always' (expected one of: none, lock)",
+        ),
+        (
+            vec!["run", "--client", "optimistic"],
+            "unknown Strategy 'optimistic' (expected one of: naive, queue, single-flight, proactive, mutex)",
+        ),
+        (
+            vec!["run", "--drop", "secret#1<"],
+            "'secret#1<' is not a refresh answer: write refresh#N< for the answer to the run's N-th refresh call, e.g. refresh#1<",
+        ),
+        (
+            vec!["run", "--policy", "okta2"],
+            "unknown Policy 'okta2' (expected one of: strict, family, grace, none, non-atomic, auth0, okta, keycloak, hydra, supabase, cognito, spring)",
+        ),
+        (
+            vec!["run", "--mode", "saml"],
+            "unknown Mode 'saml' (expected one of: article, oauth)",
+        ),
+        (
+            vec!["run", "--policy", "strict", "--overlap", "5"],
+            "overlap_s is a parameter of auth0, okta, hydra, supabase, cognito, not of the strict policy",
+        ),
+        (
+            vec!["run", "--policy", "keycloak", "--reuse-count", "101"],
+            "reuse_count must be between 0 and 100 (got 101)",
         ),
         (vec!["run", "--secret", "-3"], "unexpected argument '-3'"),
         (vec!["run", "--bogus"], "unexpected argument '--bogus'"),

@@ -12,7 +12,6 @@ use refresh_race::challenge::{self, ChallengeId};
 use refresh_race::protocol::LegId;
 use refresh_race::scenario::{self, RunReport};
 use refresh_race::settings::{NetworkDriver, Policy, RunSettings, Strategy};
-use refresh_race::timeline::Recorder;
 use serde_json::{json, Value};
 
 fn legs(order: &str) -> Vec<LegId> {
@@ -125,50 +124,17 @@ async fn challenges_are_not_solved_by_the_harmless_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_order_breaks_single_flight() {
     let preset = challenge::describe(ChallengeId::BreakSingleFlight).settings;
-    // choices[d] = (index taken at depth d, legs in flight there)
-    let mut choices: Vec<(usize, usize)> = Vec::new();
-    let mut orders = 0;
-    loop {
-        let live = scenario::start(&preset, Recorder::new()).await.unwrap();
-        let mut depth = 0;
-        loop {
-            live.network.settled().await;
-            let mut in_flight: Vec<LegId> = live.network.legs().iter().map(|l| l.id).collect();
-            if in_flight.is_empty() {
-                break;
-            }
-            in_flight.sort();
-            if depth == choices.len() {
-                choices.push((0, in_flight.len()));
-            }
-            assert_eq!(choices[depth].1, in_flight.len(), "replay diverged");
-            live.network
-                .deliver(in_flight[choices[depth].0])
-                .await
-                .unwrap();
-            depth += 1;
-        }
-        let report = live.finish().await.unwrap();
-        orders += 1;
+    let orders = common::every_order(&preset, |report| {
         assert!(
-            !challenge::reached(ChallengeId::BreakSingleFlight, &report),
+            !challenge::reached(ChallengeId::BreakSingleFlight, report),
             "broken by {:?}: {}",
             report.delivered,
             report.verdict.sentence
         );
         assert_eq!(report.verdict.refresh_calls, 1);
         assert_eq!(report.verdict.ok, 2);
-        choices.truncate(depth);
-        while let Some((index, of)) = choices.pop() {
-            if index + 1 < of {
-                choices.push((index + 1, of));
-                break;
-            }
-        }
-        if choices.is_empty() {
-            break;
-        }
-    }
+    })
+    .await;
     println!("{orders} orders explored");
     // Two lanes of up to three exchanges each interleave in many ways.
     assert_eq!(orders, 194, "the search space changed");
@@ -349,4 +315,44 @@ async fn a_script_naming_a_leg_not_in_flight_fails_with_its_position() {
         err.starts_with("delivery 2 of the script: no leg secret#1> is in flight"),
         "{err}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_answer_can_be_lost_by_hand_and_only_a_refresh_answer() {
+    let base = start_lab().await;
+    let settings =
+        json!({"strategy": "single-flight", "secret": 1, "public": 0, "network": "hand"});
+    let mut stream = Stream::open(&base, settings).await;
+    let (start, _) = stream.until("start").await;
+    let run = start["run"].as_u64().unwrap();
+    for leg in ["secret#1>", "secret#1<"] {
+        let (status, view) = command(&base, run, json!({"command": "deliver", "leg": leg})).await;
+        assert_eq!(status, 200, "{view}");
+    }
+    // The refresh is on its way: its request cannot be "lost" as an answer.
+    let (status, body) = command(&base, run, json!({"command": "drop", "leg": "secret#1>"})).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("not_a_refresh_answer")),
+        "{body}"
+    );
+    let (status, _) = command(
+        &base,
+        run,
+        json!({"command": "deliver", "leg": "secret#1>"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // The server rotated t1; its answer never reaches the tab.
+    let (status, view) = command(&base, run, json!({"command": "drop", "leg": "secret#1<"})).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["dropped"], json!(["refresh#1<"]));
+    assert_eq!(
+        view["tab"]["token"], "t1",
+        "the tab holds the rotated-away t1"
+    );
+    let (done, _) = stream.until("done").await;
+    assert_eq!(done["dropped"], json!(["refresh#1<"]));
+    assert_eq!(done["verdict"]["refresh_lost"], 1);
+    assert_eq!(done["verdict"]["secret_failed"], 1);
 }

@@ -130,6 +130,71 @@ async fn every_bad_token_gets_a_401_with_its_reason() {
     assert!(challenge.contains("expired"), "{challenge}");
 }
 
+/// `/api/secret` remembers the tokens it verified (a thread's cache keyed by
+/// the whole token string); what it remembers must never outlive a
+/// revocation or an expiry, nor match a token that differs in any byte.
+/// The test's server runs on the test's one thread, so every repeat below
+/// is answered from the cache.
+#[tokio::test]
+async fn a_cached_token_is_still_refused_once_revoked_or_expired() {
+    let (server, state) = start(&instant(Policy::Strict)).await;
+    let base = server.base_url();
+    let client = http();
+    let first = login(&base).await;
+    for _ in 0..3 {
+        assert_eq!(secret(&client, &base, &first).await.0, 200);
+    }
+    // Rotation spends the cached token: refused as revoked from then on.
+    let (status, body) = refresh(&client, &base, &first).await;
+    assert_eq!(status, 200, "{body}");
+    let second = body["token"].as_str().unwrap().to_owned();
+    let (status, body) = secret(&client, &base, &first).await;
+    assert_eq!((status, body["reason"].as_str()), (401, Some("revoked")));
+
+    // A cached token dies at its exp all the same.
+    for _ in 0..3 {
+        assert_eq!(secret(&client, &base, &second).await.0, 200);
+    }
+    state.clock.advance_ms(5_000);
+    let (status, body) = secret(&client, &base, &second).await;
+    assert_eq!((status, body["reason"].as_str()), (401, Some("expired")));
+
+    // One byte changed in the signature of a cached, valid token, away from
+    // its last 8 bytes, which pick the cache slot: the forgery lands on the
+    // genuine token's entry and must still be refused.
+    let third = login(&base).await;
+    assert_eq!(secret(&client, &base, &third).await.0, 200);
+    let mut forged = third.clone().into_bytes();
+    let at = forged.len() - 20;
+    forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let (status, body) = secret(&client, &base, &forged).await;
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (401, Some("bad_signature"))
+    );
+    // The same login's claims signed with another key: refused, while the
+    // genuine token stays cached and accepted.
+    let claims: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(third.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let (foreign, _) = TokenAuthority::new().sign(
+        claims["sub"].as_str().unwrap(),
+        FamilyId(claims["fam"].as_str().unwrap()[1..].parse().unwrap()),
+        state.clock.now(),
+        5_000,
+    );
+    let (status, body) = secret(&client, &base, &foreign).await;
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (401, Some("bad_signature"))
+    );
+    assert_eq!(secret(&client, &base, &third).await.0, 200);
+}
+
 #[tokio::test]
 async fn a_token_expires_exactly_at_exp() {
     let (server, state) = start(&instant(Policy::Strict)).await;

@@ -99,7 +99,10 @@ async fn options_headers_and_errors() {
     assert!(csp.contains("default-src 'self'"), "{csp}");
     assert!(csp.contains("object-src 'none'"), "{csp}");
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
-    assert!(!csp.contains("blob:"), "the page never loads blob: scripts: {csp}");
+    assert!(
+        !csp.contains("blob:"),
+        "the page never loads blob: scripts: {csp}"
+    );
     // The tab Worker, and only it, may load the learner's module as a blob:.
     let worker = http()
         .get(format!("{base}/worker/tab.js"))
@@ -121,9 +124,12 @@ async fn options_headers_and_errors() {
     let options: Value = response.json().await.unwrap();
     assert_eq!(
         options["strategies"],
-        serde_json::json!(["naive", "queue", "single-flight"])
+        serde_json::json!(["naive", "queue", "single-flight", "proactive", "mutex"])
     );
-    assert_eq!(options["policies"].as_array().unwrap().len(), 5);
+    // Five policies, then seven real servers' presets.
+    assert_eq!(options["policies"].as_array().unwrap().len(), 12);
+    assert_eq!(options["modes"], serde_json::json!(["article", "oauth"]));
+    assert_eq!(options["cross_tabs"], serde_json::json!(["none", "lock"]));
 
     let response = http().get(format!("{base}/lab/runs")).send().await.unwrap();
     assert_eq!(response.status(), 405);

@@ -32,7 +32,7 @@ import { startClassroom } from './classroom-panel.js';
 import { fetchOptions, runLab, networkCommand, LabError } from './transport.js';
 import { startTab } from './page-runtime.js';
 import { createRunState, applyMessage, isLive, isHeld, viewNowUs } from './lib/reducer.js';
-import { validateControls, toRunSettings, limitsFromOptions, fieldsFor, controlValues } from './lib/validate.js';
+import { validateControls, toRunSettings, limitsFromOptions, fieldsFor, controlValues, knobsOf, valuesForPolicy } from './lib/validate.js';
 import { trayModel, tabStateModel, undoSettings, controlState, keyAction, moveCursor } from './lib/network.js';
 import {
   STORAGE_KEY, parseProgress, serializeProgress, recordFinished, giveUp, challengeStatus, challengesFromOptions, emptyProgress,
@@ -123,6 +123,12 @@ const controls = {
   accessTtl: $('[data-control="access-ttl"]'),
   refreshWindow: $('[data-control="refresh-window"]'),
   grace: $('[data-control="grace"]'),
+  tabs: $('[data-control="tabs"]'),
+  crossTab: $('[data-control="cross-tab"]'),
+  mode: $('[data-control="mode"]'),
+  overlap: $('[data-control="overlap"]'),
+  reuseCount: $('[data-control="reuse-count"]'),
+  rotate: $('[data-control="rotate"]'),
   late: $('[data-control="late-request"]'),
   speed: $('[data-control="speed"]'),
   network: $('[data-control="network"]'),
@@ -175,6 +181,8 @@ const offered = {
   policies: [],
   runtimes: [],
   policyTitles: new Map(),
+  policyKnobs: new Map(), // preset name → knobsOf(...): its parameters and defaults
+  pageStrategies: null, // strategies with a module of the page (null: options not loaded)
   challenges: [],
 };
 // A network command on its way: it is over when the lab answered and the
@@ -214,8 +222,29 @@ function readValues() {
     accessTtl: controls.accessTtl.value,
     refreshWindow: controls.refreshWindow.value,
     grace: controls.grace.value,
+    tabs: controls.tabs.value,
+    // A preset's parameters, when the chosen server has them (valuesForPolicy drops the rest).
+    overlap: controls.overlap.value,
+    reuseCount: controls.reuseCount.value,
     speed: controls.speed.value,
   };
+}
+
+/** The chosen preset's parameters (all null for a plain policy). */
+function knobsFor(policy) {
+  return offered.policyKnobs.get(policy) ?? knobsOf(null);
+}
+
+/** Shows the parameters the chosen server has, set to its defaults. */
+function updateKnobs() {
+  const knobs = knobsFor(controls.policy.value);
+  const show = (el, value, set) => {
+    el.closest('label').hidden = value == null;
+    if (value != null) set(value);
+  };
+  show(controls.overlap, knobs.overlap, (v) => { controls.overlap.value = String(v); });
+  show(controls.reuseCount, knobs.reuseCount, (v) => { controls.reuseCount.value = String(v); });
+  show(controls.rotate, knobs.rotate, (v) => { controls.rotate.checked = v; });
 }
 
 /** The comparison the compare controls describe. */
@@ -370,7 +399,7 @@ function start(caseName, { compare = false, own = null } = {}) {
     return false;
   }
   setCase(caseName);
-  const check = validateControls(readValues(), limits);
+  const check = validateControls(valuesForPolicy(readValues(), knobsFor(controls.policy.value)), limits);
   markInvalid(check.errors.map((e) => e.field));
   if (!check.ok) {
     showError(check.message);
@@ -386,7 +415,18 @@ function start(caseName, { compare = false, own = null } = {}) {
   // A comparison flows on the timer: one tray for two held runs would be a puzzle of its own.
   const network = compare ? 'timer' : controls.network.value || 'timer';
   const plans = pairs.map((p) => {
-    const settings = withRuntime(toRunSettings({ caseName, strategy: p.strategy, policy: p.policy, late: controls.late.checked, values: check.values, network }), p.runtime ?? controls.runtime.value);
+    const settings = withRuntime(toRunSettings({
+      caseName,
+      strategy: p.strategy,
+      policy: p.policy,
+      late: controls.late.checked,
+      // Each plan gets only the parameters its own server has (a policy comparison mixes them).
+      values: valuesForPolicy(check.values, p.policy === controls.policy.value ? knobsFor(p.policy) : null),
+      network,
+      crossTab: controls.crossTab.value || null,
+      mode: controls.mode.value || null,
+      rotate: p.policy === controls.policy.value && knobsFor(p.policy).rotate != null ? controls.rotate.checked : null,
+    }), p.runtime ?? controls.runtime.value);
     return { ...p, settings: p.source ? { ...settings, module: OWN_MODULE_NAME } : settings };
   });
   // Libraries on the bench: a library client runs in the page (block at the end).
@@ -421,7 +461,7 @@ function startPageTab(run, message) {
     source: run.source ?? null,
     options: run.libraryOptions ?? null,
     onCall: ({ attempt, line }) => {
-      if (line) run.lines.set(attempt, line);
+      if (line && attempt != null) run.lines.set(attempt, line);
       if (shown) codePanel.markLine(line ?? null);
     },
     onState: (state) => {
@@ -533,7 +573,7 @@ function syncBusy() {
 function undo() {
   const run = controlledRun();
   if (!run || net.busy) return;
-  const settings = undoSettings(run.state.settings, run.state.delivered);
+  const settings = undoSettings(run.state.settings, run.state.delivered, run.state.drops);
   if (!settings) return;
   const plan = { strategy: run.strategy, policy: run.policy, label: run.label, settings, badge: run.badge ?? null, source: run.source, library: run.library, libraryOptions: run.libraryOptions };
   launch([plan], { note: `undo: the same run by hand, replaying ${settings.deliver.length} of ${run.state.delivered.length} deliveries` });
@@ -772,8 +812,10 @@ async function loadOptions() {
     const policyNames = (options.policies || []).map((p) => (typeof p === 'string' ? p : p && p.name)).filter((n) => typeof n === 'string');
     for (const p of options.policies || []) {
       if (p && typeof p.name === 'string' && p.mirrors) offered.policyTitles.set(p.name, p.mirrors);
+      if (p && typeof p.name === 'string' && p.knobs) offered.policyKnobs.set(p.name, knobsOf(p));
     }
     offered.strategies = (options.strategies || []).filter((n) => typeof n === 'string');
+    offered.pageStrategies = Array.isArray(options.page_strategies) ? options.page_strategies.filter((n) => typeof n === 'string') : null;
     offered.policies = policyNames;
     offered.runtimes = (options.runtimes || []).filter((n) => typeof n === 'string');
     fillSelect(controls.strategy, offered.strategies, () => '');
@@ -781,6 +823,10 @@ async function loadOptions() {
     applyLimits(next);
     const networks = (options.networks || []).filter((n) => typeof n === 'string');
     fillSelect(controls.network, networks, (name) => NETWORK_TITLES[name] || '');
+    const crossTabs = (options.cross_tabs || []).filter((n) => typeof n === 'string');
+    fillSelect(controls.crossTab, crossTabs, (name) => CROSS_TAB_TITLES[name] || '');
+    const modes = (options.modes || []).filter((n) => typeof n === 'string');
+    fillSelect(controls.mode, modes, (name) => MODE_TITLES[name] || '');
     const runtimes = (options.runtimes || []).filter((n) => typeof n === 'string');
     fillSelect(controls.runtime, runtimes, (name) => RUNTIME_TITLES[name] || '');
     offered.challenges = challengesFromOptions(options.challenges);
@@ -790,6 +836,8 @@ async function loadOptions() {
     setDefault('strategy', d.strategy);
     setDefault('policy', d.policy);
     setDefault('network', d.network);
+    setDefault('crossTab', d.crossTab);
+    setDefault('mode', d.mode);
     offerLibraries();
     for (const [key, value] of Object.entries(d.values)) setDefault(key, value);
     if (!touched.has('late') && typeof d.late === 'boolean') controls.late.checked = d.late;
@@ -798,11 +846,30 @@ async function loadOptions() {
     showError(`The lab's options (GET /lab/options) did not load: ${error && error.message ? error.message : error}. Is the lab running?`);
   } finally {
     updatePolicyTitle();
+    updateCrossTab();
+    updateKnobs();
     if (!touched.has('compare')) resetComparePair();
     else updateCompareLabel();
     renderNetworkUi();
     document.body.setAttribute('data-ready', 'true');
   }
+}
+
+/** What each cross-tab choice does, for its option's tooltip. */
+const CROSS_TAB_TITLES = {
+  none: 'each tab refreshes on its own: the tabs race each other',
+  lock: 'one lock for all tabs (Web Locks), and a re-read of the stored token after taking it',
+};
+
+/** What each mode makes the refresh credential, for its option's tooltip. */
+const MODE_TITLES = {
+  article: 'the article\'s: the expired access token is its own refresh credential',
+  oauth: 'OAuth 2: a short JWT access token and an opaque refresh token, sent as a form and rotated',
+};
+
+/** The cross-tab choice only matters with several tabs: it shows up then. */
+function updateCrossTab() {
+  controls.crossTab.closest('label').hidden = !(Number(controls.tabs.value) > 1);
 }
 
 /** What each network driver does, for its option's tooltip. */
@@ -857,8 +924,16 @@ for (const [key, el] of Object.entries(controls)) {
   el.addEventListener('input', () => touched.add(key));
   el.addEventListener('change', () => touched.add(key));
 }
+controls.tabs.addEventListener('input', updateCrossTab);
+const moreScenario = $('[data-action="more-scenario"]');
+moreScenario.addEventListener('click', () => {
+  const open = moreScenario.getAttribute('aria-expanded') !== 'true';
+  moreScenario.setAttribute('aria-expanded', String(open));
+  $('[data-scenario-more]').hidden = !open;
+});
 controls.policy.addEventListener('change', () => {
   updatePolicyTitle();
+  updateKnobs();
   // A of a policy comparison follows the server policy you picked.
   if (compareControls.by.value === 'policies') resetComparePair();
   else updateCompareLabel();
@@ -963,6 +1038,7 @@ netButtons.undo.addEventListener('click', () => runAction('undo'));
 
 const rail = new NetworkPanel($('[data-rail]'), {
   deliver: (leg) => sendCommand({ command: 'deliver', leg }),
+  dropLeg: (leg) => sendCommand({ command: 'drop', leg }),
   deliverAll: (filter) => sendCommand({ command: 'deliver-all', filter }),
   closeChallenge: () => {
     playing = null;
@@ -1018,6 +1094,12 @@ loadOptions();
 const OWN_MODULE_NAME = 'your interceptor';
 const strategySources = new Map();
 
+/** What the code panel says for a strategy with no JavaScript module. */
+function engineOnlyNote(name) {
+  return `// The ${name} strategy runs in the Rust engine only (src/client/${name.replace(/-/g, '_')}.rs).\n`
+    + '// It has no JavaScript module yet, so the browser runtime cannot run it.\n';
+}
+
 /** A built-in strategy's source, fetched once. */
 function strategySource(name) {
   if (!strategySources.has(name)) {
@@ -1031,6 +1113,11 @@ function strategySource(name) {
 }
 
 function showStrategySource(name) {
+  // A strategy of the Rust engine alone has no module to show.
+  if (offered.pageStrategies && !offered.pageStrategies.includes(name)) {
+    if (!codePanel.isOwn()) codePanel.showModule(name, engineOnlyNote(name));
+    return;
+  }
   strategySource(name).then((source) => {
     if (!codePanel.isOwn() && (controls.strategy.value || 'naive') === name) codePanel.showModule(name, source);
   }, (error) => showError(`The ${name} strategy's source did not load: ${error.message}`));
@@ -1090,6 +1177,12 @@ async function grade(source) {
     if (graded.source !== source) return; // a newer grading owns the card
     rows.push(gradeRow(check, outcome));
     codePanel.showGrade([...rows]);
+  }
+  // The card sits below the editor: bring it into the panel's view.
+  const card = document.querySelector('[data-grade]');
+  if (card) {
+    card.scrollIntoView({ block: 'nearest' });
+    card.scrollTop = 0; // its score first
   }
   log.note(`graded your interceptor: ${score(rows).passed} of ${score(rows).total} checks pass`, 'done');
 }

@@ -6,8 +6,8 @@
 // event's claims and says the header is not in it.
 
 import { h } from './dom.js';
-import { tokenColor, TOKEN_TEXT_COLOR } from './lib/colors.js';
-import { decodedToken, labNowMs, tokenCountdowns } from './lib/reducer.js';
+import { tokenColor, tokenKind, TOKEN_TEXT_COLOR } from './lib/colors.js';
+import { decodedToken, labNowMs, tokenCountdowns, tokenKindNote } from './lib/reducer.js';
 import { formatCountdown } from './lib/format.js';
 
 export class Inspector {
@@ -41,7 +41,7 @@ export class Inspector {
     const groups = this.runs.map((run) => {
       const buttons = run.state.tokenOrder.map((jti) => {
         const selected = this.selected && this.selected.state === run.state && this.selected.jti === jti;
-        const button = h('button', { type: 'button', class: `chip token-button${selected ? ' selected' : ''}`, 'data-token': jti, 'aria-pressed': selected ? 'true' : 'false' }, jti);
+        const button = h('button', { type: 'button', class: `chip token-button token-kind-${tokenKind(jti)}${selected ? ' selected' : ''}`, 'data-token': jti, 'aria-pressed': selected ? 'true' : 'false' }, jti);
         button.style.backgroundColor = tokenColor(jti);
         button.style.color = TOKEN_TEXT_COLOR;
         button.addEventListener('click', () => this.select(jti, run.state));
@@ -87,6 +87,8 @@ export class Inspector {
     exp.className = `countdown ${c.expiresInMs > 0 ? 'valid' : 'expired'}`;
     win.textContent = c.windowEndsInMs > 0 ? `refresh window ends ${formatCountdown(c.windowEndsInMs)}` : `refresh window ended ${formatCountdown(c.windowEndsInMs)}`;
     win.className = `countdown ${c.windowEndsInMs > 0 ? 'valid' : 'expired'}`;
+    // A refresh token's end is its exp: one countdown says it all.
+    win.hidden = token.kind === 'refresh';
     const revoked = this.selected.state.server.some((m) => m.kind === 'revoked' && m.jti === this.selected.jti);
     this.countdownEls.revoked.hidden = !revoked;
   }
@@ -95,7 +97,8 @@ export class Inspector {
     const { jti, state } = this.selected;
     const token = state.tokens.get(jti);
     const decoded = decodedToken(token);
-    const chip = h('span', { class: 'chip big-chip' }, jti);
+    const note = tokenKindNote(state, token);
+    const chip = h('span', { class: `chip big-chip token-kind-${note.kind}` }, jti);
     chip.style.backgroundColor = tokenColor(jti);
     chip.style.color = TOKEN_TEXT_COLOR;
     this.countdownEls = {
@@ -110,11 +113,14 @@ export class Inspector {
       this.countdownEls.exp,
       this.countdownEls.window,
       this.countdownEls.revoked,
-      h('div', { class: 'jwt', 'data-jwt': decoded.fromJwt ? 'decoded' : 'claims' },
+      h('div', { class: 'token-kind', 'data-token-kind': note.kind },
+        h('strong', {}, note.title),
+        h('ul', {}, ...note.lines.map((line) => h('li', {}, line)))),
+      h('div', { class: 'jwt', 'data-jwt': decoded.fromJwt ? 'decoded' : decoded.kind === 'refresh' ? 'opaque' : 'claims' },
         h('div', { class: 'jwt-part' }, h('span', { class: 'jwt-name' }, 'header'), decoded.header
           ? h('pre', { class: 'jwt-header' }, JSON.stringify(decoded.header))
-          : h('pre', { class: 'jwt-header missing' }, 'not in this recording')),
-        h('div', { class: 'jwt-part' }, h('span', { class: 'jwt-name' }, 'payload'), h('pre', { class: 'jwt-payload' }, JSON.stringify(decoded.payload, null, 1).replace(/\n\s*/g, ' ')))),
+          : h('pre', { class: 'jwt-header missing' }, decoded.kind === 'refresh' ? 'none: an opaque token' : 'not in this recording')),
+        h('div', { class: 'jwt-part' }, h('span', { class: 'jwt-name' }, decoded.kind === 'refresh' ? 'on the server' : 'payload'), h('pre', { class: 'jwt-payload' }, JSON.stringify(decoded.payload, null, 1).replace(/\n\s*/g, ' ')))),
     );
     this.tick();
   }

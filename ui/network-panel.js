@@ -13,6 +13,7 @@ export class NetworkPanel {
    * @param {object} on
    * @param {(leg: string) => void} on.deliver        a leg card was clicked
    * @param {(filter: string) => void} on.deliverAll  a group button was clicked
+   * @param {(leg: string) => void} on.dropLeg        "lose" was clicked on a refresh's answer
    * @param {() => void} on.closeChallenge            stop playing the challenge
    * @param {() => void} on.openChallenges            show every challenge
    */
@@ -36,6 +37,11 @@ export class NetworkPanel {
       if (!target) return;
       // While a command is on its way the cards wait (aria-disabled: a
       // disabled button would drop the keyboard focus).
+      const lose = target.closest('[data-drop-leg]');
+      if (lose && !this.busy) {
+        this.on.dropLeg(lose.getAttribute('data-drop-leg'));
+        return;
+      }
       const leg = target.closest('[data-leg]');
       if (leg && !this.busy) {
         this.on.deliver(leg.getAttribute('data-leg'));
@@ -167,7 +173,7 @@ export class NetworkPanel {
     if (tray.mode === 'cards') {
       this.legs.replaceChildren(...tray.cards.map((card) => {
         const tone = card.direction === 'to-client' ? `answer-${statusClass(card.status)}` : card.direction;
-        return h('button', {
+        const button = h('button', {
           type: 'button',
           class: `leg leg-${card.direction} ${tone}${card.next ? ' next' : ''}`,
           'data-leg': card.id,
@@ -179,6 +185,14 @@ export class NetworkPanel {
         h('span', { class: 'leg-arrow', 'aria-hidden': 'true' }, card.direction === 'to-server' ? '→' : card.direction === 'commit' ? '=' : '←'),
         h('span', { class: 'leg-label' }, card.label),
         card.next ? h('span', { class: 'leg-next', title: 'Step (→) delivers this one' }, 'next') : null);
+        if (!card.droppable) return button;
+        // A refresh's answer can also be lost: the server rotated, the tab never hears.
+        return h('div', { class: 'leg-wrap' }, button, h('button', {
+          type: 'button',
+          class: 'leg-drop',
+          'data-drop-leg': card.id,
+          title: `lose ${card.id}: the server has rotated, the tab gets a network error`,
+        }, '✂ lose'));
       }));
     } else {
       this.legs.replaceChildren(...tray.groups.map((group) => h('button', {

@@ -288,8 +288,12 @@ export class TimelineView {
   }
 
   paintRequestRow(row) {
-    const g = s('g', { class: `row outcome-${row.outcome}${row.odd ? ' odd' : ''}`, 'data-lane-row': row.name, 'data-outcome': row.outcome });
+    const g = s('g', { class: `row outcome-${row.outcome}${row.odd ? ' odd' : ''}${row.tabShaded ? ' tab-shaded' : ''}`, 'data-lane-row': row.name, 'data-outcome': row.outcome, 'data-tab': String(row.tab) });
     g.append(s('rect', { class: 'row-bg', x: 0, y: 0, width: row.width, height: row.height }));
+    if (row.tabHeading) {
+      g.append(s('line', { class: 'tab-rule', x1: 0, y1: 0.5, x2: row.width, y2: 0.5 }));
+      g.append(s('text', { class: 'tab-heading', x: row.tabHeading.x, y: row.tabHeading.y, 'text-anchor': 'end', 'dominant-baseline': 'central', 'data-tab-heading': String(row.tab) }, row.tabHeading.text));
+    }
     g.append(label('lane-label', row.label));
     for (const wait of row.waits) {
       const q = s('g', { class: 'queued', 'data-queued': '', 'data-lane': wait.lane });
@@ -493,7 +497,7 @@ function verticals({ xs, height, cls = null }) {
 /** A token chip on a bar: the bar carries the hooks, except for a refresh's new token. */
 function appendChip(parent, chip, { newToken = false } = {}) {
   const jti = newToken ? chip.jti : null;
-  parent.append(s('rect', { class: newToken ? 'chip-rect new' : 'chip-rect', x: chip.x, y: chip.y, width: chip.width, height: chip.height, rx: 4, style: { fill: chip.color }, 'data-jti': jti }));
+  parent.append(s('rect', { class: `chip-rect${newToken ? ' new' : ''}${chip.kind === 'refresh' ? ' refresh' : ''}`, x: chip.x, y: chip.y, width: chip.width, height: chip.height, rx: 4, style: { fill: chip.color }, 'data-jti': jti }));
   parent.append(s('text', { class: 'chip-text', x: chip.textX, y: chip.textY, 'text-anchor': 'middle', 'dominant-baseline': 'central', 'data-jti': jti }, chip.text));
   if (chip.strike) parent.append(s('path', { d: chip.strike, class: 'chip-strike' }));
 }
@@ -502,7 +506,7 @@ function appendChip(parent, chip, { newToken = false } = {}) {
 function appendStrip(parent, strip) {
   for (const chip of strip.chips) {
     const g = s('g', { class: `token-chip${chip.strike ? ' struck' : ''}`, 'data-jti': chip.jti });
-    g.append(s('rect', { x: chip.x, y: chip.y, width: chip.width, height: chip.height, rx: 4, style: { fill: chip.color }, class: 'chip-rect' }));
+    g.append(s('rect', { x: chip.x, y: chip.y, width: chip.width, height: chip.height, rx: 4, style: { fill: chip.color }, class: `chip-rect${chip.kind === 'refresh' ? ' refresh' : ''}` }));
     g.append(s('text', { x: chip.textX, y: chip.textY, 'text-anchor': 'middle', 'dominant-baseline': 'central', class: 'chip-text' }, chip.text));
     if (chip.strike) g.append(s('path', { d: chip.strike, class: 'chip-strike' }));
     parent.append(g);

@@ -1,11 +1,16 @@
-//! The racing clients (docs/design.md, "The clients"): one simulated browser tab that sends
-//! requests with its current token and hands every 401 to a strategy.
+//! The racing clients (docs/design.md, "The clients"): a simulated browser
+//! whose tabs send requests with the stored token and hand every 401 to a
+//! strategy.
 //!
-//! [`Tab`] owns what all strategies share: the HTTP client, the token store
-//! and the event recording. Each strategy module holds only its answer to
-//! "a request just got 401 with token X; what token should it retry with?".
+//! [`Tab`] owns what all strategies and all tabs share: the HTTP client, the
+//! one stored token (as `localStorage` is shared by a browser's tabs) and
+//! the event recording. Each tab has its own [`Interceptor`] (its own
+//! strategy memory), and each strategy module holds only its answer to "a
+//! request just got 401 with token X; what token should it retry with?".
 
+mod mutex;
 mod naive;
+mod proactive;
 mod queue;
 mod single_flight;
 mod slots;
@@ -19,22 +24,60 @@ use serde_json::Value;
 
 use crate::clock::LabClock;
 use crate::motion::Motion;
-use crate::protocol::{Exchange, Lane, LaneKind, Reason, Route, StrategyView, TabView};
+use crate::protocol::{Exchange, Lane, LaneKind, Reason, Route, StrategyView, TabNo, TabView};
 use crate::server::{ATTEMPT_HEADER, EXCHANGE_HEADER, LANE_HEADER};
-use crate::settings::Strategy;
+use crate::settings::{CrossTab, Strategy};
 use crate::timeline::{EventKind, Recorder};
 
-/// A token as a browser holds it: the raw JWT and the `jti` it read from it.
+/// A token as a browser holds it: the raw JWT and what it read from it,
+/// and in OAuth mode the refresh token that came with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
     pub raw: String,
     pub jti: String,
+    /// `exp`, lab ms (what a proactive timer is set by).
+    pub exp_ms: Option<u64>,
+    pub refresh: Option<RefreshToken>,
+}
+
+/// An opaque OAuth refresh token; the client cannot read it, but the lab's
+/// tokens start with their name (`r2.…`) so the timeline can show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    pub raw: String,
+    pub name: String,
 }
 
 impl Token {
     fn from_raw(raw: String) -> Self {
         let jti = crate::server::tokens::peek_jti(&raw).unwrap_or_else(|| "?".into());
-        Token { raw, jti }
+        let exp_ms = crate::server::tokens::peek_exp_ms(&raw);
+        Token {
+            raw,
+            jti,
+            exp_ms,
+            refresh: None,
+        }
+    }
+
+    /// The token of a login or refresh answer: the article's `token`, or
+    /// OAuth's `access_token` and `refresh_token`.
+    fn from_answer(body: &Value) -> Option<Self> {
+        let text = |key| body.get(key).and_then(Value::as_str);
+        let mut token = Token::from_raw(text("access_token").or(text("token"))?.to_owned());
+        token.refresh = text("refresh_token").map(|raw| RefreshToken {
+            name: raw.split('.').next().unwrap_or("?").to_owned(),
+            raw: raw.to_owned(),
+        });
+        Some(token)
+    }
+
+    /// The name of the credential a refresh of this token presents: the
+    /// refresh token's in OAuth mode, the access token's own otherwise.
+    pub fn credential(&self) -> &str {
+        self.refresh
+            .as_ref()
+            .map_or(self.jti.as_str(), |refresh| refresh.name.as_str())
     }
 }
 
@@ -57,7 +100,7 @@ pub struct Outcome {
     pub status: u16,
 }
 
-/// The state shared by every request of one tab.
+/// The state shared by every request of every tab: the browser.
 pub struct Tab {
     http: reqwest::Client,
     base_url: String,
@@ -69,24 +112,81 @@ pub struct Tab {
     motion: Arc<Motion>,
     /// The run's lab clock, held still while a request waits for a slot.
     slot_clock: Option<LabClock>,
+    /// More than one tab: store events then say which tab caused them.
+    several_tabs: bool,
 }
 
-/// A tab plus its 401 strategy: what the scenario drives.
+/// The browser's tabs, each with its 401 strategy: what the scenario drives.
 pub struct Client {
     tab: Arc<Tab>,
-    interceptor: Interceptor,
+    /// One per tab, tab 1 first: each tab's own strategy memory.
+    interceptors: Vec<Interceptor>,
+    /// The tabs' shared lock (`cross_tab` `lock`), if they coordinate.
+    cross_tab: Option<slots::Slots>,
 }
 
+/// One tab's strategy, with its own memory. Adding a strategy: a module, a
+/// line here and one in each `match` below.
 enum Interceptor {
     Naive(naive::Naive),
     Queue(queue::Queue),
     SingleFlight(single_flight::SingleFlight),
+    Proactive(proactive::Proactive),
+    Mutex(mutex::Mutex),
+}
+
+impl Interceptor {
+    fn new(strategy: Strategy, motion: &Arc<Motion>) -> Self {
+        match strategy {
+            Strategy::Naive => Interceptor::Naive(naive::Naive),
+            Strategy::Queue => Interceptor::Queue(queue::Queue::default()),
+            Strategy::SingleFlight => {
+                Interceptor::SingleFlight(single_flight::SingleFlight::default())
+            }
+            Strategy::Proactive => Interceptor::Proactive(proactive::Proactive::default()),
+            Strategy::Mutex => Interceptor::Mutex(mutex::Mutex::new(motion.clone())),
+        }
+    }
+
+    async fn handle_401(&self, tab: &Tab, lane: Lane, used: Token) -> Option<Token> {
+        match self {
+            Interceptor::Naive(naive) => naive.handle_401(tab, lane, used).await,
+            Interceptor::Queue(queue) => queue.handle_401(tab, lane, used).await,
+            Interceptor::SingleFlight(single) => single.handle_401(tab, lane, used).await,
+            Interceptor::Proactive(proactive) => proactive.handle_401(tab, lane, used).await,
+            Interceptor::Mutex(mutex) => mutex.handle_401(tab, lane, used).await,
+        }
+    }
+
+    fn view(&self) -> StrategyView {
+        match self {
+            Interceptor::Naive(_) => StrategyView::Naive,
+            Interceptor::Queue(queue) => queue.view(),
+            Interceptor::SingleFlight(single) => single.view(),
+            Interceptor::Proactive(proactive) => proactive.view(),
+            Interceptor::Mutex(mutex) => mutex.view(),
+        }
+    }
 }
 
 impl Client {
+    /// One tab with `strategy`.
     pub fn new(
         base_url: &str,
         strategy: Strategy,
+        recorder: Recorder,
+        motion: Arc<Motion>,
+    ) -> Self {
+        Self::with_tabs(base_url, strategy, 1, CrossTab::None, recorder, motion)
+    }
+
+    /// `tabs` tabs (at least one), each with its own `strategy` instance,
+    /// sharing one token store and coordinating as `cross_tab` says.
+    pub fn with_tabs(
+        base_url: &str,
+        strategy: Strategy,
+        tabs: TabNo,
+        cross_tab: CrossTab,
         recorder: Recorder,
         motion: Arc<Motion>,
     ) -> Self {
@@ -105,17 +205,75 @@ impl Client {
             next_attempt: AtomicU64::new(1),
             store: Mutex::new(None),
             in_flight: slots::Slots::new(MAX_IN_FLIGHT, motion.clone()),
-            motion,
+            motion: motion.clone(),
             slot_clock: None,
+            several_tabs: tabs > 1,
         });
-        let interceptor = match strategy {
-            Strategy::Naive => Interceptor::Naive(naive::Naive),
-            Strategy::Queue => Interceptor::Queue(queue::Queue::default()),
-            Strategy::SingleFlight => {
-                Interceptor::SingleFlight(single_flight::SingleFlight::default())
-            }
+        let interceptors = (0..tabs.max(1))
+            .map(|_| Interceptor::new(strategy, &motion))
+            .collect();
+        let cross_tab = match cross_tab {
+            CrossTab::None => None,
+            CrossTab::Lock => Some(slots::Slots::new(1, motion)),
         };
-        Client { tab, interceptor }
+        Client {
+            tab,
+            interceptors,
+            cross_tab,
+        }
+    }
+
+    /// The interceptor of tab `tab` (tab 1's for a number out of range).
+    fn interceptor(&self, tab: TabNo) -> &Interceptor {
+        let index = usize::from(tab.max(1)) - 1;
+        self.interceptors
+            .get(index)
+            .unwrap_or(&self.interceptors[0])
+    }
+
+    /// Lanes the strategies add to the burst at lab time `lab_now_ms`: the
+    /// timer of each proactive tab whose refresh is due by then (it was set
+    /// before the user left, and fires as the page wakes up).
+    pub fn timer_lanes(&self, lab_now_ms: u64) -> Vec<Lane> {
+        let token = self.tab.current();
+        (1..=self.interceptors.len() as TabNo)
+            .filter(|tab| match self.interceptor(*tab) {
+                Interceptor::Proactive(proactive) => {
+                    proactive.timer_due(token.as_ref(), lab_now_ms)
+                }
+                _ => false,
+            })
+            .map(|tab| Lane::Request(tab, LaneKind::Timer, 1))
+            .collect()
+    }
+
+    /// Runs one lane of the burst: a request of the page, or a strategy's
+    /// timer (which is no request: it has no outcome of its own).
+    pub async fn run_lane(&self, lane: Lane) -> Option<Outcome> {
+        match lane {
+            Lane::Request(tab, LaneKind::Timer, _) => {
+                let Interceptor::Proactive(proactive) = self.interceptor(tab) else {
+                    return None;
+                };
+                let used = self.tab.current()?;
+                // With a cross-tab lock the timer takes it too, and skips
+                // its refresh if another tab already replaced the token.
+                let _held = match &self.cross_tab {
+                    Some(lock) => {
+                        let held = self.tab.take_lock(lock, lane, &used).await;
+                        if self.tab.current().as_ref() != Some(&used) {
+                            return None;
+                        }
+                        Some(held)
+                    }
+                    None => None,
+                };
+                proactive.timer_fires(&self.tab, lane, used).await;
+                None
+            }
+            Lane::Request(..) => Some(self.fetch(lane).await),
+            Lane::Client | Lane::Server => None,
+        }
     }
 
     /// Holds `clock` still while a request of this tab waits for one of its
@@ -142,19 +300,17 @@ impl Client {
             .await?;
         let status = response.status();
         let body: Value = response.json().await?;
-        let raw = body
-            .get("token")
-            .and_then(Value::as_str)
+        let token = Token::from_answer(&body)
             .filter(|_| status.is_success())
             .ok_or_else(|| ClientError::Login(body.to_string()))?;
-        let token = Token::from_raw(raw.to_owned());
-        self.tab.store_token(token.clone());
+        self.tab.store_token(Lane::Client, token.clone());
         Ok(token)
     }
 
-    /// One logical request: send, and on 401 let the strategy decide.
-    pub async fn fetch(&self, kind: LaneKind, n: u32) -> Outcome {
-        let (lane, route) = (Lane::Request(kind, n), kind.route());
+    /// One logical request on a request lane: send, and on 401 let the
+    /// tab's strategy decide.
+    pub async fn fetch(&self, lane: Lane) -> Outcome {
+        let route = lane.kind().map_or(Route::Secret, LaneKind::route);
         let permit = self.tab.exchange_slot().await;
         let token = self.tab.current();
         let attempt = self.tab.next_attempt();
@@ -196,16 +352,13 @@ impl Client {
         Outcome { lane, ok, status }
     }
 
-    /// What the tab holds now, and its strategy's memory.
+    /// What the browser holds now, and each tab's strategy memory.
     pub fn tab_view(&self) -> TabView {
-        let strategy = match &self.interceptor {
-            Interceptor::Naive(_) => StrategyView::Naive,
-            Interceptor::Queue(queue) => queue.view(),
-            Interceptor::SingleFlight(single) => single.view(),
-        };
+        let mut views = self.interceptors.iter().map(Interceptor::view);
         TabView {
             token: self.tab.current().map(|token| token.jti),
-            strategy,
+            strategy: views.next().unwrap_or(StrategyView::Naive),
+            other_tabs: views.collect(),
         }
     }
 
@@ -213,10 +366,18 @@ impl Client {
     /// is nothing to refresh: a guest's 401 is final under every strategy.
     async fn handle_401(&self, lane: Lane, used: Option<Token>) -> Option<Token> {
         let used = used?;
-        match &self.interceptor {
-            Interceptor::Naive(naive) => naive.handle_401(&self.tab, lane, used).await,
-            Interceptor::Queue(queue) => queue.handle_401(&self.tab, lane, used).await,
-            Interceptor::SingleFlight(single) => single.handle_401(&self.tab, lane, used).await,
+        let interceptor = self.interceptor(lane.tab().unwrap_or(1));
+        let Some(lock) = &self.cross_tab else {
+            return interceptor.handle_401(&self.tab, lane, used).await;
+        };
+        // Across tabs: one at a time, and whoever gets the lock first reads
+        // the store again, since another tab may have refreshed meanwhile.
+        let _held = self.tab.take_lock(lock, lane, &used).await;
+        match self.tab.current() {
+            Some(current) if current.jti != used.jti => Some(current),
+            // Another tab's refresh failed and logged the browser out.
+            None => None,
+            Some(_) => interceptor.handle_401(&self.tab, lane, used).await,
         }
     }
 }
@@ -233,6 +394,26 @@ impl Tab {
         self.in_flight.acquire(self.slot_clock.as_ref()).await
     }
 
+    /// Takes `lock` for `lane`, which got 401 with `used`; a lane that has
+    /// to wait says so on the timeline (`queued`) and parks until woken.
+    async fn take_lock<'a>(
+        &self,
+        lock: &'a slots::Slots,
+        lane: Lane,
+        used: &Token,
+    ) -> slots::Slot<'a> {
+        if let Some(free) = lock.try_acquire() {
+            return free;
+        }
+        self.recorder.record(
+            lane,
+            EventKind::Queued {
+                jti: Some(used.jti.clone()),
+            },
+        );
+        lock.acquire(None).await
+    }
+
     fn next_attempt(&self) -> u64 {
         self.next_attempt.fetch_add(1, Ordering::Relaxed)
     }
@@ -246,21 +427,29 @@ impl Tab {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn store_token(&self, token: Token) {
+    /// The tab that `lane` belongs to, when the run has several (store
+    /// events name it then; with one tab there is nobody else to blame).
+    fn tab_of(&self, lane: Lane) -> Option<TabNo> {
+        lane.tab().filter(|_| self.several_tabs)
+    }
+
+    fn store_token(&self, lane: Lane, token: Token) {
         let mut store = self.lock();
         // Record under the lock so the timeline's order is the store's order.
         self.recorder.record(
             Lane::Client,
             EventKind::TokenStored {
                 jti: token.jti.clone(),
+                tab: self.tab_of(lane),
+                refresh: token.refresh.as_ref().map(|r| r.name.clone()),
             },
         );
         *store = Some(token);
     }
 
-    /// Clears the store because the refresh of `jti` was refused; records a
-    /// logout only if there was a token to lose.
-    fn log_out(&self, jti: &str, reason: Reason) {
+    /// Clears the store because `lane`'s refresh of `jti` was refused;
+    /// records a logout only if there was a token to lose.
+    fn log_out(&self, lane: Lane, jti: &str, reason: Reason) {
         let mut store = self.lock();
         if store.take().is_some() {
             self.recorder.record(
@@ -268,6 +457,7 @@ impl Tab {
                 EventKind::LoggedOut {
                     jti: jti.to_owned(),
                     reason,
+                    tab: self.tab_of(lane),
                 },
             );
         }
@@ -321,37 +511,55 @@ impl Tab {
     async fn refresh(&self, lane: Lane, used: &Token) -> Result<Token, Reason> {
         let _slot = self.exchange_slot().await;
         let attempt = self.next_attempt();
+        let credential = used.credential().to_owned();
         self.recorder.record(
             lane,
             EventKind::RefreshSent {
                 attempt,
-                jti: Some(used.jti.clone()),
+                jti: Some(credential.clone()),
             },
         );
-        let result = self
+        let request = self
             .http
             .post(format!("{}{}", self.base_url, Route::Refresh))
             .header(LANE_HEADER, lane.to_string())
             .header(ATTEMPT_HEADER, attempt)
-            .header(EXCHANGE_HEADER, Exchange::Refresh.as_str())
-            .bearer_auth(&used.raw)
-            .send()
-            .await;
+            .header(EXCHANGE_HEADER, Exchange::Refresh.as_str());
+        let request = match &used.refresh {
+            // RFC 6749 §6: the refresh token in a form body.
+            Some(refresh) => request
+                .header(reqwest::header::CONTENT_TYPE, crate::server::FORM)
+                .body(
+                    serde_urlencoded::to_string([
+                        ("grant_type", "refresh_token"),
+                        ("refresh_token", refresh.raw.as_str()),
+                    ])
+                    .unwrap_or_default(),
+                ),
+            // The article: the expired access token is the credential.
+            None => request.bearer_auth(&used.raw),
+        };
+        let result = request.send().await;
+        let lost = |err: reqwest::Error| {
+            // The timeline says so; a lab run may lose answers on purpose.
+            tracing::debug!("{lane} refresh: no answer: {err}");
+            (0, serde_json::json!({"reason": Reason::Transport}))
+        };
         let (status, body) = match result {
             Ok(response) => {
                 let status = response.status().as_u16();
-                (status, response.json().await.unwrap_or(Value::Null))
+                // An answer that breaks off is as lost as one that never came.
+                match response.bytes().await {
+                    Ok(bytes) => (
+                        status,
+                        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+                    ),
+                    Err(err) => lost(err),
+                }
             }
-            Err(err) => {
-                tracing::warn!("{lane} refresh: no answer: {err}");
-                (0, serde_json::json!({"reason": Reason::Transport}))
-            }
+            Err(err) => lost(err),
         };
-        let fresh = body
-            .get("token")
-            .and_then(Value::as_str)
-            .filter(|_| status == 200)
-            .map(|raw| Token::from_raw(raw.to_owned()));
+        let fresh = Token::from_answer(&body).filter(|_| status == 200);
         let reason = if fresh.is_some() {
             None
         } else {
@@ -362,9 +570,13 @@ impl Tab {
             EventKind::RefreshDone {
                 attempt,
                 status,
-                jti: Some(used.jti.clone()),
+                jti: Some(credential),
                 new_jti: fresh.as_ref().map(|t| t.jti.clone()),
                 reason,
+                new_refresh: fresh
+                    .as_ref()
+                    .and_then(|t| t.refresh.as_ref())
+                    .map(|r| r.name.clone()),
             },
         );
         // A refusal without a reason we know is still a refusal of the grant.
@@ -372,15 +584,18 @@ impl Tab {
     }
 
     /// Refresh, then store the new token or log out: the step every
-    /// strategy ends with, however many requests share it.
+    /// strategy ends with, however many requests share it. A lost answer is
+    /// no refusal: the tab keeps what it holds (which the server may have
+    /// rotated away meanwhile).
     async fn refresh_and_store(&self, lane: Lane, used: &Token) -> Result<Token, Reason> {
         match self.refresh(lane, used).await {
             Ok(fresh) => {
-                self.store_token(fresh.clone());
+                self.store_token(lane, fresh.clone());
                 Ok(fresh)
             }
+            Err(Reason::Transport) => Err(Reason::Transport),
             Err(reason) => {
-                self.log_out(&used.jti, reason);
+                self.log_out(lane, used.credential(), reason);
                 Err(reason)
             }
         }

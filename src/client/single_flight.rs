@@ -92,11 +92,21 @@ impl SingleFlight {
 
     /// The flight's token, whether it still runs, and who joined it.
     pub fn view(&self) -> StrategyView {
-        let flight = self.lock();
+        let (flight, running, joined) = self.parts();
         StrategyView::SingleFlight {
-            flight: flight.as_ref().map(|f| f.key.clone()),
-            running: flight.as_ref().is_some_and(|f| f.outcome.is_none()),
-            joined: flight.as_ref().map_or(0, |f| f.joiners.len() as u32),
+            flight,
+            running,
+            joined,
         }
+    }
+
+    /// What [`SingleFlight::view`] shows, for strategies built on this one.
+    pub fn parts(&self) -> (Option<String>, bool, u32) {
+        let flight = self.lock();
+        (
+            flight.as_ref().map(|f| f.key.clone()),
+            flight.as_ref().is_some_and(|f| f.outcome.is_none()),
+            flight.as_ref().map_or(0, |f| f.joiners.len() as u32),
+        )
     }
 }

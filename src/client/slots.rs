@@ -1,7 +1,8 @@
 //! The tab's exchange slots: at most [`super::MAX_IN_FLIGHT`] HTTP
 //! exchanges in flight. A semaphore, except that a lane waiting for a slot
 //! *parks* in the run's [`Motion`] and is woken by the lane that frees one:
-//! a held run then knows that nobody is about to run.
+//! a held run then knows that nobody is about to run. With one slot it is
+//! the lock of the `mutex` strategy and of `cross_tab` `lock`.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -39,6 +40,22 @@ impl Slots {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, SlotState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A slot if one is free now, without waiting.
+    pub fn try_acquire(&self) -> Option<Slot<'_>> {
+        let mut state = self.lock();
+        if state.free == 0 {
+            return None;
+        }
+        state.free -= 1;
+        Some(Slot { slots: self })
+    }
+
+    /// Slots free now, and lanes waiting for one (for the hidden-state view).
+    pub fn counts(&self) -> (usize, usize) {
+        let state = self.lock();
+        (state.free, state.waiting.len())
     }
 
     /// A slot; while waiting for one, `clock` (the run's lab clock) stands

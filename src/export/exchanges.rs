@@ -357,23 +357,23 @@ pub fn lane_list(lanes: &[Lane]) -> String {
     let mut parts: Vec<(String, usize)> = Vec::new();
     let mut i = 0;
     while i < sorted.len() {
-        let Lane::Request(kind, first) = sorted[i] else {
+        let Lane::Request(tab, kind, first) = sorted[i] else {
             parts.push((sorted[i].to_string(), 1));
             i += 1;
             continue;
         };
         let mut last = first;
-        while i + 1 < sorted.len() && sorted[i + 1] == Lane::Request(kind, last + 1) {
+        while i + 1 < sorted.len() && sorted[i + 1] == Lane::Request(tab, kind, last + 1) {
             last += 1;
             i += 1;
         }
         i += 1;
-        let name = Lane::Request(kind, first).to_string();
+        let name = Lane::Request(tab, kind, first).to_string();
         match last - first {
             0 => parts.push((name, 1)),
             1 => {
                 parts.push((name, 1));
-                parts.push((Lane::Request(kind, last).to_string(), 1));
+                parts.push((Lane::Request(tab, kind, last).to_string(), 1));
             }
             n => parts.push((format!("{name}–{last}"), n as usize + 1)),
         }

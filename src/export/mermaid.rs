@@ -56,7 +56,7 @@ pub fn mermaid(report: &RunReport) -> String {
     let mut setup = Vec::new();
     for event in report.events.iter().take_while(|e| e.seq < first_seq) {
         match &event.kind {
-            EventKind::TokenStored { jti } => {
+            EventKind::TokenStored { jti, .. } => {
                 setup.push(format!("logged in: token store holds {jti}"))
             }
             EventKind::ClockAdvanced { by_ms, .. } => setup.push(format!(
@@ -83,7 +83,7 @@ pub fn mermaid(report: &RunReport) -> String {
         .events
         .iter()
         .filter_map(|event| match &event.kind {
-            EventKind::TokenStored { jti } if event.seq > first_seq => Some(jti.as_str()),
+            EventKind::TokenStored { jti, .. } if event.seq > first_seq => Some(jti.as_str()),
             _ => None,
         })
         .collect();

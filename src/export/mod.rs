@@ -165,6 +165,8 @@ struct ReportInput {
     #[serde(default)]
     delivered: Vec<crate::protocol::LegId>,
     #[serde(default)]
+    dropped: Vec<crate::protocol::LostAnswer>,
+    #[serde(default)]
     narration: Vec<String>,
     #[serde(default)]
     solved: Vec<crate::challenge::ChallengeId>,
@@ -198,6 +200,7 @@ pub fn parse_report(bytes: &[u8]) -> Result<RunReport, ExportError> {
         verdict,
         lab_now_ms: input.lab_now_ms.unwrap_or(0),
         delivered: input.delivered,
+        dropped: input.dropped,
         narration,
         solved: input.solved,
     })

@@ -366,7 +366,7 @@ fn client_row(out: &mut String, report: &RunReport, mid: f64, x: &impl Fn(u64) -
     for event in report.events.iter().filter(|e| e.lane == Lane::Client) {
         let ex = x(event.t_us);
         match &event.kind {
-            EventKind::TokenStored { jti } => {
+            EventKind::TokenStored { jti, .. } => {
                 let chip_w = 8.0 + 7.5 * jti.chars().count() as f64;
                 let _ = writeln!(
                     out,

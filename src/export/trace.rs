@@ -153,8 +153,8 @@ fn exchange(ex: &Exchange, run: &Exchanges, tid: u64) -> Value {
 /// The instant events: the token store's and the server's decisions.
 fn instant(event: &Event) -> Option<(String, Value)> {
     Some(match &event.kind {
-        EventKind::TokenStored { jti } => (format!("token store: {jti}"), json!({"jti": jti})),
-        EventKind::LoggedOut { jti, reason } => (
+        EventKind::TokenStored { jti, .. } => (format!("token store: {jti}"), json!({"jti": jti})),
+        EventKind::LoggedOut { jti, reason, .. } => (
             format!("logged out ({jti} {reason})"),
             json!({"jti": jti, "reason": reason}),
         ),

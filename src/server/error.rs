@@ -76,6 +76,15 @@ pub enum ApiError {
     /// The body is not the JSON the route expects.
     #[error("{0}")]
     BadJson(String),
+    /// An OAuth refresh whose body is not the form RFC 6749 §6 describes.
+    #[error("{0}")]
+    BadForm(String),
+    /// A grant type other than `refresh_token` (RFC 6749 §5.2).
+    #[error("grant_type '{0}' is not supported here (expected: refresh_token)")]
+    UnsupportedGrantType(String),
+    /// A refresh token where an access token belongs.
+    #[error("{0}")]
+    WrongTokenKind(String),
     #[error("the body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("the request body did not arrive within {} s", limit.as_secs_f64())]
@@ -112,7 +121,7 @@ pub enum ApiError {
     #[error("this lab is a classroom: join with the room's code first (open /join)")]
     NotJoined,
     /// A body that is not JSON where JSON is the only thing read.
-    #[error("the body must be application/json")]
+    #[error("the body must be application/json (a refresh in oauth mode: application/x-www-form-urlencoded)")]
     UnsupportedMediaType,
     /// The lab is at a limit; try again later.
     #[error("{what}")]
@@ -133,9 +142,17 @@ impl IntoResponse for ApiError {
                 StatusCode::BAD_REQUEST,
                 json!({"error": "invalid_grant", "reason": reason, "message": message}),
             ),
-            ApiError::InvalidRequest(_) => (
+            ApiError::InvalidRequest(_) | ApiError::BadForm(_) => (
                 StatusCode::BAD_REQUEST,
                 json!({"error": "invalid_request", "message": message}),
+            ),
+            ApiError::UnsupportedGrantType(_) => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "unsupported_grant_type", "message": message}),
+            ),
+            ApiError::WrongTokenKind(_) => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "invalid_request", "reason": Reason::WrongKind, "message": message}),
             ),
             ApiError::BadJson(_) => (
                 StatusCode::BAD_REQUEST,
@@ -188,6 +205,10 @@ impl IntoResponse for ApiError {
             ApiError::Network(crate::network::NetError::UnknownLeg { .. }) => (
                 StatusCode::CONFLICT,
                 json!({"error": "unknown_leg", "message": message}),
+            ),
+            ApiError::Network(crate::network::NetError::NotARefreshAnswer { .. }) => (
+                StatusCode::CONFLICT,
+                json!({"error": "not_a_refresh_answer", "message": message}),
             ),
             ApiError::Network(crate::network::NetError::NothingInFlight) => (
                 StatusCode::CONFLICT,

@@ -10,7 +10,10 @@
 //! - a peer that takes no byte of an answer for [`Limits::write_stall`] is
 //!   dropped ([`Guarded`]);
 //! - at most [`Limits::max_connections`] are open; the next one gets one 503
-//!   and is closed.
+//!   and is closed;
+//! - every request must pass the locked doors of the listener's address
+//!   ([`crate::doors`]) before the router sees it;
+//! - every answer says `X-Content-Type-Options: nosniff`.
 //!
 //! HTTP/1.1 only: browsers speak it to a plain `http://` origin, and so do
 //! reqwest and wrk.
@@ -25,11 +28,12 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::Request;
-use axum::http::{HeaderMap, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::future::RouteFuture;
 use axum::Router;
-use futures::future::{self, Either, Ready};
+use futures::future::{self, Either, Map, Ready};
+use futures::FutureExt;
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -41,6 +45,7 @@ use tokio::time::{Instant, Sleep};
 use tower::Service;
 
 use super::ApiError;
+use crate::doors::Doors;
 
 /// What a server grants its peers. [`Limits::DEFAULT`] holds the documented
 /// values; tests shorten them.
@@ -108,7 +113,10 @@ const MAX_REFUSALS_IN_FLIGHT: usize = 64;
 
 /// hyper answers a head with more headers than this with a bare 431; ours
 /// ([`Limits::max_headers`]) is lower so the lab answers first, in JSON.
-const HYPER_MAX_HEADERS: usize = 256;
+/// Hyper's own default, and not more: up to it hyper parses on the stack,
+/// past it every request pays two heap arrays of this many headers (16 KiB
+/// at 256, a few per cent of `/api/secret`'s time in a profile).
+const HYPER_MAX_HEADERS: usize = 100;
 
 /// hyper's read and write buffer per connection (its default is ~400 KB):
 /// room for the largest head the limits let through, and what a streamed
@@ -116,13 +124,15 @@ const HYPER_MAX_HEADERS: usize = 256;
 const HYPER_MAX_BUF: usize = 64 * 1024;
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open
-/// requests finish (idle connections close at once) and returns.
+/// requests finish (idle connections close at once) and returns. Requests
+/// meet the doors of the listener's address first.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let doors = Arc::new(Doors::for_addr(listener.local_addr()?));
     let limits = Arc::new(limits);
     let open = Arc::new(Semaphore::new(limits.max_connections));
     let refusing = Arc::new(Semaphore::new(MAX_REFUSALS_IN_FLIGHT));
@@ -147,6 +157,7 @@ pub async fn serve(
             let front = Front {
                 router: router.clone(),
                 limits: limits.clone(),
+                doors: doors.clone(),
             };
             let connection = serve_connection(stream, permit, front, stopping.clone());
             tokio::spawn(connection);
@@ -224,31 +235,56 @@ async fn refuse(stream: TcpStream, _permit: OwnedSemaphorePermit, limits: Arc<Li
     log_end(builder.serve_connection(io, answer).await);
 }
 
-/// The per-connection service: refuses what the limits forbid before the
-/// router sees it, and gives every body its deadline.
+/// The per-connection service: refuses what the limits and the doors forbid
+/// before the router sees it, gives every body its deadline and every
+/// answer `nosniff`. The doors and the header are here rather than router
+/// layers: a layer costs every request a boxed service clone and a boxed
+/// future.
 #[derive(Clone)]
 struct Front {
     router: Router,
     limits: Arc<Limits>,
+    doors: Arc<Doors>,
 }
 
 impl Service<Request<Incoming>> for Front {
     type Response = Response;
     type Error = Infallible;
-    type Future = Either<Ready<Result<Response, Infallible>>, RouteFuture<Infallible>>;
+    type Future = Either<Ready<Result<Response, Infallible>>, Map<RouteFuture<Infallible>, Finish>>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: Request<Incoming>) -> Self::Future {
-        if let Err(refusal) = check_head(request.uri(), request.headers(), &self.limits) {
-            return Either::Left(future::ok(refusal.into_response()));
+        let checked = check_head(request.uri(), request.headers(), &self.limits).and_then(|()| {
+            self.doors
+                .check(request.method(), request.uri().path(), request.headers())
+        });
+        if let Err(refusal) = checked {
+            return Either::Left(future::ok(nosniff(refusal.into_response())));
         }
         let limit = self.limits.body_read;
         let request = request.map(|body| Body::new(DeadlineBody::new(body, limit)));
-        Either::Right(self.router.call(request))
+        Either::Right(self.router.call(request).map(finish as Finish))
     }
+}
+
+/// What [`Front`] does to every answer of the router.
+type Finish = fn(Result<Response, Infallible>) -> Result<Response, Infallible>;
+
+fn finish(answer: Result<Response, Infallible>) -> Result<Response, Infallible> {
+    answer.map(nosniff)
+}
+
+/// Browsers must take a JSON answer for JSON and a file for what its
+/// `Content-Type` says (unless the answer set the header itself).
+fn nosniff(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    response
 }
 
 /// The head-size limits, checked below hyper's own so that the answer is

@@ -5,7 +5,9 @@
 //! in-process; `AuthServer::start` binds it to 127.0.0.1 on a free port.
 
 pub mod error;
+pub mod grants;
 pub mod listen;
+pub mod presets;
 pub mod revocation;
 pub mod tokens;
 
@@ -29,14 +31,15 @@ use tokio::task::JoinHandle;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::clock::{LabClock, NumericDate};
-use crate::network::{LegInfo, Network};
-use crate::protocol::{Exchange, Lane, Reason, RevokeCause, Route};
-use crate::settings::RunSettings;
+use crate::network::{Arrival, LegInfo, Network};
+use crate::protocol::{Exchange, Lane, Reason, RevokeCause, Route, TokenKind};
+use crate::settings::{Mode, RunSettings};
 use crate::timeline::{EventKind, Recorder};
 pub use error::{ApiError, TokenFault};
+use grants::{Grant, Grants};
 pub use listen::Limits;
 use revocation::{RefreshDecision, RevocationStore};
-use tokens::{Claims, FamilyId, TokenAuthority};
+use tokens::{Claims, FamilyId, TokenAuthority, TokenId};
 
 /// Largest request body the API reads; a login needs far less.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -58,6 +61,11 @@ pub struct AuthState {
     pub recorder: Recorder,
     pub access_ttl_s: u64,
     pub refresh_window_s: u64,
+    /// What the refresh credential is (article: the access token; oauth: an
+    /// opaque refresh token).
+    pub mode: Mode,
+    /// Refresh credentials to find again (OAuth tokens; Supabase's parents).
+    pub grants: Grants,
     /// What the server grants its peers: timeouts, connections, store size.
     pub limits: Limits,
 }
@@ -125,16 +133,14 @@ impl AuthState {
     ) -> Arc<Self> {
         let state = Arc::new(AuthState {
             authority: TokenAuthority::new(),
-            revocations: RevocationStore::new(
-                settings.policy,
-                settings.grace_s,
-                limits.max_remembered,
-            ),
+            revocations: RevocationStore::new(presets::rule(settings), limits.max_remembered),
             clock,
             network: Arc::new(network),
             recorder,
             access_ttl_s: settings.access_ttl_s,
             refresh_window_s: settings.refresh_window_s,
+            mode: settings.mode,
+            grants: Grants::default(),
             limits,
         });
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
@@ -167,27 +173,107 @@ impl AuthState {
                 iat: claims.iat,
                 exp: claims.exp,
                 refresh_until,
+                token_kind: TokenKind::Access,
             },
         );
-        if born_dead {
-            self.recorder.record(
-                Lane::Server,
-                EventKind::Revoked {
-                    attempt,
-                    jti: claims.jti.to_string(),
-                    cause: RevokeCause::Family,
+        self.report_born_dead(born_dead, attempt, claims.jti.to_string());
+        // In article mode the access token is the refresh credential:
+        // Supabase's rule may have to hand it out again.
+        if self.mode == Mode::Article && self.revocations.rule().parent_gets_active {
+            self.grants.insert(
+                token.clone(),
+                Grant {
+                    id: claims.jti,
+                    fam,
+                    sub: sub.to_owned(),
+                    lapses_at_ms: refresh_until.as_ms(),
                 },
             );
         }
         (token, claims)
     }
 
-    fn token_response(&self, token: String) -> Json<Value> {
-        Json(json!({
-            "token": token,
-            "expires_in": self.access_ttl_s,
-            "refresh_window": self.refresh_window_s,
-        }))
+    /// Issues an opaque OAuth refresh token for `sub` in `fam`: `r4.` and
+    /// 128 random bits. It lapses with the refresh window of the access
+    /// token issued beside it.
+    fn issue_refresh(&self, sub: &str, fam: FamilyId, attempt: Option<u64>) -> (String, TokenId) {
+        let id = self.authority.new_refresh_id();
+        let key = TokenId(id.0);
+        let mut secret = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
+        let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+        let value = format!("{id}.{hex}");
+        let now = self.clock.now();
+        let lapses = self.lapses_at(now.plus_ms(self.access_ttl_s * 1000));
+        let born_dead = self
+            .revocations
+            .register(key, fam, lapses.as_ms(), now.as_ms());
+        self.grants.insert(
+            value.clone(),
+            Grant {
+                id: key,
+                fam,
+                sub: sub.to_owned(),
+                lapses_at_ms: lapses.as_ms(),
+            },
+        );
+        self.recorder.record(
+            Lane::Server,
+            EventKind::Issued {
+                attempt,
+                jti: id.to_string(),
+                fam: fam.to_string(),
+                sub: sub.to_owned(),
+                token: value.clone(),
+                iat: now,
+                exp: lapses,
+                refresh_until: lapses,
+                token_kind: TokenKind::Refresh,
+            },
+        );
+        self.report_born_dead(born_dead, attempt, id.to_string());
+        (value, key)
+    }
+
+    /// A token issued into a family that reuse detection already killed.
+    fn report_born_dead(&self, born_dead: bool, attempt: Option<u64>, jti: String) {
+        if born_dead {
+            self.recorder.record(
+                Lane::Server,
+                EventKind::Revoked {
+                    attempt,
+                    jti,
+                    cause: RevokeCause::Family,
+                },
+            );
+        }
+    }
+
+    /// The name a refresh credential has on the timeline: `t1` (article)
+    /// or `r2` (an OAuth refresh token).
+    fn credential_name(&self, id: TokenId) -> String {
+        match self.mode {
+            Mode::Article => id.to_string(),
+            Mode::Oauth => tokens::RefreshId(id.0).to_string(),
+        }
+    }
+
+    /// The answer to a login or refresh: the article's `{token, ...}`, or
+    /// RFC 6749 §5.1's access and refresh tokens.
+    fn token_response(&self, token: String, refresh: Option<String>) -> Json<Value> {
+        match refresh {
+            None => Json(json!({
+                "token": token,
+                "expires_in": self.access_ttl_s,
+                "refresh_window": self.refresh_window_s,
+            })),
+            Some(refresh) => Json(json!({
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": self.access_ttl_s,
+                "refresh_token": refresh,
+            })),
+        }
     }
 }
 
@@ -203,6 +289,7 @@ async fn sweep_lapsed(state: Weak<AuthState>) {
             let Some(state) = state.upgrade() else {
                 return;
             };
+            state.grants.forget_lapsed(state.clock.now_ms());
             let swept = state.revocations.sweep(state.clock.now_ms());
             if swept.shrunk {
                 release_freed_memory();
@@ -231,14 +318,29 @@ pub fn release_freed_memory() {
 
 /// The API routes alone, for embedding in a larger router. Every request
 /// crosses `state`'s network on its way in and out.
+///
+/// Each layer costs every request of its routes a boxed service clone and a
+/// boxed future, so the routes carry only the layers they need: the body
+/// limit only where a body is read (login, an OAuth refresh's form), the
+/// network only where it does something (an instant network's settings
+/// cannot change, so the long-lived API of `serve` goes without).
 pub fn routes(state: Arc<AuthState>) -> Router<Arc<AuthState>> {
-    Router::new()
+    let router = Router::new()
         .route(Route::Public.path(), get(public))
         .route(Route::Secret.path(), get(secret))
-        .route(Route::Login.path(), no_store(post(login)))
-        .route(Route::Refresh.path(), no_store(post(refresh)))
-        .route_layer(middleware::from_fn_with_state(state, travel))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .route(
+            Route::Login.path(),
+            no_store(post(login)).layer(DefaultBodyLimit::max(BODY_LIMIT)),
+        )
+        .route(
+            Route::Refresh.path(),
+            no_store(post(refresh)).layer(DefaultBodyLimit::max(BODY_LIMIT)),
+        );
+    if state.network.is_instant() {
+        router
+    } else {
+        router.route_layer(middleware::from_fn_with_state(state, travel))
+    }
 }
 
 /// The lab's network around a handler: the request leg before it runs, the
@@ -246,10 +348,6 @@ pub fn routes(state: Arc<AuthState>) -> Router<Arc<AuthState>> {
 /// out their latency (none at all on the long-lived API).
 async fn travel(State(state): State<Arc<AuthState>>, request: Request, next: Next) -> Response {
     let network = &state.network;
-    // The long-lived API without latency: nothing to do on the hot path.
-    if network.is_instant() {
-        return next.run(request).await;
-    }
     let Some(route) = Route::from_path(request.uri().path()) else {
         return next.run(request).await;
     };
@@ -262,13 +360,30 @@ async fn travel(State(state): State<Arc<AuthState>>, request: Request, next: Nex
         return next.run(request).await;
     }
     let jti = presented_jti(request.headers());
-    network
-        .to_server(tag.leg(route, jti.clone(), None, None))
-        .await;
+    let to_server = tag.leg(route, jti.clone(), None, None);
+    network.count_refresh(&to_server);
+    network.to_server(to_server).await;
     let response = next.run(request).await;
     let reason = response.extensions().get::<Reason>().copied();
     let status = Some(response.status().as_u16());
-    network.to_client(tag.leg(route, jti, status, reason)).await;
+    match network.to_client(tag.leg(route, jti, status, reason)).await {
+        Arrival::Delivered => response,
+        Arrival::Lost => lost_answer(),
+    }
+}
+
+/// An answer the lab's network lost: the connection breaks before a byte
+/// of the body arrives, so the client sees a network error, as it would
+/// when a real response never came back.
+pub(crate) fn lost_answer() -> Response {
+    let broken = futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("the lab's network lost this answer"))
+    });
+    let mut response = Response::new(axum::body::Body::from_stream(broken));
+    // Never reused: the client must not read a half-answer as a whole one.
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
 }
 
@@ -342,14 +457,15 @@ impl LabTag {
         }
     }
 
-    /// Records a refusal of this request on the server lane.
-    fn record_refusal(&self, state: &AuthState, headers: &HeaderMap, route: Route, reason: Reason) {
+    /// Records a refusal of this request, which presented `jti`, on the
+    /// server lane.
+    fn record_refusal(&self, state: &AuthState, jti: Option<String>, route: Route, reason: Reason) {
         state.recorder.record(
             Lane::Server,
             EventKind::Rejected {
                 attempt: self.attempt,
                 route,
-                jti: presented_jti(headers),
+                jti,
                 reason,
             },
         );
@@ -393,20 +509,24 @@ async fn public() -> Json<Value> {
     Json(json!({"data": "public news", "auth": "none needed"}))
 }
 
-/// What `/api/secret` answers; a typed body costs less than a `json!` tree.
+/// What `/api/secret` answers; a typed body costs less than a `json!` tree
+/// (`jti` is written as its text, `t12`).
 #[derive(serde::Serialize)]
 struct SecretData {
     data: &'static str,
     sub: String,
-    jti: String,
+    jti: TokenId,
 }
 
+/// The request itself rather than a `HeaderMap` extractor, which would
+/// clone every header of every request.
 async fn secret(
     State(state): State<Arc<AuthState>>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Result<Json<SecretData>, ApiError> {
-    let tag = LabTag::from_headers(&headers);
-    match authorize(&state, &headers) {
+    let headers = request.headers();
+    let tag = LabTag::from_headers(headers);
+    match authorize(&state, headers) {
         Ok(claims) => {
             state.recorder.record(
                 Lane::Server,
@@ -419,12 +539,12 @@ async fn secret(
             Ok(Json(SecretData {
                 data: "the secret",
                 sub: claims.sub,
-                jti: claims.jti.to_string(),
+                jti: claims.jti,
             }))
         }
         Err(err) => {
             if let ApiError::InvalidToken { reason, .. } = &err {
-                tag.record_refusal(&state, &headers, Route::Secret, *reason);
+                tag.record_refusal(&state, presented_jti(headers), Route::Secret, *reason);
             }
             Err(err)
         }
@@ -438,12 +558,21 @@ pub(crate) fn presented_jti(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Signature, revocation, then expiry against the lab clock with leeway 0:
-/// a token is refused from the millisecond of its `exp` on.
+/// a token is refused from the millisecond of its `exp` on. The signature
+/// check may come from the authority's cache of verified tokens; revocation
+/// and expiry are checked on every request.
 fn authorize(state: &AuthState, headers: &HeaderMap) -> Result<Claims, ApiError> {
-    let claims = state
-        .authority
-        .verify(bearer(headers).map_err(TokenFault::refuse_access)?)
-        .map_err(TokenFault::refuse_access)?;
+    let token = bearer(headers).map_err(TokenFault::refuse_access)?;
+    let claims = state.authority.verify_access(token).map_err(|fault| {
+        // Looked up only on the refusal path: a refresh token sent as the
+        // access token gets told so, not "malformed".
+        if state.mode == Mode::Oauth && state.grants.find(token).is_some() {
+            return ApiError::WrongTokenKind(
+                "this is the refresh token: send the access token as Authorization: Bearer (the refresh token goes only to /api/refresh)".into(),
+            );
+        }
+        fault.refuse_access()
+    })?;
     if let Some(reason) = state.revocations.access_refusal(claims.jti, claims.fam) {
         return Err(ApiError::InvalidToken {
             reason,
@@ -523,105 +652,255 @@ async fn login(
 ) -> Result<Json<Value>, ApiError> {
     let tag = LabTag::from_headers(&headers);
     let request: LoginRequest = json_body(body, "JSON body")?;
-    if request.login.trim().is_empty() {
+    let sub = request.login.trim();
+    if sub.is_empty() {
         return Err(ApiError::BadJson("login must not be empty".into()));
     }
     // Any password works: it is a lab. It still has to be present.
     let _ = request.password;
     let family = state.authority.new_family();
     state.revocations.room(family, state.clock.now_ms())?;
-    let (token, _) = state.issue(request.login.trim(), family, tag.attempt);
-    Ok(state.token_response(token))
+    let (token, _) = state.issue(sub, family, tag.attempt);
+    let refresh = match state.mode {
+        Mode::Article => None,
+        Mode::Oauth => Some(state.issue_refresh(sub, family, tag.attempt).0),
+    };
+    Ok(state.token_response(token, refresh))
 }
+
+/// The credential a refresh presents, as the server found it.
+struct Credential {
+    id: TokenId,
+    fam: FamilyId,
+    sub: String,
+    lapses_at_ms: u64,
+    /// An OAuth refresh token's value (handed back when nothing rotates).
+    value: Option<String>,
+}
+
+/// The form content type RFC 6749 §6 prescribes for a refresh.
+pub const FORM: &str = "application/x-www-form-urlencoded";
 
 async fn refresh(
     State(state): State<Arc<AuthState>>,
     headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let tag = LabTag::from_headers(&headers);
-    let outcome = rotate(&state, &headers, &tag).await;
+    let credential = match state.mode {
+        Mode::Article => article_credential(&state, &headers),
+        Mode::Oauth => oauth_credential(&state, &headers, body),
+    };
+    let presented = credential
+        .as_ref()
+        .ok()
+        .map(|c| state.credential_name(c.id));
+    let outcome = match credential {
+        Ok(credential) => rotate(&state, &tag, credential).await,
+        Err(err) => Err(err),
+    };
     if let Err(ApiError::InvalidGrant { reason, .. }) = &outcome {
-        tag.record_refusal(&state, &headers, Route::Refresh, *reason);
+        let jti = presented.or_else(|| presented_jti(&headers));
+        tag.record_refusal(&state, jti, Route::Refresh, *reason);
     }
-    outcome.map(|token| state.token_response(token))
+    outcome
 }
 
-/// The refresh decision: window, then the store's atomic check-and-revoke.
-async fn rotate(state: &AuthState, headers: &HeaderMap, tag: &LabTag) -> Result<String, ApiError> {
-    let attempt = tag.attempt;
+/// The article's refresh credential: the (expired) access token as bearer.
+fn article_credential(state: &AuthState, headers: &HeaderMap) -> Result<Credential, ApiError> {
+    if content_type(headers) == Some(FORM) {
+        return Err(ApiError::InvalidRequest(
+            "this run is in article mode: /api/refresh takes the expired access token as Authorization: Bearer, not a form (a run in oauth mode takes grant_type=refresh_token)".into(),
+        ));
+    }
     let claims = state
         .authority
         .verify(bearer(headers).map_err(TokenFault::refuse_grant)?)
         .map_err(TokenFault::refuse_grant)?;
+    Ok(Credential {
+        id: claims.jti,
+        fam: claims.fam,
+        lapses_at_ms: state.lapses_at(claims.exp).as_ms(),
+        sub: claims.sub,
+        value: None,
+    })
+}
+
+/// OAuth's refresh credential: `grant_type=refresh_token&refresh_token=…`
+/// in a form body (RFC 6749 §6).
+fn oauth_credential(
+    state: &AuthState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Credential, ApiError> {
+    let how = "send grant_type=refresh_token&refresh_token=<the refresh token> as application/x-www-form-urlencoded (RFC 6749 §6)";
+    if content_type(headers) != Some(FORM) {
+        return Err(ApiError::BadForm(format!("the body is not a form: {how}")));
+    }
+    let bytes = read_body(body)?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
+        .map_err(|err| ApiError::BadForm(format!("the body is not a form ({err}): {how}")))?;
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    };
+    match field("grant_type") {
+        Some("refresh_token") => {}
+        Some(other) => return Err(ApiError::UnsupportedGrantType(other.to_owned())),
+        None => {
+            return Err(ApiError::BadForm(format!(
+                "the form has no grant_type: {how}"
+            )))
+        }
+    }
+    let value = field("refresh_token")
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| ApiError::BadForm(format!("the form has no refresh_token: {how}")))?;
+    match state.grants.find(value) {
+        Some(grant) => Ok(Credential {
+            id: grant.id,
+            fam: grant.fam,
+            sub: grant.sub,
+            lapses_at_ms: grant.lapses_at_ms,
+            value: Some(value.to_owned()),
+        }),
+        None if state.authority.verify(value).is_ok() => Err(ApiError::InvalidGrant {
+            reason: Reason::WrongKind,
+            description: "refresh_token holds an access token (a JWT): /api/refresh takes the opaque refresh token the login returned".into(),
+        }),
+        None => Err(ApiError::InvalidGrant {
+            reason: Reason::Malformed,
+            description: "this server never issued that refresh token".into(),
+        }),
+    }
+}
+
+/// The media type of the body, without parameters.
+fn content_type(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim)
+}
+
+/// The refresh decision: window, then the store's atomic check-and-revoke,
+/// then the answer (new tokens, or Supabase's active token).
+async fn rotate(
+    state: &AuthState,
+    tag: &LabTag,
+    credential: Credential,
+) -> Result<Json<Value>, ApiError> {
+    let attempt = tag.attempt;
+    let name = state.credential_name(credential.id);
     let now_ms = state.clock.now_ms();
-    let refresh_until_ms = state.lapses_at(claims.exp).as_ms();
-    if now_ms >= refresh_until_ms {
+    if now_ms >= credential.lapses_at_ms {
         return Err(ApiError::InvalidGrant {
             reason: Reason::WindowOver,
             description: format!(
-                "the refresh window of token {} ended {:.3} s ago",
-                claims.jti,
-                (now_ms - refresh_until_ms) as f64 / 1000.0
+                "the refresh window of token {name} ended {:.3} s ago",
+                (now_ms - credential.lapses_at_ms) as f64 / 1000.0
             ),
         });
     }
-    match state
+    let decision = state
         .revocations
-        .decide_refresh(claims.jti, claims.fam, now_ms, refresh_until_ms, || {
-            // Only the non-atomic store waits here: its revoke is a leg.
-            state
-                .network
-                .commit(tag.leg(Route::Refresh, Some(claims.jti.to_string()), None, None))
-        })
-        .await
-    {
+        .decide_refresh(
+            credential.id,
+            credential.fam,
+            now_ms,
+            credential.lapses_at_ms,
+            || {
+                // Only the non-atomic store waits here: its revoke is a leg.
+                state
+                    .network
+                    .commit(tag.leg(Route::Refresh, Some(name.clone()), None, None))
+            },
+        )
+        .await;
+    let accepted = || {
+        state.recorder.record(
+            Lane::Server,
+            EventKind::Accepted {
+                attempt,
+                route: Route::Refresh,
+                jti: Some(name.clone()),
+            },
+        )
+    };
+    match decision {
         RefreshDecision::Allow { rotate } => {
-            state.recorder.record(
-                Lane::Server,
-                EventKind::Accepted {
-                    attempt,
-                    route: Route::Refresh,
-                    jti: Some(claims.jti.to_string()),
-                },
-            );
-            let (token, fresh) = state.issue(&claims.sub, claims.fam, attempt);
+            accepted();
+            let (token, fresh) = state.issue(&credential.sub, credential.fam, attempt);
+            let (refresh, new_id) = match (state.mode, state.revocations.rule().rotate) {
+                (Mode::Article, _) => (None, fresh.jti),
+                // Nothing rotates: the same refresh token goes on.
+                (Mode::Oauth, false) => (credential.value.clone(), credential.id),
+                (Mode::Oauth, true) => {
+                    let (value, id) = state.issue_refresh(&credential.sub, credential.fam, attempt);
+                    (Some(value), id)
+                }
+            };
             if rotate {
                 state.recorder.record(
                     Lane::Server,
                     EventKind::Rotated {
                         attempt,
-                        jti: claims.jti.to_string(),
-                        new_jti: fresh.jti.to_string(),
+                        jti: name.clone(),
+                        new_jti: state.credential_name(new_id),
                     },
                 );
                 state.recorder.record(
                     Lane::Server,
                     EventKind::Revoked {
                         attempt,
-                        jti: claims.jti.to_string(),
+                        jti: name.clone(),
                         cause: RevokeCause::Rotation,
                     },
                 );
+                state
+                    .revocations
+                    .set_child(credential.id, credential.fam, new_id);
             }
-            Ok(token)
+            Ok(state.token_response(token, refresh))
+        }
+        RefreshDecision::ReturnActive { active } => {
+            accepted();
+            let active_value = state.grants.value_of(active);
+            match (state.mode, active_value) {
+                // The access token is the credential: hand the active one back.
+                (Mode::Article, Some(active)) => Ok(state.token_response(active, None)),
+                (mode, active) => {
+                    let (token, _) = state.issue(&credential.sub, credential.fam, attempt);
+                    let refresh = active.filter(|_| mode == Mode::Oauth);
+                    Ok(state.token_response(token, refresh))
+                }
+            }
         }
         RefreshDecision::Refuse {
             reason,
             family_revoked,
         } => {
             for jti in family_revoked {
+                // A family holds both kinds in OAuth mode: name each as issued.
+                let name = match state.grants.value_of(jti) {
+                    Some(_) => state.credential_name(jti),
+                    None => jti.to_string(),
+                };
                 state.recorder.record(
                     Lane::Server,
                     EventKind::Revoked {
                         attempt,
-                        jti: jti.to_string(),
+                        jti: name,
                         cause: RevokeCause::Family,
                     },
                 );
             }
             let description = match reason {
-                Reason::Reused => format!("token {} was already used for a refresh", claims.jti),
-                _ => format!("token {} belongs to a revoked family", claims.jti),
+                Reason::Reused => format!("token {name} was already used for a refresh"),
+                _ => format!("token {name} belongs to a revoked family"),
             };
             Err(ApiError::InvalidGrant {
                 reason,
@@ -648,7 +927,8 @@ impl AuthServer {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let router = crate::doors::lock(app(state.clone()), addr);
+        // listen::serve locks the doors of the listener's address.
+        let router = app(state.clone());
         let shutdown = async {
             let _ = stopped.await;
         };

@@ -1,9 +1,15 @@
 //! The revocation store: which tokens were rotated or revoked, and the one
 //! decision that must be atomic — may this token be refreshed now?
 //!
-//! Under every policy but `non-atomic` the check and the mark happen under
-//! one lock, so of K concurrent refreshes of one token exactly the policy's
-//! number win. `non-atomic` splits them on purpose to show the bug.
+//! What the store does with a token that comes back is a [`Rule`] built
+//! from a few generic mechanisms (rotation, a reuse window, a reuse count,
+//! what a reuse beyond them does, Supabase's parent rule); every policy and
+//! every real server's preset is one such rule (`server::presets`).
+//!
+//! Under every rule but the non-atomic one the check and the mark happen
+//! under one lock, so of K concurrent refreshes of one token exactly the
+//! rule's number win. The non-atomic rule splits them on purpose to show
+//! the bug.
 //!
 //! The store remembers only what a decision needs — a spent token, and under
 //! `family` and `grace` which tokens each login issued — and only until the
@@ -24,13 +30,71 @@ use std::sync::Mutex;
 
 use super::tokens::{FamilyId, TokenId};
 use crate::protocol::Reason;
-use crate::settings::Policy;
+
+/// What a server does with a refresh credential that comes back: the
+/// generic mechanisms every policy and preset is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// A refresh spends the presented token (false: it refreshes forever).
+    pub rotate: bool,
+    /// A spent token may be refreshed again for this long after it was
+    /// spent, each time issuing new tokens (a grace or overlap period) ...
+    pub reuse_window_ms: u64,
+    /// ... at most this many times (`None`: as often as the window allows).
+    pub reuse_limit: Option<u32>,
+    /// What a reuse beyond the window or the count does.
+    pub beyond: Beyond,
+    /// Supabase: a spent token whose child is still unspent (the client
+    /// never stored the child) gets that child back instead of a new one.
+    pub parent_gets_active: bool,
+    /// Check and spend as one step; false is the non-atomic bug.
+    pub atomic: bool,
+}
+
+/// What a reuse outside the window does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Beyond {
+    /// Refused (`reused`); nothing else changes.
+    Reject,
+    /// Reuse detection (RFC 9700 §4.14.2): refused, and every token of the
+    /// login dies, the one that won the race too.
+    RevokeFamily,
+}
+
+impl Rule {
+    /// Single use: a reuse is refused.
+    pub const STRICT: Rule = Rule {
+        rotate: true,
+        reuse_window_ms: 0,
+        reuse_limit: None,
+        beyond: Beyond::Reject,
+        parent_gets_active: false,
+        atomic: true,
+    };
+    /// No rotation: the same token refreshes as often as it likes.
+    pub const NO_ROTATION: Rule = Rule {
+        rotate: false,
+        ..Rule::STRICT
+    };
+
+    /// Reuse detection after a window of `window_ms` (0: at once).
+    pub const fn reuse_detection(window_ms: u64) -> Rule {
+        Rule {
+            reuse_window_ms: window_ms,
+            beyond: Beyond::RevokeFamily,
+            ..Rule::STRICT
+        }
+    }
+}
 
 /// The outcome of asking to refresh one token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshDecision {
     /// Go ahead; `rotate` says whether the old token is now spent.
     Allow { rotate: bool },
+    /// The token was spent, but its child is unspent: hand that back
+    /// (Supabase), without issuing a new refresh token.
+    ReturnActive { active: TokenId },
     /// Refused with a reason for the client; `family_revoked` lists every
     /// token that this refusal just killed (reuse detection).
     Refuse {
@@ -53,13 +117,22 @@ pub struct Full {
 
 #[derive(Debug, Default)]
 struct Ledger {
-    /// Spent token → lab ms when it was rotated.
-    rotated_at: HashMap<TokenId, u64>,
+    /// Spent tokens.
+    rotated_at: HashMap<TokenId, Spent>,
     /// Login → its tokens still remembered (only under `family` and `grace`,
     /// which revoke a whole login at once).
     families: HashMap<FamilyId, Family>,
     /// Every entry above, in the order it lapses.
     lapses: VecDeque<Lapse>,
+}
+
+/// A spent token: when, how often it was reused since, and the token its
+/// rotation issued (once the issuer said, and only for Supabase's rule).
+#[derive(Debug, Clone, Copy)]
+struct Spent {
+    at_ms: u64,
+    reuses: u32,
+    child: Option<TokenId>,
 }
 
 #[derive(Debug)]
@@ -106,8 +179,7 @@ const SHARDS: usize = 16;
 
 /// Shared by all handlers of one server.
 pub struct RevocationStore {
-    policy: Policy,
-    grace_ms: u64,
+    rule: Rule,
     capacity: usize,
     ledgers: Box<[Mutex<Ledger>]>,
     /// Entries in all ledgers together.
@@ -116,24 +188,34 @@ pub struct RevocationStore {
 
 impl RevocationStore {
     /// A store that holds at most `capacity` entries (see [`Full`]).
-    pub fn new(policy: Policy, grace_s: u64, capacity: usize) -> Self {
+    pub fn new(rule: Rule, capacity: usize) -> Self {
         RevocationStore {
-            policy,
-            grace_ms: grace_s * 1000,
+            rule,
             capacity,
             ledgers: (0..SHARDS).map(|_| Mutex::default()).collect(),
             entries: AtomicUsize::new(0),
         }
     }
 
-    pub fn policy(&self) -> Policy {
-        self.policy
+    pub fn rule(&self) -> Rule {
+        self.rule
     }
 
-    /// Only `family` and `grace` revoke a whole login, so only they need
-    /// to know which tokens a login issued.
+    /// Only reuse detection revokes a whole login, so only it needs to know
+    /// which tokens a login issued.
     fn tracks_families(&self) -> bool {
-        matches!(self.policy, Policy::Family | Policy::Grace)
+        self.rule.beyond == Beyond::RevokeFamily
+    }
+
+    /// Tells the store which token the rotation of `parent` issued, for
+    /// Supabase's rule (no-op under the others).
+    pub fn set_child(&self, parent: TokenId, fam: FamilyId, child: TokenId) {
+        if !self.rule.parent_gets_active {
+            return;
+        }
+        if let Some(spent) = self.ledger(fam).rotated_at.get_mut(&parent) {
+            spent.child = Some(child);
+        }
     }
 
     /// The ledger that holds everything about family `fam`.
@@ -259,36 +341,54 @@ impl RevocationStore {
         lapses_at_ms: u64,
         gap: impl FnOnce() -> F,
     ) -> RefreshDecision {
-        if self.policy == Policy::NonAtomic {
+        if !self.rule.atomic {
             return self
                 .decide_refresh_non_atomic(jti, fam, now_ms, lapses_at_ms, gap)
                 .await;
         }
+        let rule = self.rule;
         let mut ledger = self.ledger(fam);
         if ledger.family_dead(fam) {
             return refuse(Reason::Revoked);
         }
         let previous = ledger.rotated_at.get(&jti).copied();
-        let decision = match (self.policy, previous) {
-            (Policy::None, _) => RefreshDecision::Allow { rotate: false },
-            (_, None) => RefreshDecision::Allow { rotate: true },
-            (Policy::Grace, Some(at)) if now_ms.saturating_sub(at) < self.grace_ms => {
-                RefreshDecision::Allow { rotate: false }
-            }
-            (Policy::Family | Policy::Grace, Some(_)) => {
-                let family_revoked = match ledger.families.get_mut(&fam) {
-                    Some(family) => {
-                        family.dead = true;
-                        family.members.iter().copied().collect()
+        let decision = match previous {
+            _ if !rule.rotate => RefreshDecision::Allow { rotate: false },
+            None => RefreshDecision::Allow { rotate: true },
+            Some(spent) => {
+                let active = spent
+                    .child
+                    .filter(|child| !ledger.rotated_at.contains_key(child));
+                let in_window = now_ms.saturating_sub(spent.at_ms) < rule.reuse_window_ms
+                    && rule.reuse_limit.is_none_or(|limit| spent.reuses < limit);
+                match active {
+                    Some(active) if rule.parent_gets_active => {
+                        return RefreshDecision::ReturnActive { active }
                     }
-                    None => Vec::new(),
-                };
-                return RefreshDecision::Refuse {
-                    reason: Reason::Reused,
-                    family_revoked,
-                };
+                    _ if in_window => {
+                        if let Some(spent) = ledger.rotated_at.get_mut(&jti) {
+                            spent.reuses += 1;
+                        }
+                        RefreshDecision::Allow { rotate: false }
+                    }
+                    _ => match rule.beyond {
+                        Beyond::Reject => return refuse(Reason::Reused),
+                        Beyond::RevokeFamily => {
+                            let family_revoked = match ledger.families.get_mut(&fam) {
+                                Some(family) => {
+                                    family.dead = true;
+                                    family.members.iter().copied().collect()
+                                }
+                                None => Vec::new(),
+                            };
+                            return RefreshDecision::Refuse {
+                                reason: Reason::Reused,
+                                family_revoked,
+                            };
+                        }
+                    },
+                }
             }
-            (Policy::Strict | Policy::NonAtomic, Some(_)) => return refuse(Reason::Reused),
         };
         // An allowed refresh issues a token the store may have to remember:
         // refuse it while full, before anything is spent.
@@ -370,7 +470,12 @@ impl Ledger {
 
     /// Marks `jti` spent; returns the entry to queue.
     fn spend(&mut self, jti: TokenId, now_ms: u64, lapses_at_ms: u64) -> Lapse {
-        self.rotated_at.insert(jti, now_ms);
+        let spent = Spent {
+            at_ms: now_ms,
+            reuses: 0,
+            child: None,
+        };
+        self.rotated_at.insert(jti, spent);
         Lapse {
             at_ms: lapses_at_ms,
             entry: Entry::Spent(jti),
@@ -459,7 +564,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_token_registered_into_a_dead_family_is_born_dead() {
-        let store = RevocationStore::new(Policy::Family, 30, 100);
+        let store = RevocationStore::new(Rule::reuse_detection(0), 100);
         assert!(!store.register(T1, F1, NEVER, 0));
         store.decide_refresh(T1, F1, 0, NEVER, no_gap).await;
         // The reuse lands between the winner's decision and its new token.
@@ -470,7 +575,7 @@ mod tests {
 
     #[tokio::test]
     async fn lapsed_entries_are_forgotten_in_batches_and_the_maps_shrink() {
-        let store = RevocationStore::new(Policy::Family, 30, usize::MAX);
+        let store = RevocationStore::new(Rule::reuse_detection(0), usize::MAX);
         // Two and a half batches per ledger.
         let logins = SWEEP_BATCH * SHARDS * 5 / 2;
         for n in 0..logins as u64 {
@@ -504,7 +609,7 @@ mod tests {
 
     #[tokio::test]
     async fn registrations_forget_on_their_way() {
-        let store = RevocationStore::new(Policy::Family, 30, usize::MAX);
+        let store = RevocationStore::new(Rule::reuse_detection(0), usize::MAX);
         // Families of one ledger: 0, 16, 32, ...
         let fam = |n: u64| FamilyId(n * SHARDS as u64);
         for n in 0..10 {
@@ -519,7 +624,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_store_refuses_before_spending_anything() {
-        let store = RevocationStore::new(Policy::Strict, 30, 2);
+        let store = RevocationStore::new(Rule::STRICT, 2);
         // Strict logins cost no entry; each rotation costs one.
         assert_eq!(store.room(F1, 0), Ok(()));
         for jti in [T1, T2] {
@@ -549,7 +654,7 @@ mod tests {
 
     #[tokio::test]
     async fn strict_allows_once_then_refuses_reuse() {
-        let store = RevocationStore::new(Policy::Strict, 30, 100);
+        let store = RevocationStore::new(Rule::STRICT, 100);
         store.register(T1, F1, NEVER, 0);
         assert_eq!(
             store.decide_refresh(T1, F1, 0, NEVER, no_gap).await,
@@ -564,7 +669,7 @@ mod tests {
 
     #[tokio::test]
     async fn grace_allows_reuse_inside_the_window_only() {
-        let store = RevocationStore::new(Policy::Grace, 30, 100);
+        let store = RevocationStore::new(Rule::reuse_detection(30_000), 100);
         store.register(T1, F1, NEVER, 0);
         store.register(T2, F1, NEVER, 0);
         store.decide_refresh(T1, F1, 1_000, NEVER, no_gap).await;
@@ -580,5 +685,56 @@ mod tests {
             }
         );
         assert_eq!(store.access_refusal(T2, F1), Some(Reason::Revoked));
+    }
+
+    #[tokio::test]
+    async fn a_reuse_count_allows_that_many_reuses_then_refuses() {
+        let rule = Rule {
+            reuse_window_ms: u64::MAX,
+            reuse_limit: Some(1),
+            ..Rule::STRICT
+        };
+        let store = RevocationStore::new(rule, 100);
+        let allow = |rotate| RefreshDecision::Allow { rotate };
+        assert_eq!(
+            store.decide_refresh(T1, F1, 0, NEVER, no_gap).await,
+            allow(true)
+        );
+        assert_eq!(
+            store.decide_refresh(T1, F1, 1, NEVER, no_gap).await,
+            allow(false)
+        );
+        assert_eq!(
+            store.decide_refresh(T1, F1, 2, NEVER, no_gap).await,
+            refuse(Reason::Reused)
+        );
+    }
+
+    #[tokio::test]
+    async fn the_parent_of_the_active_token_gets_it_back_until_the_child_is_spent() {
+        let rule = Rule {
+            parent_gets_active: true,
+            ..Rule::reuse_detection(10_000)
+        };
+        let store = RevocationStore::new(rule, 100);
+        store.register(T1, F1, NEVER, 0);
+        store.decide_refresh(T1, F1, 0, NEVER, no_gap).await;
+        store.register(T2, F1, NEVER, 0);
+        store.set_child(T1, F1, T2);
+        assert_eq!(
+            store.decide_refresh(T1, F1, 20_000, NEVER, no_gap).await,
+            RefreshDecision::ReturnActive { active: T2 },
+            "even past the interval: the client never stored its child"
+        );
+        // Once the child is spent, the parent is a plain reuse: past the
+        // interval the family dies.
+        store.decide_refresh(T2, F1, 20_001, NEVER, no_gap).await;
+        assert!(matches!(
+            store.decide_refresh(T1, F1, 20_002, NEVER, no_gap).await,
+            RefreshDecision::Refuse {
+                reason: Reason::Reused,
+                ..
+            }
+        ));
     }
 }

@@ -1,5 +1,6 @@
 //! Signing and checking tokens: HS256 with a random key per server.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -66,6 +67,13 @@ serial_id!(
     FamilyId,
     "f"
 );
+serial_id!(
+    /// An OAuth refresh token's name: `r2`. Its number comes from the same
+    /// counter as the access tokens' (`TokenId(n)` in the revocation store),
+    /// so the two kinds never share a number.
+    RefreshId,
+    "r"
+);
 
 /// The claims every lab token carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +96,51 @@ pub struct TokenAuthority {
     validation: Validation,
     next_jti: AtomicU64,
     next_family: AtomicU64,
+    /// Unique in the process, never reused: the verified-token cache is
+    /// shared by every authority on a thread, and an entry may only answer
+    /// for the authority (the key) that verified it.
+    id: u64,
+}
+
+/// Source of [`TokenAuthority`] ids.
+static NEXT_AUTHORITY: AtomicU64 = AtomicU64::new(1);
+
+/// Slots of each thread's verified-token cache (direct-mapped).
+const VERIFIED_SLOTS: usize = 256;
+/// Longer tokens (a login name can be long) are verified every time, so a
+/// slot stays small: 256 slots of at most 1 KiB per worker thread.
+const VERIFIED_MAX_LEN: usize = 1024;
+
+/// A token string that `authority` verified, and what it said.
+struct Verified {
+    authority: u64,
+    token: Box<str>,
+    claims: Claims,
+}
+
+thread_local! {
+    /// Tokens verified lately on this thread. Per thread so that a hit takes
+    /// no lock and bounces no cache line between cores; a miss only costs
+    /// the verification it would have cost anyway.
+    static VERIFIED: RefCell<Vec<Option<Verified>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The cache slot of `token`. Our signature ends the token and is uniformly
+/// random, so its last bytes spread tokens over the slots without hashing
+/// the whole string; a crafted token can only evict, never match (see
+/// [`TokenAuthority::verify_access`]).
+fn slot_of(token: &str) -> usize {
+    let tail = &token.as_bytes()[token.len().saturating_sub(8)..];
+    let folded = tail.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize % VERIFIED_SLOTS
+}
+
+/// Byte equality in time that depends on the length only: a cached entry is
+/// a valid token, and an early exit would tell a prober how many of its
+/// leading bytes (eventually the signature) they got right.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len()
+        && std::hint::black_box(a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y))) == 0
 }
 
 impl TokenAuthority {
@@ -115,7 +168,13 @@ impl TokenAuthority {
             validation,
             next_jti: AtomicU64::new(1),
             next_family: AtomicU64::new(1),
+            id: NEXT_AUTHORITY.fetch_add(1, Ordering::Relaxed),
         }
+    }
+
+    /// A new refresh token id, numbered with the access tokens.
+    pub fn new_refresh_id(&self) -> RefreshId {
+        RefreshId(self.next_jti.fetch_add(1, Ordering::Relaxed))
     }
 
     /// A new family id, one per login.
@@ -151,6 +210,58 @@ impl TokenAuthority {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|err| Self::explain(token, &err))
+    }
+
+    /// [`TokenAuthority::verify`] for access, remembering what it verified:
+    /// a token presented again (every request of a session) skips the
+    /// base64, the HMAC and the JSON. Exactly as strict as `verify`, which
+    /// is a pure function of key and string (it checks no time, see
+    /// `with_key`): a hit needs this authority and the very same bytes, so
+    /// a tampered token never matches. Revocation and expiry are the
+    /// caller's, checked on every request, cached or not.
+    pub fn verify_access(&self, token: &str) -> Result<Claims, TokenFault> {
+        let slot = slot_of(token);
+        let hit = VERIFIED
+            .try_with(|cache| match cache.borrow().get(slot) {
+                Some(Some(entry))
+                    if entry.authority == self.id
+                        && same_bytes(entry.token.as_bytes(), token.as_bytes()) =>
+                {
+                    Some(entry.claims.clone())
+                }
+                _ => None,
+            })
+            .ok()
+            .flatten();
+        if let Some(claims) = hit {
+            return Ok(claims);
+        }
+        let claims = self.verify(token)?;
+        if token.len() <= VERIFIED_MAX_LEN {
+            let entry = Verified {
+                authority: self.id,
+                token: token.into(),
+                claims: claims.clone(),
+            };
+            // A thread being torn down has no cache: nothing to remember.
+            let _ = VERIFIED.try_with(|cache| {
+                let mut slots = cache.borrow_mut();
+                if slots.is_empty() {
+                    slots.resize_with(VERIFIED_SLOTS, || None);
+                }
+                slots[slot] = Some(entry);
+            });
+        }
+        Ok(claims)
+    }
+
+    /// Whether this thread's cache holds `token` for this authority.
+    #[cfg(test)]
+    fn is_cached(&self, token: &str) -> bool {
+        VERIFIED.with_borrow(|slots| {
+            matches!(slots.get(slot_of(token)), Some(Some(entry))
+                if entry.authority == self.id && &*entry.token == token)
+        })
     }
 
     /// Why `token` failed to verify, in words a student can act on:
@@ -215,6 +326,17 @@ pub fn peek_jti(token: &str) -> Option<String> {
     value.get("jti")?.as_str().map(str::to_owned)
 }
 
+/// Reads a token's `exp` (lab ms) without verifying it, as a browser's
+/// proactive refresh timer does.
+pub fn peek_exp_ms(token: &str) -> Option<u64> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    NumericDate::deserialize(value.get("exp")?)
+        .ok()
+        .map(NumericDate::as_ms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,6 +382,52 @@ mod tests {
             TokenAuthority::new().sign("ada", FamilyId(1), NumericDate::from_ms(1_000), 5_000);
         let fault = TokenAuthority::new().verify(&token).unwrap_err();
         assert!(matches!(fault, TokenFault::BadSignature(_)), "{fault:?}");
+    }
+
+    #[test]
+    fn the_access_cache_answers_only_for_the_same_bytes_and_key() {
+        let authority = TokenAuthority::with_key(b"a key the tests know");
+        let (token, claims) =
+            authority.sign("ada", FamilyId(1), NumericDate::from_ms(1_000), 5_000);
+        assert_eq!(authority.verify_access(&token).unwrap(), claims);
+        assert!(authority.is_cached(&token));
+        assert_eq!(authority.verify_access(&token).unwrap(), claims);
+        // Tampered anywhere — header, payload, signature, a byte more or
+        // less — it is a different string: verified afresh and refused.
+        let mut tampered = Vec::new();
+        for at in [3, token.find('.').unwrap() + 5, token.len() - 2] {
+            let mut bytes = token.clone().into_bytes();
+            bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+            tampered.push(String::from_utf8(bytes).unwrap());
+        }
+        tampered.push(format!("{token}A"));
+        tampered.push(token[..token.len() - 1].to_owned());
+        for forged in &tampered {
+            assert!(authority.verify_access(forged).is_err(), "{forged}");
+        }
+        // The same slot, tail and length, another signature (a crafted
+        // collision): still refused, and the real token stays cached.
+        let (head, _) = token.rsplit_once('.').unwrap();
+        let signature = &token[head.len() + 1..];
+        let collision = format!(
+            "{head}.{}{}",
+            "A".repeat(signature.len() - 8),
+            &signature[signature.len() - 8..]
+        );
+        assert_eq!(slot_of(&collision), slot_of(&token));
+        assert!(authority.verify_access(&collision).is_err());
+        assert_eq!(authority.verify_access(&token).unwrap(), claims);
+        // Another server (another key) never answers from this entry, even
+        // on the same thread; nor does one with the same key but its own
+        // cache identity skip the check — it verifies and accepts.
+        let other = TokenAuthority::new();
+        assert!(matches!(
+            other.verify_access(&token),
+            Err(TokenFault::BadSignature(_))
+        ));
+        let twin = TokenAuthority::with_key(b"a key the tests know");
+        assert!(!twin.is_cached(&token));
+        assert_eq!(twin.verify_access(&token).unwrap(), claims);
     }
 
     #[test]

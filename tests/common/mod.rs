@@ -139,3 +139,71 @@ pub async fn command(base: &str, run: u64, body: Value) -> (u16, Value) {
     )
     .await
 }
+
+/// The reasons the server gave for refusing refreshes, in order.
+pub fn refresh_rejections(
+    report: &refresh_race::scenario::RunReport,
+) -> Vec<refresh_race::protocol::Reason> {
+    use refresh_race::protocol::Route;
+    use refresh_race::timeline::EventKind;
+    report
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Rejected {
+                route: Route::Refresh,
+                reason,
+                ..
+            } => Some(*reason),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Plays every order of deliveries of a held run — depth first, the legs in
+/// flight taken in id order at each step — and hands each finished run to
+/// `check`. Returns how many orders there were.
+pub async fn every_order(
+    preset: &RunSettings,
+    mut check: impl FnMut(&refresh_race::scenario::RunReport),
+) -> usize {
+    use refresh_race::protocol::LegId;
+    // choices[d] = (index taken at depth d, legs in flight there)
+    let mut choices: Vec<(usize, usize)> = Vec::new();
+    let mut orders = 0;
+    loop {
+        let live = refresh_race::scenario::start(preset, Recorder::new())
+            .await
+            .unwrap();
+        let mut depth = 0;
+        loop {
+            live.network.settled().await;
+            let mut in_flight: Vec<LegId> = live.network.legs().iter().map(|l| l.id).collect();
+            if in_flight.is_empty() {
+                break;
+            }
+            in_flight.sort();
+            if depth == choices.len() {
+                choices.push((0, in_flight.len()));
+            }
+            assert_eq!(choices[depth].1, in_flight.len(), "replay diverged");
+            live.network
+                .deliver(in_flight[choices[depth].0])
+                .await
+                .unwrap();
+            depth += 1;
+        }
+        check(&live.finish().await.unwrap());
+        orders += 1;
+        choices.truncate(depth);
+        while let Some((index, of)) = choices.pop() {
+            if index + 1 < of {
+                choices.push((index + 1, of));
+                break;
+            }
+        }
+        if choices.is_empty() {
+            return orders;
+        }
+    }
+}

@@ -6,6 +6,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -116,4 +118,32 @@ export async function openLab(browser, url, { width = 1400, height = 1000, bypas
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]');
   return { page, errors };
+}
+
+/**
+ * One lab and one browser for a whole test file: registers its `before` and
+ * `after` hooks. `withPage(fn, options)` opens the lab in a new page, runs
+ * `fn(page, errors)`, fails on page errors and closes the page.
+ */
+export function useLab({ classroom = false } = {}) {
+  const lab = { server: null, browser: null };
+  before(async () => {
+    lab.server = await startServer({ classroom });
+    lab.browser = await launchBrowser();
+  });
+  after(async () => {
+    if (lab.browser) await lab.browser.close();
+    if (lab.server) await lab.server.stop();
+  });
+  lab.open = (options) => openLab(lab.browser, lab.server.url, options);
+  lab.withPage = async (fn, options = { width: 1400, height: 1000 }) => {
+    const { page, errors } = await lab.open(options);
+    try {
+      await fn(page, errors);
+      assert.deepEqual(errors, [], 'no errors in the page');
+    } finally {
+      await page.close();
+    }
+  };
+  return lab;
 }

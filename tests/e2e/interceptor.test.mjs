@@ -3,24 +3,13 @@
 // a check's timeline; broken modules (an endless loop, a syntax error) give
 // their messages within seconds and the page keeps answering.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, openLab, REPO } from './harness.mjs';
+import { useLab, REPO } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+const lab = useLab();
 
 const strategyFile = (name) => readFileSync(path.join(REPO, 'ui', 'strategies', `${name}.js`));
 
@@ -50,7 +39,7 @@ async function grade(page) {
 }
 
 test('a naive module fails the several-requests and late-401 checks; single-flight passes all six', async () => {
-  const { page, errors } = await openLab(browser, server.url, { width: 1600, height: 1000 });
+  const { page, errors } = await lab.open({ width: 1600, height: 1000 });
   try {
     await ownPanel(page);
     await load(page, 'naive.js', strategyFile('naive'));
@@ -77,7 +66,7 @@ test('a naive module fails the several-requests and late-401 checks; single-flig
 });
 
 test('Run plays the current case with your module and marks the line of each exchange', async () => {
-  const { page, errors } = await openLab(browser, server.url, { width: 1600, height: 1000 });
+  const { page, errors } = await lab.open({ width: 1600, height: 1000 });
   try {
     await ownPanel(page);
     await load(page, 'queue.js', strategyFile('queue'));
@@ -98,7 +87,7 @@ test('Run plays the current case with your module and marks the line of each exc
 });
 
 test('an endless loop and a syntax error give their messages within seconds; the page keeps answering', async () => {
-  const { page, errors } = await openLab(browser, server.url, { width: 1600, height: 1000 });
+  const { page, errors } = await lab.open({ width: 1600, height: 1000 });
   try {
     await ownPanel(page);
     await load(page, 'loop.js', Buffer.from('export async function request(req, api) {\n  while (true) {}\n}\n'));

@@ -38,7 +38,7 @@ test('JS and Rust strategies give the same verdict counts for every case × stra
   const options = await page.evaluate(() => fetch('/lab/options').then((r) => r.json()));
   let compared = 0;
   for (const caseName of options.cases) {
-    for (const strategy of options.strategies) {
+    for (const strategy of options.page_strategies) {
       for (const policy of options.policies.map((p) => p.name)) {
         const settings = { case: caseName, strategy, policy, jitter_ms: 0 };
         const rust = await stepped(settings);
@@ -52,6 +52,6 @@ test('JS and Rust strategies give the same verdict counts for every case × stra
       }
     }
   }
-  assert.equal(compared, options.cases.length * options.strategies.length * options.policies.length);
+  assert.equal(compared, options.cases.length * options.page_strategies.length * options.policies.length);
   assert.deepEqual(errors, []);
 });

@@ -12,7 +12,14 @@
 //                                                         (one runs case 3, one solves the queue challenge), then
 //                                                         the instructor's "Share with the room" panel with its roster
 //        [--presenter]                                    presenter mode (P): the light theme, larger type
+//        [--tabs=3 --cross-tab=none|lock]                 several tabs sharing one stored token
+//        [--mode=oauth]                                   OAuth refresh tokens (--mode=article: the default)
+//        [--inspect=r2]                                   then pick that token in the inspector
+//        [--secret=N --public=N]                          requests per tab
 //        [--code=MODULE.js]                               the code panel open beside the run, MODULE.js loaded as your own interceptor
+//        [--code-step=N]                                  the queue client's JavaScript in the page, case 3 stepped N legs:
+//                                                         the code panel marks the line of the latest exchange, with the module's state
+//        [--grade=MODULE.js]                              MODULE.js loaded as your own interceptor and graded: the score card
 //        [--viewport]                                     only the window (default: the full page)
 //        [--element=SELECTOR]                             only this element (default: the full page)
 //
@@ -41,6 +48,8 @@ const element = flag('element', null);
 const classroom = args.includes('--classroom');
 const presenter = args.includes('--presenter');
 const code = flag('code', null);
+const codeStep = flag('code-step', null);
+const gradeModule = flag('grade', null);
 
 /** Clicks the tray card of `leg` and waits until the lab delivered it (or the run ended). */
 async function clickLeg(page, leg, exchange) {
@@ -98,6 +107,14 @@ try {
   }
   await page.selectOption('[data-control="strategy"]', flag('strategy', 'naive'));
   await page.selectOption('[data-control="policy"]', flag('policy', 'strict'));
+  if (flag('secret', null)) await page.fill('[data-control="secret-count"]', flag('secret', null));
+  if (flag('public', null)) await page.fill('[data-control="public-count"]', flag('public', null));
+  if (flag('tabs', null) || flag('mode', null)) {
+    await page.click('[data-action="more-scenario"]');
+    if (flag('tabs', null)) await page.fill('[data-control="tabs"]', flag('tabs', null));
+    if (flag('cross-tab', null)) await page.selectOption('[data-control="cross-tab"]', flag('cross-tab', null));
+    if (flag('mode', null)) await page.selectOption('[data-control="mode"]', flag('mode', null));
+  }
   if (hand) {
     // Three secret requests and a public one, by hand: secret#1 got its 401
     // and the server accepted its refresh, whose answer is still on its way;
@@ -136,6 +153,35 @@ try {
       await idle();
       await page.locator('[data-token-state="dead"]').waitFor();
     }
+  } else if (codeStep) {
+    await page.selectOption('[data-control="runtime"]', 'browser');
+    await page.selectOption('[data-control="strategy"]', 'queue');
+    await page.fill('[data-control="public-count"]', '0');
+    await page.selectOption('[data-control="network"]', 'step');
+    await page.click('[data-action="code"]');
+    await page.locator('[data-code-panel][data-mode="module"] [data-code-name]:has-text("queue.js")').waitFor();
+    await page.click('[data-case="expired-refreshable"]');
+    await page.locator('[data-timeline][data-held="true"]').waitFor({ timeout: 30_000 });
+    for (let n = 1; n <= Number(codeStep); n += 1) {
+      await page.click('[data-controls] [data-action="step"]');
+      await page.waitForFunction((count) => {
+        const t = document.querySelector('[data-timeline]');
+        return !document.querySelector('[data-tray][aria-busy]') && Number(t.getAttribute('data-delivered')) === count;
+      }, n, { timeout: 30_000 });
+    }
+    await page.locator('[data-code-panel][data-current-line]').waitFor();
+  } else if (gradeModule) {
+    await page.click('[data-action="code"]');
+    await page.click('[data-action="own-code"]');
+    await page.setInputFiles('[data-control="code-file"]', path.resolve(gradeModule));
+    await page.locator('[data-code-status]:not(:empty)').waitFor();
+    await page.click('[data-action="grade"]');
+    await page.locator('[data-grade][data-total="6"]').waitFor({ timeout: 60_000 });
+    const failing = await page.locator('[data-check][data-pass="false"]').first();
+    if (await failing.count()) await failing.click();
+    else await page.click('[data-check="several-requests"]');
+    await page.locator('[data-timeline][data-runtime="browser"]:is([data-state="done"], [data-held="true"])').waitFor({ timeout: 30_000 });
+    await page.locator('[data-grade]').evaluate((card) => { card.scrollTop = 0; });
   } else if (compare) {
     if (compareBy) {
       await page.selectOption('[data-control="compare-by"]', compareBy);
@@ -155,8 +201,13 @@ try {
     await page.click('[data-action="share-room"]');
     await page.locator('[data-classroom][data-state="open"] [data-roster] [data-seat="3"]').waitFor();
   }
+  if (flag('inspect', null)) {
+    await page.click(`[data-inspector] [data-token="${flag('inspect', null)}"]`);
+    await page.locator('[data-token-kind]').waitFor();
+  }
   if (code) {
     await page.click('[data-action="code"]');
+    await page.click('[data-action="own-code"]');
     await page.setInputFiles('[data-control="code-file"]', path.resolve(code));
     await page.locator('[data-code-status]:not(:empty)').waitFor();
   }

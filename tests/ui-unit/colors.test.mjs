@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  tokenColor, tokenIndex, statusClass, statusColor, stripeColors, cssVariables, resolveColor, themeName, contrastRatio, relativeLuminance,
+  tokenColor, tokenIndex, tokenKind, statusClass, statusColor, stripeColors, cssVariables, resolveColor, themeName, contrastRatio, relativeLuminance,
   PALETTES, THEMES, TOKEN_PALETTE, NO_TOKEN_COLOR, STATUS_COLORS, STRIPES, TOKEN_TEXT_COLOR,
 } from '../../ui/lib/colors.js';
 
@@ -11,6 +11,9 @@ test('tN takes the N-th palette colour, wrapping around', () => {
   assert.deepEqual(['t1', 't2', 't3'].map((t) => resolveColor(tokenColor(t))), TOKEN_PALETTE.slice(0, 3));
   assert.deepEqual(['t1', 't2'].map((t) => resolveColor(tokenColor(t), 'presenter')), PALETTES.presenter.tokens.slice(0, 2));
   assert.equal(tokenColor(`t${TOKEN_PALETTE.length + 1}`), 'var(--t1)');
+  // OAuth refresh tokens share the numbering, so r2 sits between t1 and t3.
+  assert.deepEqual(['t1', 'r2', 't3'].map(tokenColor), ['var(--t1)', 'var(--t2)', 'var(--t3)']);
+  assert.deepEqual(['t1', 'r2', 'rotation', null].map(tokenKind), ['access', 'refresh', 'access', 'access']);
   assert.equal(tokenIndex('t0'), TOKEN_PALETTE.length - 1);
 });
 

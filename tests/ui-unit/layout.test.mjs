@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseLane, compareLanes, orderLanes, splitLanes, visibleRange, mergeMarkers, fitLabels, textWidth } from '../../ui/lib/layout.js';
+import { parseLane, compareLanes, orderLanes, splitLanes, tabGroups, visibleRange, mergeMarkers, fitLabels, textWidth } from '../../ui/lib/layout.js';
 
 test('parses lane names', () => {
-  assert.deepEqual(parseLane('secret#12'), { name: 'secret#12', group: 'secret', prefix: 'secret', index: 12, request: true });
+  assert.deepEqual(parseLane('secret#12'), { name: 'secret#12', group: 'secret', prefix: 'secret', tab: 1, index: 12, request: true });
+  assert.deepEqual(parseLane('tab3/public#2'), { name: 'tab3/public#2', group: 'public', prefix: 'public', tab: 3, index: 2, request: true });
+  assert.equal(parseLane('timer#1').group, 'timer');
   assert.equal(parseLane('server').group, 'server');
   assert.equal(parseLane('server').request, false);
   assert.equal(parseLane('late#1').group, 'late');
@@ -16,6 +18,20 @@ test('orders secret, public, late, then client and server; numeric within a grou
   assert.ok(compareLanes('secret#9', 'secret#10') < 0);
   assert.ok(compareLanes('server', 'client') > 0);
   assert.deepEqual(orderLanes(['secret#1', 'secret#1']), ['secret#1'], 'no duplicates');
+});
+
+test('several tabs: rows by tab, client and server after them all', () => {
+  const names = ['server', 'tab2/secret#1', 'timer#1', 'tab10/secret#1', 'client', 'tab2/public#1', 'secret#2', 'secret#1'];
+  assert.deepEqual(orderLanes(names), ['secret#1', 'secret#2', 'timer#1', 'tab2/secret#1', 'tab2/public#1', 'tab10/secret#1', 'client', 'server']);
+});
+
+test('tab groups: the first row of each tab opens it, even tabs are shaded; one tab has no groups', () => {
+  const groups = tabGroups(['secret#1', 'secret#2', 'tab2/secret#1', 'tab2/secret#2', 'tab3/secret#1']);
+  assert.deepEqual(groups.map((g) => [g.tab, g.opens, g.shaded]), [
+    [1, true, false], [1, false, false], [2, true, true], [2, false, true], [3, true, false],
+  ]);
+  assert.deepEqual(tabGroups(['secret#1', 'public#1']).map((g) => g.opens || g.shaded), [false, false]);
+  assert.deepEqual(tabGroups([]), []);
 });
 
 test('splits request rows from the pinned client/server rows', () => {

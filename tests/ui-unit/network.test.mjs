@@ -59,6 +59,7 @@ test('many legs: one button per lane kind and direction, never a card each', () 
   assert.equal(groupFilter({ lane: 'secret#7', direction: 'commit' }), 'secret#*=');
   assert.equal(thousands(20000), '20,000');
   assert.equal(laneKind('public#12'), 'public');
+  assert.equal(laneKind('tab2/secret#3'), 'secret');
 });
 
 test('hidden state: the stored token and the strategy\'s own memory, as hooks', () => {
@@ -76,6 +77,20 @@ test('hidden state: the stored token and the strategy\'s own memory, as hooks', 
   assert.equal(tabStateModel(null), null);
 });
 
+test('hidden state of several tabs: one store, each tab\'s own memory by name', () => {
+  const three = tabStateModel({
+    token: 't1',
+    strategy: { strategy: 'mutex', locked: true, waiting: 2 },
+    other_tabs: [{ strategy: 'mutex', locked: false, waiting: 0 }, { strategy: 'proactive', timer_fired: 't1', flight: null, running: false, joined: 0 }],
+  });
+  assert.deepEqual(three.attrs, { 'data-token': 't1', 'data-strategy': 'mutex', 'data-locked': 'true', 'data-waiting': '2', 'data-tabs': '3' });
+  assert.deepEqual(three.rows.map((r) => [r.name, r.value]), [
+    ['locked', 'true'], ['waiting', '2'],
+    ['tab2 locked', 'false'], ['tab2 waiting', '0'],
+    ['tab3 timer', 't1'], ['tab3 flight', 'none'],
+  ]);
+});
+
 test('undo restarts the same settings by hand with every delivery but the last', () => {
   const messages = streamMessages('queue-challenge');
   const state = reduceMessages(messages);
@@ -85,6 +100,9 @@ test('undo restarts the same settings by hand with every delivery but the last',
   assert.deepEqual(again.deliver, state.delivered.slice(0, -1));
   assert.deepEqual({ ...again, network: state.settings.network, deliver: state.settings.deliver }, state.settings, 'nothing else changes');
   assert.equal(undoSettings(state.settings, []), null);
+  // A loss before the last delivery is replayed; the last one, if lost, is undone with it.
+  const lost = undoSettings(state.settings, ['a>', 'a<', 'b>'], [{ lost: 'refresh#1<', at: 2 }, { lost: 'refresh#2<', at: 3 }]);
+  assert.deepEqual([lost.deliver, lost.drop], [['a>', 'a<'], ['refresh#1<']]);
   assert.equal(undoSettings(null, ['secret#1>']), null);
 });
 

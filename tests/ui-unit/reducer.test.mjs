@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   createRunState, applyMessage, reduceMessages, orderedLanes, laneOutcome, verdictView,
-  labNowMs, tokenCountdowns, decodedToken,
+  labNowMs, tokenCountdowns, decodedToken, tokenKindNote,
 } from '../../ui/lib/reducer.js';
 import { decodeJwt } from '../../ui/lib/token-life.js';
 import { RUNS, report, messages, reduced, tallyOf, eventsOf } from './fixtures.mjs';
@@ -121,8 +121,14 @@ test('the token table: every issued token with its claims, lifetimes as the run 
     for (const ev of issued) {
       const token = state.tokens.get(ev.jti);
       assert.deepEqual([token.sub, token.fam, token.iat, token.exp], [ev.sub, ev.fam, ev.iat, ev.exp]);
-      assert.equal(token.exp - token.iat, ttl);
-      assert.equal(token.refresh_until - token.exp, win);
+      if (token.kind === 'refresh') {
+        // An OAuth refresh token lives as long as its access token's window.
+        assert.equal(token.exp - token.iat, ttl + win, name);
+        assert.equal(token.refresh_until, token.exp, name);
+      } else {
+        assert.equal(token.exp - token.iat, ttl);
+        assert.equal(token.refresh_until - token.exp, win);
+      }
     }
   }
 });
@@ -134,7 +140,11 @@ test('the inspector decodes the JWT the server issued; without one it shows no h
     for (const ev of eventsOf(name, 'issued')) {
       const shown = decodedToken(state.tokens.get(ev.jti));
       const claims = { sub: ev.sub, iat: ev.iat, exp: ev.exp, jti: ev.jti, fam: ev.fam };
-      if (typeof ev.token === 'string') {
+      if (ev.token_kind === 'refresh') {
+        // Opaque: nothing decoded, the server's record shown instead.
+        assert.deepEqual([shown.kind, shown.header, shown.fromJwt], ['refresh', null, false]);
+        assert.deepEqual(shown.payload, claims);
+      } else if (typeof ev.token === 'string') {
         decodedJwts += 1;
         // jsonwebtoken's Header::new(HS256), as src/server/tokens.rs signs.
         assert.deepEqual(shown.header, { typ: 'JWT', alg: 'HS256' });
@@ -233,4 +243,17 @@ test('reduces a 10,000-lane stream quickly (a recorded lane, repeated)', () => {
   assert.equal(lanes[1], 'secret#2');
   assert.equal(state.tally.ok, 10_000);
   assert.ok(Date.now() - started < 2000, 'fast enough for a live view');
+});
+
+test('the inspector tells the two kinds apart in OAuth mode, and says what article mode does', () => {
+  const oauth = reduced('expired-refreshable-naive-strict-oauth');
+  assert.deepEqual(oauth.tokenOrder.slice(0, 2), ['t1', 'r2']);
+  const refresh = tokenKindNote(oauth, oauth.tokens.get('r2'));
+  assert.equal(refresh.kind, 'refresh');
+  assert.match(refresh.lines.join(' '), /form body \(grant_type=refresh_token, RFC 6749 §6\)/);
+  const access = tokenKindNote(oauth, oauth.tokens.get('t1'));
+  assert.deepEqual([access.kind, access.title], ['access', 'access token (JWT)']);
+  const article = reduced('expired-refreshable-naive-strict');
+  assert.equal(tokenKindNote(article, article.tokens.get('t1')).title, 'access token (JWT), also the refresh credential');
+  assert.equal(tokenKindNote(article, null), null);
 });

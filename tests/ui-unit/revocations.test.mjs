@@ -49,6 +49,11 @@ test('every recorded run: exactly the attempts shown as revoked', () => {
     'expired-refreshable-naive-family': [['secret#2', 'refresh', 'rotation'], ['secret#3', 'refresh', 'rotation'], ['secret#1', 'retry', 'family']],
     'expired-refreshable-queue-strict-late': [['late#1', 'request', 'rotation'], ['late#1', 'refresh', 'rotation']],
     'expired-refreshable-single-flight-strict-late': [['late#1', 'request', 'rotation']],
+    // The timer rotated t1 away before secret#1's refresh of it arrived.
+    'expired-refreshable-proactive-strict': [['secret#1', 'refresh', 'rotation']],
+    'expired-refreshable-naive-strict-oauth': [['secret#2', 'refresh', 'rotation'], ['secret#3', 'refresh', 'rotation']],
+    // Three tabs, one refresh each: the two that lost presented a rotated t1.
+    'three-tabs-single-flight-strict': [['tab3/secret#3', 'refresh', 'rotation'], ['secret#1', 'refresh', 'rotation']],
   };
   for (const name of RUNS) assert.deepEqual(marked(name), expected[name] ?? [], name);
 });

@@ -63,6 +63,8 @@ test('naive race: the rows, top to bottom, as a class reads them', () => {
   ]);
   assert.deepEqual(model.lanes.rows.map((r) => r.odd), [false, true, false, true, false, true]);
   assert.equal(model.note, 'setup: login → t1, lab clock +6 s');
+  // OAuth mode: one login gives both tokens.
+  assert.equal(modelOf('expired-refreshable-naive-strict-oauth').model.note, 'setup: login → t1 + r2, lab clock +6 s');
   assert.deepEqual(model.familyXs, []);
   assert.equal(model.nowX, null);
   assert.deepEqual(
@@ -124,6 +126,9 @@ test('the token store: stores, the family\'s kill and the logout, in time order 
       });
     }
   }
+  // OAuth mode: the store holds the refresh token beside the access token.
+  const oauth = modelOf('expired-refreshable-naive-strict-oauth').model.pinned.rows[0].markers;
+  assert.deepEqual(oauth[0].strip.chips.map((c) => [c.jti, c.kind]), [['t1', 'access'], ['r2', 'refresh']]);
   const { model, domainEndUs } = modelOf('expired-refreshable-naive-family');
   const [, storeT2, death, logout] = model.pinned.rows[0].markers;
   const [killed] = eventsOf('expired-refreshable-naive-family', 'revoked').filter((e) => e.jti === 't2');

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   checkInteger, checkSpeed, validateControls, toRunSettings, fieldsFor, limitsFromOptions, controlValues,
+  knobsOf, valuesForPolicy,
 } from '../../ui/lib/validate.js';
 import { options } from './fixtures.mjs';
 
@@ -19,10 +20,12 @@ test('the limits are the lab\'s', () => {
     maxGraceS: LAB.limits.max_grace_s,
     maxAccessTtlS: LAB.limits.max_access_ttl_s,
     maxRefreshWindowS: LAB.limits.max_refresh_window_s,
+    maxTabs: LAB.limits.max_tabs,
+    maxReuseCount: LAB.limits.max_reuse_count,
     minSpeed: LAB.limits.min_speed,
     maxSpeed: LAB.limits.max_speed,
   });
-  assert.deepEqual([FIELDS.secret.max, FIELDS.public.max, FIELDS.latencyRefresh.max, FIELDS.grace.max], [10_000, 10_000, 10_000, 60]);
+  assert.deepEqual([FIELDS.secret.max, FIELDS.public.max, FIELDS.latencyRefresh.max, FIELDS.grace.max, FIELDS.tabs.max], [10_000, 10_000, 10_000, 60, 8]);
 });
 
 test('missing or nonsensical limits are refused, not guessed', () => {
@@ -40,7 +43,7 @@ test('the lab\'s defaults pass the lab\'s checks and make the lab\'s default set
   assert.equal(result.ok, true);
   assert.equal(result.message, '');
   assert.deepEqual(result.values, defaults.values);
-  const body = toRunSettings({ caseName: defaults.caseName, strategy: defaults.strategy, policy: defaults.policy, late: defaults.late, values: result.values });
+  const body = toRunSettings({ caseName: defaults.caseName, strategy: defaults.strategy, policy: defaults.policy, late: defaults.late, values: result.values, crossTab: defaults.crossTab, mode: defaults.mode });
   // Every field the controls own is the lab's default; the rest the server fills in.
   // The network's driver, script and idle time belong to the network controls.
   const { jitter_ms: _j, seed: _s, network: _n, deliver: _d, idle_s: _i, latency_ms: { login: _l, ...latency }, ...owned } = LAB.defaults;
@@ -112,4 +115,20 @@ test('token lifetimes per run: checked, and sent only when the controls give the
   assert.match(validateControls({ ...withToken, refreshWindow: '-1' }, limits).message, /Refresh window \(s\) cannot be negative/);
   const { accessTtl: _a, refreshWindow: _r, grace: _g, ...without } = result.values;
   assert.equal('access_ttl_s' in toRunSettings({ caseName: 'valid', strategy: 'naive', policy: 'strict', late: false, values: without }), false);
+});
+
+test('a server preset\'s parameters: only those it has, with its defaults, within the lab\'s limits', () => {
+  const byName = new Map(LAB.policies.map((p) => [p.name, knobsOf(p)]));
+  assert.deepEqual(byName.get('okta'), { overlap: 30, reuseCount: null, rotate: null });
+  assert.deepEqual(byName.get('keycloak'), { overlap: null, reuseCount: 0, rotate: false });
+  assert.deepEqual(byName.get('strict'), { overlap: null, reuseCount: null, rotate: null });
+  const values = { ...defaults.values, overlap: 0, reuseCount: 2 };
+  // Okta keeps its window and loses the count it does not have; strict keeps neither.
+  const okta = toRunSettings({ caseName: 'expired-refreshable', strategy: 'naive', policy: 'okta', late: false, values: valuesForPolicy(values, byName.get('okta')) });
+  assert.deepEqual([okta.overlap_s, okta.reuse_count, okta.rotate], [0, undefined, undefined]);
+  const strict = toRunSettings({ caseName: 'expired-refreshable', strategy: 'naive', policy: 'strict', late: false, values: valuesForPolicy(values, byName.get('strict')) });
+  assert.deepEqual([strict.overlap_s, strict.reuse_count], [undefined, undefined]);
+  const keycloak = toRunSettings({ caseName: 'expired-refreshable', strategy: 'naive', policy: 'keycloak', late: false, values: valuesForPolicy(values, byName.get('keycloak')), rotate: true });
+  assert.deepEqual([keycloak.reuse_count, keycloak.rotate], [2, true]);
+  assert.equal(validateControls({ ...defaults.values, overlap: '61' }, limits).message, 'The server\'s window (s) must be between 0 and 60 (got 61).');
 });

@@ -94,11 +94,19 @@ export const STRIPES = PALETTES.dark.stripes;
 /** Text on a token colour, in whichever theme the page is in. */
 export const TOKEN_TEXT_COLOR = 'var(--token-text)';
 
-/** Palette index for a jti: `tN` → N-1 (mod palette), other strings hashed. */
+/**
+ * Which kind of token a name is: the engine names OAuth refresh tokens `r2`
+ * (its RefreshId) and access tokens `t1`; they share one numbering.
+ */
+export function tokenKind(jti) {
+  return /^r\d+$/.test(String(jti ?? '')) ? 'refresh' : 'access';
+}
+
+/** Palette index for a jti: `tN` or `rN` → N-1 (mod palette), other strings hashed. */
 export function tokenIndex(jti) {
   const size = TOKEN_PALETTE.length;
   if (jti == null || jti === '') return -1;
-  const match = /^t(\d+)$/.exec(String(jti));
+  const match = /^[tr](\d+)$/.exec(String(jti));
   if (match) return (Number(match[1]) - 1 + size * 1000) % size;
   let hash = 0;
   for (const ch of String(jti)) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;

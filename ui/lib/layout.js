@@ -1,26 +1,30 @@
 // Lane ordering, row geometry and windowing. No DOM.
 //
-// A run has one lane per logical request (`secret#1`, `public#2`, `late#1`),
-// plus the `client` lane (token store) and the `server` lane (the auth
-// server's decisions). Rows are shown in a fixed order: secret, public, late,
-// any other request lane, then client and server. Large runs (10,000
-// requests) only draw the rows inside the scroll viewport.
+// A run has one lane per logical request (`secret#1`, `public#2`, `late#1`,
+// and `timer#1` for a proactive client's timer), plus the `client` lane (the
+// token store) and the `server` lane (the auth server's decisions). A run
+// with several tabs names the lanes of tab 2 and up `tab2/secret#1`; they
+// all share the one token store. Rows are shown in a fixed order: by tab,
+// then secret, public, late, timer, any other request lane; then client and
+// server. Large runs (10,000 requests) only draw the rows inside the scroll
+// viewport.
 
-const GROUP_ORDER = { secret: 0, public: 1, late: 2, other: 3, client: 4, server: 5 };
+const GROUP_ORDER = { secret: 0, public: 1, late: 2, timer: 3, other: 4, client: 5, server: 6 };
+const KNOWN_GROUPS = new Set(['secret', 'public', 'late', 'timer']);
 
-/** Splits a lane name into its group and 1-based index. */
+/** Splits a lane name into its tab, group and 1-based index. */
 export function parseLane(name) {
   const text = String(name);
   if (text === 'client' || text === 'server') {
-    return { name: text, group: text, index: 0, request: false };
+    return { name: text, group: text, tab: 0, index: 0, request: false };
   }
-  const match = /^([a-z][a-z0-9_-]*)#(\d+)$/i.exec(text);
+  const match = /^(?:tab([1-9]\d*)\/)?([a-z][a-z0-9_-]*)#(\d+)$/i.exec(text);
   if (match) {
-    const prefix = match[1].toLowerCase();
-    const group = prefix === 'secret' || prefix === 'public' || prefix === 'late' ? prefix : 'other';
-    return { name: text, group, prefix, index: Number(match[2]), request: true };
+    const prefix = match[2].toLowerCase();
+    const group = KNOWN_GROUPS.has(prefix) ? prefix : 'other';
+    return { name: text, group, prefix, tab: match[1] ? Number(match[1]) : 1, index: Number(match[3]), request: true };
   }
-  return { name: text, group: 'other', prefix: text, index: 0, request: true };
+  return { name: text, group: 'other', prefix: text, tab: 1, index: 0, request: true };
 }
 
 /** Sort order of two lane names (numeric within a group: secret#2 < secret#10). */
@@ -29,6 +33,8 @@ export function compareLanes(a, b) {
 }
 
 function compareParsed(pa, pb) {
+  // Requests group by tab; client and server (tab 0) come after them all.
+  if (pa.request && pb.request && pa.tab !== pb.tab) return pa.tab - pb.tab;
   const ga = GROUP_ORDER[pa.group];
   const gb = GROUP_ORDER[pb.group];
   if (ga !== gb) return ga - gb;
@@ -55,6 +61,22 @@ export function splitLanes(names) {
     requests: ordered.filter((n) => parseLane(n).request),
     pinned: ordered.filter((n) => !parseLane(n).request),
   };
+}
+
+/**
+ * How ordered request rows group by tab: for row `i`, its tab, whether it
+ * opens its tab's group (and so gets the tab's heading), and whether the
+ * tab is an even one (2, 4, …: shaded apart). A run with one tab has no
+ * groups: every row gets `{ tab: 1, opens: false, shaded: false }`.
+ */
+export function tabGroups(requests) {
+  const tabs = requests.map((name) => parseLane(name).tab);
+  const several = tabs.some((tab) => tab !== tabs[0]);
+  return tabs.map((tab, i) => ({
+    tab,
+    opens: several && (i === 0 || tabs[i - 1] !== tab),
+    shaded: several && tab % 2 === 0,
+  }));
 }
 
 /**

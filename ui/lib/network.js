@@ -17,11 +17,12 @@ export const TRIES_BEFORE_WHY = 3;
 const MARK = { 'to-server': '>', 'to-client': '<', commit: '=' };
 const GROUP_NOUN = { 'to-server': 'requests', 'to-client': 'answers', commit: 'commits' };
 
-/** `secret` of `secret#12`. */
+/** `secret` of `secret#12` (and of `tab2/secret#12`: the engine's filters span every tab). */
 export function laneKind(lane) {
   const text = String(lane ?? '');
   const hash = text.indexOf('#');
-  return hash < 0 ? text : text.slice(0, hash);
+  const name = hash < 0 ? text : text.slice(0, hash);
+  return name.slice(name.indexOf('/') + 1);
 }
 
 /** 3000 → "3,000" (the same on every machine, whatever its locale). */
@@ -97,6 +98,8 @@ export function trayModel(view, { limit = TRAY_LIMIT, newToken = () => null } = 
         status: leg.status ?? null,
         label: legLabel(leg, newToken),
         next: i === 0,
+        // Only a refresh's answer can be lost (the server decided already).
+        droppable: leg.exchange === 'refresh' && leg.direction === 'to-client',
       })),
       groups: [],
     };
@@ -127,6 +130,21 @@ export function tabStateModel(tab) {
   const s = tab.strategy && typeof tab.strategy === 'object' ? tab.strategy : {};
   const token = tab.token ?? null;
   const attrs = { 'data-token': token ?? '', 'data-strategy': s.strategy ?? '' };
+  const rows = strategyRows(s, attrs);
+  // Several tabs: each other tab's own memory, its rows named by the tab.
+  const others = Array.isArray(tab.other_tabs) ? tab.other_tabs : [];
+  others.forEach((other, i) => {
+    const prefix = `tab${i + 2} `;
+    for (const row of strategyRows(other && typeof other === 'object' ? other : {}, {})) {
+      rows.push({ ...row, name: prefix + row.name });
+    }
+  });
+  if (others.length) attrs['data-tabs'] = String(others.length + 1);
+  return { token, strategy: s.strategy ?? null, attrs, rows };
+}
+
+/** One tab's strategy memory as rows; its hook attributes go into `attrs`. */
+function strategyRows(s, attrs) {
   let rows;
   switch (s.strategy) {
     case 'queue':
@@ -147,23 +165,43 @@ export function tabStateModel(tab) {
         { name: 'joined', value: String(s.joined ?? 0), note: 'sharing that refresh' },
       ];
       break;
+    case 'proactive':
+      attrs['data-timer-fired'] = s.timer_fired ?? '';
+      attrs['data-flight'] = s.flight ?? '';
+      rows = [
+        { name: 'timer', value: s.timer_fired ?? 'waiting', note: s.timer_fired ? `fired: refreshes ${s.timer_fired} on its own` : 'set for shortly before exp' },
+        { name: 'flight', value: s.flight ?? 'none', note: s.flight ? (s.running ? `401s with ${s.flight} join it, not the timer` : 'done') : 'no 401 refresh yet' },
+      ];
+      break;
+    case 'mutex':
+      attrs['data-locked'] = String(!!s.locked);
+      attrs['data-waiting'] = String(s.waiting ?? 0);
+      rows = [
+        { name: 'locked', value: String(!!s.locked), note: s.locked ? 'a 401 holds the lock' : 'the next 401 takes it' },
+        { name: 'waiting', value: String(s.waiting ?? 0), note: 'will re-read the store once they have the lock' },
+      ];
+      break;
     case 'naive':
       rows = [{ name: 'memory', value: 'none', note: 'each 401 refreshes alone' }];
       break;
     default:
       rows = [];
   }
-  return { token, strategy: s.strategy ?? null, attrs, rows };
+  return rows;
 }
 
 /**
  * The settings undo starts: the same run, by hand, with every delivery but
- * the last (the engine replays a delivery order exactly). Null when there
- * is nothing to undo.
+ * the last (the engine replays a delivery order exactly), and the refresh
+ * answers lost before it (`drops`: `[{ lost: 'refresh#1<', at }]`, `at` =
+ * how many deliveries there were once it was lost). Null when there is
+ * nothing to undo.
  */
-export function undoSettings(settings, delivered) {
+export function undoSettings(settings, delivered, drops = []) {
   if (!settings || typeof settings !== 'object' || !Array.isArray(delivered) || delivered.length === 0) return null;
-  return { ...settings, network: 'hand', deliver: delivered.slice(0, -1) };
+  const kept = drops.filter((d) => d.at < delivered.length).map((d) => d.lost);
+  const lost = [...new Set([...(settings.drop || []), ...kept])];
+  return { ...settings, network: 'hand', deliver: delivered.slice(0, -1), ...(lost.length ? { drop: lost } : {}) };
 }
 
 /**

@@ -137,11 +137,13 @@ export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks
   }
 
   function reportSoon() {
-    hooks.changed?.();
     if (reportDue) return;
     reportDue = true;
     later(() => {
       reportDue = false;
+      // Now, not at the call: the module finished what it was doing (a
+      // queue push right after `api.queued()`, say), so its state is whole.
+      hooks.changed?.();
       post();
       watchStill();
     });
@@ -228,6 +230,7 @@ export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks
         reportSoon();
       },
       queued() {
+        hooks.call?.({ lane, op: 'queued', attempt: null });
         events.push({ kind: 'queued', lane, jti: jtiOf(lastSent) });
         reportSoon();
       },

@@ -16,7 +16,7 @@
 // events; copying per event would be quadratic). Views compare what they
 // would draw, not the state, to know what to repaint.
 
-import { splitLanes } from './layout.js';
+import { splitLanes, parseLane, tabGroups } from './layout.js';
 import { decodeJwt } from './token-life.js';
 import { createViewClock, clockStart, clockEvent, clockNetwork, clockStop, clockNowUs } from './view-clock.js';
 
@@ -76,6 +76,7 @@ export function createRunState({ strategy = null, policy = null, settings = null
     lab: null, // { labMs, atMs }: lab clock reading and when (local ms) it arrived
     verdict: null,
     error: null,
+    drops: [], // refresh answers lost: [{ lost, at }]
     _lanes: null, // laneGroups' sorted lanes
   };
 }
@@ -113,6 +114,10 @@ export function applyMessage(state, message, receivedAtMs = 0) {
       state.network = message.network;
       state.networkSeq += 1;
       if (Array.isArray(message.network.delivered)) state.delivered = message.network.delivered;
+      // Answers lost by hand, each with the delivery count it happened at (for undo).
+      for (const lost of Array.isArray(message.network.dropped) ? message.network.dropped : []) {
+        if (!state.drops.some((d) => d.lost === lost)) state.drops.push({ lost, at: state.delivered.length });
+      }
       clockNetwork(state.clock, message.network, receivedAtMs);
       break;
     case 'done':
@@ -270,6 +275,8 @@ function applyEvent(state, ev, receivedAtMs = 0) {
     case 'refresh_done': {
       const attempt = closeAttempt(state, ev);
       if (attempt.status === 200) tally.refresh_ok += 1;
+      // The answer never arrived: counted apart, as the engine does (key only when it happened).
+      else if (ev.reason === 'transport') tally.refresh_lost = (tally.refresh_lost ?? 0) + 1;
       else tally.refresh_rejected += 1;
       break;
     }
@@ -284,7 +291,7 @@ function applyEvent(state, ev, receivedAtMs = 0) {
       closeQueued(lane, ev.t_us);
       lane.done = { tUs: ev.t_us, ok: !!ev.ok, status: ev.status ?? null };
       // As the engine counts: public lanes apart, every other lane is secret.
-      const side = String(ev.lane).startsWith('public') ? 'public' : 'secret';
+      const side = parseLane(ev.lane).group === 'public' ? 'public' : 'secret';
       tally.requests += 1;
       tally[`${side}_${ev.ok ? 'ok' : 'failed'}`] += 1;
       tally.ok = tally.secret_ok + tally.public_ok;
@@ -300,6 +307,8 @@ function applyEvent(state, ev, receivedAtMs = 0) {
       ensureLane(state, ev.lane || 'client');
       tally.logouts += 1;
       tally.final_jti = null;
+      // Several tabs: the tab whose refused refresh cleared the shared store first.
+      if (ev.tab != null && tally.logged_out_by == null) tally.logged_out_by = ev.tab;
       state.client.push(marker(ev));
       break;
     case 'issued': {
@@ -312,8 +321,10 @@ function applyEvent(state, ev, receivedAtMs = 0) {
         iat: ev.iat ?? null,
         exp: ev.exp ?? null,
         refresh_until: ev.refresh_until ?? null,
-        // The JWT itself, when the engine sent it (older recordings did not).
+        // The JWT itself (an OAuth refresh token's opaque value), when the
+        // engine sent it (older recordings did not).
         raw: typeof ev.token === 'string' ? ev.token : null,
+        kind: ev.token_kind === 'refresh' ? 'refresh' : 'access',
         issuedUs: ev.t_us,
         attempt: ev.attempt ?? null,
       });
@@ -370,6 +381,8 @@ function marker(ev) {
     attempt: ev.attempt ?? null,
     jti: ev.jti ?? null,
     newJti: ev.new_jti ?? null,
+    // OAuth mode: the refresh token stored beside the access token.
+    refresh: ev.refresh ?? null,
     reason: ev.reason ?? null,
     cause: ev.cause ?? null,
     route: ev.route ?? null,
@@ -385,7 +398,7 @@ function marker(ev) {
 export function laneGroups(state) {
   if (!state._lanes || state._lanes.count !== state.lanes.size) {
     const { requests, pinned } = splitLanes([...state.lanes.keys()]);
-    state._lanes = { count: state.lanes.size, ordered: [...requests, ...pinned], requests, pinned };
+    state._lanes = { count: state.lanes.size, ordered: [...requests, ...pinned], requests, pinned, tabs: tabGroups(requests) };
   }
   return state._lanes;
 }
@@ -543,11 +556,48 @@ export function tokenCountdowns(token, labMs) {
  */
 export function decodedToken(token) {
   if (!token) return null;
-  const decoded = token.raw ? decodeJwt(token.raw) : null;
-  if (decoded) return { header: decoded.header, payload: decoded.payload, fromJwt: true };
+  const kind = token.kind === 'refresh' ? 'refresh' : 'access';
+  // A refresh token is opaque: nothing in it to decode.
+  const decoded = token.raw && kind === 'access' ? decodeJwt(token.raw) : null;
+  if (decoded) return { kind, header: decoded.header, payload: decoded.payload, fromJwt: true };
   return {
+    kind,
     header: null,
     payload: { sub: token.sub, iat: token.iat, exp: token.exp, jti: token.jti, fam: token.fam },
     fromJwt: false,
+  };
+}
+
+/**
+ * What the inspector says about a token's kind: in OAuth mode (the run has
+ * refresh tokens) the difference between the two; in article mode that the
+ * access token is its own refresh credential. `{ kind, title, lines }`.
+ */
+export function tokenKindNote(state, token) {
+  if (!token) return null;
+  const oauth = [...state.tokens.values()].some((t) => t.kind === 'refresh');
+  if (token.kind === 'refresh') {
+    return {
+      kind: 'refresh',
+      title: 'refresh token (opaque)',
+      lines: [
+        'No header, no payload: a random string only the server can look up. Nothing to decode, nothing a client can check.',
+        'Sent only to /api/refresh, in a form body (grant_type=refresh_token, RFC 6749 §6), never to the API.',
+        'Rotated: each refresh spends it and returns a new one. Sending a spent one again is a reuse, which the server\'s rule punishes or forgives.',
+      ],
+    };
+  }
+  return {
+    kind: 'access',
+    title: oauth ? 'access token (JWT)' : 'access token (JWT), also the refresh credential',
+    lines: oauth
+      ? [
+        'Signed claims the API checks on its own on every request: signature, then exp on the lab clock.',
+        'Short-lived and sent as Authorization: Bearer to the API; a refresh never presents it, it presents the refresh token beside it.',
+      ]
+      : [
+        'Signed claims the API checks on its own on every request: signature, then exp on the lab clock.',
+        'In article mode the expired access token is itself the refresh credential, inside its refresh window.',
+      ],
   };
 }

@@ -75,9 +75,10 @@ function checkReport(data) {
       verdict: data.verdict && typeof data.verdict === 'object' ? data.verdict : null,
       lab_now_ms: typeof data.lab_now_ms === 'number' ? data.lab_now_ms : null,
       // What newer engines add: one sentence per event, a held run's
-      // delivery order, the challenges it solved. Kept when present.
+      // delivery order and lost answers, the challenges it solved. Kept when present.
       ...(Array.isArray(data.narration) ? { narration: data.narration } : {}),
       ...(Array.isArray(data.delivered) ? { delivered: data.delivered } : {}),
+      ...(Array.isArray(data.dropped) ? { dropped: data.dropped } : {}),
       ...(Array.isArray(data.solved) ? { solved: data.solved } : {}),
     },
   };
@@ -155,6 +156,7 @@ export function createReplay(report, { rate = 1 } = {}) {
           verdict: report.verdict,
           lab_now_ms: report.lab_now_ms,
           ...(report.delivered ? { delivered: report.delivered } : {}),
+          ...(report.dropped ? { dropped: report.dropped } : {}),
           ...(report.solved ? { solved: report.solved } : {}),
         });
       }

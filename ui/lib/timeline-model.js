@@ -13,7 +13,7 @@
 import { createScale, formatTick, niceStep } from './scale.js';
 import { visibleRange, mergeMarkers, fitLabels, textWidth, placeRow } from './layout.js';
 import { laneGroups, laneOutcome, verdictView, attemptRevoked, storeDeaths, isHeld, captionAt } from './reducer.js';
-import { tokenColor, statusClass, statusColor } from './colors.js';
+import { tokenColor, tokenKind, statusClass, statusColor } from './colors.js';
 import { attemptLabels, formatUs, logoutReason, eventText } from './format.js';
 import { heldBarLabels } from './network.js';
 
@@ -190,13 +190,18 @@ function requestLanesModel(state, frame, { selectedJti = null, scrollTop = 0, vi
     viewportHeight: viewportHeight || Math.min(total, 600),
     overscan: 4,
   });
+  const { tabs } = laneGroups(state);
   const rows = [];
-  for (let i = first; i < end; i++) rows.push(requestRow(state, requests[i], i, frame, selectedJti));
+  for (let i = first; i < end; i++) rows.push(requestRow(state, requests[i], i, frame, selectedJti, tabs[i]));
   return { total, first, end, top: first * rowHeight, height: Math.max(0, (end - first) * rowHeight), rowHeight, rows };
 }
 
-/** One request lane: its waits, one bar per attempt, and how it ended. */
-function requestRow(state, name, index, frame, selectedJti = null) {
+/**
+ * One request lane: its waits, one bar per attempt, and how it ended. With
+ * several tabs, `group` says the row's tab; the first row of a tab carries
+ * the tab's heading (a rule across the row and "tab N" on the right).
+ */
+function requestRow(state, name, index, frame, selectedJti = null, group = { tab: 1, opens: false, shaded: false }) {
   const { sizes, scale, endForPending } = frame;
   const lane = state.lanes.get(name);
   const barY = (sizes.row - sizes.bar) / 2;
@@ -225,6 +230,9 @@ function requestRow(state, name, index, frame, selectedJti = null) {
     width: frame.rowWidth,
     height: sizes.row,
     label: { x: 12, y: mid, text: name },
+    tab: group.tab,
+    tabShaded: group.shaded,
+    tabHeading: group.opens ? { x: frame.rowWidth - 8, y: 9, text: `tab ${group.tab}` } : null,
     waits,
     bars: lane.attempts.map((attempt) => bar(state, attempt, barY, frame, selectedJti)),
     done: lane.done ? { x: scale.x(lane.done.tUs) + 8, y: mid, ok: lane.done.ok, text: lane.done.ok ? '✔' : '✖', ...fateNote(laneFate(lane)) } : null,
@@ -340,6 +348,8 @@ function chip(jti, x, y, height, { struck = false, text = jti } = {}) {
     width: CHIP_W,
     height,
     color: tokenColor(jti),
+    // A refresh token (OAuth mode) is drawn apart from access tokens.
+    kind: tokenKind(jti),
     text,
     textX: x + CHIP_W / 2,
     textY: mid,
@@ -362,7 +372,8 @@ function stripWidth(jtis) {
 
 /** The distinct tokens of merged markers, in order. */
 function distinctJtis(items) {
-  return [...new Set(items.map((i) => i.jti).filter((j) => j != null))];
+  // A store that holds an OAuth refresh token beside the access token shows both.
+  return [...new Set(items.flatMap((i) => [i.jti, i.refresh]).filter((j) => j != null))];
 }
 
 /** The pinned rows under the request lanes: the token store, then the server. */
@@ -424,7 +435,7 @@ function clientRow(state, { sizes, scale, rowWidth }, y, height) {
         text: room >= textWidth('stored', sizes.font) + 5 ? { x: it.x + it.width + 5, y: mid, text: 'stored' } : null,
         title: it.jtis.length > 1
           ? `the token store was overwritten ${it.m.count} times: ${it.m.items.map((s) => s.jti).join(', ')}; it keeps ${last}`
-          : `the tab's token store now holds ${last}`,
+          : `the tab's token store now holds ${last}${it.m.items[it.m.items.length - 1].refresh ? ` and the refresh token ${it.m.items[it.m.items.length - 1].refresh}` : ''}`,
       };
     }
     if (it.kind === 'death') {
@@ -619,11 +630,17 @@ function verdictModel(state) {
 /** The case's setup in words: the login's token and the lab clock jump. */
 function setupNote(state) {
   const parts = [];
+  const login = [];
   for (const m of state.server) {
-    // The login's token: issued outside any client attempt of the run.
-    if (m.kind === 'issued' && (m.attempt == null || !state.attempts.has(m.attempt))) parts.push(`login → ${m.jti}`);
-    else if (m.kind === 'clock_advanced') parts.push(`lab clock +${((m.byMs ?? 0) / 1000).toFixed(0)} s`);
+    // The login's tokens (an access token, and in OAuth mode a refresh
+    // token): issued outside any client attempt of the run.
+    if (m.kind === 'issued' && (m.attempt == null || !state.attempts.has(m.attempt))) {
+      if (!login.length) parts.push(login);
+      login.push(m.jti);
+    } else if (m.kind === 'clock_advanced') parts.push(`lab clock +${((m.byMs ?? 0) / 1000).toFixed(0)} s`);
   }
+  const at = parts.indexOf(login);
+  if (at >= 0) parts[at] = `login → ${login.join(' + ')}`;
   if (state.settings && state.settings.case === 'guest') parts.unshift('no token');
   return parts.length ? `setup: ${parts.join(', ')}` : '';
 }

@@ -19,6 +19,8 @@ export function limitsFromOptions(raw) {
     maxGraceS: whole('max_grace_s', 0),
     maxAccessTtlS: whole('max_access_ttl_s', 1),
     maxRefreshWindowS: whole('max_refresh_window_s', 0),
+    maxTabs: whole('max_tabs', 1),
+    maxReuseCount: whole('max_reuse_count', 0),
     minSpeed: raw.min_speed,
     maxSpeed: raw.max_speed,
   };
@@ -41,6 +43,9 @@ export function fieldsFor(limits) {
     accessTtl: { label: 'Token lifetime (s)', min: 1, max: limits.maxAccessTtlS },
     refreshWindow: { label: 'Refresh window (s)', min: 0, max: limits.maxRefreshWindowS },
     grace: { label: 'Grace window (s)', min: 0, max: limits.maxGraceS },
+    tabs: { label: 'Tabs', min: 1, max: limits.maxTabs },
+    overlap: { label: 'The server\'s window (s)', min: 0, max: limits.maxGraceS },
+    reuseCount: { label: 'The server\'s reuse count', min: 0, max: limits.maxReuseCount },
   };
 }
 
@@ -112,7 +117,7 @@ export function validateControls(values, limits) {
  * The RunSettings JSON (docs/lab-api.md) for checked control values.
  * Only fields the controls own are sent; the server fills in the rest.
  */
-export function toRunSettings({ caseName, strategy, policy, late, values, network = null }) {
+export function toRunSettings({ caseName, strategy, policy, late, values, network = null, crossTab = null, mode = null, rotate = null }) {
   return {
     case: caseName,
     strategy,
@@ -130,6 +135,15 @@ export function toRunSettings({ caseName, strategy, policy, late, values, networ
     ...(values.accessTtl === undefined ? {} : { access_ttl_s: values.accessTtl }),
     ...(values.refreshWindow === undefined ? {} : { refresh_window_s: values.refreshWindow }),
     ...(values.grace === undefined ? {} : { grace_s: values.grace }),
+    // Several tabs sharing one stored token, and how they coordinate.
+    ...(values.tabs === undefined ? {} : { tabs: values.tabs }),
+    ...(crossTab ? { cross_tab: crossTab } : {}),
+    // What the refresh credential is: article or oauth.
+    ...(mode ? { mode } : {}),
+    // A server preset's parameters, only those it has (knobsOf).
+    ...(values.overlap === undefined ? {} : { overlap_s: values.overlap }),
+    ...(values.reuseCount === undefined ? {} : { reuse_count: values.reuseCount }),
+    ...(rotate == null ? {} : { rotate }),
     // Who delivers the legs (timer, step, hand), when the controls chose.
     ...(network ? { network } : {}),
   };
@@ -147,6 +161,8 @@ export function controlValues(settings) {
     policy: settings.policy,
     late: settings.late,
     network: settings.network,
+    crossTab: settings.cross_tab,
+    mode: settings.mode,
     values: {
       secret: settings.secret,
       public: settings.public,
@@ -156,7 +172,31 @@ export function controlValues(settings) {
       accessTtl: settings.access_ttl_s,
       refreshWindow: settings.refresh_window_s,
       grace: settings.grace_s,
+      tabs: settings.tabs,
       speed: settings.speed,
     },
   };
+}
+
+/**
+ * The parameters a policy of /lab/options has (a server preset's), with
+ * their defaults: `{ overlap, reuseCount, rotate }`, each null when the
+ * server has no such parameter. Plain policies have none.
+ */
+export function knobsOf(policyEntry) {
+  const knobs = policyEntry && typeof policyEntry === 'object' && policyEntry.knobs && typeof policyEntry.knobs === 'object' ? policyEntry.knobs : {};
+  const whole = (v) => (Number.isInteger(v) && v >= 0 ? v : null);
+  return {
+    overlap: whole(knobs.overlap_s),
+    reuseCount: whole(knobs.reuse_count),
+    rotate: typeof knobs.rotate === 'boolean' ? knobs.rotate : null,
+  };
+}
+
+/** `values` without the preset parameters `knobs` (knobsOf) does not have. */
+export function valuesForPolicy(values, knobs) {
+  const out = { ...values };
+  if (!knobs || knobs.overlap == null) delete out.overlap;
+  if (!knobs || knobs.reuseCount == null) delete out.reuseCount;
+  return out;
 }

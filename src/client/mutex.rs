@@ -1,0 +1,45 @@
+//! `mutex`: one lock around refreshing, and a re-read of the stored token
+//! after taking it. The first 401 takes the lock and refreshes; the others
+//! wait for the lock, then find a newer token in the store and retry with
+//! it instead of refreshing again. A late 401 finds the newer token the same
+//! way. Unlike `single-flight`, waiters are not handed the result: they read
+//! the store, as code around a plain lock (or Web Locks) does.
+
+use std::sync::Arc;
+
+use super::slots::Slots;
+use super::{Tab, Token};
+use crate::motion::Motion;
+use crate::protocol::{Lane, StrategyView};
+
+pub struct Mutex {
+    lock: Slots,
+}
+
+impl Mutex {
+    pub fn new(motion: Arc<Motion>) -> Self {
+        Mutex {
+            lock: Slots::new(1, motion),
+        }
+    }
+
+    pub async fn handle_401(&self, tab: &Tab, lane: Lane, used: Token) -> Option<Token> {
+        let _held = tab.take_lock(&self.lock, lane, &used).await;
+        // The re-check: whoever held the lock before may have refreshed.
+        match tab.current() {
+            Some(current) if current.jti != used.jti => Some(current),
+            // Its refresh was refused and logged the tab out: nothing to retry.
+            None => None,
+            Some(_) => tab.refresh_and_store(lane, &used).await.ok(),
+        }
+    }
+
+    /// Whether the lock is held, and how many wait for it.
+    pub fn view(&self) -> StrategyView {
+        let (free, waiting) = self.lock.counts();
+        StrategyView::Mutex {
+            locked: free == 0,
+            waiting: waiting as u32,
+        }
+    }
+}
