@@ -3,6 +3,9 @@
 //
 //   ui/vendor/codemirror.js  the editor (CodeMirror 6), one ES module
 //   ui/vendor/acorn.js       the JavaScript parser (precise syntax errors)
+//   ui/vendor/axios.js, ui/vendor/axios-auth-refresh-<major>.js
+//                            the real interceptor libraries the browser
+//                            runtime puts on the bench (ui/lib/libraries.js)
 //   ui/vendor/licenses/<package>.LICENSE  the licence of each bundled package
 //
 // The page has no bundler and loads ES modules as they are, so each vendored
@@ -46,7 +49,50 @@ export { classHighlighter } from '@lezer/highlight';
     what: 'acorn, the JavaScript parser ui/lib/module-check.js uses',
     entry: `export { parse, version } from 'acorn';\n`,
   },
+  // The libraries on the bench (ui/lib/libraries.js, docs/libraries.md): their
+  // own code, unmodified, only wrapped as ES modules. Each library imports
+  // axios from the one vendored axios.js, as an app has one axios; two majors
+  // of one library sit side by side through npm aliases in package.json
+  // (`axios-auth-refresh-5` is `npm:axios-auth-refresh@5.0.2`).
+  {
+    file: 'axios.js',
+    what: 'axios, the HTTP client the interceptor libraries plug into (browser build; the strategies give it an adapter that calls api.send)',
+    entry: `export { default, AxiosError, AxiosHeaders, CanceledError, VERSION } from 'axios';\n`,
+  },
+  {
+    file: 'axios-auth-refresh-5.js',
+    what: 'axios-auth-refresh 5.x (its ESM build), importing ./axios.js',
+    entry: `export { default, createAuthRefresh } from 'axios-auth-refresh-5';\n`,
+    sharesAxios: true,
+  },
+  {
+    file: 'axios-auth-refresh-3.js',
+    what: 'axios-auth-refresh 3.x (its UMD build, which requires axios), importing ./axios.js',
+    entry: `export { default } from 'axios-auth-refresh-3';\n`,
+    sharesAxios: true,
+  },
 ];
+
+/**
+ * `axios` inside a library's bundle is the vendored ./axios.js, not a second
+ * copy. An ES module import stays an import; a CommonJS `require("axios")`
+ * (3.x's UMD) gets the module namespace ({ default: axios, ... }), which is
+ * what its webpack interop reads (`.default`).
+ */
+const sharedAxios = {
+  name: 'shared-axios',
+  setup(build) {
+    build.onResolve({ filter: /^axios$/ }, (args) => (args.kind === 'require-call'
+      ? { path: 'axios', namespace: 'shared-axios' }
+      : { path: './axios.js', external: true }));
+    build.onLoad({ filter: /.*/, namespace: 'shared-axios' }, () => ({
+      contents: `export * from './axios.js'; export { default } from './axios.js';\n`,
+      loader: 'js',
+      resolveDir: OUT,
+    }));
+    build.onResolve({ filter: /^\.\/axios\.js$/ }, () => ({ path: './axios.js', external: true }));
+  },
+};
 
 const pkgJson = (name) => JSON.parse(readFileSync(path.join(REPO, 'node_modules', name, 'package.json'), 'utf8'));
 
@@ -82,6 +128,7 @@ for (const bundle of BUNDLES) {
     metafile: true,
     write: false,
     logLevel: 'warning',
+    plugins: bundle.sharesAxios ? [sharedAxios] : [],
   });
   const names = [...new Set(Object.keys(result.metafile.inputs).map(packageOf).filter(Boolean))].sort();
   const lines = names.map((name) => {

@@ -48,6 +48,8 @@ import { mountCodePanel } from './code-panel.js'; // the code panel: see its blo
 import { checkModule } from './lib/module-check.js';
 import { CHECKS, gradeRow, score } from './lib/grader.js';
 import { runToEnd } from './module-runner.js';
+import { LIBRARIES, libraryNamed, libraryRun } from './lib/libraries.js'; // libraries on the bench: see their block at the end
+import { mountLibraryOptions } from './library-options.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -427,13 +429,19 @@ function start(caseName, { compare = false, own = null } = {}) {
     }), p.runtime ?? controls.runtime.value);
     return { ...p, settings: p.source ? { ...settings, module: OWN_MODULE_NAME } : settings };
   });
+  // Libraries on the bench: a library client runs in the page (block at the end).
+  const bench = benchPlans(plans, compare && choice.by === 'runtimes');
+  if (!bench.ok) {
+    showError(bench.message);
+    return false;
+  }
   const what = compare && choice.by === 'policies'
     ? `${choice.strategy} client, ${choice.a} vs ${choice.b} servers`
     : compare && choice.by === 'runtimes'
       ? `${choice.strategy} client in ${choice.a} vs ${choice.b}, ${choice.policy} server`
       : `${pairs.map((p) => p.strategy).join(' vs ')} client${compare ? 's' : ''}, ${choice.policy} server`;
   playing = null;
-  launch(plans, { compare, note: `${caseName}: ${what}${network !== 'timer' ? ` (network: ${network})` : ''}` });
+  launch(bench.plans, { compare, note: `${caseName}: ${what}${network !== 'timer' ? ` (network: ${network})` : ''}` });
   return true;
 }
 
@@ -449,8 +457,9 @@ function startPageTab(run, message) {
   const shown = active && active.runs.length === 1 && active.runs[0] === run;
   if (shown) showRunModule(run, message.settings);
   run.tab = startTab(message, {
-    builtin: run.source ? null : message.settings.strategy,
+    builtin: run.source ? null : libraryFile(run, message.settings),
     source: run.source ?? null,
+    options: run.libraryOptions ?? null,
     onCall: ({ attempt, line }) => {
       if (line && attempt != null) run.lines.set(attempt, line);
       if (shown) codePanel.markLine(line ?? null);
@@ -566,7 +575,7 @@ function undo() {
   if (!run || net.busy) return;
   const settings = undoSettings(run.state.settings, run.state.delivered, run.state.drops);
   if (!settings) return;
-  const plan = { strategy: run.strategy, policy: run.policy, label: run.label, settings, badge: run.badge ?? null };
+  const plan = { strategy: run.strategy, policy: run.policy, label: run.label, settings, badge: run.badge ?? null, source: run.source, library: run.library, libraryOptions: run.libraryOptions };
   launch([plan], { note: `undo: the same run by hand, replaying ${settings.deliver.length} of ${run.state.delivered.length} deliveries` });
 }
 
@@ -829,6 +838,7 @@ async function loadOptions() {
     setDefault('network', d.network);
     setDefault('crossTab', d.crossTab);
     setDefault('mode', d.mode);
+    offerLibraries();
     for (const [key, value] of Object.entries(d.values)) setDefault(key, value);
     if (!touched.has('late') && typeof d.late === 'boolean') controls.late.checked = d.late;
     if (CASES.includes(d.caseName) && !active) setCase(d.caseName);
@@ -1093,8 +1103,9 @@ function engineOnlyNote(name) {
 /** A built-in strategy's source, fetched once. */
 function strategySource(name) {
   if (!strategySources.has(name)) {
-    strategySources.set(name, fetch(`strategies/${encodeURIComponent(name)}.js`).then((response) => {
-      if (!response.ok) throw new Error(`strategies/${name}.js answered HTTP ${response.status}`);
+    const file = libraryNamed(name)?.file ?? name; // a library: its adapter
+    strategySources.set(name, fetch(`strategies/${encodeURIComponent(file)}.js`).then((response) => {
+      if (!response.ok) throw new Error(`strategies/${file}.js answered HTTP ${response.status}`);
       return response.text();
     }));
   }
@@ -1121,8 +1132,9 @@ function showRunModule(run, settings) {
     codePanel.showError(null);
     return;
   }
-  strategySource(settings.strategy).then((source) => {
-    if (!codePanel.isOwn()) codePanel.showModule(settings.strategy, source);
+  const name = libraryNamed(settings.module) ? settings.module : settings.strategy;
+  strategySource(name).then((source) => {
+    if (!codePanel.isOwn()) codePanel.showModule(name, source);
   }, () => {});
 }
 
@@ -1198,3 +1210,61 @@ const codePanel = mountCodePanel($('[data-code-panel]'), {
 });
 strategySource('naive').then((text) => codePanel.setTemplate(text), () => {});
 showStrategySource(controls.strategy.value || 'naive');
+
+// ---------- libraries on the bench (ui/lib/libraries.js) ----------
+// In the browser runtime the client control also offers the real
+// interceptor libraries (axios-auth-refresh@5, …); picking one shows its
+// options toggle (library-options.js). A library run is a browser run whose
+// `module` names the library; the page loads its adapter with the options.
+
+const libraryOptions = mountLibraryOptions($('[data-library-options]'));
+
+/** Offers the libraries in the client control while the runtime is the browser. */
+function offerLibraries() {
+  const current = controls.strategy.value;
+  for (const group of controls.strategy.querySelectorAll('optgroup[data-libraries]')) group.remove();
+  if (controls.runtime.value === 'browser') {
+    const group = document.createElement('optgroup');
+    group.label = 'libraries (their real code)';
+    group.dataset.libraries = '';
+    group.append(...LIBRARIES.map((library) => {
+      const option = new Option(library.name, library.name);
+      option.title = `${library.package} ${library.version}, unmodified, in the page`;
+      return option;
+    }));
+    controls.strategy.append(group);
+  }
+  if ([...controls.strategy.options].some((o) => o.value === current)) controls.strategy.value = current;
+  libraryOptions.show(libraryNamed(controls.strategy.value));
+  if (controls.strategy.value !== current && !codePanel.isOwn()) showStrategySource(controls.strategy.value);
+}
+
+/** The adapter a run's tab loads: its library's (picked, or named by the settings' module), else the strategy. */
+function libraryFile(run, settings) {
+  const library = run.library ?? libraryNamed(settings.module);
+  return library ? library.file : settings.strategy;
+}
+
+/** Turns plans whose strategy is a library into library runs, with the options checked. */
+function benchPlans(plans, runtimesCompared) {
+  if (!plans.some((plan) => libraryNamed(plan.strategy))) return { ok: true, plans };
+  const name = plans.map((plan) => libraryNamed(plan.strategy)).find(Boolean).name;
+  if (runtimesCompared) return { ok: false, message: `${name} is JavaScript: it runs only in the page. Compare it by servers instead.` };
+  const check = libraryOptions.read();
+  if (!check.ok) {
+    libraryOptions.open();
+    return { ok: false, message: `The options of ${name}: ${check.message}` };
+  }
+  return {
+    ok: true,
+    plans: plans.map((plan) => {
+      const library = libraryNamed(plan.strategy);
+      return library
+        ? { ...plan, strategy: 'naive', library, libraryOptions: check.options, settings: libraryRun(plan.settings, library) }
+        : plan;
+    }),
+  };
+}
+
+controls.runtime.addEventListener('change', offerLibraries);
+controls.strategy.addEventListener('change', () => libraryOptions.show(libraryNamed(controls.strategy.value)));

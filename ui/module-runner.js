@@ -4,13 +4,16 @@
 
 import { runLab, networkCommand } from './transport.js';
 import { startTab } from './page-runtime.js';
+import { libraryNamed } from './lib/libraries.js';
 
 /**
  * Runs `settings` with `source` (the learner's module text) or `builtin` (a
- * strategy name). Resolves with `{ last, failed }`: the stream's last line
+ * strategy name; by default the library the settings' `module` names, else
+ * the settings' strategy), with `options` for a library. Resolves with `{ last, failed }`: the stream's last line
  * (done, error or abandoned) and the module's failure, if any.
  */
-export async function runToEnd(settings, { source = null, builtin = null } = {}) {
+export async function runToEnd(settings, { source = null, builtin = null, options = null } = {}) {
+  const library = libraryNamed(settings.module);
   let run = null;
   let last = null;
   let failed = null;
@@ -21,7 +24,7 @@ export async function runToEnd(settings, { source = null, builtin = null } = {})
       if (message.type === 'start') {
         run = message.run;
         if (message.page) {
-          startTab(message, { source, builtin: source ? null : builtin ?? settings.strategy, onEnded: (f) => { failed = f; } });
+          startTab(message, { source, builtin: source ? null : builtin ?? library?.file ?? settings.strategy, options, onEnded: (f) => { failed = f; } });
         }
         onStart();
       }

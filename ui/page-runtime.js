@@ -12,10 +12,11 @@ const PING_EVERY_MS = 250;
 /**
  * Starts the tab of the run whose start line is `start` (it has `page`).
  * Either `builtin` (a strategy name: ui/strategies/<name>.js) or `source`
- * (the learner's module text). Returns `{ stop() }`; `onEnded({ message,
+ * (the learner's module text); `options`: a library adapter's options
+ * (ui/lib/libraries.js). Returns `{ stop() }`; `onEnded({ message,
  * line } | null)` is called once, when the tab finished or failed.
  */
-export function startTab(start, { builtin = null, source = null, onCall = () => {}, onState = () => {}, onEnded = () => {} }) {
+export function startTab(start, { builtin = null, source = null, options = null, onCall = () => {}, onState = () => {}, onEnded = () => {} }) {
   const worker = new Worker(new URL('./worker/tab.js', import.meta.url), { type: 'module', name: `tab of run ${start.run}` });
   let lastPong = performance.now();
   let lastLine = null;
@@ -60,6 +61,6 @@ export function startTab(start, { builtin = null, source = null, onCall = () => 
     event.preventDefault();
     end({ message: `the tab's Worker failed: ${event.message || 'it could not load'}`, line: event.lineno || null });
   });
-  worker.postMessage({ type: 'run', page: start.page, settings: start.settings, builtin, source });
+  worker.postMessage({ type: 'run', page: start.page, settings: start.settings, builtin, source, options });
   return { stop: () => end(null) };
 }

@@ -304,6 +304,13 @@ export class TimelineView {
     }
     for (const bar of row.bars) g.append(this.paintBar(bar));
     if (row.done) g.append(s('text', { class: `done-mark ${row.done.ok ? 'ok' : 'failed'}`, x: row.done.x, y: row.done.y, 'dominant-baseline': 'central' }, row.done.text));
+    if (row.done && row.done.fate) g.setAttribute('data-fate', row.done.fate);
+    // A failure the client passed on without trying (ui/lib/timeline-model.js laneFate).
+    if (row.done && row.done.note) {
+      const note = s('g', { 'data-passed-to-caller': '' });
+      note.append(s('title', {}, row.done.title), s('text', { class: 'done-note', x: row.done.x + 22, y: row.done.y, 'dominant-baseline': 'central' }, row.done.note));
+      g.append(note);
+    }
     return g;
   }
 

@@ -14,6 +14,12 @@ const VENDOR = path.join(REPO, 'ui', 'vendor');
 const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8'));
 const lock = JSON.parse(readFileSync(path.join(REPO, 'package-lock.json'), 'utf8'));
 
+/** The version package.json pins for `name`; an npm alias (`npm:axios-auth-refresh@5.0.2`) pins its target's. */
+function pinned(name) {
+  const spec = pkg.devDependencies[name];
+  return spec && spec.startsWith('npm:') ? spec.slice(spec.lastIndexOf('@') + 1) : spec;
+}
+
 /** `//   @codemirror/view 6.43.15 (MIT, licenses/@codemirror/view.LICENSE)` lines of a bundle's header. */
 function headerPackages(file) {
   const text = readFileSync(path.join(VENDOR, file), 'utf8');
@@ -27,6 +33,9 @@ function headerPackages(file) {
 for (const [file, direct] of [
   ['codemirror.js', ['@codemirror/state', '@codemirror/view', '@codemirror/commands', '@codemirror/language', '@codemirror/lang-javascript', '@lezer/highlight']],
   ['acorn.js', ['acorn']],
+  ['axios.js', ['axios']],
+  ['axios-auth-refresh-5.js', ['axios-auth-refresh-5']],
+  ['axios-auth-refresh-3.js', ['axios-auth-refresh-3']],
 ]) {
   test(`ui/vendor/${file} was built from the versions package.json pins`, () => {
     const { bundler, packages } = headerPackages(file);
@@ -34,11 +43,11 @@ for (const [file, direct] of [
     const names = packages.map((p) => p.name);
     for (const name of direct) {
       assert.ok(names.includes(name), `${name} is in the bundle's header`);
-      assert.match(pkg.devDependencies[name] ?? '', /^\d+\.\d+\.\d+$/, `${name} is pinned to one version in package.json`);
+      assert.match(pinned(name) ?? '', /^\d+\.\d+\.\d+$/, `${name} is pinned to one version in package.json`);
     }
     for (const p of packages) {
       // Direct dependencies: package.json's pin; the packages they bring: the lock file's.
-      const wanted = pkg.devDependencies[p.name] ?? lock.packages[`node_modules/${p.name}`]?.version;
+      const wanted = pinned(p.name) ?? lock.packages[`node_modules/${p.name}`]?.version;
       assert.equal(p.version, wanted, `${p.name}: the bundle has ${p.version}, package.json / package-lock.json ${wanted}`);
       assert.ok(existsSync(path.join(VENDOR, p.file)), `${p.file} is there`);
       assert.ok(readFileSync(path.join(VENDOR, p.file), 'utf8').length > 100, `${p.file} holds a licence`);

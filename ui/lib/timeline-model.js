@@ -235,8 +235,33 @@ function requestRow(state, name, index, frame, selectedJti = null, group = { tab
     tabHeading: group.opens ? { x: frame.rowWidth - 8, y: 9, text: `tab ${group.tab}` } : null,
     waits,
     bars: lane.attempts.map((attempt) => bar(state, attempt, barY, frame, selectedJti)),
-    done: lane.done ? { x: scale.x(lane.done.tUs) + 8, y: mid, ok: lane.done.ok, text: lane.done.ok ? '✔' : '✖' } : null,
+    done: lane.done ? { x: scale.x(lane.done.tUs) + 8, y: mid, ok: lane.done.ok, text: lane.done.ok ? '✔' : '✖', ...fateNote(laneFate(lane)) } : null,
   };
+}
+
+/**
+ * How a finished lane's request ended, for what a client (a library above
+ * all) did with its failure: `passed` — its one request failed and the
+ * client handed that answer to the caller, no refresh, no wait, no retry
+ * on this lane (axios-auth-refresh 5 does this with a 401 that lands while
+ * another request's refresh is out); `waited` — it waited for someone
+ * else's refresh (`queued`); `refreshed` — it refreshed itself; `answered`
+ * — its first answer was its last and it was ok. Null while it runs.
+ */
+export function laneFate(lane) {
+  if (!lane || !lane.done) return null;
+  if (lane.queued.length > 0) return 'waited';
+  if (lane.attempts.some((a) => a.kind === 'refresh')) return 'refreshed';
+  const only = lane.attempts.length === 1 ? lane.attempts[0] : null;
+  if (!lane.done.ok && only && only.kind === 'request' && only.status === lane.done.status) return 'passed';
+  return 'answered';
+}
+
+/** The words beside a lane's ✖ when the client passed its failure on. */
+function fateNote(fate) {
+  return fate === 'passed'
+    ? { fate, note: 'passed to the caller', title: 'The client handed this answer to the caller: no refresh, no wait, no retry for this request' }
+    : { fate };
 }
 
 /**

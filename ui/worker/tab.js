@@ -55,7 +55,7 @@ function describe(error) {
   return { message: `${name}${message}`, line };
 }
 
-async function run({ page, settings, builtin, source }) {
+async function run({ page, settings, builtin, source, options }) {
   moduleUrl = builtin
     ? new URL(`../strategies/${builtin}.js`, import.meta.url).href
     : URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
@@ -68,6 +68,9 @@ async function run({ page, settings, builtin, source }) {
   if (typeof module.request !== 'function') {
     return { failed: { message: 'the module must export a function named request(req, api)', line: null }, load: true };
   }
+  // A library's adapter takes the library's options (ui/lib/libraries.js
+  // checked them) before its first request.
+  if (options && typeof module.configure === 'function') module.configure(options);
   const state = () => {
     if (typeof module.state !== 'function') return null;
     try {

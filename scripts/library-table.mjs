@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+// Writes docs/libraries.md: what each real interceptor library on the bench
+// (ui/lib/libraries.js) does against each server policy, from real runs —
+// the library's vendored code in a Worker of headless Chromium, its
+// requests through the lab's `refresh-race serve` (as
+// tests/e2e/parity.test.mjs drives them), never typed by hand.
+//
+// For every library × option set × policy, case 3 (an expired, refreshable
+// token):
+//   - timer: the default schedule (3 secret + 3 public requests, no jitter);
+//   - jitter (strict, default options only: each run takes seconds): the
+//     same with up to JITTER_MS of seeded jitter per lane and route, seeds
+//     1..SEEDS — how often the library refreshes more than once when the
+//     network is less tidy;
+//   - worst hand-made order: 2 secret requests held by the network, each
+//     order of ORDERS played, then the rest stepped in due order; the worst
+//     outcome (requests lost, then logouts, then refresh calls) and its order.
+// Option sets: the library's defaults, then each boolean option it
+// documents flipped, one at a time.
+//
+//   cargo build && node scripts/library-table.mjs     (CARGO_TARGET_DIR or REFRESH_RACE_BIN as for the e2e tests)
+//   node scripts/library-table.mjs --policies=strict,family   (only these; default: every policy the lab offers)
+
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startServer, launchBrowser, openLab, REPO } from '../tests/e2e/harness.mjs';
+import { LIBRARIES } from '../ui/lib/libraries.js';
+
+// The jitter of a lane is drawn per lane and route (src/network.rs): a 401
+// lands after the first refresh and its retry only when the spread beats
+// them (350 ms plus their own jitter), so it takes a wide jitter to see it.
+const JITTER_MS = 2000;
+const SEEDS = 20;
+
+/** Hand-made orders of two secret requests (legs: `lane>` to the server, `lane<` back). */
+const ORDERS = [
+  { id: 'due', what: 'every leg in due order', deliver: [] },
+  { id: 'refresh-out', what: "secret#2's 401 lands while secret#1's refresh is at the server", deliver: ['secret#1>', 'secret#1<', 'secret#1>', 'secret#2>', 'secret#2<'] },
+  { id: 'retry-out', what: "secret#2's 401 lands after the refresh answer, while secret#1's retry is out", deliver: ['secret#1>', 'secret#1<', 'secret#1>', 'secret#1<', 'secret#2>', 'secret#2<'] },
+  { id: 'all-over', what: "secret#2's 401 lands after secret#1's refresh and retry are over", deliver: ['secret#1>', 'secret#1<', 'secret#1>', 'secret#1<', 'secret#1>', 'secret#1<', 'secret#2>', 'secret#2<'] },
+];
+
+/**
+ * An order as played against `policy`: under `non-atomic` a refresh has a
+ * third leg, its commit (`secret#1=`), delivered right after the refresh
+ * reaches the server (the refresh is secret#1's second leg to the server).
+ */
+function orderFor(order, policy) {
+  if (policy !== 'non-atomic') return order.deliver;
+  const out = [];
+  let sent = 0;
+  for (const leg of order.deliver) {
+    out.push(leg);
+    if (leg === 'secret#1>' && (sent += 1) === 2) out.push('secret#1=');
+  }
+  return out;
+}
+
+/** The library's defaults, then each boolean option flipped. */
+function optionSets(library) {
+  const flips = Object.entries(library.options)
+    .filter(([, option]) => option.type === 'boolean')
+    .map(([name, option]) => ({ [name]: !option.default }));
+  return [{}, ...flips];
+}
+
+/** True when `a` is worse than `b`, compared in order (lost, logouts, refresh calls); a tie keeps the earlier order. */
+function worse(a, b) {
+  const i = a.findIndex((n, k) => n !== b[k]);
+  return i >= 0 && a[i] > b[i];
+}
+
+const BASE = { case: 'expired-refreshable', strategy: 'naive', runtime: 'browser', jitter_ms: 0 };
+
+async function main() {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  try {
+    const { page } = await openLab(browser, server.url);
+    const options = await page.evaluate(() => fetch('/lab/options').then((r) => r.json()));
+    const offered = options.policies.map((p) => p.name);
+    const asked = process.argv.find((arg) => arg.startsWith('--policies='));
+    const policies = asked ? asked.slice('--policies='.length).split(',') : offered;
+    const unknown = policies.filter((p) => !offered.includes(p));
+    if (unknown.length) throw new Error(`the lab offers no policy ${unknown.join(', ')} (it offers ${offered.join(', ')})`);
+    const run = async (settings, libraryOptions) => {
+      const { last, failed } = await page.evaluate(async ([settings, libraryOptions]) => {
+        const { runToEnd } = await import('/module-runner.js');
+        return runToEnd(settings, { options: libraryOptions });
+      }, [{ ...BASE, ...settings }, libraryOptions]);
+      if (!last || last.type !== 'done') throw new Error(`${JSON.stringify(settings)} ${JSON.stringify(libraryOptions)}: ${JSON.stringify(failed ?? last)}`);
+      return last.verdict;
+    };
+    const rows = [];
+    for (const library of LIBRARIES) {
+      for (const set of optionSets(library)) {
+        for (const policy of policies) {
+          const module = library.name;
+          const timer = await run({ module, policy }, set);
+          let jitter = null;
+          if (policy === 'strict' && Object.keys(set).length === 0) {
+            let twice = 0;
+            let lost = 0;
+            for (let seed = 1; seed <= SEEDS; seed += 1) {
+              const v = await run({ module, policy, jitter_ms: JITTER_MS, seed }, set);
+              if (v.refresh_calls > 1) twice += 1;
+              if (v.failed > 0) lost += 1;
+            }
+            jitter = { twice, lost };
+          }
+          let worst = null;
+          for (const order of ORDERS) {
+            const v = await run({ module, policy, secret: 2, public: 0, network: 'step', ...(order.deliver.length ? { deliver: orderFor(order, policy) } : {}) }, set);
+            const score = [v.failed, v.logouts, v.refresh_calls];
+            if (!worst || worse(score, worst.score)) {
+              worst = { order, v, score };
+            }
+          }
+          rows.push({ library, set, policy, timer, jitter, worst });
+          process.stderr.write(`${module} ${JSON.stringify(set)} ${policy}: timer ${timer.refresh_calls}/${timer.failed}/${timer.logouts}, worst ${worst.order.id} ${worst.score.join('/')}\n`);
+        }
+      }
+    }
+    writeFileSync(path.join(REPO, 'docs', 'libraries.md'), render(rows, policies));
+    console.log(`docs/libraries.md: ${rows.length} rows`);
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+const optionsText = (set) => (Object.keys(set).length ? Object.entries(set).map(([k, v]) => `\`${k}: ${JSON.stringify(v)}\``).join(', ') : 'defaults');
+const outcome = (v) => `${v.refresh_calls} / ${v.failed} / ${v.logouts}`;
+
+function render(rows, policies) {
+  const lines = [
+    '# Does your library survive?',
+    '',
+    '<!-- Generated by scripts/library-table.mjs from real runs: do not edit by hand. -->',
+    '',
+    'Real interceptor libraries, vendored unmodified at pinned versions',
+    '(`ui/lib/libraries.js`, `ui/vendor/`), set up as their READMEs show and run',
+    'in the browser runtime against the lab\'s server: case 3, a token expired',
+    '1 s ago and still refreshable. Each cell is **refresh calls / requests lost /',
+    'logouts**, measured.',
+    '',
+    '- **timer**: 3 secret + 3 public requests on the default schedule (secret',
+    '  150 ms, public 100 ms, refresh 200 ms, no jitter).',
+    `- **jitter** (strict, defaults): the same with up to ${JITTER_MS} ms of seeded jitter per`,
+    `  lane and route, seeds 1–${SEEDS}: in how many runs the library refreshed more than once,`,
+    '  and in how many a request was lost.',
+    '- **worst hand-made order**: 2 secret requests held by the network, each',
+    '  of the orders below played (then the rest in due order); the worst',
+    '  outcome (most requests lost, then logouts, then refresh calls) and the',
+    '  order that gave it. Replay one with `network: "step"` and its `deliver`',
+    '  list, or by hand in the app. Under `non-atomic` the refresh\'s commit',
+    '  (`secret#1=`) follows right after the refresh reaches the server.',
+    '',
+    '| order | what happens | deliver |',
+    '|---|---|---|',
+    ...ORDERS.map((o) => `| \`${o.id}\` | ${o.what} | ${o.deliver.length ? `\`${o.deliver.join(',')}\`` : '(none: step)'} |`),
+    '',
+    'In a page a tab has at most three exchanges on the wire (a browser\'s',
+    'connection limit, docs/design.md): on the timer the refresh waits behind',
+    'the public requests, so the 401s of the burst all land while it is out.',
+    'The orders above are where the libraries differ.',
+    '',
+    'Option sets: each library\'s defaults, then each boolean option it',
+    'documents flipped, one at a time. Server policies: see the README.',
+    '',
+  ];
+  for (const library of LIBRARIES) {
+    lines.push(`## ${library.package} ${library.version} (\`${library.name}\`)`, '', `[README](${library.docs}) — “${library.summary}”`, '');
+    lines.push('| options | policy | timer | jitter (strict, defaults) | worst hand-made order | order |', '|---|---|---|---|---|---|');
+    for (const row of rows.filter((r) => r.library === library)) {
+      const jitter = row.jitter ? `${row.jitter.twice} of ${SEEDS} refreshed twice or more; ${row.jitter.lost} of ${SEEDS} lost requests` : '';
+      lines.push(`| ${optionsText(row.set)} | ${row.policy} | ${outcome(row.timer)} | ${jitter} | ${outcome(row.worst.v)} | \`${row.worst.order.id}\` |`);
+    }
+    lines.push('');
+  }
+  lines.push(`Policies measured: ${policies.join(', ')}. Regenerate: \`cargo build && node scripts/library-table.mjs\`.`, '');
+  return lines.join('\n');
+}
+
+await main();

@@ -1,0 +1,169 @@
+// The real interceptor libraries on the bench (docs/design.md, "Real
+// libraries on the bench"; docs/libraries.md): the one list. Each entry
+// names the library and its major version (the strategy control's value and
+// a browser run's `module` label), the version vendored in ui/vendor/ (npm
+// pins it in package.json; tests/ui-unit/libraries.test.mjs checks the two
+// agree), its adapter in ui/strategies/, its docs, and the options its README
+// documents, with the README's own words. Adding a library: vendor it
+// (scripts/vendor-ui.mjs), write its adapter, add its line here.
+//
+// Pure: no DOM. `checkOptions` reads the "library options" JSON text.
+
+const STATUS_CODES = {
+  type: 'status-codes',
+  default: [401],
+  doc: 'You can specify multiple status codes that you want the interceptor to run for.',
+};
+const INTERCEPT_NETWORK_ERROR = {
+  type: 'boolean',
+  default: false,
+  doc: 'To intercept any network error, enable the interceptNetworkError option. CAUTION: This should be used as a last resort.',
+};
+// Documented, but not data: they cannot come as JSON text.
+const FUNCTIONS = {
+  shouldRefresh: 'a function (error) => boolean',
+  onRetry: 'a function (requestConfig) => requestConfig',
+  retryInstance: 'an axios instance',
+};
+
+export const LIBRARIES = Object.freeze([
+  {
+    name: 'axios-auth-refresh@5',
+    package: 'axios-auth-refresh',
+    version: '5.0.2',
+    npm: 'axios-auth-refresh-5',
+    file: 'axios-auth-refresh-5',
+    docs: 'https://www.npmjs.com/package/axios-auth-refresh/v/5.0.2',
+    summary: 'The plugin stalls additional requests that have come in while waiting for a new authorization token and resolves them when a new token is available.',
+    options: {
+      statusCodes: STATUS_CODES,
+      deduplicateRefresh: {
+        type: 'boolean',
+        default: true,
+        doc: 'By default (deduplicateRefresh: true), the interceptor ensures that only one refresh call runs at a time. While the refresh is in progress, the axios instance is paused — any new requests are queued and resolved automatically once the refresh completes.',
+      },
+      maxRetries: {
+        type: 'integer',
+        min: 0,
+        max: 10,
+        default: 3,
+        doc: 'Maximum number of consecutive refresh attempts before giving up. Prevents infinite refresh loops when the refresh call succeeds, but the retried request still fails with an auth error.',
+      },
+      interceptNetworkError: INTERCEPT_NETWORK_ERROR,
+    },
+    // 3.x's names, gone in 5.x: say what took their place.
+    renamed: {
+      pauseInstanceWhileRefreshing: 'deduplicateRefresh',
+      skipWhileRefreshing: 'deduplicateRefresh',
+    },
+  },
+  {
+    name: 'axios-auth-refresh@3',
+    package: 'axios-auth-refresh',
+    version: '3.3.6',
+    npm: 'axios-auth-refresh-3',
+    file: 'axios-auth-refresh-3',
+    docs: 'https://www.npmjs.com/package/axios-auth-refresh/v/3.3.6',
+    summary: 'The plugin stalls additional requests that have come in while waiting for a new authorization token and resolves them when a new token is available.',
+    options: {
+      statusCodes: STATUS_CODES,
+      pauseInstanceWhileRefreshing: {
+        type: 'boolean',
+        default: false,
+        doc: 'In case your refresh logic does not make any calls, you should consider using the following flag when initializing the interceptor to pause the whole axios instance while the refreshing is pending. This prevents interceptor from running for each failed request.',
+      },
+      skipWhileRefreshing: {
+        type: 'boolean',
+        default: false,
+        doc: 'Deprecated: its logic has been moved to the pauseInstanceWhileRefreshing flag.',
+      },
+      interceptNetworkError: INTERCEPT_NETWORK_ERROR,
+    },
+    renamed: {
+      deduplicateRefresh: 'pauseInstanceWhileRefreshing',
+    },
+  },
+].map((library) => Object.freeze(library)));
+
+/** The library named `name` (`axios-auth-refresh@5`), or null. */
+export function libraryNamed(name) {
+  return LIBRARIES.find((library) => library.name === name) ?? null;
+}
+
+/** One line per option: `name` (default …): the README's words. */
+export function describeOptions(library) {
+  return Object.entries(library.options).map(([name, option]) => ({
+    name,
+    default: JSON.stringify(option.default),
+    doc: option.doc,
+  }));
+}
+
+function checkValue(name, option, value) {
+  if (option.type === 'boolean') {
+    return typeof value === 'boolean' ? null : `${name} must be true or false, not ${JSON.stringify(value)}`;
+  }
+  if (option.type === 'integer') {
+    return Number.isInteger(value) && value >= option.min && value <= option.max
+      ? null
+      : `${name} must be a whole number from ${option.min} to ${option.max}, not ${JSON.stringify(value)}`;
+  }
+  if (option.type === 'status-codes') {
+    if (!Array.isArray(value) || value.length === 0 || value.length > 10) {
+      return `${name} must be a list of 1 to 10 HTTP status codes, like [401] or [401, 403]`;
+    }
+    const bad = value.find((code) => !Number.isInteger(code) || code < 100 || code > 599);
+    return bad === undefined ? null : `${name}: ${JSON.stringify(bad)} is not an HTTP status code (100 to 599)`;
+  }
+  return `${name}: unknown option type`;
+}
+
+/**
+ * Reads the options text for `library`. Empty text means the library's
+ * defaults. Returns `{ ok: true, options }` (only what the text sets; the
+ * library fills in its own defaults) or `{ ok: false, message }` in words
+ * a learner can act on.
+ */
+export function checkOptions(library, text) {
+  const trimmed = typeof text === 'string' ? text.trim() : '';
+  if (trimmed === '') return { ok: true, options: {} };
+  let value;
+  try {
+    value = JSON.parse(trimmed);
+  } catch (error) {
+    return { ok: false, message: `The options are not JSON: ${error.message}. Write an object, like {"statusCodes": [401]}.` };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, message: 'The options must be one JSON object, like {"statusCodes": [401]} (or nothing, for the defaults).' };
+  }
+  const where = `${library.package} ${library.version}`;
+  for (const [name, setting] of Object.entries(value)) {
+    const option = library.options[name];
+    if (!option) {
+      if (FUNCTIONS[name]) {
+        return { ok: false, message: `${name} is ${FUNCTIONS[name]} in ${where}: JSON cannot carry it, so the lab leaves it out.` };
+      }
+      const instead = library.renamed && library.renamed[name];
+      const known = Object.keys(library.options).join(', ');
+      return {
+        ok: false,
+        message: instead
+          ? `${name} is not an option of ${where}; its nearest is ${instead}. Options: ${known}.`
+          : `${name} is not an option of ${where}. Options: ${known}.`,
+      };
+    }
+    const problem = checkValue(name, option, setting);
+    if (problem) return { ok: false, message: problem };
+  }
+  return { ok: true, options: value };
+}
+
+/**
+ * The settings of a run of `library` (the lab's run settings, from the
+ * controls): the client runs in the page, the Rust side keeps `naive` as
+ * its placeholder strategy, and `module` is the library's name, shown on
+ * the timeline instead of the strategy.
+ */
+export function libraryRun(settings, library) {
+  return { ...settings, strategy: 'naive', runtime: 'browser', module: library.name };
+}

@@ -1,0 +1,105 @@
+// The options of a library on the bench (ui/lib/libraries.js): a small
+// toggle beside the client control, shown only when the client is a
+// library, that opens a panel floating over the page (so nothing under it
+// moves and the verdict stays where it is): the library's own description
+// and options (defaults, README words), and `data-control="library-options"`
+// where the learner writes them as JSON. Checking is the pure
+// `checkOptions`; this file only paints.
+
+import { checkOptions, describeOptions } from './lib/libraries.js';
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === false || value == null) continue;
+    node.setAttribute(key, value === true ? '' : String(value));
+  }
+  node.append(...children);
+  return node;
+}
+
+/** Mounts into `root` ([data-library-options]). `onChange()` after each edit. */
+export function mountLibraryOptions(root, { onChange = () => {} } = {}) {
+  let library = null;
+  const texts = new Map(); // library name → its options text, kept while the page lives
+
+  const toggle = el('button', { type: 'button', class: 'library-options-toggle', 'data-action': 'library-options', 'aria-expanded': 'false', 'aria-controls': 'library-options-panel' }, 'options');
+  const panel = el('div', { class: 'library-options-panel', id: 'library-options-panel', role: 'group', 'aria-labelledby': 'library-options-title', hidden: true });
+  const title = el('h2', { id: 'library-options-title', class: 'library-options-title' });
+  const close = el('button', { type: 'button', class: 'library-options-close', 'data-action': 'close-library-options', 'aria-label': 'Close the library options' }, '✕');
+  const summary = el('p', { class: 'library-summary', 'data-library-summary': true });
+  const input = el('textarea', {
+    'data-control': 'library-options', name: 'library-options', rows: 3, spellcheck: 'false',
+    'aria-describedby': 'library-options-help library-options-error', placeholder: '{} — the library\'s defaults',
+  });
+  const help = el('p', { id: 'library-options-help', class: 'library-options-help' }, 'JSON, e.g. {"statusCodes": [401]}. Empty: the library\'s defaults. Applies to the next run.');
+  const error = el('p', { id: 'library-options-error', class: 'library-options-error', 'data-library-options-error': true, role: 'alert', hidden: true });
+  const docs = el('dl', { class: 'library-docs', 'data-library-docs': true });
+  const label = el('label', { class: 'library-options-label' }, 'options (JSON)', input);
+  panel.append(el('div', { class: 'library-options-head' }, title, close), summary, label, help, error, docs);
+  root.append(toggle, panel);
+
+  function setOpen(open) {
+    panel.hidden = !open;
+    toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+    if (open) input.focus();
+  }
+
+  function paintCheck() {
+    const check = library ? checkOptions(library, input.value) : { ok: true };
+    error.hidden = check.ok;
+    error.textContent = check.ok ? '' : check.message;
+    input.toggleAttribute('aria-invalid', !check.ok);
+    root.toggleAttribute('data-invalid', !check.ok);
+    return check;
+  }
+
+  toggle.addEventListener('click', () => setOpen(panel.hidden));
+  close.addEventListener('click', () => {
+    setOpen(false);
+    toggle.focus();
+  });
+  root.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && !panel.hidden) {
+      event.stopPropagation();
+      setOpen(false);
+      toggle.focus();
+    }
+  });
+  input.addEventListener('input', () => {
+    if (library) texts.set(library.name, input.value);
+    paintCheck();
+    onChange();
+  });
+  // Keys typed here are the learner's, not the page's shortcuts (1–4, P, Space…).
+  input.addEventListener('keydown', (event) => event.stopPropagation());
+
+  return {
+    /** Shows the toggle for `next` (a library of ui/lib/libraries.js), or hides everything (null). */
+    show(next) {
+      library = next;
+      root.hidden = !library;
+      if (!library) {
+        setOpen(false);
+        return;
+      }
+      root.setAttribute('data-library', library.name);
+      title.replaceChildren(`${library.package} ${library.version} `, el('a', { href: library.docs, target: '_blank', rel: 'noopener' }, 'README'));
+      summary.textContent = library.summary;
+      input.value = texts.get(library.name) ?? '';
+      docs.replaceChildren(...describeOptions(library).flatMap((option) => [
+        el('dt', { 'data-option': option.name }, el('code', {}, option.name), ` (default ${option.default})`),
+        el('dd', {}, option.doc),
+      ]));
+      toggle.title = `Options of ${library.package} ${library.version}, as its README documents them`;
+      paintCheck();
+    },
+    /** The options to run with: `{ ok, options }` or `{ ok: false, message }`. */
+    read() {
+      return paintCheck();
+    },
+    open() {
+      setOpen(true);
+    },
+  };
+}
