@@ -209,6 +209,11 @@ export class WebDriver {
     return this.#call("GET", "/url");
   }
 
+  /** Loads `url` in the window and waits for it (WebDriver "navigate to"). */
+  navigate(url) {
+    return this.#call("POST", "/url", { url });
+  }
+
   /** One element by CSS selector; throws (webdriverError "no such element") if absent. */
   async find(css) {
     const value = await this.#call("POST", "/element", { using: "css selector", value: css });
