@@ -2,7 +2,7 @@
 // a runtime error in a stack. Pure: no DOM, no Worker (node-tested; the
 // code panel and the Worker both use it).
 //
-// The module contract (DESIGN.md §11): one ES module, run alone in a Worker,
+// The module contract (docs/design.md, "Clients in the page"): one ES module, run alone in a Worker,
 // that exports `request(req, api)`. So an import is refused (there is nothing
 // to import in the Worker, and everything the module may use comes in `api`),
 // and `request` must be exported by name and be a function.
