@@ -31,6 +31,8 @@ pub const MAX_SCRIPT_LEGS: usize = 100_000;
 pub const MAX_PAGE_REQUESTS: u32 = 200;
 /// Longest label of an in-page module (the learner's file name, say).
 pub const MAX_MODULE_LABEL: usize = 60;
+/// Largest `module_options` (as JSON text): a library's few documented options.
+pub const MAX_MODULE_OPTIONS_BYTES: usize = 1024;
 /// How long a held run (step, hand or paused) waits for the user before it
 /// is abandoned and freed, in seconds: the default and the bounds.
 pub const DEFAULT_IDLE_S: u64 = 600;
@@ -320,6 +322,11 @@ pub struct RunSettings {
     /// learner's own interceptor), shown instead of `strategy`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub module: Option<String>,
+    /// How the in-page module (a library on the bench) was set up: its
+    /// options as the page checked them. Kept so that a saved run, an
+    /// export or an undo knows them; the engine only bounds their size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module_options: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Default for RunSettings {
@@ -350,6 +357,7 @@ impl Default for RunSettings {
             idle_s: DEFAULT_IDLE_S,
             runtime: Runtime::Rust,
             module: None,
+            module_options: None,
         }
     }
 }
@@ -422,6 +430,20 @@ impl RunSettings {
             self.check_in_page()?;
             let requests = self.secret + self.public + u32::from(self.late);
             check_range("requests of a browser run", requests, 1, MAX_PAGE_REQUESTS)?;
+        }
+        if let Some(options) = &self.module_options {
+            if self.module.is_none() {
+                return Err(SettingsError::Conflict(
+                    "module_options set up an in-page module: name it with module".into(),
+                ));
+            }
+            let bytes = serde_json::to_string(options).map_or(usize::MAX, |text| text.len());
+            check_range(
+                "module_options size in bytes",
+                bytes,
+                0,
+                MAX_MODULE_OPTIONS_BYTES,
+            )?;
         }
         if let Some(label) = &self.module {
             if self.runtime != Runtime::Browser {

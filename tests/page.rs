@@ -277,6 +277,18 @@ async fn bad_reports_and_bad_settings_are_refused_whole() {
         ),
         (json!({"runtime": "webkit"}), "unknown variant"),
         (json!({"module": "mine.js"}), "needs runtime browser"),
+        (
+            json!({"runtime": "browser", "module_options": {"deduplicateRefresh": false}}),
+            "name it with module",
+        ),
+        (
+            json!({"runtime": "browser", "module": "axios-auth-refresh@5", "module_options": {"x": "y".repeat(2000)}}),
+            "module_options size in bytes must be between 0 and 1024",
+        ),
+        (
+            json!({"runtime": "browser", "module": "axios-auth-refresh@5", "module_options": [1]}),
+            "invalid type",
+        ),
     ] {
         let (status, answer) =
             common::answer(http().post(format!("{base}/lab/runs")).json(&settings)).await;

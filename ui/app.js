@@ -459,7 +459,7 @@ function startPageTab(run, message) {
   run.tab = startTab(message, {
     builtin: run.source ? null : libraryFile(run, message.settings),
     source: run.source ?? null,
-    options: run.libraryOptions ?? null,
+    options: run.libraryOptions ?? message.settings.module_options ?? null,
     onCall: ({ attempt, line }) => {
       if (line && attempt != null) run.lines.set(attempt, line);
       if (shown) codePanel.markLine(line ?? null);
@@ -1260,7 +1260,7 @@ function benchPlans(plans, runtimesCompared) {
     plans: plans.map((plan) => {
       const library = libraryNamed(plan.strategy);
       return library
-        ? { ...plan, strategy: 'naive', library, libraryOptions: check.options, settings: libraryRun(plan.settings, library) }
+        ? { ...plan, strategy: 'naive', library, libraryOptions: check.options, settings: libraryRun(plan.settings, library, check.options) }
         : plan;
     }),
   };

@@ -259,3 +259,12 @@ test('docs/libraries.md is the generated table, with every library and every pol
     assert.ok(table.includes(`| defaults | ${policy} |`), `${policy} is measured`);
   }
 });
+
+test('a library run carries its options in its settings (module_options), and none when they are the defaults', async () => {
+  const { libraryRun, libraryNamed } = await import('../../ui/lib/libraries.js');
+  const library = libraryNamed('axios-auth-refresh@5');
+  const base = { case: 'expired-refreshable', strategy: 'queue', policy: 'strict' };
+  assert.deepEqual(libraryRun(base, library), { ...base, strategy: 'naive', runtime: 'browser', module: 'axios-auth-refresh@5' });
+  assert.deepEqual(libraryRun(base, library, { deduplicateRefresh: false }).module_options, { deduplicateRefresh: false });
+  assert.equal('module_options' in libraryRun(base, library, {}), false);
+});

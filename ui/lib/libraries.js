@@ -162,8 +162,11 @@ export function checkOptions(library, text) {
  * The settings of a run of `library` (the lab's run settings, from the
  * controls): the client runs in the page, the Rust side keeps `naive` as
  * its placeholder strategy, and `module` is the library's name, shown on
- * the timeline instead of the strategy.
+ * the timeline instead of the strategy. Options other than the defaults
+ * ride along as `module_options`, so a saved run, an export or an undo
+ * knows how the library was set up.
  */
-export function libraryRun(settings, library) {
-  return { ...settings, strategy: 'naive', runtime: 'browser', module: library.name };
+export function libraryRun(settings, library, options = {}) {
+  const run = { ...settings, strategy: 'naive', runtime: 'browser', module: library.name };
+  return options && Object.keys(options).length > 0 ? { ...run, module_options: options } : run;
 }
