@@ -110,17 +110,10 @@ impl Motion {
         if let Some(page) = &mut state.page {
             page.answered += 1;
         }
-        // Not `park`: when a run is torn down its legs are dropped unwoken,
-        // and the page's exchanges still finish here, on the lab's own
-        // connections. The count of a run that is gone no longer matters.
-        state.running = state.running.saturating_sub(1);
-        if state.running == 0 {
-            if let Some(next) = state.queue.pop_front() {
-                state.running = 1;
-                next();
-            }
-        }
-        self.publish(&state);
+        // Not `park`'s check: when a run is torn down its legs are dropped
+        // unwoken, and the page's exchanges still finish here, on the lab's
+        // own connections. The count of a run that is gone no longer matters.
+        self.stop_running(state);
     }
 
     /// The page caught up: it started `started` exchanges and took in
@@ -158,8 +151,13 @@ impl Motion {
 
     /// The calling thread stops running until someone wakes it (or ends).
     pub fn park(&self) {
-        let mut state = self.lock();
+        let state = self.lock();
         debug_assert!(state.running > 0, "park without a running thread");
+        self.stop_running(state);
+    }
+
+    /// One thread stops running; in a held run the next queued one takes its turn.
+    fn stop_running(&self, mut state: std::sync::MutexGuard<'_, MotionState>) {
         state.running = state.running.saturating_sub(1);
         if state.running == 0 {
             if let Some(next) = state.queue.pop_front() {
