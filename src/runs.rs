@@ -24,7 +24,11 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
 
-use crate::classroom::{RunPlace, RunQuota};
+use crate::classroom::{Attendee, RunPlace, RunQuota};
+
+/// Who asks, in a classroom: the gate puts the attendee's quota on every
+/// request of the room; the instructor's port has none.
+type Quota = Extension<RunQuota>;
 use crate::narrate::Narrator;
 use crate::network::{LegFilter, NetError, Network};
 use crate::protocol::{LegId, NetworkView, PageReport, PageStart, StreamMessage};
@@ -53,6 +57,8 @@ struct Control {
     client: Side,
     /// Tells the run's stream to send the network's new state.
     changed: Arc<Notify>,
+    /// The classroom attendee who started it; `None` on the instructor's port.
+    owner: Option<Arc<Attendee>>,
 }
 
 impl Control {
@@ -97,12 +103,23 @@ impl Runs {
         })
     }
 
-    fn control(&self, id: u64) -> Result<Control, ApiError> {
-        self.lock()
+    /// The run `id` as `caller` may reach it. An attendee reaches only their
+    /// own runs; anyone else's answers as if it did not exist, so run ids
+    /// cannot be probed. The instructor's port (no caller) reaches all.
+    fn control(&self, id: u64, caller: Option<&Quota>) -> Result<Control, ApiError> {
+        let control = self
+            .lock()
             .get(&id)
             .cloned()
             .flatten()
-            .ok_or(ApiError::UnknownRun { id })
+            .ok_or(ApiError::UnknownRun { id })?;
+        match (caller, &control.owner) {
+            (None, _) => Ok(control),
+            (Some(Extension(quota)), Some(owner)) if Arc::ptr_eq(&quota.attendee, owner) => {
+                Ok(control)
+            }
+            (Some(_), _) => Err(ApiError::UnknownRun { id }),
+        }
     }
 }
 
@@ -239,6 +256,7 @@ async fn drive_run(
         network: live.network.clone(),
         client: live.client.clone(),
         changed: Arc::new(Notify::new()),
+        owner: place.as_ref().map(|place| place.attendee().clone()),
     });
     registration
         .runs
@@ -394,10 +412,11 @@ pub enum NetworkCommand {
 pub async fn command(
     Extension(runs): Extension<Arc<Runs>>,
     Path(id): Path<u64>,
+    caller: Option<Quota>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<NetworkView>, ApiError> {
     let command: NetworkCommand = server::json_body(body, "network command")?;
-    let control = runs.control(id)?;
+    let control = runs.control(id, caller.as_ref())?;
     let network = control.network.clone();
     let act = async {
         match command {
@@ -438,9 +457,10 @@ pub async fn command(
 pub async fn page_exchange(
     Extension(runs): Extension<Arc<Runs>>,
     Path((id, rest)): Path<(u64, String)>,
+    caller: Option<Quota>,
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    let page = runs.page(id)?;
+    let page = runs.page(id, caller.as_ref())?;
     Ok(page.exchange(&rest, request).await)
 }
 
@@ -448,10 +468,11 @@ pub async fn page_exchange(
 pub async fn page_report(
     Extension(runs): Extension<Arc<Runs>>,
     Path(id): Path<u64>,
+    caller: Option<Quota>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let report: PageReport = server::json_body(body, "page report")?;
-    let control = runs.control(id)?;
+    let control = runs.control(id, caller.as_ref())?;
     let Side::Page(page) = &control.client else {
         return Err(ApiError::BadJson(format!(
             "run {id} runs its client in the engine (runtime rust): it takes no page reports"
@@ -462,8 +483,12 @@ pub async fn page_report(
 }
 
 impl Runs {
-    fn page(&self, id: u64) -> Result<Arc<crate::page::PageClient>, ApiError> {
-        match self.control(id)?.client {
+    fn page(
+        &self,
+        id: u64,
+        caller: Option<&Quota>,
+    ) -> Result<Arc<crate::page::PageClient>, ApiError> {
+        match self.control(id, caller)?.client {
             Side::Page(page) => Ok(page),
             Side::Rust(_) => Err(ApiError::NotFound {
                 path: format!("/lab/runs/{id}/api (run {id} runs its client in the engine)"),

@@ -316,3 +316,83 @@ async fn the_status_says_whose_page_it_is_without_a_failed_request() {
         (200, json!({"role": "attendee", "open": true, "seat": 2}))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attendee_reaches_only_their_own_runs() {
+    let room = open().await;
+    let (_, ada, _) = join(&room, &room.info.code).await;
+    let (_, bob, _) = join(&room, &room.info.code).await;
+    let (ada, bob) = (ada.unwrap(), bob.unwrap());
+
+    // Ada's held browser run: its start line names its id and its page paths.
+    let mut stream = http()
+        .post(format!("{}/lab/runs", room.room))
+        .header("cookie", &ada)
+        .json(&json!({"runtime": "browser", "secret": 1, "public": 0, "network": "hand"}))
+        .send()
+        .await
+        .unwrap();
+    let mut text = String::new();
+    while !text.contains('\n') {
+        text.push_str(std::str::from_utf8(&stream.chunk().await.unwrap().unwrap()).unwrap());
+    }
+    let start: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let run = start["run"].as_u64().unwrap();
+    let report = json!({"seq": 1, "started": 0, "received": 0});
+
+    // Bob cannot command it, report into it or use its API: to him it does not exist.
+    let (status, body) = post(
+        format!("{}/lab/runs/{run}/network", room.room),
+        &bob,
+        json!({"command": "pause"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("unknown_run")),
+        "{body}"
+    );
+    let (status, body) = post(
+        format!("{}/lab/runs/{run}/page", room.room),
+        &bob,
+        report.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("unknown_run")),
+        "{body}"
+    );
+    let (status, _) = get(
+        format!("{}/lab/runs/{run}/api/public", room.room),
+        Some(&bob),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // Ada can, and so can the instructor on the lab's own port.
+    let (status, body) = post(format!("{}/lab/runs/{run}/page", room.room), &ada, report).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = get(
+        format!("{}/lab/runs/{run}/api/public", room.room),
+        Some(&ada),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // Her page counts that exchange, so the run can settle for a command.
+    let caught_up = json!({"seq": 2, "started": 1, "received": 1});
+    let (status, _) = post(
+        format!("{}/lab/runs/{run}/page", room.room),
+        &ada,
+        caught_up,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = common::answer(
+        http()
+            .post(format!("{}/lab/runs/{run}/network", room.instructor))
+            .json(&json!({"command": "pause"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
