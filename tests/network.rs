@@ -14,10 +14,6 @@ use refresh_race::scenario::{self, RunReport};
 use refresh_race::settings::{NetworkDriver, Policy, RunSettings, Strategy};
 use serde_json::{json, Value};
 
-fn legs(order: &str) -> Vec<LegId> {
-    order.split(',').map(|leg| leg.parse().unwrap()).collect()
-}
-
 fn hand(strategy: Strategy, policy: Policy, order: &str) -> RunSettings {
     RunSettings {
         strategy,
@@ -25,7 +21,7 @@ fn hand(strategy: Strategy, policy: Policy, order: &str) -> RunSettings {
         secret: 2,
         public: 0,
         network: NetworkDriver::Hand,
-        deliver: legs(order),
+        deliver: common::legs(order),
         ..RunSettings::default()
     }
 }
@@ -60,7 +56,7 @@ async fn one_delivery_order_always_gives_the_same_run() {
         assert_eq!(again.delivered, first.delivered);
     }
     // The script is the start of what was delivered; the rest went in due order.
-    assert_eq!(&first.delivered[..6], &legs(order)[..]);
+    assert_eq!(&first.delivered[..6], &common::legs(order)[..]);
     // Replaying the whole delivered order gives the run once more.
     let replay = RunSettings {
         deliver: first.delivered.clone(),
@@ -95,7 +91,7 @@ async fn each_possible_challenge_is_reached_by_a_scripted_order() {
     for (id, order) in orders {
         let preset = challenge::describe(id).settings;
         let settings = RunSettings {
-            deliver: legs(order),
+            deliver: common::legs(order),
             ..preset
         };
         let report = scenario::run(&settings).await.unwrap();
@@ -296,7 +292,7 @@ async fn live_runs_are_bounded() {
 #[test]
 fn bad_scripts_are_refused_before_anything_starts() {
     let settings = RunSettings {
-        deliver: legs("secret#1>"),
+        deliver: common::legs("secret#1>"),
         ..RunSettings::default()
     };
     assert_eq!(

@@ -5,14 +5,10 @@
 
 mod common;
 
-use refresh_race::protocol::{Lane, LaneKind, LegId};
+use refresh_race::protocol::{Lane, LaneKind};
 use refresh_race::scenario::{self, RunReport};
 use refresh_race::settings::{Case, NetworkDriver, Policy, RunSettings, Strategy};
 use refresh_race::timeline::{EventKind, Reason};
-
-fn legs(order: &str) -> Vec<LegId> {
-    order.split(',').map(|leg| leg.parse().unwrap()).collect()
-}
 
 /// Case 3, three secret requests, held by hand, `order` delivered first.
 async fn proactive(case: Case, order: &str) -> RunReport {
@@ -26,21 +22,11 @@ async fn proactive(case: Case, order: &str) -> RunReport {
         deliver: if order.is_empty() {
             Vec::new()
         } else {
-            legs(order)
+            common::legs(order)
         },
         ..RunSettings::default()
     };
     scenario::run(&settings).await.expect("the run completes")
-}
-
-/// The lanes that sent a refresh, in order.
-fn refreshers(report: &RunReport) -> Vec<String> {
-    report
-        .events
-        .iter()
-        .filter(|e| matches!(e.kind, EventKind::RefreshSent { .. }))
-        .map(|e| e.lane.to_string())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,7 +42,7 @@ async fn the_timer_due_during_a_burst_of_401s_refreshes_beside_them() {
     .await;
     let v = &report.verdict;
     // The timer left with the burst; secret#1's refresh after its 401.
-    assert_eq!(refreshers(&report), ["timer#1", "secret#1"]);
+    assert_eq!(common::refreshers(&report), ["timer#1", "secret#1"]);
     assert_eq!(v.refresh_calls, 2);
     assert_eq!(v.refresh_accepted_by_server, 1);
     assert_eq!(common::refresh_rejections(&report), [Reason::Reused]);
@@ -87,7 +73,7 @@ async fn a_timer_that_lands_before_the_401s_come_back_saves_them() {
     )
     .await;
     let v = &report.verdict;
-    assert_eq!(refreshers(&report), ["timer#1"]);
+    assert_eq!(common::refreshers(&report), ["timer#1"]);
     assert_eq!((v.secret_ok, v.secret_failed), (3, 0));
     assert_eq!(v.logouts, 0);
     // Each 401 found t2 in the store and retried with it.
@@ -117,7 +103,7 @@ async fn the_timer_sleeps_through_a_valid_token_and_a_guest() {
     }
     // Past the refresh window the timer fires too, and is refused.
     let report = proactive(Case::ExpiredNotRefreshable, "").await;
-    assert!(refreshers(&report).contains(&Lane::Request(1, LaneKind::Timer, 1).to_string()));
+    assert!(common::refreshers(&report).contains(&Lane::Request(1, LaneKind::Timer, 1).to_string()));
     assert!(common::refresh_rejections(&report)
         .iter()
         .all(|r| *r == Reason::WindowOver));

@@ -7,7 +7,7 @@ mod common;
 
 use common::{http, start_lab};
 use refresh_race::protocol::{Lane, LaneKind};
-use refresh_race::scenario::{self, RunReport};
+use refresh_race::scenario;
 use refresh_race::settings::{Case, CrossTab, NetworkDriver, Policy, RunSettings, Strategy};
 use refresh_race::timeline::{EventKind, Reason};
 use serde_json::Value;
@@ -24,16 +24,6 @@ fn three_tabs(cross_tab: CrossTab, network: NetworkDriver) -> RunSettings {
     }
 }
 
-/// The lanes that sent a refresh.
-fn refreshers(report: &RunReport) -> Vec<String> {
-    report
-        .events
-        .iter()
-        .filter(|e| matches!(e.kind, EventKind::RefreshSent { .. }))
-        .map(|e| e.lane.to_string())
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_tabs_without_a_lock_race_and_the_losers_log_everyone_out() {
     // Stepped in due order: the first tab's refresh reaches the server first.
@@ -42,7 +32,7 @@ async fn three_tabs_without_a_lock_race_and_the_losers_log_everyone_out() {
         .unwrap();
     let v = &report.verdict;
     assert_eq!(
-        refreshers(&report),
+        common::refreshers(&report),
         ["secret#1", "tab2/secret#1", "tab3/secret#1"],
         "one refresh per tab"
     );

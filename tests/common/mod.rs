@@ -207,3 +207,19 @@ pub async fn every_order(
         }
     }
 }
+
+/// A delivery order written as `secret#1>,secret#1<,…`.
+pub fn legs(order: &str) -> Vec<refresh_race::protocol::LegId> {
+    order.split(',').map(|leg| leg.parse().unwrap()).collect()
+}
+
+/// The lanes that sent a refresh, in order.
+pub fn refreshers(report: &refresh_race::scenario::RunReport) -> Vec<String> {
+    use refresh_race::timeline::EventKind;
+    report
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::RefreshSent { .. }))
+        .map(|e| e.lane.to_string())
+        .collect()
+}
