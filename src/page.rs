@@ -229,14 +229,13 @@ struct EdgeTag {
 
 impl EdgeTag {
     fn read(headers: &HeaderMap, route: Option<Route>) -> Option<Self> {
-        let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
-        let lane: Lane = text(LANE_HEADER)?.parse().ok()?;
-        lane.kind()?;
+        let tag = server::LabTag::from_headers(headers);
+        let lane = tag.lane.filter(|lane| lane.kind().is_some())?;
         Some(EdgeTag {
             lane,
             route: route?,
-            attempt: text(ATTEMPT_HEADER)?.parse().ok()?,
-            exchange: text(EXCHANGE_HEADER)?.parse().ok()?,
+            attempt: tag.attempt?,
+            exchange: tag.exchange?,
             jti: server::presented_jti(headers),
         })
     }

@@ -424,12 +424,12 @@ pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 }
 
 /// The lane, attempt and exchange a lab client put on its request, if any.
-struct LabTag {
-    lane: Option<Lane>,
+pub(crate) struct LabTag {
+    pub(crate) lane: Option<Lane>,
     /// The header as sent: jitter is keyed on it even for foreign lanes.
     lane_text: Option<String>,
-    attempt: Option<u64>,
-    exchange: Option<Exchange>,
+    pub(crate) attempt: Option<u64>,
+    pub(crate) exchange: Option<Exchange>,
 }
 
 impl LabTag {
@@ -471,7 +471,7 @@ impl LabTag {
         );
     }
 
-    fn from_headers(headers: &HeaderMap) -> Self {
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
         let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
         let lane_text = text(LANE_HEADER);
         LabTag {
