@@ -6,6 +6,7 @@
 // run's API, and only through `api` (docs/security.md, "Learner code").
 
 import { createTab, lanesOf, ModuleError } from '../lib/page-tab.js';
+import { stackLine } from '../lib/stack-line.js';
 
 const tell = self.postMessage.bind(self);
 const fetchLab = self.fetch.bind(self);
@@ -33,23 +34,11 @@ for (const name of ['fetch', 'XMLHttpRequest', 'WebSocket', 'EventSource', 'WebT
   takeAway(name);
 }
 
-/** The line of the learner's module a stack points at (V8 and JavaScriptCore formats). */
-function lineIn(stack, url) {
-  if (!stack || !url) return null;
-  for (const frame of String(stack).split('\n')) {
-    const at = frame.lastIndexOf(url);
-    if (at < 0) continue;
-    const match = /^:(\d+):\d+/.exec(frame.slice(at + url.length));
-    if (match) return Number(match[1]);
-  }
-  return null;
-}
-
 let moduleUrl = null;
 let lastLine = null;
 
 function describe(error) {
-  const line = lineIn(error && error.stack, moduleUrl) ?? (error instanceof ModuleError ? lastLine : null);
+  const line = stackLine(error && error.stack, moduleUrl) ?? (error instanceof ModuleError ? lastLine : null);
   const message = error && error.message ? error.message : String(error);
   const name = error && error.name && !(error instanceof ModuleError) ? `${error.name}: ` : '';
   return { message: `${name}${message}`, line };
@@ -86,7 +75,7 @@ async function run({ page, settings, builtin, source, options }) {
     after: (ms, fn) => setTimeout(fn, ms),
     hooks: {
       call: ({ lane, op, attempt }) => {
-        lastLine = lineIn(new Error().stack, moduleUrl);
+        lastLine = stackLine(new Error().stack, moduleUrl);
         tell({ type: 'call', lane, op, attempt, line: lastLine });
       },
       changed: () => tell({ type: 'state', state: state(), token: tab.token() !== null }),
