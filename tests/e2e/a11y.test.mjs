@@ -8,26 +8,15 @@
 //
 //   cargo build && node --test tests/e2e/a11y.test.mjs
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { startServer, launchBrowser, openLab } from './harness.mjs';
+import { useLab } from './harness.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+const lab = useLab();
 
 /** Runs axe on the whole page; returns its violations, one line per node. */
 async function audit(page, where) {
@@ -102,7 +91,7 @@ async function auditScreens(page, theme) {
 
 for (const theme of ['dark', 'presenter']) {
   test(`axe: no WCAG 2 A/AA violations in the ${theme} theme`, async () => {
-    const { page, errors } = await openLab(browser, server.url, { width: 1400, height: 1000, bypassCSP: true });
+    const { page, errors } = await lab.open({ width: 1400, height: 1000, bypassCSP: true });
     try {
       await useTheme(page, theme);
       const violations = [];

@@ -8,11 +8,11 @@
 //
 //   cargo build && node --test tests/e2e/code-panel.test.mjs
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { startServer, launchBrowser, openLab } from './harness.mjs';
+import { useLab } from './harness.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
@@ -40,18 +40,7 @@ export async function request(req, api) {
 }
 `;
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+const lab = useLab();
 
 /** The editor's text, as CodeMirror holds it (in the editor's shadow root). */
 function editorText(page, panel = '[data-code-panel]') {
@@ -87,7 +76,7 @@ async function audit(page, where) {
 }
 
 test('closed by default; the toggle opens it; a file loads; a syntax error names its line and marks it', async () => {
-  const { page, errors } = await openLab(browser, server.url, { width: 1400, height: 1000 });
+  const { page, errors } = await lab.open({ width: 1400, height: 1000 });
   try {
     await page.evaluate((key) => localStorage.removeItem(key), KEY);
     await page.reload();
@@ -133,7 +122,7 @@ test('closed by default; the toggle opens it; a file loads; a syntax error names
 });
 
 test('files that are too large or not text are refused, the editor kept', async () => {
-  const { page, errors } = await openLab(browser, server.url);
+  const { page, errors } = await lab.open();
   try {
     await page.evaluate(([key, text]) => localStorage.setItem(key, text), [KEY, GOOD]);
     await page.reload();
@@ -155,7 +144,7 @@ test('files that are too large or not text are refused, the editor kept', async 
 });
 
 test('the module is kept in localStorage over a reload; Save downloads exactly the editor\'s text', async () => {
-  const { page, errors } = await openLab(browser, server.url);
+  const { page, errors } = await lab.open();
   try {
     await page.evaluate((key) => localStorage.removeItem(key), KEY);
     await openOwn(page);
@@ -184,7 +173,7 @@ test('the module is kept in localStorage over a reload; Save downloads exactly t
 });
 
 test('read-only mode: the strategy source, a marked line, the module\'s state, a score card whose rows call back', async () => {
-  const { page, errors } = await openLab(browser, server.url);
+  const { page, errors } = await lab.open();
   try {
     // A second panel on the same page, mounted through the module's API.
     await page.evaluate(async (template) => {
@@ -254,7 +243,7 @@ test('read-only mode: the strategy source, a marked line, the module\'s state, a
 
 test('the page\'s CSP leaves the editor styled (CodeMirror\'s styles in a constructed sheet), no violation', async () => {
   // No bypassCSP: the lab's own Content-Security-Policy applies.
-  const { page, errors } = await openLab(browser, server.url);
+  const { page, errors } = await lab.open();
   try {
     const violations = [];
     await page.exposeFunction('reportViolation', (v) => violations.push(v));
@@ -279,7 +268,7 @@ test('the page\'s CSP leaves the editor styled (CodeMirror\'s styles in a constr
 });
 
 test('keyboard: Tab reaches the controls and leaves the editor; Escape closes the panel', async () => {
-  const { page, errors } = await openLab(browser, server.url);
+  const { page, errors } = await lab.open();
   try {
     await page.focus('[data-action="code"]');
     await page.keyboard.press('Enter');
@@ -307,7 +296,7 @@ test('keyboard: Tab reaches the controls and leaves the editor; Escape closes th
 
 for (const [width, height, theme] of [[1280, 720, 'presenter'], [1600, 1000, 'dark'], [1600, 1000, 'presenter']]) {
   test(`${width}×${height} ${theme}: opening the panel beside a finished run keeps its verdict on screen`, async () => {
-    const { page, errors } = await openLab(browser, server.url, { width, height });
+    const { page, errors } = await lab.open({ width, height });
     try {
       if (theme === 'presenter') await page.click('[data-action="presenter"]');
       await page.locator(`body[data-theme="${theme}"]`).waitFor();
@@ -333,7 +322,7 @@ for (const [width, height, theme] of [[1280, 720, 'presenter'], [1600, 1000, 'da
 
 for (const theme of ['dark', 'presenter']) {
   test(`axe: the code panel has no WCAG 2 A/AA violations in the ${theme} theme`, async () => {
-    const { page, errors } = await openLab(browser, server.url, { bypassCSP: true });
+    const { page, errors } = await lab.open({ bypassCSP: true });
     try {
       if (theme === 'presenter') {
         await page.click('[data-action="presenter"]');

@@ -7,34 +7,15 @@
 //
 //   cargo build && node --test tests/e2e/presenter.test.mjs
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, openLab } from './harness.mjs';
+import { useLab } from './harness.mjs';
 import { PALETTES } from '../../ui/lib/colors.js';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+const lab = useLab();
 
 /** Opens the lab (a fresh context: empty localStorage), runs `fn(page)`, fails on page errors. */
-async function withPage(fn, options) {
-  const { page, errors } = await openLab(browser, server.url, options);
-  try {
-    await fn(page, errors);
-    assert.deepEqual(errors, [], 'no errors in the page');
-  } finally {
-    await page.close();
-  }
-}
+const withPage = lab.withPage;
 
 const theme = (page) => page.evaluate(() => document.body.getAttribute('data-theme'));
 const rootFontPx = (page) => page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
