@@ -11,57 +11,20 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTab, lanesOf, jtiOf } from '../../ui/lib/page-tab.js';
+import { createTab, lanesOf } from '../../ui/lib/page-tab.js';
 import { LIBRARIES, libraryNamed, checkOptions, describeOptions } from '../../ui/lib/libraries.js';
 import { bearerOf } from '../../ui/lib/axios-bench.js';
 import { laneFate } from '../../ui/lib/timeline-model.js';
 import { createRunState, applyMessage } from '../../ui/lib/reducer.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const jwt = (jti) => `e30.${Buffer.from(JSON.stringify({ jti })).toString('base64url')}.sig`;
+import { fakeLab, jwt } from './fake-lab.mjs';
 
 /** Lets every task the tab and the library queued run (the harness reports on a macrotask). */
 async function settle() {
   for (let i = 0; i < 10; i += 1) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/**
- * A strict server whose answers wait until the test delivers them: t1 is
- * expired; a refresh of the newest token rotates it, of a spent one is
- * refused `reused`.
- */
-function heldLab() {
-  let newest = 1;
-  const spent = new Set();
-  const reports = [];
-  const calls = [];
-  const pending = [];
-  const answer = (status, body) => ({ status, ok: status < 300, json: async () => body });
-  const respond = (url, init) => {
-    const n = Number((jtiOf((init.headers.authorization || '').replace('Bearer ', '')) || 't0').slice(1));
-    if (url.endsWith('/refresh')) {
-      if (n !== newest || spent.has(n)) return answer(400, { reason: 'reused' });
-      spent.add(n);
-      newest += 1;
-      return answer(200, { token: jwt(`t${newest}`) });
-    }
-    if (url.endsWith('/public')) return answer(200, {});
-    if (n === 0) return answer(401, { reason: 'missing' });
-    if (n === 1 || spent.has(n)) return answer(401, { reason: n === 1 ? 'expired' : 'revoked' });
-    return answer(200, {});
-  };
-  const fetch = async (url, init) => {
-    if (url === '/report') {
-      reports.push(JSON.parse(init.body));
-      return answer(200, { ok: true });
-    }
-    const call = { lane: init.headers['x-lab-lane'], op: init.headers['x-lab-exchange'], jti: jtiOf((init.headers.authorization || '').replace('Bearer ', '')) };
-    calls.push(call);
-    await new Promise((release) => pending.push({ ...call, release }));
-    return respond(url, init);
-  };
-  return { fetch, calls, pending, events: () => reports.flatMap((r) => r.events) };
-}
 
 /** A fresh copy of a library's adapter: one module instance per tab, as each run's Worker has. */
 let copies = 0;
@@ -71,7 +34,7 @@ const adapter = (library) => import(`../../ui/strategies/${library.file}.js?tab=
 async function bench(name, { secret = 3, options = {} } = {}) {
   const module = await adapter(libraryNamed(name));
   module.configure(options);
-  const lab = heldLab();
+  const lab = fakeLab({ hold: true });
   const tab = createTab({
     page: { api: '/api', report: '/report', token: jwt('t1'), first_attempt: 2 },
     fetch: lab.fetch,
@@ -86,15 +49,15 @@ async function bench(name, { secret = 3, options = {} } = {}) {
 
 /** Answers the oldest exchange waiting on `lane`. */
 async function deliver(lab, lane) {
-  const at = lab.pending.findIndex((p) => p.lane === lane);
-  assert.ok(at >= 0, `${lane} has an exchange out (out now: ${lab.pending.map((p) => `${p.lane} ${p.op}`).join(', ')})`);
-  lab.pending.splice(at, 1)[0].release();
+  const at = lab.held.findIndex((p) => p.lane === lane);
+  assert.ok(at >= 0, `${lane} has an exchange out (out now: ${lab.held.map((p) => `${p.lane} ${p.op}`).join(', ')})`);
+  lab.held.splice(at, 1)[0].release();
   await settle();
 }
 
 /** Answers everything in the order it went out, until nothing is left. */
 async function inOrder(lab) {
-  while (lab.pending.length) await deliver(lab, lab.pending[0].lane);
+  while (lab.held.length) await deliver(lab, lab.held[0].lane);
 }
 
 const ops = (lab) => lab.calls.map((c) => `${c.lane} ${c.op} ${c.jti}`);

@@ -7,57 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTab, lanesOf, jtiOf, MAX_TAB_EXCHANGES, ModuleError } from '../../ui/lib/page-tab.js';
+import { fakeLab, jwt } from './fake-lab.mjs';
 import * as naive from '../../ui/strategies/naive.js';
 import * as queue from '../../ui/strategies/queue.js';
 import * as singleFlight from '../../ui/strategies/single-flight.js';
 
-const jwt = (jti) => `e30.${Buffer.from(JSON.stringify({ jti })).toString('base64url')}.sig`;
 
-/**
- * A strict server: t1 is expired; a refresh of the newest token rotates it,
- * a refresh of a spent one is refused as `reused`. `hold` keeps answers
- * back until released, so a test can decide who comes back when.
- */
-function fakeLab({ expired = true, hold = false } = {}) {
-  let newest = 1;
-  const spent = new Set();
-  const reports = [];
-  const calls = [];
-  const held = [];
-  let onWire = 0;
-  let maxOnWire = 0;
-  const answer = (status, body) => ({ status, ok: status < 300, json: async () => body });
-  const respond = (url, init) => {
-    const bearer = (init.headers.authorization || '').replace('Bearer ', '');
-    const jti = jtiOf(bearer);
-    const n = jti ? Number(jti.slice(1)) : 0;
-    if (url.endsWith('/refresh')) {
-      if (n !== newest || spent.has(n)) return answer(400, { reason: 'reused' });
-      spent.add(n);
-      newest += 1;
-      return answer(200, { token: jwt(`t${newest}`) });
-    }
-    if (url.endsWith('/public')) return answer(200, {});
-    if (!jti) return answer(401, { reason: 'missing' });
-    if (spent.has(n) || (expired && n === 1)) return answer(401, { reason: n === 1 ? 'expired' : 'revoked' });
-    return answer(200, {});
-  };
-  const fetch = async (url, init) => {
-    if (url === '/report') {
-      reports.push(JSON.parse(init.body));
-      return answer(200, { ok: true });
-    }
-    calls.push({ url, op: init.headers['x-lab-exchange'], lane: init.headers['x-lab-lane'], attempt: Number(init.headers['x-lab-attempt']) });
-    onWire += 1;
-    maxOnWire = Math.max(maxOnWire, onWire);
-    if (hold) await new Promise((resolve) => held.push(resolve));
-    else await null;
-    onWire -= 1;
-    return respond(url, init);
-  };
-  const events = () => reports.flatMap((r) => r.events);
-  return { fetch, reports, calls, events, held, maxOnWire: () => maxOnWire };
-}
 
 function tabOn(lab, { token = jwt('t1'), stuckMs = 50 } = {}) {
   return createTab({
@@ -101,16 +56,16 @@ test('queue: a 401 that comes back after the refresh ended refreshes again, with
   // secret#1's 401, its refresh and its retry all come back before secret#2's 401.
   await next();
   await next();
-  const [first, second] = lab.held.splice(0, 2);
+  const [first, second] = lab.held.splice(0, 2).map((exchange) => exchange.release);
   first(); // secret#1: 401
   await next();
-  lab.held.shift()(); // its refresh: t2
+  lab.held.shift().release(); // its refresh: t2
   await next();
-  lab.held.shift()(); // its retry: 200
+  lab.held.shift().release(); // its retry: 200
   second(); // secret#2: 401, after the refresh ended
   for (;;) {
     await next();
-    lab.held.shift()();
+    lab.held.shift().release();
     if (lab.calls.filter((c) => c.lane === 'secret#2').length === 2) break;
   }
   await running;
