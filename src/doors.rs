@@ -18,12 +18,8 @@
 //! No CORS headers are ever sent, so another origin cannot read an answer.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
-use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 
 use crate::protocol::Route;
 use crate::server::{ApiError, FORM};
@@ -136,24 +132,6 @@ fn host_name(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => format!("[{v6}]"),
-    }
-}
-
-/// `router` behind the doors of a server bound to `addr`, for a router
-/// served by something else than [`crate::server::listen::serve`] (which
-/// checks the doors itself, without the cost of a layer).
-pub fn lock(router: axum::Router, addr: SocketAddr) -> axum::Router {
-    router.layer(axum::middleware::from_fn_with_state(
-        Arc::new(Doors::for_addr(addr)),
-        guard,
-    ))
-}
-
-/// The middleware: refuses what is not for this lab before any handler runs.
-pub async fn guard(State(doors): State<Arc<Doors>>, request: Request, next: Next) -> Response {
-    match doors.check(request.method(), request.uri().path(), request.headers()) {
-        Ok(()) => next.run(request).await,
-        Err(refusal) => refusal.into_response(),
     }
 }
 
