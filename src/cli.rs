@@ -1,4 +1,4 @@
-//! The command line: `run`, `matrix`, `export`, `schema` and `serve`.
+//! The command line: `run`, `explore`, `matrix`, `export`, `schema` and `serve`.
 //!
 //! Invalid arguments and out-of-range values exit with code 2 and a message
 //! that names the value, like clap's own errors.
@@ -86,6 +86,48 @@ enum Command {
         /// Where --export writes (atomically).
         #[arg(long, value_name = "FILE", requires = "export")]
         out: Option<PathBuf>,
+    },
+    /// Explore every order in which the network can deliver a run's legs
+    /// (hand network), count them by outcome, and show each outcome's
+    /// shortest order and its point of no return.
+    Explore {
+        #[command(flatten)]
+        knobs: Knobs,
+        /// guest | valid | expired-refreshable | expired-not-refreshable
+        #[arg(long, default_value = "expired-refreshable")]
+        case: Case,
+        /// naive | queue | single-flight | proactive | mutex
+        #[arg(long = "client", default_value = "naive")]
+        strategy: Strategy,
+        /// Browser tabs open on the app (1..=8).
+        #[arg(long, default_value_t = 1)]
+        tabs: u32,
+        /// article | oauth
+        #[arg(long, default_value = "article")]
+        mode: Mode,
+        /// A generic policy or a real server's rule (as for `run`).
+        #[arg(long, default_value = "strict")]
+        policy: Policy,
+        /// Start every order with these legs (a `--deliver` list).
+        #[arg(long, value_name = "LEGS", value_delimiter = ',')]
+        deliver: Vec<LegId>,
+        /// Print the result as JSON (to stdout, or to --out FILE).
+        #[arg(long)]
+        json: bool,
+        /// Write the JSON result here (atomically).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Stop once this many complete orders are counted (then the counts
+        /// say "at least").
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        budget_orders: Option<u64>,
+        /// Stop after this many seconds (then the counts say "at least").
+        #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        budget_s: Option<u64>,
+        /// Save each failing outcome's shortest order as a run file here
+        /// (what `run --save` writes: the app replays it, `export` reads it).
+        #[arg(long, value_name = "DIR")]
+        save_failing: Option<PathBuf>,
     },
     /// Export a saved run (`run --save FILE`) as HAR, a Chrome trace, a
     /// Mermaid diagram, an SVG or PNG timeline, or JSON.
@@ -405,6 +447,34 @@ async fn execute(command: Command) -> ExitCode {
             print!("{}", render::matrix(&rows));
             ExitCode::SUCCESS
         }
+        Command::Explore {
+            knobs,
+            case,
+            strategy,
+            tabs,
+            mode,
+            policy,
+            deliver,
+            json,
+            out,
+            budget_orders,
+            budget_s,
+            save_failing,
+        } => {
+            let settings = RunSettings {
+                network: NetworkDriver::Hand,
+                deliver,
+                tabs,
+                mode,
+                ..knobs.settings(case, strategy, policy)
+            };
+            let options = crate::explore::Options {
+                budget_orders,
+                budget: budget_s.map(std::time::Duration::from_secs),
+                ..Default::default()
+            };
+            explore(&settings, &options, json, out, save_failing).await
+        }
         Command::Export {
             format,
             report,
@@ -572,4 +642,49 @@ async fn serve(
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => fail(1, &err.to_string()),
     }
+}
+
+/// `explore`: counts every order; bad or too large setups exit 2, a run
+/// that fails 1.
+async fn explore(
+    settings: &RunSettings,
+    options: &crate::explore::Options,
+    json: bool,
+    out: Option<PathBuf>,
+    save_failing: Option<PathBuf>,
+) -> ExitCode {
+    use crate::explore::ExploreError;
+    let exploration = match crate::explore::explore(settings, options).await {
+        Ok(exploration) => exploration,
+        Err(err @ (ExploreError::Settings(_) | ExploreError::Refused(_))) => {
+            return fail(2, &err.to_string())
+        }
+        Err(err) => return fail(1, &err.to_string()),
+    };
+    if let Some(dir) = save_failing {
+        match crate::explore::save_failing(&exploration, &dir).await {
+            Ok(paths) => {
+                for path in paths {
+                    eprintln!("wrote {}", path.display());
+                }
+            }
+            Err(err) => return fail(1, &err),
+        }
+    }
+    let text = match serde_json::to_string_pretty(&exploration) {
+        Ok(text) => text + "\n",
+        Err(err) => return fail(1, &format!("cannot encode the result: {err}")),
+    };
+    if let Some(path) = &out {
+        if let Err(err) = crate::save::write_atomically(path, text.as_bytes()) {
+            return fail(1, &format!("cannot write {}: {err}", path.display()));
+        }
+        eprintln!("wrote {}", path.display());
+    }
+    if json && out.is_none() {
+        print!("{text}");
+    } else if !json {
+        print!("{}", crate::explore::render(&exploration));
+    }
+    ExitCode::SUCCESS
 }

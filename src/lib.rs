@@ -33,6 +33,9 @@
 //! - [`verdict`]: counts and the one-sentence verdict from the events.
 //! - [`narrate`]: one plain sentence per event, for captions, the CLI and
 //!   exports.
+//! - [`explore`]: every order in which a held run's legs can be delivered,
+//!   counted by outcome through the run's abstract states, with each
+//!   outcome's shortest order and point of no return.
 //! - [`challenge`]: goals a learner reaches by playing the network, checked
 //!   from a run's report.
 //! - [`render`]: the CLI's text timeline and the matrix table.
@@ -57,6 +60,7 @@ pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod doors;
+pub mod explore;
 pub mod export;
 pub mod motion;
 pub mod narrate;

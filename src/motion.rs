@@ -35,6 +35,9 @@ struct MotionState {
     queue: VecDeque<Wake>,
     /// Set when the run's client is the lab's page (the browser runtime).
     page: Option<PageCount>,
+    /// The run is being torn down: threads whose legs were dropped unwoken
+    /// run on to their end, and their parks no longer balance.
+    closed: bool,
 }
 
 /// What the lab knows of a client that runs in the page. Its code runs out
@@ -69,6 +72,7 @@ impl Motion {
                 serial,
                 queue: VecDeque::new(),
                 page: None,
+                closed: false,
             }),
             busy: watch::Sender::new(0),
         }
@@ -152,7 +156,10 @@ impl Motion {
     /// The calling thread stops running until someone wakes it (or ends).
     pub fn park(&self) {
         let state = self.lock();
-        debug_assert!(state.running > 0, "park without a running thread");
+        debug_assert!(
+            state.running > 0 || state.closed,
+            "park without a running thread"
+        );
         self.stop_running(state);
     }
 
@@ -180,6 +187,11 @@ impl Motion {
             }
         }
         self.publish(&state);
+    }
+
+    /// The run is being torn down (see `closed`).
+    pub fn close(&self) {
+        self.lock().closed = true;
     }
 
     /// Waits until nobody runs and nobody is queued to run.

@@ -106,6 +106,9 @@ struct NetState {
     to_lose: std::collections::BTreeSet<LostAnswer>,
     /// Refresh answers lost so far, in order.
     dropped: Vec<LostAnswer>,
+    /// Set by [`Network::close`]: the run is being torn down, and a handler
+    /// that was parked on a dropped leg must not park again.
+    closed: bool,
 }
 
 /// The network of one server.
@@ -176,6 +179,7 @@ impl Network {
                 refreshes: HashMap::new(),
                 to_lose: settings.drop.iter().copied().collect(),
                 dropped: Vec::new(),
+                closed: false,
             }),
             changed: Notify::new(),
             motion: Arc::new(Motion::new(held)),
@@ -307,6 +311,10 @@ impl Network {
         let (go, arrived) = oneshot::channel();
         {
             let mut state = self.lock();
+            if state.closed {
+                // Torn down: nobody waits for this leg any more.
+                return Arrival::Delivered;
+            }
             let refresh = match (direction, info.exchange, info.attempt) {
                 (Direction::ToClient, Exchange::Refresh, Some(attempt)) => {
                     state.refreshes.get(&attempt).copied()
@@ -582,7 +590,9 @@ impl Network {
     /// Drops every leg in flight: their holders return at once. For a run
     /// that is being torn down.
     pub fn close(&self) {
+        self.motion.close();
         let mut state = self.lock();
+        state.closed = true;
         state.pending.clear();
         state.index.clear();
     }

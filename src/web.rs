@@ -178,6 +178,7 @@ impl Lab {
             .route("/lab/runs/{id}/network", post(runs::command))
             .route("/lab/runs/{id}/page", post(runs::page_report))
             .route("/lab/runs/{id}/api/{*rest}", any(runs::page_exchange))
+            .route("/lab/explore", post(crate::explore::lab::explore_route))
             .route("/lab/clock", get(read_clock).post(travel))
             // The same limit as the auth API, so a 413 names the real limit.
             .layer(DefaultBodyLimit::max(server::BODY_LIMIT))
