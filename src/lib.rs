@@ -35,6 +35,8 @@
 //!   exports.
 //! - [`challenge`]: goals a learner reaches by playing the network, checked
 //!   from a run's report.
+//! - [`link`]: a run as a link — its settings, a hand order and the
+//!   learner's module in a versioned, compressed, bounded URL fragment.
 //! - [`render`]: the CLI's text timeline and the matrix table.
 //! - [`save`]: atomic file writes for saved runs.
 //! - [`runs`]: live runs on the lab's port — the NDJSON stream and the
@@ -58,6 +60,7 @@ pub mod client;
 pub mod clock;
 pub mod doors;
 pub mod export;
+pub mod link;
 pub mod motion;
 pub mod narrate;
 pub mod network;
