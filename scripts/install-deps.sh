@@ -4,18 +4,16 @@
 #   - Debian packages for Tauri/WebKitGTK, the desktop e2e test (Xvfb,
 #     WebKitWebDriver, xprop), screenshots (ImageMagick) and the browser e2e
 #     tests (Chromium); Node.js/npm only if `node`/`npm` are missing.
-#   - tauri-driver from crates.io if it is not on PATH, and tauri-cli (the
-#     bundler behind `cargo tauri build`, scripts/package.sh) at the pinned
-#     version below if `cargo tauri` is missing or another version.
+#   - tauri-driver from crates.io if it is not on PATH: it is published
+#     nowhere else, so it is compiled, in a throwaway target dir.
+# The Tauri CLI (the bundler behind scripts/package.sh) is not installed
+# here: it is the npm package @tauri-apps/cli, pinned in package.json, with
+# a prebuilt binary; `npm ci` brings it (`npx tauri --version`).
 # Runs as root, or as a user with sudo. Needs a Rust toolchain (cargo) for
-# tauri-driver and tauri-cli.
+# tauri-driver.
 #
 # usage: scripts/install-deps.sh
 set -euo pipefail
-
-# tauri-cli 2.x, pinned: crates.io's newest is a 3.0 alpha, which a plain
-# `cargo install tauri-cli` would pick. Bump it with `cargo info tauri-cli@2`.
-TAURI_CLI_VERSION=2.12.4
 
 packages=(
   build-essential
@@ -71,16 +69,7 @@ if command -v tauri-driver >/dev/null; then
 else
   command -v cargo >/dev/null || { echo "install-deps: cargo not found; install Rust first" >&2; exit 1; }
   echo "install-deps: cargo install tauri-driver --locked"
-  cargo install tauri-driver --locked
-fi
-
-installed_tauri_cli=$(cargo tauri --version 2>/dev/null || true)
-if [[ $installed_tauri_cli == "tauri-cli $TAURI_CLI_VERSION" ]]; then
-  echo "install-deps: tauri-cli $TAURI_CLI_VERSION already installed"
-else
-  command -v cargo >/dev/null || { echo "install-deps: cargo not found; install Rust first" >&2; exit 1; }
-  echo "install-deps: cargo install tauri-cli --version $TAURI_CLI_VERSION --locked${installed_tauri_cli:+ (found ${installed_tauri_cli})}"
   # Built in a throwaway target dir (not the project's CARGO_TARGET_DIR):
-  # nothing of it is reused, and it would take a gigabyte there.
-  env -u CARGO_TARGET_DIR cargo install tauri-cli --version "$TAURI_CLI_VERSION" --locked
+  # nothing of it is reused there.
+  env -u CARGO_TARGET_DIR cargo install tauri-driver --locked
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the desktop app's Linux packages with Tauri's bundler (tauri-cli 2.x,
-# `cargo tauri build`) and leaves them in dist/:
+# Builds the desktop app's Linux packages with Tauri's bundler (the Tauri CLI
+# 2.x from npm, @tauri-apps/cli pinned in package.json: `npx tauri build`)
+# and leaves them in dist/:
 #   dist/refresh-race_<version>_<arch>.deb      Debian, Ubuntu
 #   dist/refresh-race-<version>-1.<arch>.rpm    Fedora, openSUSE
 # Each installs the app (`refresh-race-desktop`, with a menu entry and icons)
@@ -10,10 +11,10 @@
 # No AppImage: Tauri's AppImage bundler downloads linuxdeploy while it runs,
 # and these machines reach no host but the package registries. macOS (.app,
 # .dmg) and Windows (.msi, NSIS) are configured in tauri.conf.json but are
-# built on their own OS (`cargo tauri build` there).
+# built on their own OS (`npx tauri build` there).
 #
-# Installs what is missing first (scripts/install-deps.sh, which also pins
-# tauri-cli). Neither packager needs rpmbuild or dpkg-dev: the bundler writes
+# Installs what is missing first (scripts/install-deps.sh, and `npm ci` when
+# the pinned Tauri CLI is not in node_modules yet). Neither packager needs rpmbuild or dpkg-dev: the bundler writes
 # both formats itself.
 #
 # usage: scripts/package.sh [--debug] [--bundles deb,rpm]
@@ -44,6 +45,12 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 bash scripts/install-deps.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+# The Tauri CLI is an npm package with a prebuilt binary (package.json pins it).
+tauri=node_modules/.bin/tauri
+if [[ ! -x $tauri ]]; then
+  echo "package.sh: npm ci (for the pinned Tauri CLI, @tauri-apps/cli)"
+  npm ci --no-audit --no-fund
+fi
 
 version=$(awk '/^\[workspace\.package\]/ { inside = 1; next } /^\[/ { inside = 0 }
   inside && /^version *=/ { gsub(/^version *= *"|".*$/, ""); print; exit }' Cargo.toml)
@@ -66,7 +73,7 @@ config="{\"bundle\": {\"linux\": {\"deb\": {\"files\": $files}, \"rpm\": {\"file
 
 tauri_flags=(--bundles "$bundles" --config "$config" --ci)
 [[ $profile == debug ]] && tauri_flags+=(--debug)
-cargo tauri build "${tauri_flags[@]}" -- -p refresh-race-desktop -p refresh-race
+"$tauri" build "${tauri_flags[@]}" -- -p refresh-race-desktop -p refresh-race
 
 # Tauri names the files after the product name ("Refresh Race_0.2.0_amd64.deb");
 # dist/ uses the package's own name, as apt and dnf show it.

@@ -1,4 +1,5 @@
-//! The command line: `run`, `explore`, `matrix`, `export`, `schema` and `serve`.
+//! The command line: `run`, `explore`, `link`, `matrix`, `export`, `schema`
+//! and `serve`.
 //!
 //! Invalid arguments and out-of-range values exit with code 2 and a message
 //! that names the value, like clap's own errors.
@@ -86,6 +87,21 @@ enum Command {
         /// Where --export writes (atomically).
         #[arg(long, value_name = "FILE", requires = "export")]
         out: Option<PathBuf>,
+        /// Run the setup of a link (`refresh-race link`, or the app's Copy
+        /// link) instead of the setup flags: a whole URL or its `#s=…` part.
+        #[arg(long, value_name = "URL", conflicts_with_all = [
+            "Knobs", "case", "strategy", "tabs", "mode", "policy", "network", "deliver", "lose",
+        ])]
+        link: Option<String>,
+    },
+    /// Print a link to a setup (the `run` flags): opening it in the lab's
+    /// page restores the setup, and `run --link` runs it here.
+    Link {
+        #[command(flatten)]
+        setup: LinkSetup,
+        /// The page the link opens (the fragment is added to it).
+        #[arg(long, value_name = "URL", default_value = crate::link::DEFAULT_BASE)]
+        base: String,
     },
     /// Explore every order in which the network can deliver a run's legs
     /// (hand network), count them by outcome, and show each outcome's
@@ -203,6 +219,69 @@ enum Command {
         #[arg(long, default_value_t = 0, requires = "classroom")]
         room_port: u16,
     },
+}
+
+/// The setup `link` puts in a link: `run`'s flags.
+#[derive(Args)]
+struct LinkSetup {
+    #[command(flatten)]
+    knobs: Knobs,
+    /// guest | valid | expired-refreshable | expired-not-refreshable
+    #[arg(long, default_value = "expired-refreshable")]
+    case: Case,
+    /// naive | queue | single-flight | proactive | mutex
+    #[arg(long = "client", default_value = "naive")]
+    strategy: Strategy,
+    /// Browser tabs open on the app (1..=8).
+    #[arg(long, default_value_t = 1)]
+    tabs: u32,
+    /// article | oauth
+    #[arg(long, default_value = "article")]
+    mode: Mode,
+    /// A policy, or a real server's rule (as for `run`).
+    #[arg(long, default_value = "strict")]
+    policy: Policy,
+    /// timer | step | hand
+    #[arg(long, default_value = "timer")]
+    network: NetworkDriver,
+    /// Legs to deliver first, in order, comma-separated (as for `run`).
+    #[arg(long, value_name = "LEGS", value_delimiter = ',')]
+    deliver: Vec<LegId>,
+    /// Refresh answers the network loses, comma-separated (as for `run`).
+    #[arg(long = "drop", value_name = "ANSWERS", value_delimiter = ',')]
+    lose: Vec<LostAnswer>,
+}
+
+impl LinkSetup {
+    fn settings(self) -> RunSettings {
+        RunSettings {
+            network: self.network,
+            deliver: self.deliver,
+            drop: self.lose,
+            tabs: self.tabs,
+            mode: self.mode,
+            ..self.knobs.settings(self.case, self.strategy, self.policy)
+        }
+    }
+}
+
+/// The settings of `run --link`: the link's, if it is one this build reads
+/// and the CLI can run (a learner's module or a page client runs in the page).
+fn link_settings(url: &str) -> Result<RunSettings, ExitCode> {
+    let link = crate::link::decode(url).map_err(|err| fail(2, &err.to_string()))?;
+    if link.source.is_some() {
+        return Err(fail(
+            2,
+            "the link carries a learner's module, which runs only in the lab's page: open the link there",
+        ));
+    }
+    if link.settings.runtime == crate::settings::Runtime::Browser {
+        return Err(fail(
+            2,
+            "the link's client runs in the lab's page (runtime browser): open the link there",
+        ));
+    }
+    Ok(link.settings)
 }
 
 /// Settings shared by `run` and `matrix`.
@@ -365,14 +444,21 @@ async fn execute(command: Command) -> ExitCode {
             save,
             export,
             out,
+            link,
         } => {
-            let settings = RunSettings {
-                network,
-                deliver,
-                drop: lose,
-                tabs,
-                mode,
-                ..knobs.settings(case, strategy, policy)
+            let settings = match link {
+                Some(url) => match link_settings(&url) {
+                    Ok(settings) => settings,
+                    Err(code) => return code,
+                },
+                None => RunSettings {
+                    network,
+                    deliver,
+                    drop: lose,
+                    tabs,
+                    mode,
+                    ..knobs.settings(case, strategy, policy)
+                },
             };
             if let Err(err) = settings.validate() {
                 return fail(2, &err.to_string());
@@ -408,6 +494,19 @@ async fn execute(command: Command) -> ExitCode {
                 print!("{}", render::report(&report));
                 ExitCode::SUCCESS
             }
+        }
+        Command::Link { setup, base } => {
+            let settings = setup.settings();
+            if let Err(err) = settings.validate() {
+                return fail(2, &err.to_string());
+            }
+            let link = crate::link::Link {
+                settings,
+                source: None,
+            };
+            let base = base.split('#').next().unwrap_or_default();
+            println!("{base}{}", crate::link::encode(&link));
+            ExitCode::SUCCESS
         }
         Command::Matrix {
             knobs,

@@ -38,6 +38,8 @@
 //!   outcome's shortest order and point of no return.
 //! - [`challenge`]: goals a learner reaches by playing the network, checked
 //!   from a run's report.
+//! - [`link`]: a run as a link — its settings, a hand order and the
+//!   learner's module in a versioned, compressed, bounded URL fragment.
 //! - [`render`]: the CLI's text timeline and the matrix table.
 //! - [`save`]: atomic file writes for saved runs.
 //! - [`runs`]: live runs on the lab's port — the NDJSON stream and the
@@ -62,6 +64,7 @@ pub mod clock;
 pub mod doors;
 pub mod explore;
 pub mod export;
+pub mod link;
 pub mod motion;
 pub mod narrate;
 pub mod network;

@@ -388,6 +388,9 @@ async fn options() -> Json<Value> {
             "max_idle_s": settings::MAX_IDLE_S,
             "max_tabs": settings::MAX_TABS,
             "max_reuse_count": settings::MAX_REUSE_COUNT,
+            "link_version": crate::link::LINK_VERSION,
+            "max_link_chars": crate::link::MAX_LINK_CHARS,
+            "max_link_json_bytes": crate::link::MAX_LINK_JSON_BYTES,
         },
     }))
 }

@@ -44,12 +44,14 @@ import {
 import { domainEnd, estimateRunUs } from './lib/scale.js';
 import { defaultPair, comparePlan, compareBy, compareLabel as compareLabelText, compareTitle } from './lib/compare.js';
 import { parseRunReport, createReplay, MAX_REPORT_BYTES } from './lib/replay.js';
-import { mountCodePanel } from './code-panel.js'; // the code panel: see its block at the end
+import { mountCodePanel, OWN_MODULE_KEY } from './code-panel.js'; // the code panel: see its block at the end
 import { checkModule } from './lib/module-check.js';
 import { CHECKS, gradeRow, score } from './lib/grader.js';
 import { runToEnd } from './module-runner.js';
 import { LIBRARIES, libraryNamed, libraryRun } from './lib/libraries.js'; // libraries on the bench: see their block at the end
 import { mountLibraryOptions } from './library-options.js';
+import { SETUP_KEY, linkLimits, encodeLink, decodeLink, checkLinkSettings, runLinkSettings, openPlan, nextInOrder } from './lib/link.js'; // a run as a link: see its block at the end
+import { mountCopyLink, mountLinkBar } from './link-view.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -479,6 +481,7 @@ function startPageTab(run, message) {
 /** Opens timelines for `plans` and streams their runs from the lab. */
 function launch(plans, { compare = false, note }) {
   justSolved = [];
+  if (plans.length === 1) keepSetup(plans[0].settings);
   const { token, runs } = openRuns(plans, { compare, note });
   renderAll();
 
@@ -671,6 +674,7 @@ function renderNetworkUi() {
   const solved = offered.challenges.filter((c) => progress.solved.includes(c.id)).length;
   const text = `${solved}/${offered.challenges.filter((c) => c.possible).length}`;
   if (challengesCount.textContent !== text) challengesCount.textContent = text;
+  renderLinkUi();
 }
 
 function challengeView(c) {
@@ -809,6 +813,7 @@ async function loadOptions() {
     if (typeof options.version === 'string') $('[data-version]').textContent = ` ${options.version}`;
     const next = limitsFromOptions(options.limits);
     if (!next) throw new Error('its limits are missing or unreadable');
+    linkBounds = linkLimits(options.limits);
     const policyNames = (options.policies || []).map((p) => (typeof p === 'string' ? p : p && p.name)).filter((n) => typeof n === 'string');
     for (const p of options.policies || []) {
       if (p && typeof p.name === 'string' && p.mirrors) offered.policyTitles.set(p.name, p.mirrors);
@@ -851,6 +856,8 @@ async function loadOptions() {
     if (!touched.has('compare')) resetComparePair();
     else updateCompareLabel();
     renderNetworkUi();
+    // A link in the address (or else the last setup) before the page says it is ready.
+    await openAtLoad().catch((error) => showError(`The link could not be opened: ${error && error.message ? error.message : error}`));
     document.body.setAttribute('data-ready', 'true');
   }
 }
@@ -1268,3 +1275,228 @@ function benchPlans(plans, runtimesCompared) {
 
 controls.runtime.addEventListener('change', offerLibraries);
 controls.strategy.addEventListener('change', () => libraryOptions.show(libraryNamed(controls.strategy.value)));
+
+// ---------- a run as a link (lib/link.js, link-view.js) ----------
+// Copy link puts the run on screen in a #s= link: its settings as the lab
+// echoed them, its delivery order, the learner's module. Opening one fills
+// the controls and starts it, held at the start of its order; a module waits
+// in the editor until the learner presses Run. The last setup run is kept
+// the same way (SETUP_KEY) and comes back into the controls next time.
+// A saved run dropped on the page replays, as "Replay a saved run" does.
+
+let linkBounds = null; // the lab's (/lab/options), once loaded
+const opened = { active: false, order: [], waitsForRun: false }; // the link opened last
+const copyLinkButton = $('[data-action="copy-link"]');
+const copyLink = mountCopyLink(copyLinkButton);
+const linkBar = mountLinkBar($('[data-link-bar]'), {
+  onNext: () => {
+    const run = controlledRun();
+    const leg = run ? nextInOrder(opened.order, run.state.delivered) : null;
+    if (leg) sendCommand({ command: 'deliver', leg });
+  },
+  onPlay: playOrder,
+  onClose: () => {
+    opened.active = false;
+    renderLinkUi();
+  },
+});
+
+/** The run a link can hold: the one run on screen. */
+function linkedRun() {
+  if (!active || active.compare || active.runs.length !== 1) return null;
+  const run = active.runs[0];
+  return run.state.settings ? run : null;
+}
+
+function renderLinkUi() {
+  const run = linkedRun();
+  copyLinkButton.disabled = !run || !linkBounds;
+  if (!opened.active) {
+    linkBar.render(null);
+    return;
+  }
+  const held = controlledRun();
+  const delivered = held ? held.state.delivered : [];
+  const next = held && isLive(held.state) ? nextInOrder(opened.order, delivered) : null;
+  const done = opened.order.length > 0 && delivered.length >= opened.order.length
+    && opened.order.every((leg, i) => delivered[i] === leg);
+  linkBar.render({ waitsForRun: opened.waitsForRun && !(run && run.source), order: opened.order, next, done, delivered: delivered.length });
+}
+
+copyLinkButton.addEventListener('click', async () => {
+  const run = linkedRun();
+  if (!run || !linkBounds) return;
+  const settings = runLinkSettings(run.state.settings, run.state.delivered, run.state.drops);
+  const made = await encodeLink({ settings, source: run.source ?? null }, linkBounds);
+  if (!made.ok) {
+    copyLink.showError(made.message);
+    return;
+  }
+  const url = `${window.location.origin}${window.location.pathname}${made.fragment}`;
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(url);
+    copied = true;
+  } catch {
+    // no clipboard here (or no permission): the link is shown, selected
+  }
+  copyLink.show(url, { copied });
+});
+
+/** The names a link's settings may use: those the lab and the page offer. */
+function linkOffered() {
+  const values = (select) => [...select.options].map((option) => option.value);
+  return {
+    cases: CASES,
+    strategies: offered.strategies,
+    policies: offered.policies,
+    networks: values(controls.network),
+    modes: values(controls.mode),
+    crossTabs: values(controls.crossTab),
+    runtimes: offered.runtimes,
+    modules: [OWN_MODULE_NAME, ...LIBRARIES.map((library) => library.name)],
+  };
+}
+
+/** Reads and checks a link: its contents, or null (the refusal shown). */
+async function readLink(text, { quiet = false } = {}) {
+  if (!linkBounds || !limits) return null;
+  const decoded = await decodeLink(text, linkBounds);
+  let check = decoded.ok
+    ? checkLinkSettings(decoded.link.settings, { limits, offered: linkOffered(), knobs: knobsFor(decoded.link.settings.policy) })
+    : decoded;
+  if (check.ok && decoded.link.settings.module === OWN_MODULE_NAME && decoded.link.source == null) {
+    check = { ok: false, message: 'The link was refused: it names a module of its own but does not carry it.' };
+  }
+  if (!check.ok) {
+    if (!quiet && !decoded.none) showError(check.message);
+    return null;
+  }
+  return decoded.link;
+}
+
+/** Puts a link's settings in the controls (what no control shows rides on the link's own run). */
+function applySetup(settings) {
+  const d = controlValues(settings);
+  const set = (key, value) => {
+    if (value == null) return;
+    controls[key].value = String(value);
+    touched.add(key);
+  };
+  if (CASES.includes(d.caseName)) setCase(d.caseName);
+  set('runtime', settings.runtime ?? 'rust');
+  offerLibraries();
+  const library = libraryNamed(settings.module);
+  set('strategy', library ? library.name : d.strategy);
+  for (const key of ['policy', 'network', 'crossTab', 'mode']) set(key, d[key]);
+  for (const [key, value] of Object.entries(d.values)) set(key, value);
+  controls.late.checked = !!settings.late;
+  touched.add('late');
+  updateKnobs();
+  set('overlap', settings.overlap_s);
+  set('reuseCount', settings.reuse_count);
+  if (typeof settings.rotate === 'boolean') controls.rotate.checked = settings.rotate;
+  if (library) libraryOptions.set(library, settings.module_options ?? null);
+  libraryOptions.show(library ?? null);
+  updatePolicyTitle();
+  updateCrossTab();
+  if (compareControls.by.value === 'policies' || compareControls.by.value === 'strategies') resetComparePair();
+  else updateCompareLabel();
+  if (!codePanel.isOwn() && !library) showStrategySource(controls.strategy.value);
+}
+
+/** Opens a link: the setup in the controls, then its run (or its module in the editor, waiting for Run). */
+async function openLink(text) {
+  const link = await readLink(text);
+  if (!link) return false;
+  const plan = openPlan(link);
+  clearError();
+  markInvalid([]);
+  applySetup(plan.settings);
+  Object.assign(opened, { active: true, order: plan.order, waitsForRun: plan.waitsForRun });
+  if (plan.waitsForRun) {
+    if (active) abandon(active.token);
+    const before = readStored(OWN_MODULE_KEY);
+    if (before != null && before !== plan.source) store(`${OWN_MODULE_KEY}.before-link`, before);
+    codePanel.open();
+    codePanel.loadOwn(plan.source, `From a link: read it, then press ▶ Run.${before != null && before !== plan.source ? ' (Your previous module is kept: Ctrl+Z in the editor brings it back.)' : ''}`);
+    renderAll();
+    return true;
+  }
+  const { settings } = plan;
+  const library = libraryNamed(settings.module);
+  const label = library ? library.name : settings.strategy;
+  playing = null;
+  launch([{ strategy: settings.strategy, policy: settings.policy, label, settings, library: library ?? undefined, libraryOptions: settings.module_options ?? null }], {
+    note: `${settings.case}: ${label} client, ${settings.policy} server, from a link${plan.order.length ? ` (by hand, at the start of its order of ${plan.order.length} deliveries)` : ''}`,
+  });
+  return true;
+}
+
+/** The run on screen again, by hand, with the link's whole order. */
+function playOrder() {
+  const run = controlledRun();
+  if (!run || !opened.order.length || net.busy) return;
+  const settings = { ...run.state.settings, network: 'hand', deliver: [...opened.order] };
+  const plan = { strategy: run.strategy, policy: run.policy, label: run.label, settings, badge: run.badge ?? null, source: run.source, library: run.library, libraryOptions: run.libraryOptions };
+  launch([plan], { note: `the link's order: ${opened.order.length} deliveries` });
+}
+
+/** Keeps the setup of a run that starts, for the next visit (its order and module aside). */
+function keepSetup(settings) {
+  if (!linkBounds || !settings) return;
+  const { deliver, drop, ...setup } = settings;
+  if (setup.module === OWN_MODULE_NAME) delete setup.module; // the module itself is kept on its own
+  encodeLink({ settings: setup }, linkBounds).then((made) => {
+    if (made.ok) store(SETUP_KEY, made.fragment);
+  }, () => {});
+}
+
+/** At load: the link in the address, if any (then the address is cleaned), else the last setup into the controls. */
+async function openAtLoad() {
+  if (window.location.hash.startsWith('#s=')) {
+    const hash = window.location.hash;
+    window.history.replaceState(null, '', `${window.location.pathname}${window.location.search}`);
+    await openLink(hash);
+    return;
+  }
+  const kept = readStored(SETUP_KEY);
+  const link = kept ? await readLink(kept, { quiet: true }) : null;
+  if (link) applySetup(openPlan(link).settings);
+}
+
+window.addEventListener('hashchange', () => {
+  if (window.location.hash.startsWith('#s=')) openAtLoad();
+});
+
+// The desktop shell's note when the kept work could not be read (src-tauri/src/kept.js).
+window.addEventListener('refresh-race:kept', (event) => showError(event.detail && event.detail.message));
+
+// A saved run the desktop app was opened with (a file manager's "Open with"): replayed like a dropped one.
+window.addEventListener('refresh-race:open-file', (event) => {
+  const detail = event.detail || {};
+  if (typeof detail.text === 'string') startReplay(new File([detail.text], String(detail.name || 'run.json'), { type: 'application/json' }));
+});
+
+// A saved run dropped anywhere on the page replays (the editor takes a file dropped on it itself).
+const carriesFiles = (event) => !!event.dataTransfer && [...event.dataTransfer.types].includes('Files');
+document.addEventListener('dragover', (event) => {
+  if (!carriesFiles(event)) return;
+  event.preventDefault();
+  event.dataTransfer.dropEffect = 'copy';
+  document.body.setAttribute('data-dropping', '');
+});
+document.addEventListener('dragleave', (event) => {
+  if (!event.relatedTarget) document.body.removeAttribute('data-dropping');
+});
+document.addEventListener('drop', (event) => {
+  document.body.removeAttribute('data-dropping');
+  if (!carriesFiles(event) || event.defaultPrevented) return;
+  event.preventDefault();
+  const files = [...event.dataTransfer.files];
+  if (files.length !== 1) {
+    showError(`Drop one saved run at a time (${files.length} files were dropped).`);
+    return;
+  }
+  startReplay(files[0]);
+});

@@ -356,6 +356,13 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, template = '
     getSource() {
       return view.state.doc.toString();
     },
+    /** Puts a module that came from elsewhere (a link) in the editor, checked and kept, not run; `note` says so. */
+    loadOwn(text, note) {
+      if (mode !== 'own') api.showOwn();
+      setDoc(String(text));
+      checkNow();
+      say(note);
+    },
     /** Marks line `n` (1-based) as the one that produced the current event; null unmarks. */
     markLine(n) {
       const line = Number.isInteger(n) && n >= 1 && n <= view.state.doc.lines ? n : null;

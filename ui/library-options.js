@@ -94,6 +94,14 @@ export function mountLibraryOptions(root, { onChange = () => {} } = {}) {
       toggle.title = `Options of ${library.package} ${library.version}, as its README documents them`;
       paintCheck();
     },
+    /** Sets the options of `lib` (an object, or null for its defaults), as a link carries them. */
+    set(lib, options) {
+      texts.set(lib.name, options && Object.keys(options).length ? JSON.stringify(options) : '');
+      if (library && library.name === lib.name) {
+        input.value = texts.get(lib.name);
+        paintCheck();
+      }
+    },
     /** The options to run with: `{ ok, options }` or `{ ok: false, message }`. */
     read() {
       return paintCheck();
