@@ -16,10 +16,12 @@
 //! tokens — which is what undo and saved hand runs rely on. A timer run
 //! wakes everyone at once, as a real network would.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
 use tokio::sync::watch;
+
+use crate::protocol::TabNo;
 
 type Wake = Box<dyn FnOnce() + Send>;
 
@@ -44,24 +46,40 @@ struct MotionState {
 /// of our sight, so it reports how many exchanges it started and how many
 /// answers it took in, each time it has caught up (nothing left to run but
 /// waiting). It has settled when every exchange it started has reached the
-/// lab and every answer the lab sent has been taken in and acted on.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// lab and every answer the lab sent has been taken in and acted on — in
+/// every tab, and when no message the page relays between its tabs (a
+/// storage event, a lock grant, a broadcast) is still on its way.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 struct PageCount {
-    /// Requests that reached the lab.
-    arrived: u64,
-    /// Answers the lab handed back.
-    answered: u64,
-    /// The page's latest report: (seq, started, received).
-    report: Option<(u64, u64, u64)>,
+    /// Per tab: requests that reached the lab, answers the lab handed back.
+    lab: BTreeMap<TabNo, (u64, u64)>,
+    /// The page's latest report: its seq, per tab (started, received), and
+    /// the relayed messages not yet taken in.
+    report: Option<(u64, BTreeMap<TabNo, (u64, u64)>, u64)>,
 }
 
 impl PageCount {
     fn busy(&self) -> bool {
-        match self.report {
+        match &self.report {
             None => true,
-            Some((_, started, received)) => started != self.arrived || received != self.answered,
+            Some((_, tabs, relaying)) => {
+                *relaying > 0
+                    || tabs.keys().chain(self.lab.keys()).any(|tab| {
+                        tabs.get(tab).copied().unwrap_or_default()
+                            != self.lab.get(tab).copied().unwrap_or_default()
+                    })
+            }
         }
     }
+}
+
+/// One page report's progress: per tab (started, received), and the
+/// messages between tabs the page still relays.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PageProgress {
+    pub seq: u64,
+    pub tabs: BTreeMap<TabNo, (u64, u64)>,
+    pub relaying: u64,
 }
 
 impl Motion {
@@ -85,7 +103,7 @@ impl Motion {
     }
 
     fn publish(&self, state: &MotionState) {
-        let page = state.page.is_some_and(|page| page.busy());
+        let page = state.page.as_ref().is_some_and(PageCount::busy);
         self.busy
             .send_replace(state.running + state.queue.len() + usize::from(page));
     }
@@ -98,21 +116,21 @@ impl Motion {
     }
 
     /// A request of the page reached the lab: its exchange runs now.
-    pub fn page_arrived(&self) {
+    pub fn page_arrived(&self, tab: TabNo) {
         let mut state = self.lock();
         state.running += 1;
         if let Some(page) = &mut state.page {
-            page.arrived += 1;
+            page.lab.entry(tab).or_default().0 += 1;
         }
         self.publish(&state);
     }
 
     /// The lab handed an answer back to the page: the exchange stops
     /// running here, and the page is busy until it reports taking it in.
-    pub fn page_answered(&self) {
+    pub fn page_answered(&self, tab: TabNo) {
         let mut state = self.lock();
         if let Some(page) = &mut state.page {
-            page.answered += 1;
+            page.lab.entry(tab).or_default().1 += 1;
         }
         // Not `park`'s check: when a run is torn down its legs are dropped
         // unwoken, and the page's exchanges still finish here, on the lab's
@@ -120,14 +138,18 @@ impl Motion {
         self.stop_running(state);
     }
 
-    /// The page caught up: it started `started` exchanges and took in
-    /// `received` answers so far. Reports travel on their own connections,
-    /// so an older one (lower `seq`) arriving late is ignored.
-    pub fn page_report(&self, seq: u64, started: u64, received: u64) {
+    /// The page caught up: each tab started and took in so many
+    /// exchanges so far. Reports travel on their own connections, so an
+    /// older one (lower `seq`) arriving late is ignored.
+    pub fn page_report(&self, progress: PageProgress) {
         let mut state = self.lock();
         if let Some(page) = &mut state.page {
-            if page.report.is_none_or(|(last, _, _)| seq > last) {
-                page.report = Some((seq, started, received));
+            if page
+                .report
+                .as_ref()
+                .is_none_or(|(last, _, _)| progress.seq > *last)
+            {
+                page.report = Some((progress.seq, progress.tabs, progress.relaying));
             }
         }
         self.publish(&state);
@@ -240,19 +262,56 @@ mod tests {
         let motion = Motion::new(true);
         motion.expect_page();
         assert!(!motion.is_settled(), "busy until the page's first report");
-        motion.page_report(1, 2, 0);
+        motion.page_report(one_tab(1, 2, 0));
         assert!(!motion.is_settled(), "two requests started, none arrived");
-        motion.page_arrived();
-        motion.page_arrived();
+        motion.page_arrived(1);
+        motion.page_arrived(1);
         motion.park(); // each request parks on its leg
         motion.park();
         assert!(motion.is_settled());
         motion.wake(|| {}); // an answer is delivered...
-        motion.page_answered(); // ...and handed to the page
+        motion.page_answered(1); // ...and handed to the page
         assert!(!motion.is_settled(), "the page has not taken it in");
-        motion.page_report(3, 2, 1);
+        motion.page_report(one_tab(3, 2, 1));
         assert!(motion.is_settled());
-        motion.page_report(2, 2, 0); // a stale report changes nothing
+        motion.page_report(one_tab(2, 2, 0)); // a stale report changes nothing
+        assert!(motion.is_settled());
+    }
+
+    fn one_tab(seq: u64, started: u64, received: u64) -> PageProgress {
+        PageProgress {
+            seq,
+            tabs: BTreeMap::from([(1, (started, received))]),
+            relaying: 0,
+        }
+    }
+
+    #[test]
+    fn several_tabs_settle_when_each_tab_and_the_relay_caught_up() {
+        let motion = Motion::new(true);
+        motion.expect_page();
+        let report = |seq, tab2: (u64, u64), relaying| PageProgress {
+            seq,
+            tabs: BTreeMap::from([(1, (1, 0)), (2, tab2)]),
+            relaying,
+        };
+        motion.page_arrived(1);
+        motion.page_arrived(2);
+        motion.park();
+        motion.park();
+        // Tab 1 is even, tab 2 reports one exchange short: the sums agree, the tabs do not.
+        motion.page_report(PageProgress {
+            seq: 1,
+            tabs: BTreeMap::from([(1, (2, 0)), (2, (0, 0))]),
+            relaying: 0,
+        });
+        assert!(!motion.is_settled(), "per tab, not in sum");
+        motion.page_report(report(2, (1, 0), 1));
+        assert!(
+            !motion.is_settled(),
+            "a storage event is still on its way to a tab"
+        );
+        motion.page_report(report(3, (1, 0), 0));
         assert!(motion.is_settled());
     }
 

@@ -23,9 +23,9 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tower::ServiceExt;
 
-use crate::motion::Motion;
+use crate::motion::{Motion, PageProgress};
 use crate::protocol::{
-    Exchange, Lane, PageEnd, PageEvent, PageReport, Route, StrategyView, TabView,
+    Exchange, Lane, PageEnd, PageEvent, PageReport, Route, StrategyView, TabNo, TabView,
 };
 use crate::server::{
     self, tokens, ApiError, AuthState, ATTEMPT_HEADER, EXCHANGE_HEADER, LANE_HEADER,
@@ -41,14 +41,17 @@ pub struct PageClient {
     api: Router,
     recorder: Recorder,
     motion: Arc<Motion>,
-    /// The jti the tab holds, as its reports tell (for the network view).
+    /// The jti the tabs' shared storage holds, as their reports tell (for
+    /// the network view).
     token: Mutex<Option<String>>,
     end: Mutex<Option<oneshot::Sender<PageEnd>>>,
+    /// The run's tabs (1..=8), each a Worker of the page.
+    tabs: TabNo,
 }
 
 impl PageClient {
-    /// The tab of a run on `state`; `end` hears how the page ended it.
-    pub fn new(state: Arc<AuthState>, end: oneshot::Sender<PageEnd>) -> Self {
+    /// The `tabs` tabs of a run on `state`; `end` hears how the page ended it.
+    pub fn new(state: Arc<AuthState>, tabs: TabNo, end: oneshot::Sender<PageEnd>) -> Self {
         let motion = state.network.motion();
         motion.expect_page();
         state.network.order_by_attempt();
@@ -58,6 +61,7 @@ impl PageClient {
             motion,
             token: Mutex::new(None),
             end: Mutex::new(Some(end)),
+            tabs: tabs.max(1),
         }
     }
 
@@ -83,7 +87,7 @@ impl PageClient {
             .and_then(Value::as_str)
             .filter(|_| status.is_success())
             .ok_or_else(|| format!("login refused: {answer}"))?;
-        self.stored(tokens::peek_jti(raw).unwrap_or_else(|| "?".into()));
+        self.stored(tokens::peek_jti(raw).unwrap_or_else(|| "?".into()), None);
         Ok(raw.to_owned())
     }
 
@@ -99,14 +103,14 @@ impl PageClient {
         self.token.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn stored(&self, jti: String) {
+    fn stored(&self, jti: String, tab: Option<TabNo>) {
         let mut token = self.token();
-        // One tab in article mode (RunSettings refuses the rest in the page).
+        // Article mode (RunSettings refuses OAuth in the page): no refresh token.
         self.recorder.record(
             Lane::Client,
             EventKind::TokenStored {
                 jti: jti.clone(),
-                tab: None,
+                tab: tab.filter(|_| self.tabs > 1),
                 refresh: None,
             },
         );
@@ -119,7 +123,7 @@ impl PageClient {
         TabView {
             token: self.token().clone(),
             strategy: StrategyView::InPage,
-            other_tabs: Vec::new(),
+            other_tabs: vec![StrategyView::InPage; usize::from(self.tabs) - 1],
         }
     }
 
@@ -137,7 +141,8 @@ impl PageClient {
             Err(_) => return server::not_found(parts.uri).await.into_response(),
         };
         let tag = EdgeTag::read(&parts.headers, Route::from_path(&path));
-        let _turn = Turn::start(&self.motion);
+        let tab = tag.as_ref().and_then(|tag| tag.lane.tab()).unwrap_or(1);
+        let _turn = Turn::start(&self.motion, tab);
         if let Some(tag) = &tag {
             self.recorder.record(tag.lane, tag.sent());
         }
@@ -164,14 +169,18 @@ impl PageClient {
     pub fn report(&self, report: PageReport) -> Result<(), ApiError> {
         for event in &report.events {
             event.check().map_err(ApiError::BadJson)?;
+            self.check_tab(event_tab(event))?;
+        }
+        for progress in &report.tabs {
+            self.check_tab(Some(progress.tab))?;
         }
         for event in report.events {
             match event {
                 PageEvent::Queued { lane, jti } => {
                     self.recorder.record(lane, EventKind::Queued { jti })
                 }
-                PageEvent::TokenStored { jti } => self.stored(jti),
-                PageEvent::LoggedOut { jti, reason } => {
+                PageEvent::TokenStored { jti, tab } => self.stored(jti, tab),
+                PageEvent::LoggedOut { jti, reason, tab } => {
                     let mut token = self.token();
                     if token.take().is_some() {
                         self.recorder.record(
@@ -179,7 +188,7 @@ impl PageClient {
                             EventKind::LoggedOut {
                                 jti,
                                 reason,
-                                tab: None,
+                                tab: tab.filter(|_| self.tabs > 1),
                             },
                         );
                     }
@@ -189,8 +198,20 @@ impl PageClient {
                     .record(lane, EventKind::RequestDone { ok, status }),
             }
         }
-        self.motion
-            .page_report(report.seq, report.started, report.received);
+        let tabs = if report.tabs.is_empty() {
+            [(1, (report.started, report.received))].into()
+        } else {
+            report
+                .tabs
+                .iter()
+                .map(|progress| (progress.tab, (progress.started, progress.received)))
+                .collect()
+        };
+        self.motion.page_report(PageProgress {
+            seq: report.seq,
+            tabs,
+            relaying: report.relaying,
+        });
         if let Some(end) = report.end {
             if let Some(sender) = self.end.lock().unwrap_or_else(|p| p.into_inner()).take() {
                 let _ = sender.send(end);
@@ -200,20 +221,42 @@ impl PageClient {
     }
 }
 
+impl PageClient {
+    /// Refuses a tab the run does not have.
+    fn check_tab(&self, tab: Option<TabNo>) -> Result<(), ApiError> {
+        match tab {
+            Some(tab) if tab == 0 || tab > self.tabs => Err(ApiError::BadJson(format!(
+                "tab {tab}: this run has {} tab{}",
+                self.tabs,
+                if self.tabs == 1 { "" } else { "s" }
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The tab a page event names, by its lane or its own field.
+fn event_tab(event: &PageEvent) -> Option<TabNo> {
+    match event {
+        PageEvent::Queued { lane, .. } | PageEvent::RequestDone { lane, .. } => lane.tab(),
+        PageEvent::TokenStored { tab, .. } | PageEvent::LoggedOut { tab, .. } => *tab,
+    }
+}
+
 /// An exchange's turn in the run's motion: it runs from its arrival until
 /// its answer is handed back, also when the page gives up on it midway.
-struct Turn<'a>(&'a Motion);
+struct Turn<'a>(&'a Motion, TabNo);
 
 impl<'a> Turn<'a> {
-    fn start(motion: &'a Motion) -> Self {
-        motion.page_arrived();
-        Turn(motion)
+    fn start(motion: &'a Motion, tab: TabNo) -> Self {
+        motion.page_arrived(tab);
+        Turn(motion, tab)
     }
 }
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
-        self.0.page_answered();
+        self.0.page_answered(self.1);
     }
 }
 

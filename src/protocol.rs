@@ -645,6 +645,28 @@ pub struct PageReport {
     /// module failed.
     #[serde(default)]
     pub end: Option<PageEnd>,
+    /// With several tabs: each tab's own `started` and `received` (the
+    /// totals above are their sums). A tab missing here has done nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tabs: Vec<TabProgress>,
+    /// With several tabs: messages the page relays between its tabs
+    /// (storage events, lock grants, broadcasts) that a tab has not taken
+    /// in yet. A held run waits for them as for an answer.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub relaying: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// One tab's progress in a page report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TabProgress {
+    pub tab: TabNo,
+    pub started: u64,
+    pub received: u64,
 }
 
 /// What only the page knows of its tab; its exchanges are recorded at the
@@ -654,10 +676,20 @@ pub struct PageReport {
 pub enum PageEvent {
     /// The strategy put the lane's request on hold behind a refresh.
     Queued { lane: Lane, jti: Option<String> },
-    /// The tab stored a token.
-    TokenStored { jti: String },
-    /// The tab dropped its token because a refresh was refused.
-    LoggedOut { jti: String, reason: Reason },
+    /// The tab stored a token (in the storage every tab shares).
+    TokenStored {
+        jti: String,
+        /// Which tab, when the run has several.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tab: Option<TabNo>,
+    },
+    /// The tab dropped the shared token because a refresh was refused.
+    LoggedOut {
+        jti: String,
+        reason: Reason,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tab: Option<TabNo>,
+    },
     /// The lane's request returned to its caller.
     RequestDone { lane: Lane, ok: bool, status: u16 },
 }
@@ -680,7 +712,9 @@ impl PageEvent {
         }
         let jti = match self {
             PageEvent::Queued { jti, .. } => jti.as_deref(),
-            PageEvent::TokenStored { jti } | PageEvent::LoggedOut { jti, .. } => Some(jti.as_str()),
+            PageEvent::TokenStored { jti, .. } | PageEvent::LoggedOut { jti, .. } => {
+                Some(jti.as_str())
+            }
             PageEvent::RequestDone { .. } => None,
         };
         if jti.is_some_and(|jti| jti.is_empty() || jti.len() > MAX_REPORTED_JTI) {

@@ -263,7 +263,8 @@ pub async fn start_in_page(
     let state = AuthState::for_run(settings, recorder.clone());
     let network = state.network.clone();
     let (end, ended) = oneshot::channel();
-    let page = Arc::new(PageClient::new(state.clone(), end));
+    let tabs = settings.tab_numbers().count() as TabNo;
+    let page = Arc::new(PageClient::new(state.clone(), tabs, end));
     let token = match settings.case {
         Case::Guest => None,
         _ => Some(page.login(LAB_USER, 1).await.map_err(LabError::Page)?),

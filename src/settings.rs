@@ -477,13 +477,11 @@ impl RunSettings {
         1..=u8::try_from(self.tabs).unwrap_or(MAX_TABS)
     }
 
-    /// What the browser runtime cannot run yet: one tab of a built-in or own
-    /// module, in article mode (several tabs, OAuth refresh tokens and the
+    /// What the browser runtime cannot run yet: 1 to 8 tabs of a built-in
+    /// or own module, in article mode (OAuth refresh tokens and the
     /// proactive and mutex strategies are the Rust engine's).
     fn check_in_page(&self) -> Result<(), SettingsError> {
-        let refused = if self.tabs > 1 {
-            Some("several tabs")
-        } else if self.mode == Mode::Oauth {
+        let refused = if self.mode == Mode::Oauth {
             Some("OAuth mode")
         } else if self.module.is_none() && !self.strategy.in_page() {
             Some("the proactive and mutex strategies")
@@ -535,13 +533,11 @@ mod tests {
             ..settings
         };
         let tabs = browser(RunSettings {
-            tabs: 2,
+            tabs: 8,
+            cross_tab: CrossTab::Lock,
             ..RunSettings::default()
         });
-        assert_eq!(
-            tabs.validate().unwrap_err().to_string(),
-            "several tabs run in the rust runtime only, not in the browser runtime (yet)"
-        );
+        assert!(tabs.validate().is_ok(), "several tabs run in the page too");
         let oauth = browser(RunSettings {
             mode: Mode::Oauth,
             ..RunSettings::default()

@@ -1,32 +1,67 @@
-// The browser runtime's side in the page: starts the Worker of a run's tab
-// once the run's start line arrived, relays what the Worker says (the api
-// call a module just made, its state), and keeps a watchdog. A module that
+// The browser runtime's side in the page: starts the Workers of a run's
+// tabs once the run's start line arrived, relays what they say (the api
+// call a module just made, its state, what the tabs share), and keeps a
+// watchdog. A module that
 // does not yield for WATCHDOG_MS (an endless loop) gets its Worker
 // terminated and its run ended with a message; the page never freezes,
 // since the module never runs on the page's own thread.
+
+import { createHub } from './lib/tab-hub.js';
+import { TOKEN_KEY } from './lib/page-tab.js';
 
 /** How long a tab's Worker may go without answering a ping. */
 export const WATCHDOG_MS = 3000;
 const PING_EVERY_MS = 250;
 
 /**
- * Starts the tab of the run whose start line is `start` (it has `page`).
+ * Starts the tabs of the run whose start line is `start` (it has `page`):
+ * one Worker per tab (`start.settings.tabs`, 1 by default), sharing what a
+ * browser's tabs share through a hub in the page (ui/lib/tab-hub.js).
  * Either `builtin` (a strategy name: ui/strategies/<name>.js) or `source`
  * (the learner's module text); `options`: a library adapter's options
  * (ui/lib/libraries.js). Returns `{ stop() }`; `onEnded({ message,
- * line } | null)` is called once, when the tab finished or failed.
+ * line } | null)` is called once, when every tab finished or one failed.
+ * `onCall` and `onState` name the tab they come from; `onLocks(view)`
+ * tells who holds which lock.
  */
-export function startTab(start, { builtin = null, source = null, options = null, onCall = () => {}, onState = () => {}, onEnded = () => {} }) {
-  const worker = new Worker(new URL('./worker/tab.js', import.meta.url), { type: 'module', name: `tab of run ${start.run}` });
-  let lastPong = performance.now();
+export function startTab(start, { builtin = null, source = null, options = null, onCall = () => {}, onState = () => {}, onEnded = () => {}, onLocks = () => {} }) {
+  const tabs = Math.max(1, Number(start.settings?.tabs) || 1);
+  const workers = [];
+  const lastPong = [];
   let lastLine = null;
   let over = false;
+  let done = 0;
+
+  const hub = createHub({
+    tabs,
+    initial: typeof start.page.token === 'string' ? { [TOKEN_KEY]: start.page.token } : {},
+    send: (tab, message) => workers[tab - 1]?.postMessage({ type: 'hub', message }),
+    postReport: async (body) => {
+      const response = await fetch(start.page.report, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      let message = null;
+      if (!response.ok) message = await response.json().then((j) => j.message ?? null, () => null);
+      return { ok: response.ok, status: response.status, message };
+    },
+    onLocks,
+    // Tabs start one after another: a held run's first requests always
+    // reach the lab in the same order.
+    onFirstReport: (tab) => {
+      if (tab < tabs) runTab(tab + 1);
+    },
+  });
 
   const end = (failed) => {
     if (over) return;
     over = true;
     clearInterval(pinger);
-    worker.terminate();
+    workers.forEach((worker, i) => {
+      worker.terminate();
+      hub.tabDied(i + 1);
+    });
     if (failed) {
       // The Worker may not have told the lab (it failed before it could, or it
       // was terminated): the run must end either way, with the reason.
@@ -38,29 +73,45 @@ export function startTab(start, { builtin = null, source = null, options = null,
     }
     onEnded(failed);
   };
+  const named = (tab, failed) => (tabs > 1 ? { ...failed, message: `tab ${tab}: ${failed.message}` } : failed);
 
   const pinger = setInterval(() => {
-    if (performance.now() - lastPong > WATCHDOG_MS) {
-      const where = lastLine ? ` (its last api call was on line ${lastLine})` : '';
-      end({ message: `the module ran ${WATCHDOG_MS / 1000} s without yielding — an endless loop?${where}; its Worker was stopped`, line: lastLine });
-      return;
-    }
-    worker.postMessage({ type: 'ping', at: performance.now() });
+    workers.forEach((worker, i) => {
+      if (performance.now() - lastPong[i] > WATCHDOG_MS) {
+        const where = lastLine ? ` (its last api call was on line ${lastLine})` : '';
+        end(named(i + 1, { message: `the module ran ${WATCHDOG_MS / 1000} s without yielding — an endless loop?${where}; its Worker was stopped`, line: lastLine }));
+        return;
+      }
+      worker.postMessage({ type: 'ping', at: performance.now() });
+    });
   }, PING_EVERY_MS);
 
-  worker.addEventListener('message', ({ data }) => {
-    if (!data || over) return;
-    if (data.type === 'pong') lastPong = performance.now();
-    else if (data.type === 'call') {
-      lastLine = data.line ?? lastLine;
-      onCall(data);
-    } else if (data.type === 'state') onState(data.state);
-    else if (data.type === 'ended') end(data.failed || null);
-  });
-  worker.addEventListener('error', (event) => {
-    event.preventDefault();
-    end({ message: `the tab's Worker failed: ${event.message || 'it could not load'}`, line: event.lineno || null });
-  });
-  worker.postMessage({ type: 'run', page: start.page, settings: start.settings, builtin, source, options });
-  return { stop: () => end(null) };
+  for (let tab = 1; tab <= tabs; tab += 1) {
+    const name = tabs > 1 ? `tab ${tab} of run ${start.run}` : `tab of run ${start.run}`;
+    const worker = new Worker(new URL('./worker/tab.js', import.meta.url), { type: 'module', name });
+    workers.push(worker);
+    lastPong.push(performance.now());
+    worker.addEventListener('message', ({ data }) => {
+      if (!data || over) return;
+      if (data.type === 'pong') lastPong[tab - 1] = performance.now();
+      else if (data.type === 'hub') hub.receive(tab, data.message);
+      else if (data.type === 'call') {
+        lastLine = data.line ?? lastLine;
+        onCall({ ...data, tab });
+      } else if (data.type === 'state') onState(data.state, tab);
+      else if (data.type === 'ended') {
+        if (data.failed) end(named(tab, data.failed));
+        else if ((done += 1) === tabs) end(null);
+      }
+    });
+    worker.addEventListener('error', (event) => {
+      event.preventDefault();
+      end(named(tab, { message: `the tab's Worker failed: ${event.message || 'it could not load'}`, line: event.lineno || null }));
+    });
+  }
+  function runTab(tab) {
+    workers[tab - 1].postMessage({ type: 'run', page: start.page, settings: start.settings, builtin, source, options, tab, tabs });
+  }
+  runTab(1);
+  return { stop: () => end(null), locks: () => hub.locks() };
 }

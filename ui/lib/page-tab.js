@@ -21,12 +21,23 @@ export const EXCHANGE_HEADER = 'x-lab-exchange';
 /** The reasons the lab knows (docs/schema); anything else a module passes to logout is `malformed`. */
 export const REASONS = ['missing', 'malformed', 'bad_signature', 'expired', 'revoked', 'reused', 'window_over', 'transport'];
 
-/** The lanes of a run, in the order the lab starts them: secret, public, then the late one. */
-export function lanesOf(settings) {
+/** The key of the storage area under which the tabs keep the lab's token (api.token, api.store). */
+export const TOKEN_KEY = 'refresh-race.token';
+
+/**
+ * The lanes of tab `tab` of a run, in the order the lab starts them:
+ * secret, public, then the late one. Tab 1's names carry no prefix, the
+ * others' `tab2/…`. Each `req` also says its tab and how the run's tabs
+ * coordinate (`crossTab`: none | lock; the built-ins take `api.lock` around
+ * their refresh when it is lock, as the engine's tabs do).
+ */
+export function lanesOf(settings, tab = 1) {
   const lanes = [];
-  for (let n = 1; n <= settings.secret; n += 1) lanes.push({ lane: `secret#${n}`, route: '/api/secret' });
-  for (let n = 1; n <= settings.public; n += 1) lanes.push({ lane: `public#${n}`, route: '/api/public' });
-  if (settings.late) lanes.push({ lane: 'late#1', route: '/api/secret' });
+  const name = (lane) => (tab === 1 ? lane : `tab${tab}/${lane}`);
+  const crossTab = settings.cross_tab === 'lock' ? 'lock' : 'none';
+  for (let n = 1; n <= settings.secret; n += 1) lanes.push({ lane: name(`secret#${n}`), route: '/api/secret', tab, crossTab });
+  for (let n = 1; n <= settings.public; n += 1) lanes.push({ lane: name(`public#${n}`), route: '/api/public', tab, crossTab });
+  if (settings.late) lanes.push({ lane: name('late#1'), route: '/api/secret', tab, crossTab });
   return lanes;
 }
 
@@ -78,15 +89,32 @@ function checkToken(token, call) {
 /**
  * A tab for the run described by `page` (the start line's `page`: api,
  * report, token, first_attempt).
+ *   tab, tabs        this tab's number and the run's count of tabs
+ *   shared           the tab's shims (ui/lib/tab-shims.js): then its token
+ *                    lives in the storage all tabs share, its reports and
+ *                    its place on the wire go through the page, and
+ *                    `api.lock` takes a Web Lock across tabs. Without it
+ *                    (one tab, tests) the tab keeps all this to itself.
  *   fetch(url, init) -> Response-like { status, ok, json() }
  *   later(fn)        runs fn once the current task and its microtasks are over
  *   after(ms, fn)    runs fn in ms milliseconds (the stuck-lane check)
  *   hooks.call({ lane, op, attempt })  each api call, for the code panel
  *   hooks.changed()  after anything the module's state() may show changed
  */
-export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks = {} }) {
-  let store = typeof page.token === 'string' ? page.token : null;
-  let nextAttempt = page.first_attempt;
+export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks = {}, tab = 1, tabs = 1, shared = null }) {
+  let own = typeof page.token === 'string' ? page.token : null;
+  const store = shared
+    ? { get: () => shared.storage.getItem(TOKEN_KEY), set: (token) => (token === null ? shared.storage.removeItem(TOKEN_KEY) : shared.storage.setItem(TOKEN_KEY, token)) }
+    : { get: () => own, set: (token) => { own = token; } };
+  // Tabs number their exchanges in turn (tab 1 the first of each round), so
+  // ids never collide and a held run orders them alike every time.
+  let round = 0;
+  const takeAttempt = () => {
+    const attempt = page.first_attempt + round * tabs + (tab - 1);
+    round += 1;
+    return attempt;
+  };
+  const named = tabs > 1 ? { tab } : {};
   let started = 0;
   let received = 0;
   let seq = 0;
@@ -101,6 +129,7 @@ export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks
 
   /** A place on the wire, in call order; `release` hands it to the next in line. */
   function wire() {
+    if (shared) return shared.wire();
     if (onWire < MAX_TAB_EXCHANGES) {
       onWire += 1;
       return null;
@@ -108,6 +137,10 @@ export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks
     return new Promise((resolve) => waitingForWire.push(resolve));
   }
   function release() {
+    if (shared) {
+      shared.wireFree();
+      return;
+    }
     const next = waitingForWire.shift();
     if (next) next();
     else onWire -= 1;
@@ -118,6 +151,11 @@ export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks
     chain = chain.then(async () => {
       const body = { seq: (seq += 1), started, received, events: events.splice(0) };
       if (end) body.end = end;
+      if (shared) {
+        const answer = await shared.report(body);
+        if (!answer.ok && !end) failure = failure || new ModuleError(answer.message || `the lab refused a report (HTTP ${answer.status})`);
+        return;
+      }
       const response = await fetch(page.report, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -152,12 +190,29 @@ export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks
   /** Nothing out on the network and lanes still waiting: only the module's own timers could help. */
   function watchStill() {
     if (started !== received || unfinished.size === 0) return;
+    // Waiting for a lock another tab holds is waiting for that tab.
+    if (shared && shared.waitingForLocks().length > 0) return;
     const mark = started;
     after(stuckMs, () => {
+      if (shared && shared.waitingForLocks().length > 0) return;
       if (started === mark && received === mark && unfinished.size > 0) {
         stuck(new ModuleError(`request() for ${[...unfinished].join(', ')} never returned: it waits for something that never happens (a promise nobody resolves?)`));
       }
     });
+  }
+
+  const localLocks = new Map(); // name → promise of the last holder's end
+  /** One tab alone: its lock is a queue of its own lanes. */
+  function localLock(name, fn, queued) {
+    const before = localLocks.get(name);
+    if (before) queued();
+    const mine = (before ?? Promise.resolve()).then(() => fn());
+    const done = mine.catch(() => {});
+    localLocks.set(name, done);
+    done.then(() => {
+      if (localLocks.get(name) === done) localLocks.delete(name);
+    });
+    return mine;
   }
 
   function apiFor({ lane, route }) {
@@ -166,8 +221,7 @@ export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks
     let lastRefreshed = null;
 
     async function exchange(op, path, method, token) {
-      const attempt = nextAttempt;
-      nextAttempt += 1;
+      const attempt = takeAttempt();
       hooks.call?.({ lane, op, attempt });
       const place = wire();
       if (place) await place;
@@ -194,7 +248,7 @@ export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks
     }
 
     return Object.freeze({
-      token: () => store,
+      token: () => store.get(),
       async send(req, token) {
         checkToken(token, 'api.send(req, token)');
         if (!req || req.route !== route) {
@@ -218,16 +272,36 @@ export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks
       store(token) {
         checkToken(token, 'api.store(token)');
         if (token === null) throw new ModuleError('api.store(token): to drop the token, call api.logout(why)');
-        store = token;
-        events.push({ kind: 'token_stored', jti: jtiOf(token) || '?' });
+        store.set(token);
+        events.push({ kind: 'token_stored', jti: jtiOf(token) || '?', ...named });
         reportSoon();
       },
       logout(why) {
         // The lab names the logout by the refused token, as the Rust tabs do.
-        const jti = jtiOf(lastRefreshed) || jtiOf(store) || '?';
-        events.push({ kind: 'logged_out', jti, reason: REASONS.includes(why) ? why : 'malformed' });
-        store = null;
+        const current = store.get();
+        const jti = jtiOf(lastRefreshed) || jtiOf(current) || '?';
+        // A logout of a store another tab already emptied: the lab records
+        // only the first, as the engine's tabs do.
+        events.push({ kind: 'logged_out', jti, reason: REASONS.includes(why) ? why : 'malformed', ...named });
+        store.set(null);
         reportSoon();
+      },
+      /**
+       * Runs `fn` holding the Web Lock `name`, exclusive across all tabs
+       * (navigator.locks.request); resolves with what `fn` resolves with.
+       * A lane that has to wait shows as queued on the timeline.
+       */
+      lock(name, fn) {
+        if (typeof name !== 'string' || name === '' || typeof fn !== 'function') {
+          throw new ModuleError('api.lock(name, fn): pass a lock name (a string) and a function to run holding it');
+        }
+        const queued = () => {
+          hooks.call?.({ lane, op: 'queued', attempt: null });
+          events.push({ kind: 'queued', lane, jti: jtiOf(store.get()) });
+          reportSoon();
+        };
+        if (!shared) return localLock(name, fn, queued);
+        return shared.locks.request(name, { lane, onQueued: queued }, () => fn());
       },
       queued() {
         hooks.call?.({ lane, op: 'queued', attempt: null });
@@ -241,7 +315,9 @@ export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks
     /** Counts so far, for tests and the watchdog. */
     progress: () => ({ started, received, pendingEvents: events.length }),
     /** The token the tab holds. */
-    token: () => store,
+    token: () => store.get(),
+    /** A message of the page was acted on: the lab hears so in the next report. */
+    tookIn: () => reportSoon(),
     /**
      * Runs `request` for every lane, all at once, in lane order. Resolves
      * when all returned and the lab has the last report; rejects with the

@@ -10,13 +10,15 @@ export async function request(req, api) {
   const token = api.token();
   const answer = await api.send(req, token);
   if (answer.status !== 401 || token === null) return answer;
+  const fresh = await acrossTabs(req, api, token, () => handle401(token, api));
+  return fresh ? api.send(req, fresh) : answer;
+}
 
+async function handle401(token, api) {
   if (isRefreshing) {
     api.queued();
-    const fresh = await new Promise((resolve) => queue.push(resolve));
-    return fresh ? api.send(req, fresh) : answer;
+    return new Promise((resolve) => queue.push(resolve));
   }
-
   isRefreshing = true;
   const refreshed = await api.refresh(token);
   const fresh = refreshed.ok ? refreshed.token : null;
@@ -24,7 +26,19 @@ export async function request(req, api) {
   else api.logout(refreshed.reason);
   isRefreshing = false;
   for (const resolve of queue.splice(0)) resolve(fresh);
-  return fresh ? api.send(req, fresh) : answer;
+  return fresh;
+}
+
+// With cross_tab "lock" (req.crossTab) the tabs take one Web Lock around
+// their refresh and read the shared store again once they hold it: another
+// tab may have refreshed (or logged out) meanwhile.
+function acrossTabs(req, api, used, handle) {
+  if (req.crossTab !== 'lock') return handle();
+  return api.lock('refresh', () => {
+    const current = api.token();
+    if (current === null) return null;
+    return current !== used ? current : handle();
+  });
 }
 
 // What the code panel shows beside the source.

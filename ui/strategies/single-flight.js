@@ -8,8 +8,20 @@ export async function request(req, api) {
   const used = api.token();
   const answer = await api.send(req, used);
   if (answer.status !== 401 || used === null) return answer;
-  const fresh = await freshToken(used, api);
+  const fresh = await acrossTabs(req, api, used, () => freshToken(used, api));
   return fresh ? api.send(req, fresh) : answer;
+}
+
+// With cross_tab "lock" (req.crossTab) the tabs take one Web Lock around
+// their refresh and read the shared store again once they hold it: another
+// tab may have refreshed (or logged out) meanwhile.
+function acrossTabs(req, api, used, handle) {
+  if (req.crossTab !== 'lock') return handle();
+  return api.lock('refresh', () => {
+    const current = api.token();
+    if (current === null) return null;
+    return current !== used ? current : handle();
+  });
 }
 
 function freshToken(used, api) {

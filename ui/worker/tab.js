@@ -5,8 +5,10 @@
 // private `fetch` is taken away, so a module can talk to nothing but its
 // run's API, and only through `api` (docs/security.md, "Learner code").
 
-import { createTab, lanesOf, ModuleError } from '../lib/page-tab.js';
+import { createTab, lanesOf, ModuleError, TOKEN_KEY } from '../lib/page-tab.js';
 import { stackLine } from '../lib/stack-line.js';
+import { createShims } from '../lib/tab-shims.js';
+import { installShims, storageEvent } from './shims.js';
 
 const tell = self.postMessage.bind(self);
 const fetchLab = self.fetch.bind(self);
@@ -36,6 +38,10 @@ for (const name of ['fetch', 'XMLHttpRequest', 'WebSocket', 'EventSource', 'WebT
 
 let moduleUrl = null;
 let lastLine = null;
+// What the tab shares with the run's other tabs, through the page: set up
+// when the run starts, before the module loads, so a library finds them.
+let shims = null;
+let tabRef = null;
 
 function describe(error) {
   const line = stackLine(error && error.stack, moduleUrl) ?? (error instanceof ModuleError ? lastLine : null);
@@ -44,7 +50,15 @@ function describe(error) {
   return { message: `${name}${message}`, line };
 }
 
-async function run({ page, settings, builtin, source, options }) {
+async function run({ page, settings, builtin, source, options, tab: tabNo = 1, tabs = 1 }) {
+  shims = createShims({
+    tab: tabNo,
+    post: (message) => tell({ type: 'hub', message }),
+    initial: typeof page.token === 'string' ? { [TOKEN_KEY]: page.token } : {},
+    onTaken: () => tabRef?.tookIn(),
+    onStorage: (event) => storageEvent(self, event),
+  });
+  installShims(self, shims);
   moduleUrl = builtin
     ? new URL(`../strategies/${builtin}.js`, import.meta.url).href
     : URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
@@ -70,6 +84,9 @@ async function run({ page, settings, builtin, source, options }) {
   };
   const tab = createTab({
     page,
+    tab: tabNo,
+    tabs,
+    shared: shims,
     fetch: fetchLab,
     later: (fn) => setTimeout(fn, 0),
     after: (ms, fn) => setTimeout(fn, ms),
@@ -81,8 +98,9 @@ async function run({ page, settings, builtin, source, options }) {
       changed: () => tell({ type: 'state', state: state(), token: tab.token() !== null }),
     },
   });
+  tabRef = tab;
   try {
-    await tab.run(module.request, lanesOf(settings));
+    await tab.run(module.request, lanesOf(settings, tabNo));
     return { failed: null };
   } catch (error) {
     return { failed: describe(error) };
@@ -93,6 +111,10 @@ self.addEventListener('message', async ({ data }) => {
   if (!data || typeof data !== 'object') return;
   if (data.type === 'ping') {
     tell({ type: 'pong', at: data.at });
+    return;
+  }
+  if (data.type === 'hub') {
+    shims?.receive(data.message);
     return;
   }
   if (data.type === 'run') {

@@ -1,0 +1,325 @@
+// What the page's tabs share (ui/lib/tab-hub.js in the page, ui/lib/tab-shims.js
+// in each tab's Worker): the storage area and its `storage` events, Web
+// Locks, BroadcastChannel, the shared wire and the merged reports — wired
+// together here as the page wires them, with each postMessage a macrotask.
+// Then the built-in strategies in several tabs against the fake lab.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHub, PAGE_EXCHANGES } from '../../ui/lib/tab-hub.js';
+import { createShims } from '../../ui/lib/tab-shims.js';
+import { createTab, lanesOf, TOKEN_KEY } from '../../ui/lib/page-tab.js';
+import { fakeLab, jwt } from './fake-lab.mjs';
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+const settle = async (n = 20) => {
+  for (let i = 0; i < n; i += 1) await tick();
+};
+
+/** A page with `tabs` tabs: the hub and each tab's shims, postMessage as a macrotask each way. */
+function browser(tabs, { postReport = async () => ({ ok: true, status: 200 }), initial = {}, onFirstReport } = {}) {
+  const shims = [];
+  const seen = Array.from({ length: tabs }, () => []);
+  const hub = createHub({
+    tabs,
+    initial,
+    postReport,
+    onFirstReport,
+    send: (tab, message) => setImmediate(() => shims[tab - 1].receive(message)),
+  });
+  for (let tab = 1; tab <= tabs; tab += 1) {
+    shims.push(createShims({
+      tab,
+      initial,
+      post: (message) => setImmediate(() => hub.receive(tab, message)),
+      onStorage: (event) => seen[tab - 1].push(event),
+    }));
+  }
+  return { hub, shims, seen };
+}
+
+/** A lock request that records when it is granted and holds until released. */
+function holdLock(shims, name, log, label, options = {}) {
+  let release;
+  const released = new Promise((resolve) => { release = resolve; });
+  const done = shims.locks.request(name, options, async (lock) => {
+    log.push(label);
+    await released;
+    return lock && lock.name;
+  });
+  return { done, release };
+}
+
+test('locks: one holder at a time, granted in the order the requests reach the page', async () => {
+  const { shims, hub } = browser(3);
+  const log = [];
+  const a = holdLock(shims[0], 'refresh', log, 'tab1');
+  await settle();
+  const b = holdLock(shims[1], 'refresh', log, 'tab2');
+  await settle();
+  const c = holdLock(shims[2], 'refresh', log, 'tab3');
+  await settle();
+  assert.deepEqual(log, ['tab1']);
+  assert.deepEqual(hub.locks(), [{ name: 'refresh', held: [{ tab: 1, lane: null, mode: 'exclusive' }], waiting: [{ tab: 2, lane: null, mode: 'exclusive' }, { tab: 3, lane: null, mode: 'exclusive' }] }]);
+  a.release();
+  assert.equal(await a.done, 'refresh');
+  await settle();
+  assert.deepEqual(log, ['tab1', 'tab2']);
+  b.release();
+  await settle();
+  assert.deepEqual(log, ['tab1', 'tab2', 'tab3']);
+  c.release();
+  await c.done;
+  await settle();
+  assert.deepEqual(hub.locks(), []);
+  assert.equal(hub.relaying(), 0);
+});
+
+test('locks: shared holders together, an exclusive request waits for them and blocks later shared ones', async () => {
+  const { shims } = browser(3);
+  const log = [];
+  const s1 = holdLock(shims[0], 'x', log, 's1', { mode: 'shared' });
+  await settle();
+  const ex = holdLock(shims[1], 'x', log, 'ex');
+  await settle();
+  const s2 = holdLock(shims[2], 'x', log, 's2', { mode: 'shared' });
+  await settle();
+  assert.deepEqual(log, ['s1']);
+  s1.release();
+  await settle();
+  assert.deepEqual(log, ['s1', 'ex']);
+  ex.release();
+  await settle();
+  assert.deepEqual(log, ['s1', 'ex', 's2']);
+  s2.release();
+});
+
+test('locks: ifAvailable runs the callback with null when the lock is taken', async () => {
+  const { shims } = browser(2);
+  const log = [];
+  const a = holdLock(shims[0], 'refresh', log, 'tab1');
+  await settle();
+  const got = await shims[1].locks.request('refresh', { ifAvailable: true }, (lock) => lock);
+  assert.equal(got, null);
+  a.release();
+  await a.done;
+});
+
+test('locks: an aborted request rejects with AbortError and is never granted; the next in line is', async () => {
+  const { shims } = browser(3);
+  const log = [];
+  const a = holdLock(shims[0], 'refresh', log, 'tab1');
+  await settle();
+  const controller = new AbortController();
+  const b = holdLock(shims[1], 'refresh', log, 'tab2', { signal: controller.signal });
+  await settle();
+  const c = holdLock(shims[2], 'refresh', log, 'tab3');
+  await settle();
+  controller.abort();
+  await assert.rejects(b.done, { name: 'AbortError' });
+  await settle();
+  a.release();
+  await settle();
+  assert.deepEqual(log, ['tab1', 'tab3']);
+  c.release();
+  // Already aborted: refused at once.
+  await assert.rejects(shims[1].locks.request('refresh', { signal: controller.signal }, () => 1), { name: 'AbortError' });
+});
+
+test('locks: a tab whose Worker dies releases what it held and drops what it waited for', async () => {
+  const { shims, hub } = browser(3);
+  const log = [];
+  holdLock(shims[0], 'refresh', log, 'tab1');
+  await settle();
+  holdLock(shims[1], 'refresh', log, 'tab2');
+  await settle();
+  const c = holdLock(shims[2], 'refresh', log, 'tab3');
+  await settle();
+  hub.tabDied(2); // a waiter goes first: nothing changes for the holder
+  await settle();
+  assert.deepEqual(log, ['tab1']);
+  hub.tabDied(1); // the holder's tab is closed: tab 3 is next, tab 2 is gone
+  await settle();
+  assert.deepEqual(log, ['tab1', 'tab3']);
+  assert.deepEqual(hub.locks().map((l) => l.held.map((h) => h.tab)), [[3]]);
+  c.release();
+  await c.done;
+});
+
+test('storage: a write reaches the other tabs as a storage event, never the writer; all copies agree', async () => {
+  const { shims, seen, hub } = browser(3, { initial: { k: 'v0' } });
+  shims[1].storage.setItem('k', 'v1');
+  assert.equal(shims[1].storage.getItem('k'), 'v1', 'the writer reads its own write at once');
+  assert.equal(shims[0].storage.getItem('k'), 'v0', 'another tab, not yet');
+  assert.ok(hub.relaying() === 0, 'not even at the page yet');
+  await settle();
+  assert.deepEqual(seen[1], []);
+  for (const tab of [0, 2]) {
+    assert.deepEqual(seen[tab].map(({ key, oldValue, newValue }) => ({ key, oldValue, newValue })), [{ key: 'k', oldValue: 'v0', newValue: 'v1' }]);
+    assert.equal(shims[tab].storage.getItem('k'), 'v1');
+  }
+  shims[0].storage.removeItem('k');
+  await settle();
+  assert.deepEqual(seen[2].at(-1).newValue, null);
+  assert.equal(shims[2].storage.getItem('k'), null);
+  assert.equal(hub.getItem('k'), null);
+  assert.equal(seen[0].length, 1, 'the remover heard only the earlier write');
+});
+
+test('BroadcastChannel: every other channel of that name gets the messages in the order they were posted', async () => {
+  const { shims } = browser(3);
+  const got = [];
+  const mine = new shims[0].BroadcastChannel('auth');
+  const sibling = new shims[0].BroadcastChannel('auth');
+  const other = new shims[1].BroadcastChannel('auth');
+  const stranger = new shims[2].BroadcastChannel('other');
+  mine.onmessage = (e) => got.push(['mine', e.data]);
+  sibling.onmessage = (e) => got.push(['sibling', e.data]);
+  other.addEventListener('message', (e) => got.push(['tab2', e.data]));
+  stranger.onmessage = (e) => got.push(['stranger', e.data]);
+  const payload = { n: 1 };
+  mine.postMessage(payload);
+  payload.n = 99; // a structured clone: the receivers see what was posted
+  mine.postMessage({ n: 2 });
+  other.postMessage({ n: 3 });
+  await settle();
+  assert.deepEqual(got, [
+    ['sibling', { n: 1 }], ['tab2', { n: 1 }],
+    ['sibling', { n: 2 }], ['tab2', { n: 2 }],
+    ['mine', { n: 3 }], ['sibling', { n: 3 }],
+  ]);
+  other.close();
+  assert.throws(() => other.postMessage(1), { name: 'InvalidStateError' });
+});
+
+test('the page reports once every tab has spoken, and counts what it relays until each tab took it in', async () => {
+  const bodies = [];
+  const started = [];
+  const { shims, hub } = browser(2, {
+    postReport: async (body) => {
+      bodies.push(body);
+      return { ok: true, status: 200 };
+    },
+    onFirstReport: (tab) => started.push(tab),
+  });
+  const first = shims[0].report({ seq: 1, started: 1, received: 0, events: [] });
+  await settle();
+  assert.deepEqual(bodies, [], 'tab 2 has not spoken: the lab must not think the page settled');
+  assert.deepEqual(started, [1]);
+  shims[1].storage.setItem('k', 'v');
+  await shims[1].report({ seq: 1, started: 0, received: 0, events: [{ kind: 'token_stored', jti: 't2', tab: 2 }] });
+  await first;
+  assert.deepEqual(bodies[0].tabs, [{ tab: 1, started: 1, received: 0 }, { tab: 2, started: 0, received: 0 }]);
+  assert.equal(bodies.at(-1).relaying, 1, 'tab 1 has not taken the storage event in');
+  await shims[0].report({ seq: 2, started: 1, received: 0, events: [] });
+  await settle();
+  assert.equal(bodies.at(-1).relaying, undefined);
+  assert.equal(hub.relaying(), 0);
+});
+
+test('the wire: at most PAGE_EXCHANGES exchanges of all tabs at once, handed on in request order', async () => {
+  const { shims } = browser(2);
+  const order = [];
+  const ask = (tab, label) => shims[tab - 1].wire().then(() => order.push(label));
+  for (let n = 1; n <= 3; n += 1) ask(1, `t1-${n}`);
+  await settle();
+  ask(2, 't2-1');
+  ask(2, 't2-2');
+  await settle();
+  assert.equal(order.length, PAGE_EXCHANGES);
+  shims[0].wireFree();
+  await settle();
+  assert.deepEqual(order, ['t1-1', 't1-2', 't1-3', 't2-1']);
+});
+
+// --- the built-in strategies in several tabs ------------------------------
+
+/** Runs `strategy` (a file of ui/strategies) in `tabs` tabs of one page against `lab`. */
+async function runTabs(lab, strategy, { tabs, crossTab, secret = 2 }) {
+  const initial = { [TOKEN_KEY]: jwt('t1') };
+  const page = { api: '/api', report: '/report', token: jwt('t1'), first_attempt: 2 };
+  const settings = { secret, public: 0, late: false, cross_tab: crossTab, tabs };
+  let run;
+  const ran = [];
+  const hubTabs = [];
+  const { shims } = (() => {
+    const made = [];
+    const hub = createHub({
+      tabs,
+      initial,
+      send: (tab, message) => setImmediate(() => made[tab - 1].receive(message)),
+      postReport: async (body) => {
+        const response = await lab.fetch('/report', { body: JSON.stringify(body), headers: {} });
+        return { ok: response.ok, status: response.status };
+      },
+      onFirstReport: (tab) => {
+        if (tab < tabs) run(tab + 1);
+      },
+    });
+    hubTabs.push(hub);
+    for (let tab = 1; tab <= tabs; tab += 1) {
+      made.push(createShims({ tab, initial, post: (m) => setImmediate(() => hub.receive(tab, m)), onTaken: () => ran[tab - 1]?.tab.tookIn() }));
+    }
+    return { shims: made };
+  })();
+  const finished = [];
+  run = (tab) => {
+    // One module instance per tab, as one Worker per tab has.
+    const loaded = import(`../../ui/strategies/${strategy}.js?tab=${tab}&run=${Math.random()}`);
+    const tabHarness = createTab({ page, fetch: lab.fetch, later: (fn) => setTimeout(fn, 0), after: (ms, fn) => setTimeout(fn, ms), tab, tabs, shared: shims[tab - 1] });
+    ran[tab - 1] = { tab: tabHarness };
+    finished.push(loaded.then((module) => tabHarness.run(module.request, lanesOf(settings, tab))));
+  };
+  run(1);
+  // A held lab: once the page has settled, the oldest exchange comes back
+  // (the lab's step in due order), so every tab's first 401 is out before
+  // any refresh.
+  let over = false;
+  const all = (async () => {
+    while (finished.length < tabs) await tick();
+    await Promise.all(finished);
+    over = true;
+  })();
+  while (!over) {
+    await settle(30);
+    // The lab hears from the page once all tabs have started.
+    if (lab.reports.length === 0) continue;
+    const next = lab.held.shift();
+    if (next) next.release();
+  }
+  await all;
+  return lab;
+}
+
+const refreshes = (lab) => lab.calls.filter((c) => c.op === 'refresh');
+
+test('three tabs of single-flight without a lock: one refresh per tab, two refused (reused), the losers log out', async () => {
+  const lab = await runTabs(fakeLab({ hold: true }), 'single-flight', { tabs: 3, crossTab: 'none', secret: 1 });
+  assert.equal(refreshes(lab).length, 3);
+  assert.deepEqual(refreshes(lab).map((c) => c.jti), ['t1', 't1', 't1']);
+  assert.deepEqual(refreshes(lab).map((c) => c.lane).sort(), ['secret#1', 'tab2/secret#1', 'tab3/secret#1']);
+  const events = lab.events();
+  assert.equal(events.filter((e) => e.kind === 'token_stored').length, 1);
+  assert.ok(events.filter((e) => e.kind === 'logged_out').every((e) => [1, 2, 3].includes(e.tab)));
+  // Attempts of the tabs never collide.
+  const attempts = lab.calls.map((c) => c.attempt);
+  assert.equal(new Set(attempts).size, attempts.length);
+  assert.deepEqual(lab.reports.at(-1).end, { outcome: 'done' });
+});
+
+test('three tabs of single-flight with the cross-tab lock: one refresh for the browser, every request served', async () => {
+  const lab = await runTabs(fakeLab({ hold: true }), 'single-flight', { tabs: 3, crossTab: 'lock' });
+  assert.equal(refreshes(lab).length, 1);
+  const done = lab.events().filter((e) => e.kind === 'request_done');
+  assert.equal(done.length, 6);
+  assert.ok(done.every((e) => e.ok), JSON.stringify(done));
+  assert.equal(lab.events().filter((e) => e.kind === 'logged_out').length, 0);
+  // The lanes that found the lock taken waited for it, on the timeline.
+  assert.equal(lab.events().filter((e) => e.kind === 'queued').length, 5);
+});
+
+test('naive in two tabs with the cross-tab lock: the second tab re-reads the store and does not refresh again', async () => {
+  const lab = await runTabs(fakeLab({ hold: true }), 'naive', { tabs: 2, crossTab: 'lock', secret: 1 });
+  assert.equal(refreshes(lab).length, 1);
+  assert.equal(lab.calls.filter((c) => c.op === 'retry').length, 2);
+});
