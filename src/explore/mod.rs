@@ -167,9 +167,11 @@ pub struct Exploration {
     pub classes: Vec<Class>,
     /// Per leg in flight at the start: the orders that continue with it.
     pub next: Vec<NextLeg>,
-    /// Distinct lab states met, and real runs started to meet them.
+    /// Distinct lab states met, real runs started to meet them, and steps
+    /// known without a run (deliveries that commute).
     pub states: u64,
     pub runs: u64,
+    pub shortcuts: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cut: Option<Cut>,
 }
@@ -243,6 +245,9 @@ pub struct Options {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Told now and then how far the exploration got.
     pub progress: Option<Arc<dyn Fn(Progress) + Send + Sync>>,
+    /// Runs every edge even when commuting deliveries predict it, and fails
+    /// if a prediction was wrong (slower; for tests).
+    pub check_shortcuts: bool,
 }
 
 impl Options {
@@ -299,7 +304,25 @@ struct Node {
     children: Vec<NodeId>,
     /// Filled in once every leg is explored (or at once for an end).
     reach: Option<Vec<Reach>>,
+    /// Per explored leg: its delivery touched only its own lane (see
+    /// [`Explorer::predict`]).
+    local: Vec<bool>,
+    /// Some of the (state, leg index) edges that lead here.
+    parents: Vec<(NodeId, u32)>,
 }
+
+/// What a settled run showed: its state's node and the raw parts the
+/// state was read from.
+struct Seen {
+    node: NodeId,
+    new: bool,
+    events: Vec<crate::timeline::Event>,
+    legs: Vec<crate::protocol::LegView>,
+    tab: crate::protocol::TabView,
+}
+
+/// Parents kept per state: enough to find a commuting pair.
+const MAX_PARENTS: usize = 4;
 
 /// A live run at a known prefix, with its recorder.
 struct Cursor {
@@ -318,6 +341,8 @@ struct Explorer<'a> {
     outcomes: Vec<Outcome>,
     outcome_ids: HashMap<Outcome, ClassId>,
     runs: u64,
+    /// Edges known without a run (commuting deliveries).
+    shortcuts: u64,
 }
 
 /// Refuses what the explorer cannot explore, and (without a budget) a setup
@@ -368,6 +393,7 @@ pub async fn explore(
         outcomes: Vec::new(),
         outcome_ids: HashMap::new(),
         runs: 0,
+        shortcuts: 0,
     };
     explorer.run().await
 }
@@ -393,15 +419,21 @@ impl Explorer<'_> {
         })
     }
 
-    /// Reads the settled run's state; returns its node and whether it is new.
-    async fn observe(&mut self, cursor: &Cursor) -> Result<(NodeId, bool), ExploreError> {
+    /// Reads the settled run's state: its node (new or met before).
+    async fn observe(&mut self, cursor: &Cursor) -> Result<Seen, ExploreError> {
         cursor.run.network.settled().await;
         let events = cursor.recorder.events();
         let legs = cursor.run.network.legs();
         let tab = cursor.run.client.tab_view();
         let key = state::of(&events, &legs, &tab, &mut self.interner);
         if let Some(&node) = self.memo.get(&key) {
-            return Ok((node, false));
+            return Ok(Seen {
+                node,
+                new: false,
+                events,
+                legs,
+                tab,
+            });
         }
         let id = NodeId::try_from(self.nodes.len()).map_err(|_| ExploreError::Overflow)?;
         let mut ids: Vec<LegId> = legs.iter().map(|leg| leg.id).collect();
@@ -422,9 +454,59 @@ impl Explorer<'_> {
             legs: ids,
             children: Vec::new(),
             reach,
+            local: Vec::new(),
+            parents: Vec::new(),
         });
         self.memo.insert(key, id);
-        Ok((id, true))
+        Ok(Seen {
+            node: id,
+            new: true,
+            events,
+            legs,
+            tab,
+        })
+    }
+
+    /// The state that delivering `leg` at `node` leads to, known without a
+    /// run when it commutes: if `node` was reached from a state S by a leg
+    /// b of another lane, and at S both b and `leg` touched only their own
+    /// lane (their own events, their own legs, nothing the tab holds), then
+    /// neither changed what the other reads, so S·b·leg is S·leg·b, which
+    /// may be explored already. tests/explore.rs checks every shortcut
+    /// against a real run (`Options::check_shortcuts`).
+    fn predict(&self, node: usize, leg: LegId) -> Option<NodeId> {
+        for &(parent, via) in &self.nodes[node].parents {
+            let s = &self.nodes[parent as usize];
+            let b = s.legs[via as usize];
+            if b.lane == leg.lane || !s.local[via as usize] {
+                continue;
+            }
+            let Ok(a) = s.legs.binary_search(&leg) else {
+                continue;
+            };
+            if a >= s.children.len() || !s.local[a] {
+                continue;
+            }
+            let x = &self.nodes[s.children[a] as usize];
+            let Ok(b_at_x) = x.legs.binary_search(&b) else {
+                continue;
+            };
+            if let Some(&child) = x.children.get(b_at_x) {
+                return Some(child);
+            }
+        }
+        None
+    }
+
+    /// Records the edge `node` --legs[index]--> `child`.
+    fn link(&mut self, node: usize, child: NodeId, local: bool) {
+        let index = self.nodes[node].children.len() as u32;
+        self.nodes[node].children.push(child);
+        self.nodes[node].local.push(local);
+        let parents = &mut self.nodes[child as usize].parents;
+        if parents.len() < MAX_PARENTS {
+            parents.push((node as NodeId, index));
+        }
     }
 
     fn class_id(&mut self, outcome: Outcome) -> ClassId {
@@ -446,8 +528,9 @@ impl Explorer<'_> {
         let started = Instant::now();
         let root_prefix = self.settings.deliver.clone();
         let cursor = self.open(&root_prefix).await?;
-        let (root, _) = self.observe(&cursor).await?;
-        let mut cursor = Some(cursor);
+        let seen = self.observe(&cursor).await?;
+        let root = seen.node;
+        let mut cursor = Some((cursor, seen));
         let mut stack = vec![Frame { node: root }];
         // The legs from the root to the top frame.
         let mut path: Vec<LegId> = Vec::new();
@@ -494,20 +577,26 @@ impl Explorer<'_> {
                 }
             }
             let leg = self.nodes[node].legs[explored];
+            let predicted = self.predict(node, leg);
+            if let (Some(child), false) = (predicted, self.options.check_shortcuts) {
+                self.shortcuts += 1;
+                self.link(node, child, true);
+                continue;
+            }
             let prefix: Vec<LegId> = root_prefix.iter().chain(&path).copied().collect();
-            let mut here = match cursor.take() {
-                Some(c) if c.at == prefix => c,
+            let (mut here, before) = match cursor.take() {
+                Some((c, seen)) if c.at == prefix => (c, seen),
                 other => {
                     drop(other);
                     let fresh = self.open(&prefix).await?;
                     // A replay must meet the state it replays.
-                    let (again, _) = self.observe(&fresh).await?;
-                    if again as usize != node {
+                    let seen = self.observe(&fresh).await?;
+                    if seen.node as usize != node {
                         return Err(ExploreError::Diverged {
                             prefix: names(&prefix),
                         });
                     }
-                    fresh
+                    (fresh, seen)
                 }
             };
             if here.run.network.deliver(leg).await.is_err() {
@@ -516,12 +605,24 @@ impl Explorer<'_> {
                 });
             }
             here.at.push(leg);
-            let (child, new) = self.observe(&here).await?;
-            self.nodes[node].children.push(child);
-            if new && self.nodes[child as usize].reach.is_none() {
-                stack.push(Frame { node: child });
+            let seen = self.observe(&here).await?;
+            if let Some(expected) = predicted {
+                if expected != seen.node {
+                    return Err(ExploreError::Diverged {
+                        prefix: format!("{} (a shortcut was wrong)", names(&here.at)),
+                    });
+                }
+            }
+            let local = state::local(
+                (&before.events, &before.legs, &before.tab),
+                (&seen.events, &seen.legs, &seen.tab),
+                leg,
+            );
+            self.link(node, seen.node, local);
+            if seen.new && self.nodes[seen.node as usize].reach.is_none() {
+                stack.push(Frame { node: seen.node });
                 path.push(leg);
-                cursor = Some(here);
+                cursor = Some((here, seen));
             }
             // Otherwise the run is dropped here, which frees it.
         }
@@ -709,6 +810,7 @@ impl Explorer<'_> {
             next,
             states: self.nodes.len() as u64,
             runs: self.runs,
+            shortcuts: self.shortcuts,
             cut,
         })
     }
@@ -775,8 +877,8 @@ pub fn render(exploration: &Exploration) -> String {
     };
     let _ = writeln!(
         out,
-        "{count}; {} failing; {} distinct states, {} runs",
-        exploration.failing, exploration.states, exploration.runs
+        "{count}; {} failing; {} distinct states, {} runs, {} steps known without a run",
+        exploration.failing, exploration.states, exploration.runs, exploration.shortcuts
     );
     for class in &exploration.classes {
         let share = class.count as f64 * 100.0 / exploration.orders.max(1) as f64;

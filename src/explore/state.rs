@@ -3,14 +3,13 @@
 //! explores one and counts the orders of both.
 //!
 //! A state is read from what the run recorded and shows, never from timing:
-//! - the **shared** events, in the order they happened: everything that
-//!   writes state more than one lane reads (the server's refresh decisions,
-//!   issued and revoked tokens, the token store, the strategies' refreshes
-//!   and waits);
-//! - each lane's **own** events, in its own order: its requests, their
-//!   answers and the server's verdict on them (a read of the shared state
-//!   whose result the event carries), which commute with other lanes' own
-//!   events;
+//! - the events of the two shared objects, each in the order it was
+//!   written: the auth server's (issued, decided and revoked tokens) and
+//!   the tab's token store;
+//! - each lane's own events, in its own order: its requests, their answers
+//!   and the server's verdict on them (a read whose result the event
+//!   carries), its refresh calls and waits. Events of different lanes and
+//!   objects commute, so their interleaving is not part of the state;
 //! - the legs in flight and what the tab holds (its token, each strategy's
 //!   memory).
 //!
@@ -26,7 +25,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
-use crate::protocol::{Lane, LegView, Route, TabView};
+use crate::protocol::{Lane, LegId, LegView, Route, TabView};
 use crate::timeline::{Event, EventKind};
 
 /// Fields whose strings are names the run made up.
@@ -51,11 +50,12 @@ const DROPPED_FIELDS: &[&str] = &[
     "lab_now_ms",
 ];
 
-const SHARED: u32 = u32::MAX;
+const SERVER: u32 = u32::MAX;
 const LANES: u32 = u32::MAX - 1;
 const END_LANE: u32 = u32::MAX - 2;
 const LEGS: u32 = u32::MAX - 3;
 const TAB: u32 = u32::MAX - 4;
+const STORE: u32 = u32::MAX - 5;
 
 /// Every distinct piece of a state, numbered once, so that a state is a
 /// short list of numbers: exact (no hashing), and small enough to keep
@@ -127,20 +127,83 @@ fn attempt_of(kind: &EventKind) -> Option<u64> {
     }
 }
 
-/// True for an event that only its own lane's future depends on: a
-/// request's sends and answers, and the server's verdict on a request that
-/// is not a refresh (it reads the revocation store and writes nothing).
-fn own(kind: &EventKind) -> bool {
+/// Where an event's effect lives. The run's shared state is two objects,
+/// each written in an order that matters: the auth server's (tokens issued,
+/// refreshes decided, tokens revoked) and the tab's token store. Everything
+/// else a lane records is its own progress: its requests and their answers,
+/// the server's verdict on a request that is not a refresh (a read of the
+/// server's state whose result the event carries), its refresh calls and
+/// waits (the strategies' memory they change is read from the tab itself).
+enum Place {
+    Server,
+    Store,
+    Lane,
+}
+
+fn place(kind: &EventKind) -> Place {
     match kind {
+        EventKind::Accepted { route, .. } | EventKind::Rejected { route, .. } => match route {
+            Route::Refresh | Route::Login => Place::Server,
+            Route::Secret | Route::Public => Place::Lane,
+        },
+        EventKind::Issued { .. }
+        | EventKind::Rotated { .. }
+        | EventKind::Revoked { .. }
+        | EventKind::ClockAdvanced { .. } => Place::Server,
+        EventKind::TokenStored { .. } | EventKind::LoggedOut { .. } => Place::Store,
         EventKind::RequestSent { .. }
         | EventKind::Response { .. }
         | EventKind::RetrySent { .. }
-        | EventKind::RequestDone { .. } => true,
-        EventKind::Accepted { route, .. } | EventKind::Rejected { route, .. } => {
-            *route != Route::Refresh && *route != Route::Login
-        }
-        _ => false,
+        | EventKind::RequestDone { .. }
+        | EventKind::Queued { .. }
+        | EventKind::RefreshSent { .. }
+        | EventKind::RefreshDone { .. } => Place::Lane,
     }
+}
+
+/// Server events name their exchange by attempt: the lane of each attempt.
+fn lanes_of(events: &[Event]) -> HashMap<u64, Lane> {
+    let mut lane_of = HashMap::new();
+    for event in events {
+        if let EventKind::RequestSent { attempt, .. }
+        | EventKind::RefreshSent { attempt, .. }
+        | EventKind::RetrySent { attempt, .. } = &event.kind
+        {
+            lane_of.insert(*attempt, event.lane);
+        }
+    }
+    lane_of
+}
+
+/// The lane an event belongs to: its exchange's, for the server's.
+fn owner(lane_of: &HashMap<u64, Lane>, event: &Event) -> Lane {
+    attempt_of(&event.kind)
+        .and_then(|attempt| lane_of.get(&attempt).copied())
+        .unwrap_or(event.lane)
+}
+
+/// True when delivering `leg` (from `before` to `after`: events, legs in
+/// flight, tab) touched only its own lane: every new event is one of its
+/// lane's own, no other lane's legs changed, and the tab holds the same.
+pub(super) fn local(
+    before: (&[Event], &[LegView], &TabView),
+    after: (&[Event], &[LegView], &TabView),
+    leg: LegId,
+) -> bool {
+    let lane = leg.lane;
+    if before.2 != after.2 || after.0.len() < before.0.len() {
+        return false;
+    }
+    let others = |legs: &[LegView]| -> Vec<LegView> {
+        legs.iter().filter(|l| l.lane != lane).cloned().collect()
+    };
+    if others(before.1) != others(after.1) {
+        return false;
+    }
+    let lane_of = lanes_of(after.0);
+    after.0[before.0.len()..]
+        .iter()
+        .all(|event| matches!(place(&event.kind), Place::Lane) && owner(&lane_of, event) == lane)
 }
 
 /// The state of a settled run, as a list of numbers from `interner`.
@@ -150,33 +213,30 @@ pub(super) fn of(
     tab: &TabView,
     interner: &mut Interner,
 ) -> Vec<u32> {
-    // Server events name their exchange by attempt: give them its lane.
-    let mut lane_of: HashMap<u64, Lane> = HashMap::new();
-    for event in events {
-        if let EventKind::RequestSent { attempt, .. }
-        | EventKind::RefreshSent { attempt, .. }
-        | EventKind::RetrySent { attempt, .. } = &event.kind
-        {
-            lane_of.insert(*attempt, event.lane);
-        }
-    }
-    let mut shared: Vec<(Lane, &EventKind)> = Vec::new();
+    let lane_of = lanes_of(events);
+    let mut server: Vec<(Lane, &EventKind)> = Vec::new();
+    let mut store: Vec<&EventKind> = Vec::new();
     let mut lanes: BTreeMap<Lane, Vec<&EventKind>> = BTreeMap::new();
     for event in events {
-        let lane = attempt_of(&event.kind)
-            .and_then(|attempt| lane_of.get(&attempt).copied())
-            .unwrap_or(event.lane);
-        if own(&event.kind) && lane.kind().is_some() {
-            lanes.entry(lane).or_default().push(&event.kind);
-        } else {
-            shared.push((lane, &event.kind));
+        let lane = owner(&lane_of, event);
+        match place(&event.kind) {
+            Place::Server => server.push((lane, &event.kind)),
+            Place::Store => store.push(&event.kind),
+            Place::Lane if lane.kind().is_some() => {
+                lanes.entry(lane).or_default().push(&event.kind);
+            }
+            Place::Lane => server.push((lane, &event.kind)),
         }
     }
     let mut names = Names::default();
     let mut state = Vec::with_capacity(events.len() + legs.len() + 8);
-    state.push(SHARED);
-    for (lane, kind) in shared {
+    state.push(SERVER);
+    for (lane, kind) in server {
         state.push(interner.id(format!("{lane} {}", names.text(kind, true))));
+    }
+    state.push(STORE);
+    for kind in store {
+        state.push(interner.id(names.text(kind, true)));
     }
     state.push(LANES);
     for (lane, kinds) in lanes {
