@@ -29,7 +29,7 @@ async function grade(page) {
   await page.click('[data-action="grade"]');
   await page.waitForFunction(() => {
     const card = document.querySelector('[data-grade]');
-    return card && !card.hidden && card.getAttribute('data-total') === '6';
+    return card && !card.hidden && card.getAttribute('data-total') === '7';
   }, null, { timeout: 60_000 });
   return page.evaluate(() => {
     const card = document.querySelector('[data-grade]');
