@@ -20,8 +20,14 @@
 //
 //   cargo build && node scripts/library-table.mjs     (CARGO_TARGET_DIR or REFRESH_RACE_BIN as for the e2e tests)
 //   node scripts/library-table.mjs --policies=strict,family   (only these; default: every policy the lab offers)
+//   node scripts/library-table.mjs --libraries=supabase-auth@2.106,supabase-auth@2.119
+//                          (measure only these; the other sections are kept as they are)
+//
+// Libraries that manage a session across tabs (they carry run `settings`,
+// e.g. supabase-auth) get another table: 1 and 3 tabs, on the timer and
+// stepped in due order, their defaults and their `lock` choice flipped.
 
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startServer, launchBrowser, openLab, REPO } from '../tests/e2e/harness.mjs';
 import { LIBRARIES } from '../ui/lib/libraries.js';
@@ -56,8 +62,13 @@ function orderFor(order, policy) {
   return out;
 }
 
-/** The library's defaults, then each boolean option flipped. */
+/** The library's defaults, then each boolean option flipped (a session library: its lock choice flipped). */
 function optionSets(library) {
+  if (library.settings) {
+    return [{}, ...Object.entries(library.options)
+      .filter(([, option]) => option.type === 'choice')
+      .map(([name, option]) => ({ [name]: option.values.find((v) => v !== option.default) }))];
+  }
   const flips = Object.entries(library.options)
     .filter(([, option]) => option.type === 'boolean')
     .map(([name, option]) => ({ [name]: !option.default }));
@@ -92,10 +103,25 @@ async function main() {
       return last.verdict;
     };
     const rows = [];
-    for (const library of LIBRARIES) {
+    const only = process.argv.find((arg) => arg.startsWith('--libraries='));
+    const measured = only ? only.slice('--libraries='.length).split(',') : LIBRARIES.map((l) => l.name);
+    const stranger = measured.filter((name) => !LIBRARIES.some((l) => l.name === name));
+    if (stranger.length) throw new Error(`no library ${stranger.join(', ')} on the bench`);
+    for (const library of LIBRARIES.filter((l) => measured.includes(l.name))) {
       for (const set of optionSets(library)) {
         for (const policy of policies) {
           const module = library.name;
+          if (library.settings) {
+            const base = { module, policy, ...library.settings, secret: 2, public: 0 };
+            const tabs = {};
+            for (const n of [1, 3]) {
+              tabs[`timer${n}`] = await run({ ...base, tabs: n }, set);
+              tabs[`step${n}`] = await run({ ...base, tabs: n, network: 'step' }, set);
+            }
+            rows.push({ library, set, policy, tabs });
+            process.stderr.write(`${module} ${JSON.stringify(set)} ${policy}: ${Object.entries(tabs).map(([k, v]) => `${k} ${outcome(v)}`).join(', ')}\n`);
+            continue;
+          }
           const timer = await run({ module, policy }, set);
           let jitter = null;
           if (policy === 'strict' && Object.keys(set).length === 0) {
@@ -121,7 +147,8 @@ async function main() {
         }
       }
     }
-    writeFileSync(path.join(REPO, 'docs', 'libraries.md'), render(rows, policies));
+    const kept = only ? keptSections(LIBRARIES.filter((l) => !measured.includes(l.name))) : new Map();
+    writeFileSync(path.join(REPO, 'docs', 'libraries.md'), render(rows, policies, kept));
     console.log(`docs/libraries.md: ${rows.length} rows`);
   } finally {
     await browser.close();
@@ -132,7 +159,23 @@ async function main() {
 const optionsText = (set) => (Object.keys(set).length ? Object.entries(set).map(([k, v]) => `\`${k}: ${JSON.stringify(v)}\``).join(', ') : 'defaults');
 const outcome = (v) => `${v.refresh_calls} / ${v.failed} / ${v.logouts}`;
 
-function render(rows, policies) {
+/** The sections of libraries not measured this time, as docs/libraries.md has them. */
+function keptSections(libraries) {
+  const text = readFileSync(path.join(REPO, 'docs', 'libraries.md'), 'utf8');
+  const kept = new Map();
+  for (const library of libraries) {
+    const head = `## ${library.package} ${library.version} (\`${library.name}\`)`;
+    const start = text.indexOf(head);
+    if (start < 0) throw new Error(`docs/libraries.md has no section for ${library.name}: measure it too`);
+    const next = text.indexOf('\n## ', start + head.length);
+    const footer = text.indexOf('\nPolicies measured:', start);
+    const end = [next, footer].filter((i) => i >= 0).reduce((a, b) => Math.min(a, b), text.length);
+    kept.set(library.name, text.slice(start, end).trimEnd().split('\n'));
+  }
+  return kept;
+}
+
+function render(rows, policies, kept = new Map()) {
   const lines = [
     '# Does your library survive?',
     '',
@@ -170,7 +213,21 @@ function render(rows, policies) {
     '',
   ];
   for (const library of LIBRARIES) {
+    if (kept.has(library.name)) {
+      lines.push(...kept.get(library.name), '');
+      continue;
+    }
     lines.push(`## ${library.package} ${library.version} (\`${library.name}\`)`, '', `[README](${library.docs}) — “${library.summary}”`, '');
+    if (library.settings) {
+      lines.push(`Run with ${Object.entries(library.settings).map(([k, v]) => `\`${k}: ${v}\``).join(', ')}; 2 secret requests per tab; each tab one client. **1 tab / 3 tabs**, on the timer and stepped in due order (held, exact).`, '');
+      lines.push('| options | policy | 1 tab, timer | 1 tab, due order | 3 tabs, timer | 3 tabs, due order |', '|---|---|---|---|---|---|');
+      for (const row of rows.filter((r) => r.library === library)) {
+        const t = row.tabs;
+        lines.push(`| ${optionsText(row.set)} | ${row.policy} | ${outcome(t.timer1)} | ${outcome(t.step1)} | ${outcome(t.timer3)} | ${outcome(t.step3)} |`);
+      }
+      lines.push('');
+      continue;
+    }
     lines.push('| options | policy | timer | jitter (strict, defaults) | worst hand-made order | order |', '|---|---|---|---|---|---|');
     for (const row of rows.filter((r) => r.library === library)) {
       const jitter = row.jitter ? `${row.jitter.twice} of ${SEEDS} refreshed twice or more; ${row.jitter.lost} of ${SEEDS} lost requests` : '';

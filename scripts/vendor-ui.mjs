@@ -3,9 +3,11 @@
 //
 //   ui/vendor/codemirror.js  the editor (CodeMirror 6), one ES module
 //   ui/vendor/acorn.js       the JavaScript parser (precise syntax errors)
-//   ui/vendor/axios.js, ui/vendor/axios-auth-refresh-<major>.js
-//                            the real interceptor libraries the browser
-//                            runtime puts on the bench (ui/lib/libraries.js)
+//   ui/vendor/axios.js, ui/vendor/axios-auth-refresh-<major>.js,
+//   ui/vendor/supabase-auth-js-<version>.js
+//                            the real interceptor and auth libraries the
+//                            browser runtime puts on the bench
+//                            (ui/lib/libraries.js)
 //   ui/vendor/licenses/<package>.LICENSE  the licence of each bundled package
 //
 // The page has no bundler and loads ES modules as they are, so each vendored
@@ -70,6 +72,19 @@ export { classHighlighter } from '@lezer/highlight';
     what: 'axios-auth-refresh 3.x (its UMD build, which requires axios), importing ./axios.js',
     entry: `export { default } from 'axios-auth-refresh-3';\n`,
     sharesAxios: true,
+  },
+  // Supabase's auth client (GoTrue) at two versions side by side (npm
+  // aliases again): 2.106, the last whose browser default serialises
+  // refreshes with a Web Lock, and the newest, lockless one.
+  {
+    file: 'supabase-auth-js-2-106.js',
+    what: '@supabase/auth-js 2.106.x (its ESM build): GoTrueClient and its navigatorLock',
+    entry: `export { GoTrueClient, navigatorLock, processLock, AuthError, isAuthError } from 'supabase-auth-js-2-106';\n`,
+  },
+  {
+    file: 'supabase-auth-js-2-119.js',
+    what: '@supabase/auth-js 2.119.x (its ESM build): GoTrueClient, lockless',
+    entry: `export { GoTrueClient, navigatorLock, processLock, AuthError, isAuthError } from 'supabase-auth-js-2-119';\n`,
   },
 ];
 

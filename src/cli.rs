@@ -207,6 +207,12 @@ enum Command {
         /// Refresh window of the long-lived /api routes, seconds.
         #[arg(long, default_value_t = 10)]
         window: u64,
+        /// How the long-lived /api routes issue tokens: `article` (the
+        /// expired access token is the refresh credential) or `oauth`
+        /// (access and refresh tokens, the refresh_token grant), so a real
+        /// OAuth client can be pointed at the lab.
+        #[arg(long, default_value = "article")]
+        mode: Mode,
         /// Also open the lab to a workshop room: a second address, behind a
         /// join code (printed as a URL); each attendee gets their own API,
         /// lab clock and runs, within limits.
@@ -622,6 +628,7 @@ async fn execute(command: Command) -> ExitCode {
             policy,
             ttl,
             window,
+            mode,
             classroom,
             room_host,
             room_port,
@@ -631,6 +638,7 @@ async fn execute(command: Command) -> ExitCode {
                 policy,
                 access_ttl_s: ttl,
                 refresh_window_s: window,
+                mode,
                 ..crate::web::long_lived_api_settings()
             };
             if let Err(err) = api.validate() {

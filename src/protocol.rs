@@ -624,6 +624,11 @@ pub struct PageStart {
     /// The setup used the attempts below this one: the page numbers its
     /// exchanges from here, so ids never collide.
     pub first_attempt: u64,
+    /// The lab clock when the burst starts (unix ms; the case's jump in
+    /// time is made): a library that checks `exp` against its own clock
+    /// (supabase-js) is told how far the lab's runs ahead of the page's.
+    #[serde(default)]
+    pub lab_now_ms: u64,
 }
 
 /// `POST /lab/runs/{id}/page`: what the page's tab did since its last

@@ -235,13 +235,14 @@ async fn drive_run(
             .map(|live| (live, None)),
         Runtime::Browser => scenario::start_in_page(&settings, recorder.clone())
             .await
-            .map(|(live, token)| {
+            .map(|(live, token, lab_now_ms)| {
                 let id = registration.id;
                 let page = PageStart {
                     api: format!("/lab/runs/{id}/api"),
                     report: format!("/lab/runs/{id}/page"),
                     token,
                     first_attempt: 2,
+                    lab_now_ms,
                 };
                 (live, Some(page))
             }),

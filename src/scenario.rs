@@ -258,7 +258,7 @@ fn come_back_later(settings: &RunSettings, state: &AuthState) {
 pub async fn start_in_page(
     settings: &RunSettings,
     recorder: Recorder,
-) -> Result<(LiveRun, Option<String>), LabError> {
+) -> Result<(LiveRun, Option<String>, u64), LabError> {
     settings.validate()?;
     let state = AuthState::for_run(settings, recorder.clone());
     let network = state.network.clone();
@@ -270,6 +270,7 @@ pub async fn start_in_page(
         _ => Some(page.login(LAB_USER, 1).await.map_err(LabError::Page)?),
     };
     come_back_later(settings, &state);
+    let lab_now_ms = state.clock.now_ms();
     network.mark_burst();
     let timer = tokio::spawn(network.clone().run_timer());
     let task_network = network.clone();
@@ -295,7 +296,7 @@ pub async fn start_in_page(
         client: Side::Page(page),
         task: Some(task),
     };
-    Ok((live, token))
+    Ok((live, token, lab_now_ms))
 }
 
 impl LiveRun {

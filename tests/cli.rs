@@ -291,3 +291,62 @@ fn serve_answers_the_ui_compiled_into_the_binary() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// `serve --mode oauth`: the long-lived /api routes speak OAuth, so a real
+/// OAuth client can be pointed at the lab: login gives an access and a
+/// refresh token, the refresh_token grant rotates the refresh token, and
+/// the spent one is refused.
+#[test]
+fn serve_mode_oauth_issues_refresh_tokens_on_the_long_lived_api() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_refresh-race"))
+        .args(["serve", "--port", "0", "--mode", "oauth", "--ttl", "60"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .trim_start_matches("listening on http://")
+        .to_owned();
+    let post = |path: &str, content_type: &str, body: &str| -> (u16, serde_json::Value) {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let status = text[9..12].parse().unwrap();
+        let (_, body) = text.split_once("\r\n\r\n").unwrap();
+        (
+            status,
+            serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
+        )
+    };
+    let (status, login) = post(
+        "/api/login",
+        "application/json",
+        r#"{"login":"ada","password":"lab"}"#,
+    );
+    assert_eq!(status, 200, "{login}");
+    assert!(login["access_token"].is_string(), "{login}");
+    let first = login["refresh_token"].as_str().unwrap().to_owned();
+    let form = |token: &str| format!("grant_type=refresh_token&refresh_token={token}");
+    let form_type = "application/x-www-form-urlencoded";
+    let (status, rotated) = post("/api/refresh", form_type, &form(&first));
+    assert_eq!(status, 200, "{rotated}");
+    let second = rotated["refresh_token"].as_str().unwrap();
+    assert_ne!(second, first, "the refresh token rotates");
+    let (status, reused) = post("/api/refresh", form_type, &form(&first));
+    assert!((400..500).contains(&status), "{status} {reused}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -1235,7 +1235,8 @@ function offerLibraries() {
     group.label = 'libraries (their real code)';
     group.dataset.libraries = '';
     group.append(...LIBRARIES.map((library) => {
-      const option = new Option(library.name, library.name);
+      // The name gives the major (or minor); the label the exact version the page runs.
+      const option = new Option(`${library.name} (${library.version})`, library.name);
       option.title = `${library.package} ${library.version}, unmodified, in the page`;
       return option;
     }));

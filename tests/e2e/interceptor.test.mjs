@@ -29,7 +29,7 @@ async function grade(page) {
   await page.click('[data-action="grade"]');
   await page.waitForFunction(() => {
     const card = document.querySelector('[data-grade]');
-    return card && !card.hidden && card.getAttribute('data-total') === '6';
+    return card && !card.hidden && card.getAttribute('data-total') === '7';
   }, null, { timeout: 60_000 });
   return page.evaluate(() => {
     const card = document.querySelector('[data-grade]');
@@ -38,7 +38,7 @@ async function grade(page) {
   });
 }
 
-test('a naive module fails the several-requests and late-401 checks; single-flight passes all six', async () => {
+test('a naive module fails the several-requests and late-401 checks; single-flight passes all but several tabs; with api.lock all seven', async () => {
   const { page, errors } = await lab.open({ width: 1600, height: 1000 });
   try {
     await ownPanel(page);
@@ -49,6 +49,7 @@ test('a naive module fails the several-requests and late-401 checks; single-flig
     assert.equal(naive.checks['answer-after-401s'], false);
     assert.equal(naive.checks.guest, true);
     assert.equal(naive.checks.valid, true);
+    assert.equal(naive.checks['several-tabs'], false);
     assert.equal(naive.passed, 2);
 
     // A row opens its check's timeline with the graded module.
@@ -57,8 +58,14 @@ test('a naive module fails the several-requests and late-401 checks; single-flig
     assert.equal(await page.getAttribute('[data-verdict]', 'data-refresh-calls'), '3');
 
     await load(page, 'single-flight.js', strategyFile('single-flight'));
+    const inTab = await grade(page);
+    assert.deepEqual(inTab, { passed: 6, total: 7, checks: Object.fromEntries(Object.keys(naive.checks).map((id) => [id, id !== 'several-tabs'])) });
+    // The cross-tab fix: single-flight that always takes the lock across tabs.
+    const locked = String(strategyFile('single-flight')).replace("if (req.crossTab !== 'lock') return handle();", '');
+    assert.notEqual(locked, String(strategyFile('single-flight')));
+    await load(page, 'single-flight-locked.js', Buffer.from(locked));
     const good = await grade(page);
-    assert.deepEqual(good, { passed: 6, total: 6, checks: Object.fromEntries(Object.keys(naive.checks).map((id) => [id, true])) });
+    assert.deepEqual(good, { passed: 7, total: 7, checks: Object.fromEntries(Object.keys(naive.checks).map((id) => [id, true])) });
     assert.deepEqual(errors, []);
   } finally {
     await page.close();

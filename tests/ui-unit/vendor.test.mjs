@@ -36,6 +36,8 @@ for (const [file, direct] of [
   ['axios.js', ['axios']],
   ['axios-auth-refresh-5.js', ['axios-auth-refresh-5']],
   ['axios-auth-refresh-3.js', ['axios-auth-refresh-3']],
+  ['supabase-auth-js-2-106.js', ['supabase-auth-js-2-106']],
+  ['supabase-auth-js-2-119.js', ['supabase-auth-js-2-119']],
 ]) {
   test(`ui/vendor/${file} was built from the versions package.json pins`, () => {
     const { bundler, packages } = headerPackages(file);

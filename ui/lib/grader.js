@@ -1,7 +1,7 @@
 // The fixed check list a learner's interceptor is graded on (docs/design.md,
-// "Your own interceptor"): the four cases, a late 401, a refused refresh and
-// a hand-made order in which the refresh answer comes back after another
-// request's 401. Each check is a run's settings plus what its verdict must
+// "Your own interceptor"): the four cases, a late 401, a refused refresh, a
+// hand-made order in which the refresh answer comes back after another
+// request's 401, and three tabs sharing one token. Each check is a run's settings plus what its verdict must
 // show; the same settings open the check's timeline. Pure: no DOM.
 
 /** Settings every check shares: the strict server, no jitter, the browser runtime. */
@@ -53,6 +53,21 @@ export const CHECKS = Object.freeze([
       // secret#1 gets its 401 and its refresh reaches the server; then
       // secret#2 gets its 401 while that refresh's answer is still out.
       deliver: ['secret#1>', 'secret#1<', 'secret#1>', 'secret#2>', 'secret#2<'],
+    },
+    expect: (v) => oneRefreshAllOk(v),
+  },
+  {
+    id: 'several-tabs',
+    title: 'Three tabs share the token: one refresh for the browser',
+    settings: {
+      case: 'expired-refreshable',
+      secret: 1,
+      public: 0,
+      tabs: 3,
+      // No lock from the lab: the module coordinates its tabs itself (api.lock).
+      cross_tab: 'none',
+      // Due order: every tab's 401 lands before the first refresh answer.
+      network: 'step',
     },
     expect: (v) => oneRefreshAllOk(v),
   },

@@ -26,6 +26,28 @@ const FUNCTIONS = {
   retryInstance: 'an axios instance',
 };
 
+// Supabase's auth client: what its types document, and the lock the lab
+// passes (a function in the library; here by name).
+const supabaseOptions = (lockDefault, lockDoc) => ({
+  lock: {
+    type: 'choice',
+    values: ['navigatorLock', 'none'],
+    default: lockDefault,
+    doc: lockDoc,
+  },
+  autoRefreshToken: {
+    type: 'boolean',
+    default: true,
+    doc: 'Set to "true" if you want to automatically refresh the token before expiring.',
+  },
+  persistSession: {
+    type: 'boolean',
+    default: true,
+    doc: 'Set to "true" if you want to automatically save the user session into local storage. If set to false, session will just be saved in memory.',
+  },
+});
+const SUPABASE_SUMMARY = 'getSession() refreshes a session that expires within 90 s before handing it out; one refresh at a time per client.';
+
 export const LIBRARIES = Object.freeze([
   {
     name: 'axios-auth-refresh@5',
@@ -83,6 +105,31 @@ export const LIBRARIES = Object.freeze([
       deduplicateRefresh: 'pauseInstanceWhileRefreshing',
     },
   },
+  // Supabase's session lives an hour (its default JWT expiry): with the
+  // lab's 5 s tokens every token would sit inside the library's 90 s
+  // refresh margin and each getSession would refresh again.
+  {
+    name: 'supabase-auth@2.106',
+    package: '@supabase/auth-js',
+    version: '2.106.2',
+    npm: 'supabase-auth-js-2-106',
+    file: 'supabase-auth-2-106',
+    docs: 'https://www.npmjs.com/package/@supabase/auth-js/v/2.106.2',
+    summary: SUPABASE_SUMMARY,
+    settings: { access_ttl_s: 3600 },
+    options: supabaseOptions('navigatorLock', 'lock: a function that serialises session work across tabs. In a browser 2.106 defaults to navigatorLock (Web Locks, lock:<storageKey>); a Worker is no browser to the library, so the lab passes navigatorLock itself. "none": no lock, as outside a browser.'),
+  },
+  {
+    name: 'supabase-auth@2.119',
+    package: '@supabase/auth-js',
+    version: '2.119.2',
+    npm: 'supabase-auth-js-2-119',
+    file: 'supabase-auth-2-119',
+    docs: 'https://www.npmjs.com/package/@supabase/auth-js/v/2.119.2',
+    summary: `${SUPABASE_SUMMARY} Since 2.107 without a lock across tabs.`,
+    settings: { access_ttl_s: 3600 },
+    options: supabaseOptions('none', 'lock: deprecated since 2.107 ("The client now coordinates session refreshes without a lock, so most apps can drop the option"). "navigatorLock" puts the Web Lock back (the legacy lock path); "none": the lockless default.'),
+  },
 ].map((library) => Object.freeze(library)));
 
 /** The library named `name` (`axios-auth-refresh@5`), or null. */
@@ -102,6 +149,9 @@ export function describeOptions(library) {
 function checkValue(name, option, value) {
   if (option.type === 'boolean') {
     return typeof value === 'boolean' ? null : `${name} must be true or false, not ${JSON.stringify(value)}`;
+  }
+  if (option.type === 'choice') {
+    return option.values.includes(value) ? null : `${name} must be one of ${option.values.map((v) => JSON.stringify(v)).join(', ')}, not ${JSON.stringify(value)}`;
   }
   if (option.type === 'integer') {
     return Number.isInteger(value) && value >= option.min && value <= option.max
@@ -162,11 +212,12 @@ export function checkOptions(library, text) {
  * The settings of a run of `library` (the lab's run settings, from the
  * controls): the client runs in the page, the Rust side keeps `naive` as
  * its placeholder strategy, and `module` is the library's name, shown on
- * the timeline instead of the strategy. Options other than the defaults
+ * the timeline instead of the strategy; a library's own run settings
+ * (`settings`: Supabase's hour-long tokens) apply. Options other than the defaults
  * ride along as `module_options`, so a saved run, an export or an undo
  * knows how the library was set up.
  */
 export function libraryRun(settings, library, options = {}) {
-  const run = { ...settings, strategy: 'naive', runtime: 'browser', module: library.name };
+  const run = { ...settings, ...(library.settings ?? {}), strategy: 'naive', runtime: 'browser', module: library.name };
   return options && Object.keys(options).length > 0 ? { ...run, module_options: options } : run;
 }

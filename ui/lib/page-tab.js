@@ -72,6 +72,14 @@ export const MAX_TAB_EXCHANGES = 3;
  */
 export const STUCK_MS = 3000;
 
+/**
+ * How many tasks in a row a tab must stay quiet (no api call, no answer,
+ * no message of the page) before it tells the lab it caught up. A library
+ * may take a task or two between an answer and its next call (a body
+ * read, a lock handed on); one task was too few for supabase-js.
+ */
+export const QUIET_TASKS = 3;
+
 /** A mistake in the module's use of the api or its return value: the run ends with this message. */
 export class ModuleError extends Error {
   constructor(message) {
@@ -174,10 +182,27 @@ export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks
     return chain;
   }
 
+  let activity = 0;
+  /** Runs `fn` once the tab has been quiet for QUIET_TASKS tasks in a row. */
+  function whenQuiet(fn) {
+    let mark = activity;
+    let quiet = 0;
+    const hop = () => later(() => {
+      if (activity !== mark) {
+        mark = activity;
+        quiet = 0;
+      } else quiet += 1;
+      if (quiet >= QUIET_TASKS) fn();
+      else hop();
+    });
+    hop();
+  }
+
   function reportSoon() {
+    activity += 1;
     if (reportDue) return;
     reportDue = true;
-    later(() => {
+    whenQuiet(() => {
       reportDue = false;
       // Now, not at the call: the module finished what it was doing (a
       // queue push right after `api.queued()`, say), so its state is whole.
@@ -222,6 +247,7 @@ export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks
 
     async function exchange(op, path, method, token) {
       const attempt = takeAttempt();
+      activity += 1;
       hooks.call?.({ lane, op, attempt });
       const place = wire();
       if (place) await place;

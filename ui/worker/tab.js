@@ -42,6 +42,9 @@ let lastLine = null;
 // when the run starts, before the module loads, so a library finds them.
 let shims = null;
 let tabRef = null;
+// Messages of the page that came before the run did (a tab that starts
+// after another wrote the storage): taken in once the shims exist.
+const early = [];
 
 function describe(error) {
   const line = stackLine(error && error.stack, moduleUrl) ?? (error instanceof ModuleError ? lastLine : null);
@@ -59,6 +62,7 @@ async function run({ page, settings, builtin, source, options, tab: tabNo = 1, t
     onStorage: (event) => storageEvent(self, event),
   });
   installShims(self, shims);
+  for (const message of early.splice(0)) shims.receive(message);
   moduleUrl = builtin
     ? new URL(`../strategies/${builtin}.js`, import.meta.url).href
     : URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
@@ -73,7 +77,9 @@ async function run({ page, settings, builtin, source, options, tab: tabNo = 1, t
   }
   // A library's adapter takes the library's options (ui/lib/libraries.js
   // checked them) before its first request.
-  if (options && typeof module.configure === 'function') module.configure(options);
+  // The start line's page rides along (a library that reads the clock
+  // learns the lab's from it).
+  if (typeof module.configure === 'function') module.configure(options ?? {}, page);
   const state = () => {
     if (typeof module.state !== 'function') return null;
     try {
@@ -114,7 +120,8 @@ self.addEventListener('message', async ({ data }) => {
     return;
   }
   if (data.type === 'hub') {
-    shims?.receive(data.message);
+    if (shims) shims.receive(data.message);
+    else early.push(data.message);
     return;
   }
   if (data.type === 'run') {

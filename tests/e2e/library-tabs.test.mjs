@@ -1,0 +1,105 @@
+// Supabase's auth client (ui/lib/libraries.js: supabase-auth@2.106 with its
+// Web Lock, supabase-auth@2.119 lockless) in one and three tabs of the page,
+// case 3, against the matching server rules, in headless chromium against
+// a real `refresh-race serve`. Every run is held and stepped in due order,
+// so the counts are exact; the order each run was delivered in is pinned
+// by replaying it by hand.
+//
+//   cargo build && node --test --test-concurrency=1 tests/e2e/library-tabs.test.mjs
+//   (WRITE_SCREENSHOTS=1 also writes docs/screenshots/supabase-3-tabs.png)
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { useLab, REPO } from './harness.mjs';
+
+const lab = useLab();
+
+/** Runs `library` in `tabs` tabs, case 3 under `policy`, held: `{ verdict, delivered }`. */
+function run(page, library, policy, tabs, extra = {}) {
+  return page.evaluate(async ([library, policy, tabs, extra]) => {
+    const { runToEnd } = await import('/module-runner.js');
+    const { libraryRun, libraryNamed } = await import('/lib/libraries.js');
+    const settings = libraryRun({ case: 'expired-refreshable', policy, jitter_ms: 0, secret: 2, public: 0, tabs, network: 'step', ...extra }, libraryNamed(library));
+    const { last, failed } = await runToEnd(settings);
+    if (last.type !== 'done') return { error: `${last.type}: ${last.message} ${JSON.stringify(failed)}` };
+    const v = last.verdict;
+    return { verdict: { refreshes: v.refresh_calls, rejected: v.refresh_rejected, failed: v.failed, logouts: v.logouts, ok: v.ok }, delivered: last.delivered };
+  }, [library, policy, tabs, extra]);
+}
+
+// Measured: refresh calls, refreshes refused, requests that failed, logouts.
+const EXPECTED = [
+  // One tab: the client's own single flight is enough, with or without a lock.
+  ['supabase-auth@2.106', 1, 'supabase', { refreshes: 1, rejected: 0, failed: 0, logouts: 0, ok: 2 }],
+  ['supabase-auth@2.106', 1, 'strict', { refreshes: 1, rejected: 0, failed: 0, logouts: 0, ok: 2 }],
+  ['supabase-auth@2.106', 1, 'auth0', { refreshes: 1, rejected: 0, failed: 0, logouts: 0, ok: 2 }],
+  ['supabase-auth@2.119', 1, 'supabase', { refreshes: 1, rejected: 0, failed: 0, logouts: 0, ok: 2 }],
+  ['supabase-auth@2.119', 1, 'strict', { refreshes: 1, rejected: 0, failed: 0, logouts: 0, ok: 2 }],
+  ['supabase-auth@2.119', 1, 'auth0', { refreshes: 1, rejected: 0, failed: 0, logouts: 0, ok: 2 }],
+  // Three tabs, 2.106: the Web Lock lets one tab refresh; the others read its session.
+  ['supabase-auth@2.106', 3, 'supabase', { refreshes: 1, rejected: 0, failed: 0, logouts: 0, ok: 6 }],
+  ['supabase-auth@2.106', 3, 'strict', { refreshes: 1, rejected: 0, failed: 0, logouts: 0, ok: 6 }],
+  ['supabase-auth@2.106', 3, 'auth0', { refreshes: 1, rejected: 0, failed: 0, logouts: 0, ok: 6 }],
+  // Three tabs, 2.119 (lockless): every tab refreshes the same token. Supabase's
+  // own server hands the parent's reuse the active token; a strict server
+  // refuses two, and the library recovers from storage; Auth0's reuse
+  // detection revokes the family and every request fails, with no logout.
+  ['supabase-auth@2.119', 3, 'supabase', { refreshes: 3, rejected: 0, failed: 0, logouts: 0, ok: 6 }],
+  ['supabase-auth@2.119', 3, 'strict', { refreshes: 3, rejected: 2, failed: 0, logouts: 0, ok: 6 }],
+  ['supabase-auth@2.119', 3, 'auth0', { refreshes: 3, rejected: 2, failed: 6, logouts: 0, ok: 0 }],
+];
+
+test('supabase auth in 1 and 3 tabs, case 3, stepped in due order: exact counts under supabase, strict and auth0', async () => {
+  await lab.withPage(async (page) => {
+    for (const [library, tabs, policy, expected] of EXPECTED) {
+      const got = await run(page, library, policy, tabs);
+      assert.equal(got.error, undefined, `${library} × ${tabs} tabs × ${policy}: ${got.error}`);
+      assert.deepEqual(got.verdict, expected, `${library} × ${tabs} tabs × ${policy}`);
+    }
+  });
+});
+
+test('the lockless client\'s worst order is pinned: replayed as a script, the same legs give the same counts', async () => {
+  await lab.withPage(async (page) => {
+    const first = await run(page, 'supabase-auth@2.119', 'auth0', 3);
+    assert.deepEqual(first.verdict, { refreshes: 3, rejected: 2, failed: 6, logouts: 0, ok: 0 });
+    // Every tab's refresh of t1 goes out before any answer comes back.
+    assert.deepEqual(first.delivered.slice(0, 6), ['secret#1>', 'secret#1<', 'tab2/secret#1>', 'tab2/secret#1<', 'tab3/secret#1>', 'tab3/secret#1<']);
+    // The three refreshes' legs played as a script, then the rest in due order.
+    const replayed = await run(page, 'supabase-auth@2.119', 'auth0', 3, { deliver: first.delivered.slice(0, 6) });
+    assert.deepEqual(replayed.verdict, first.verdict);
+    assert.deepEqual(replayed.delivered, first.delivered);
+    // The same order with 2.106's lock: the legs of tabs 2 and 3 never exist.
+    const locked = await run(page, 'supabase-auth@2.106', 'auth0', 3);
+    assert.deepEqual(locked.verdict, { refreshes: 1, rejected: 0, failed: 0, logouts: 0, ok: 6 });
+  });
+});
+
+test('three tabs of the lockless client in the lab: rows by tab, a refresh from each, the verdict on screen', async () => {
+  await lab.withPage(async (page) => {
+    await page.selectOption('[data-control="runtime"]', 'browser');
+    await page.selectOption('[data-control="strategy"]', 'supabase-auth@2.119');
+    await page.fill('[data-control="secret-count"]', '2');
+    await page.fill('[data-control="public-count"]', '0');
+    await page.selectOption('[data-control="policy"]', 'strict');
+    await page.click('[data-action="more-scenario"]');
+    await page.fill('[data-control="tabs"]', '3');
+    await page.click('[data-case="expired-refreshable"]');
+    const timeline = page.locator('[data-timeline][data-state="done"]');
+    await timeline.waitFor({ timeout: 30_000 });
+    const rows = await timeline.locator('[data-lane-row][data-tab]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-tab'), e.getAttribute('data-lane-row')]));
+    assert.deepEqual(rows.filter(([, lane]) => !lane.includes('public')), [
+      ['1', 'secret#1'], ['1', 'secret#2'],
+      ['2', 'tab2/secret#1'], ['2', 'tab2/secret#2'],
+      ['3', 'tab3/secret#1'], ['3', 'tab3/secret#2'],
+    ]);
+    const refreshers = await timeline.locator('[data-kind="refresh"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-lane').split('/')[0].replace(/#\d+$/, '')).sort());
+    assert.deepEqual(refreshers, ['secret', 'tab2', 'tab3']);
+    const verdict = timeline.locator('[data-verdict]');
+    assert.equal(Number(await verdict.getAttribute('data-refresh-calls')), 3);
+    if (process.env.WRITE_SCREENSHOTS) {
+      await page.screenshot({ path: path.join(REPO, 'docs', 'screenshots', 'supabase-3-tabs.png') });
+    }
+  }, { width: 1400, height: 1000 });
+});
