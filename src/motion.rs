@@ -152,7 +152,14 @@ impl Motion {
     /// The calling thread stops running until someone wakes it (or ends).
     pub fn park(&self) {
         let state = self.lock();
-        debug_assert!(state.running > 0, "park without a running thread");
+        // A page's exchange whose run was torn down while its leg was parked
+        // still ends (`page_answered`) and takes one off the count; another
+        // exchange parking after that finds it at 0. Only a run without a
+        // page must never get there.
+        debug_assert!(
+            state.running > 0 || state.page.is_some(),
+            "park without a running thread"
+        );
         self.stop_running(state);
     }
 
@@ -241,6 +248,20 @@ mod tests {
         motion.page_report(3, 2, 1);
         assert!(motion.is_settled());
         motion.page_report(2, 2, 0); // a stale report changes nothing
+        assert!(motion.is_settled());
+    }
+
+    #[test]
+    fn a_page_torn_down_with_exchanges_in_flight_does_not_panic() {
+        let motion = Motion::new(true);
+        motion.expect_page();
+        motion.page_arrived(); // exchange A
+        motion.park(); // A's leg waits
+        motion.page_arrived(); // exchange B
+        motion.page_answered(); // the run is torn down: A ends unwoken
+        motion.park(); // B's leg waits
+        motion.page_answered();
+        motion.page_report(1, 2, 2);
         assert!(motion.is_settled());
     }
 

@@ -263,7 +263,7 @@ pub async fn start_in_page(
     let state = AuthState::for_run(settings, recorder.clone());
     let network = state.network.clone();
     let (end, ended) = oneshot::channel();
-    let page = Arc::new(PageClient::new(state.clone(), end));
+    let page = Arc::new(PageClient::new(state.clone(), settings, end));
     let token = match settings.case {
         Case::Guest => None,
         _ => Some(page.login(LAB_USER, 1).await.map_err(LabError::Page)?),
