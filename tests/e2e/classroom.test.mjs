@@ -39,7 +39,7 @@ async function freshPage() {
 
 test('the server printed a loopback join URL with a code', () => {
   assert.ok(server.room, 'the classroom line was printed');
-  assert.match(server.room.joinUrl, /^http:\/\/127\.0\.0\.1:\d+\/join\?code=[A-Z2-9]{6}$/);
+  assert.match(server.room.joinUrl, /^http:\/\/127\.0\.0\.1:\d+\/join\?code=[A-Z2-9]{10}$/);
   assert.notEqual(server.room.url, server.url, 'the room has its own port');
 });
 
