@@ -9,10 +9,19 @@
 //! `/lab/clock`) and their own runs, within per-attendee limits; the room
 //! as a whole is bounded too. Without one, a page asking for the code is
 //! all there is; the lab and auth APIs answer 401.
+//!
+//! Nobody in the room can take it from the others: a browser keeps its
+//! seat when it follows the link again, each address may take only a few
+//! new seats and make only a few wrong guesses a minute, a seat idle for
+//! long gives its place to a newcomer when the room is full, and the
+//! seats' runs have a share of the lab's of their own
+//! ([`crate::runs::ROOM_LIVE_RUNS`]).
 
 use std::collections::{BTreeSet, HashMap};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -32,7 +41,11 @@ use crate::timeline::Recorder;
 
 /// Letters and digits nobody confuses when reading from a projector.
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-const CODE_LEN: usize = 6;
+/// 10 of 32 symbols: 50 bits. At the guess limit below, from a thousand
+/// addresses at once, half the codes take about 100,000 years to try.
+const CODE_LEN: usize = 10;
+/// Where a browser joins (`/join?code=…`).
+pub const JOIN_PATH: &str = "/join";
 /// The cookie that holds a browser's seat.
 pub const SEAT_COOKIE: &str = "rr_seat";
 
@@ -47,6 +60,15 @@ pub struct RoomLimits {
     pub requests_per_run: u32,
     /// Events each attendee's long-lived API keeps.
     pub api_events: usize,
+    /// New seats one address may take per minute (a burst of as many, then
+    /// one every 60/N s); a browser that rejoins keeps its seat and takes none.
+    pub seats_per_address_per_minute: u32,
+    /// Wrong codes one address may try per minute; past it even the right
+    /// code waits, so a guesser learns nothing.
+    pub guesses_per_address_per_minute: u32,
+    /// A seat that sent nothing for this long, with no live run, gives its
+    /// place to a newcomer when the room is full (milliseconds).
+    pub seat_idle_ms: u64,
 }
 
 impl Default for RoomLimits {
@@ -56,7 +78,92 @@ impl Default for RoomLimits {
             runs_per_attendee: 2,
             requests_per_run: 200,
             api_events: 1_000,
+            seats_per_address_per_minute: 6,
+            guesses_per_address_per_minute: 10,
+            seat_idle_ms: 10 * 60 * 1000,
         }
+    }
+}
+
+/// Addresses a throttle remembers at most; past it, an address it does not
+/// know yet is refused until some allowances are full again.
+const THROTTLED_ADDRESSES: usize = 4_096;
+
+/// A per-address allowance: `per_minute` at once, then one more every
+/// 60/`per_minute` s.
+struct Throttle {
+    per_minute: u32,
+    what: &'static str,
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl Throttle {
+    fn new(per_minute: u32, what: &'static str) -> Self {
+        Throttle {
+            per_minute: per_minute.max(1),
+            what,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn refill(&self) -> f64 {
+        f64::from(self.per_minute) / 60.0
+    }
+
+    /// What is left for `addr` now (an unknown address has everything).
+    fn left(&self, buckets: &HashMap<IpAddr, (f64, Instant)>, addr: IpAddr, now: Instant) -> f64 {
+        let full = f64::from(self.per_minute);
+        buckets.get(&addr).map_or(full, |(tokens, at)| {
+            (tokens + now.duration_since(*at).as_secs_f64() * self.refill()).min(full)
+        })
+    }
+
+    fn refusal(&self, left: f64) -> ApiError {
+        let wait = ((1.0 - left) / self.refill()).ceil().max(1.0) as u64;
+        ApiError::TooMany {
+            what: format!(
+                "too many {} from this address (at most {} a minute); try again in {wait} s",
+                self.what, self.per_minute
+            ),
+            retry_after_s: wait,
+        }
+    }
+
+    /// `Ok` if `addr` has an allowance left, without using it.
+    fn check(&self, addr: IpAddr) -> Result<(), ApiError> {
+        let buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let left = self.left(&buckets, addr, Instant::now());
+        if left >= 1.0 {
+            Ok(())
+        } else {
+            Err(self.refusal(left))
+        }
+    }
+
+    /// Uses one of `addr`'s allowance, or refuses.
+    fn take(&self, addr: IpAddr) -> Result<(), ApiError> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if buckets.len() >= THROTTLED_ADDRESSES && !buckets.contains_key(&addr) {
+            let full = f64::from(self.per_minute);
+            let recovered: Vec<IpAddr> = buckets
+                .keys()
+                .copied()
+                .filter(|a| self.left(&buckets, *a, now) >= full)
+                .collect();
+            for a in recovered {
+                buckets.remove(&a);
+            }
+            if buckets.len() >= THROTTLED_ADDRESSES {
+                return Err(self.refusal(0.0));
+            }
+        }
+        let left = self.left(&buckets, addr, now);
+        if left < 1.0 {
+            return Err(self.refusal(left));
+        }
+        buckets.insert(addr, (left - 1.0, now));
+        Ok(())
     }
 }
 
@@ -64,6 +171,8 @@ impl Default for RoomLimits {
 pub struct Attendee {
     /// 1, 2, … in the order they joined: what the roster shows.
     pub number: u32,
+    /// When the seat last sent anything, in ms since the room opened.
+    last_seen_ms: AtomicU64,
     api: Arc<AuthState>,
     api_router: Router,
     runs_live: AtomicUsize,
@@ -90,6 +199,9 @@ pub struct Classroom {
     api_settings: RunSettings,
     seats: Mutex<HashMap<String, Arc<Attendee>>>,
     next_number: AtomicU64,
+    opened: Instant,
+    new_seats: Throttle,
+    guesses: Throttle,
 }
 
 impl Classroom {
@@ -110,7 +222,14 @@ impl Classroom {
             api_settings,
             seats: Mutex::new(HashMap::new()),
             next_number: AtomicU64::new(1),
+            opened: Instant::now(),
+            new_seats: Throttle::new(limits.seats_per_address_per_minute, "new seats"),
+            guesses: Throttle::new(limits.guesses_per_address_per_minute, "wrong codes"),
         }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.opened.elapsed().as_millis() as u64
     }
 
     pub fn code(&self) -> &str {
@@ -127,13 +246,38 @@ impl Classroom {
 
     /// Gives a seat for the right code: returns the cookie value.
     pub fn join(&self, code: &str) -> Result<String, ApiError> {
-        if !same_code(code.trim(), &self.code) {
+        self.join_from(IpAddr::V4(Ipv4Addr::UNSPECIFIED), code)
+    }
+
+    /// Gives a seat to a browser at `addr` for the right code, as typed
+    /// (any case, spaces and dashes anywhere); returns the cookie value.
+    pub fn join_from(&self, addr: IpAddr, typed: &str) -> Result<String, ApiError> {
+        self.guesses.check(addr)?;
+        if !same_code(&normalize_code(typed), &self.code) {
+            self.guesses.take(addr)?;
             return Err(ApiError::Forbidden {
                 message: "that is not this room's code: ask the instructor for the join link"
                     .into(),
             });
         }
+        self.new_seats.take(addr)?;
         let mut seats = self.lock();
+        if seats.len() >= self.limits.max_attendees {
+            // A seat nobody used for long, with no run going, makes room.
+            let now = self.now_ms();
+            let idle = seats
+                .iter()
+                .filter(|(_, a)| {
+                    a.runs_live.load(Ordering::SeqCst) == 0
+                        && now.saturating_sub(a.last_seen_ms.load(Ordering::Relaxed))
+                            >= self.limits.seat_idle_ms
+                })
+                .min_by_key(|(_, a)| a.last_seen_ms.load(Ordering::Relaxed))
+                .map(|(session, _)| session.clone());
+            if let Some(session) = idle {
+                seats.remove(&session);
+            }
+        }
         if seats.len() >= self.limits.max_attendees {
             return Err(ApiError::Busy {
                 what: format!(
@@ -150,6 +294,7 @@ impl Classroom {
         );
         let attendee = Attendee {
             number: self.next_number.fetch_add(1, Ordering::Relaxed) as u32,
+            last_seen_ms: AtomicU64::new(self.now_ms()),
             api_router: (self.api_router)(api.clone()),
             api,
             runs_live: AtomicUsize::new(0),
@@ -163,7 +308,20 @@ impl Classroom {
     /// The attendee whose seat cookie `headers` carry.
     pub fn seat(&self, headers: &HeaderMap) -> Option<Arc<Attendee>> {
         let session = cookie(headers, SEAT_COOKIE)?;
-        self.lock().get(session).cloned()
+        let attendee = self.lock().get(session).cloned()?;
+        attendee
+            .last_seen_ms
+            .store(self.now_ms(), Ordering::Relaxed);
+        Some(attendee)
+    }
+
+    /// Frees seat `number` (the instructor's roster): its cookie is no
+    /// seat any more. Its runs still live finish on their own.
+    pub fn remove(&self, number: u32) -> bool {
+        let mut seats = self.lock();
+        let before = seats.len();
+        seats.retain(|_, a| a.number != number);
+        seats.len() < before
     }
 
     /// The roster, in joining order.
@@ -223,8 +381,10 @@ impl RunQuota {
     /// Takes a live-run place, or says why not.
     pub fn take(&self, settings: &RunSettings) -> Result<RunPlace, ApiError> {
         let per_attendee = self.max_live;
-        let requests = settings.secret + settings.public + u32::from(settings.late);
-        if requests > self.max_requests {
+        // Every tab sends the run's requests.
+        let requests = u64::from(settings.secret + settings.public + u32::from(settings.late))
+            * u64::from(settings.tabs);
+        if requests > u64::from(self.max_requests) {
             return Err(ApiError::Busy {
                 what: format!(
                     "in this classroom a run may have at most {} requests (this one has {requests})",
@@ -272,7 +432,7 @@ pub async fn gate(
     next: Next,
 ) -> Response {
     let path = request.uri().path().to_owned();
-    if path == "/join" {
+    if path == JOIN_PATH {
         return join(&room, &request);
     }
     let Some(attendee) = room.seat(request.headers()) else {
@@ -298,7 +458,7 @@ pub async fn gate(
         let status = serde_json::json!({"role": "attendee", "open": true, "seat": attendee.number});
         return axum::Json(status).into_response();
     }
-    if path == "/lab/classroom" {
+    if path.starts_with("/lab/classroom") {
         return ApiError::Forbidden {
             message: "the roster is the instructor's".into(),
         }
@@ -313,6 +473,17 @@ pub async fn gate(
 }
 
 fn join(room: &Classroom, request: &Request) -> Response {
+    let to_lab = || {
+        let mut response = (StatusCode::SEE_OTHER, Body::empty()).into_response();
+        response
+            .headers_mut()
+            .insert(header::LOCATION, HeaderValue::from_static("/"));
+        response
+    };
+    // A browser that has a seat keeps it, however often it follows the link.
+    if room.seat(request.headers()).is_some() {
+        return to_lab();
+    }
     let code = request.uri().query().and_then(|query| {
         query
             .split('&')
@@ -322,21 +493,35 @@ fn join(room: &Classroom, request: &Request) -> Response {
     let Some(code) = code else {
         return join_page(None, StatusCode::OK);
     };
-    match room.join(&code) {
+    let addr = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    match room.join_from(addr, &code) {
         Ok(session) => {
-            let mut response = (StatusCode::SEE_OTHER, Body::empty()).into_response();
-            let headers = response.headers_mut();
-            headers.insert(header::LOCATION, HeaderValue::from_static("/"));
+            let mut response = to_lab();
             if let Ok(cookie) = HeaderValue::from_str(&format!(
                 "{SEAT_COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict"
             )) {
-                headers.insert(header::SET_COOKIE, cookie);
+                response.headers_mut().insert(header::SET_COOKIE, cookie);
             }
             response
         }
         Err(ApiError::Forbidden { message }) => join_page(Some(&message), StatusCode::FORBIDDEN),
         Err(other) => other.into_response(),
     }
+}
+
+/// A code as typed or pasted: percent-escapes and `+` decoded, spaces and
+/// dashes dropped, any case.
+fn normalize_code(typed: &str) -> String {
+    let plus_as_space = typed.replace('+', " ");
+    let decoded = percent_encoding::percent_decode_str(&plus_as_space).decode_utf8_lossy();
+    decoded
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 /// The join page's policy: no script, no style, its form to this origin only.
@@ -432,9 +617,15 @@ mod tests {
     use crate::server;
 
     #[test]
-    fn a_code_is_six_unambiguous_characters_and_compares_without_case() {
+    fn a_code_is_ten_unambiguous_characters_and_compares_without_case() {
         let room = Classroom::new(RunSettings::default(), RoomLimits::default(), server::app);
-        assert_eq!(room.code().len(), 6);
+        assert_eq!(room.code().len(), 10);
+        let typed = format!(
+            " {}-{} ",
+            &room.code()[..5],
+            room.code()[5..].to_lowercase()
+        );
+        assert!(same_code(&normalize_code(&typed), room.code()));
         assert!(room.code().bytes().all(|b| CODE_ALPHABET.contains(&b)));
         assert!(same_code(&room.code().to_ascii_lowercase(), room.code()));
         assert!(!same_code("", room.code()));

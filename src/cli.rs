@@ -712,6 +712,9 @@ async fn serve(
             );
         }
     }
+    // Before anything opens a file: a room of browsers needs more than the
+    // common soft limit of 1,024.
+    crate::server::listen::raise_open_file_limit();
     let listener = match tokio::net::TcpListener::bind((host, port)).await {
         Ok(listener) => listener,
         Err(err) => return fail(2, &format!("cannot bind {host}:{port}: {err}")),

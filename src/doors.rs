@@ -85,6 +85,9 @@ impl Doors {
                 ))
             }
         }
+        if path.starts_with(RUN_PATHS) {
+            self.same_origin_only(headers)?;
+        }
         if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
             return Ok(());
         }
@@ -126,7 +129,52 @@ impl Doors {
         }
         Ok(())
     }
+
+    /// A live run's routes (its page's API, its reports, its network) are
+    /// only ever called by the lab's own page. Another page could reach them
+    /// with any method (an `<img src>` is a GET that carries no `Origin`),
+    /// so every sign the browser gives that the request is not same-origin
+    /// refuses it: `Sec-Fetch-Site` other than `same-origin` (another port
+    /// of localhost is `same-site`) or `none` (typed in the address bar),
+    /// an `Origin` or a `Referer` of another origin. Clients that send
+    /// none of them (curl, the CLI, tests) are not browsers and pass.
+    fn same_origin_only(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        let forbidden = |why: String| ApiError::Forbidden {
+            message: format!("a live run answers only the lab's own page, not {why}"),
+        };
+        let text = |name: &'static str| headers.get(name).map(|v| v.to_str().unwrap_or(""));
+        if let Some(site) = text("sec-fetch-site") {
+            if site != "same-origin" && site != "none" {
+                return Err(forbidden(format!("a request with Sec-Fetch-Site: {site}")));
+            }
+        }
+        if let Some(origin) = text("origin") {
+            if !self.is_ours(origin) {
+                return Err(forbidden(format!("a request from origin {origin:?}")));
+            }
+        }
+        if let Some(referer) = text("referer") {
+            // scheme://host:port, the origin part of the URL.
+            let origin = match referer.match_indices('/').nth(2) {
+                Some((end, _)) => &referer[..end],
+                None => referer,
+            };
+            if !self.is_ours(origin) {
+                return Err(forbidden(format!("a request from a page on {origin:?}")));
+            }
+        }
+        Ok(())
+    }
+
+    fn is_ours(&self, origin: &str) -> bool {
+        self.origins
+            .iter()
+            .any(|ours| ours.eq_ignore_ascii_case(origin))
+    }
 }
+
+/// Where a live run's routes live (`/lab/runs/{id}/…`).
+const RUN_PATHS: &str = "/lab/runs/";
 
 fn host_name(ip: IpAddr) -> String {
     match ip {

@@ -178,8 +178,12 @@ impl Motion {
     /// The calling thread stops running until someone wakes it (or ends).
     pub fn park(&self) {
         let state = self.lock();
+        // A page's exchange whose run was torn down while its leg was parked
+        // still ends (`page_answered`) and takes one off the count; another
+        // exchange parking after that finds it at 0. Only a run without a
+        // page must never get there.
         debug_assert!(
-            state.running > 0 || state.closed,
+            state.running > 0 || state.closed || state.page.is_some(),
             "park without a running thread"
         );
         self.stop_running(state);
@@ -312,6 +316,20 @@ mod tests {
             "a storage event is still on its way to a tab"
         );
         motion.page_report(report(3, (1, 0), 0));
+        assert!(motion.is_settled());
+    }
+
+    #[test]
+    fn a_page_torn_down_with_exchanges_in_flight_does_not_panic() {
+        let motion = Motion::new(true);
+        motion.expect_page();
+        motion.page_arrived(); // exchange A
+        motion.park(); // A's leg waits
+        motion.page_arrived(); // exchange B
+        motion.page_answered(); // the run is torn down: A ends unwoken
+        motion.park(); // B's leg waits
+        motion.page_answered();
+        motion.page_report(1, 2, 2);
         assert!(motion.is_settled());
     }
 

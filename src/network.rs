@@ -432,7 +432,8 @@ impl Network {
         }
     }
 
-    fn touch(&self) {
+    /// Someone acted on the run (a command, its page): its idle timer restarts.
+    pub fn touch(&self) {
         *self.last_touch.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
     }
 

@@ -12,6 +12,7 @@
 //! request done) it reports on `/lab/runs/{id}/page`, before its next
 //! exchange, so the timeline keeps the page's order.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use axum::body::{to_bytes, Body};
@@ -24,45 +25,157 @@ use tokio::sync::oneshot;
 use tower::ServiceExt;
 
 use crate::motion::{Motion, PageProgress};
+use crate::network::Network;
 use crate::protocol::{
-    Exchange, Lane, PageEnd, PageEvent, PageReport, Route, StrategyView, TabNo, TabView,
+    Exchange, Lane, LaneKind, PageEnd, PageEvent, PageReport, Route, StrategyView, TabNo, TabView,
 };
 use crate::server::{
     self, tokens, ApiError, AuthState, ATTEMPT_HEADER, EXCHANGE_HEADER, LANE_HEADER,
 };
+use crate::settings::RunSettings;
 use crate::timeline::{EventKind, Recorder};
 
 /// Largest answer of the auth API the page's edge reads to record it: token
 /// answers and error bodies are well below a kilobyte.
 const ANSWER_LIMIT: usize = 64 * 1024;
 
+/// What a page may send for one run, per request of the run (and a base
+/// for the run's setup): a request is sent, refused, refreshed, retried and
+/// reported done in well under these. A module that loops, or a page that
+/// floods, meets them instead of the lab's memory.
+pub const PAGE_EVENTS_PER_REQUEST: usize = 8;
+pub const PAGE_EXCHANGES_PER_REQUEST: usize = 8;
+/// Reports per exchange the page may send: one before each, one when it
+/// caught up, and some to spare.
+pub const PAGE_REPORTS_PER_EXCHANGE: usize = 4;
+const PAGE_BUDGET_BASE: usize = 32;
+
 /// The lab's side of a tab that runs in the page.
 pub struct PageClient {
     api: Router,
     recorder: Recorder,
     motion: Arc<Motion>,
+    network: Arc<Network>,
     /// The jti the tabs' shared storage holds, as their reports tell (for
     /// the network view).
     token: Mutex<Option<String>>,
     end: Mutex<Option<oneshot::Sender<PageEnd>>>,
+    lanes: Lanes,
+    sent: Mutex<Sent>,
     /// The run's tabs (1..=8), each a Worker of the page.
     tabs: TabNo,
 }
 
+/// The request lanes a run was started with: what a page may report on.
+struct Lanes {
+    tabs: TabNo,
+    secret: u32,
+    public: u32,
+    late: u32,
+    /// The proactive strategy's timer may queue a refresh, never finish a request.
+    timer: bool,
+}
+
+impl Lanes {
+    fn of(settings: &RunSettings) -> Self {
+        Lanes {
+            tabs: tab_count(settings),
+            secret: settings.secret,
+            public: settings.public,
+            late: u32::from(settings.late),
+            timer: true,
+        }
+    }
+
+    /// Every tab fires the run's requests.
+    fn requests(&self) -> usize {
+        (self.secret + self.public + self.late) as usize * usize::from(self.tabs)
+    }
+
+    /// `Ok` for a lane of this run (in one of its tabs) that may carry a
+    /// request's end (`done`), or the refusal.
+    fn check(&self, lane: Lane, done: bool) -> Result<(), String> {
+        let fits = match lane {
+            Lane::Request(tab, kind, n) if (1..=self.tabs).contains(&tab) => {
+                let max = match kind {
+                    LaneKind::Secret => self.secret,
+                    LaneKind::Public => self.public,
+                    LaneKind::Late => self.late,
+                    LaneKind::Timer => u32::from(self.timer && !done),
+                };
+                (1..=max).contains(&n)
+            }
+            _ => false,
+        };
+        if fits {
+            return Ok(());
+        }
+        Err(format!(
+            "{lane} is not a lane of this run: it has secret#1..{}, public#1..{}{} in {} tab{}",
+            self.secret,
+            self.public,
+            if self.late > 0 { " and late#1" } else { "" },
+            self.tabs,
+            if self.tabs == 1 { "" } else { "s" }
+        ))
+    }
+}
+
+/// What the page has sent for its run so far, against its budget.
+#[derive(Default)]
+struct Sent {
+    events: usize,
+    exchanges: usize,
+    reports: usize,
+    done: HashSet<Lane>,
+}
+
 impl PageClient {
-    /// The `tabs` tabs of a run on `state`; `end` hears how the page ended it.
-    pub fn new(state: Arc<AuthState>, tabs: TabNo, end: oneshot::Sender<PageEnd>) -> Self {
+    /// The tabs of a run on `state` with `settings`; `end` hears how the
+    /// page ended it.
+    pub fn new(
+        state: Arc<AuthState>,
+        settings: &RunSettings,
+        end: oneshot::Sender<PageEnd>,
+    ) -> Self {
         let motion = state.network.motion();
         motion.expect_page();
         state.network.order_by_attempt();
         PageClient {
             recorder: state.recorder.clone(),
+            network: state.network.clone(),
             api: server::app(state),
             motion,
             token: Mutex::new(None),
             end: Mutex::new(Some(end)),
-            tabs: tabs.max(1),
+            lanes: Lanes::of(settings),
+            sent: Mutex::new(Sent::default()),
+            tabs: tab_count(settings),
         }
+    }
+
+    fn budget(&self, per_request: usize) -> usize {
+        self.lanes.requests() * per_request + PAGE_BUDGET_BASE
+    }
+
+    fn sent(&self) -> std::sync::MutexGuard<'_, Sent> {
+        self.sent.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts one more exchange, or refuses it past the run's budget.
+    fn count_exchange(&self) -> Result<(), ApiError> {
+        let budget = self.budget(PAGE_EXCHANGES_PER_REQUEST);
+        let mut sent = self.sent();
+        if sent.exchanges >= budget {
+            return Err(ApiError::TooMany {
+                what: format!(
+                    "this run's page sent {budget} exchanges, its limit ({PAGE_EXCHANGES_PER_REQUEST} per request + {PAGE_BUDGET_BASE}): a loop in the client? Start a new run"
+                ),
+                retry_after_s: 1,
+            });
+        }
+        sent.exchanges += 1;
+        Ok(())
     }
 
     /// Logs in through the run's API (the setup of every case but guest)
@@ -129,7 +242,15 @@ impl PageClient {
 
     /// One exchange of the page with the run's API: `rest` is the path
     /// below `/api/`. Records the send and the answer at the tab's edge.
-    pub async fn exchange(&self, rest: &str, request: Request) -> Response {
+    pub async fn exchange(&self, rest: &str, request: Request) -> Result<Response, ApiError> {
+        self.count_exchange()?;
+        self.network.touch();
+        let answer = self.exchange_counted(rest, request).await;
+        self.network.touch();
+        Ok(answer)
+    }
+
+    async fn exchange_counted(&self, rest: &str, request: Request) -> Response {
         let (mut parts, body) = request.into_parts();
         let path = format!("/api/{rest}");
         let target = match parts.uri.query() {
@@ -167,6 +288,7 @@ impl PageClient {
     /// then (last) its end. Refused whole if an event is not the page's to
     /// report, so a timeline never holds half a report.
     pub fn report(&self, report: PageReport) -> Result<(), ApiError> {
+        self.network.touch();
         for event in &report.events {
             event.check().map_err(ApiError::BadJson)?;
             self.check_tab(event_tab(event))?;
@@ -174,6 +296,48 @@ impl PageClient {
         for progress in &report.tabs {
             self.check_tab(Some(progress.tab))?;
         }
+        // Checked against the run, and counted, before anything is recorded.
+        let mut sent = self.sent();
+        let reports = self.budget(PAGE_EXCHANGES_PER_REQUEST) * PAGE_REPORTS_PER_EXCHANGE;
+        if sent.reports >= reports {
+            return Err(ApiError::TooMany {
+                what: format!("this run's page sent {reports} reports, its limit: a loop in the client? Start a new run"),
+                retry_after_s: 1,
+            });
+        }
+        let events = self.budget(PAGE_EVENTS_PER_REQUEST);
+        if sent.events + report.events.len() > events {
+            return Err(ApiError::TooMany {
+                what: format!(
+                    "this run's page may report {events} events ({PAGE_EVENTS_PER_REQUEST} per request + {PAGE_BUDGET_BASE}); it has reported {} and this report has {}",
+                    sent.events,
+                    report.events.len()
+                ),
+                retry_after_s: 1,
+            });
+        }
+        let mut done = Vec::new();
+        for event in &report.events {
+            let checked = match event {
+                PageEvent::Queued { lane, .. } => self.lanes.check(*lane, false),
+                PageEvent::RequestDone { lane, .. } => {
+                    self.lanes.check(*lane, true).and_then(|()| {
+                        if sent.done.contains(lane) || done.contains(lane) {
+                            Err(format!("{lane} already reported its request done"))
+                        } else {
+                            done.push(*lane);
+                            Ok(())
+                        }
+                    })
+                }
+                PageEvent::TokenStored { .. } | PageEvent::LoggedOut { .. } => Ok(()),
+            };
+            checked.map_err(ApiError::BadJson)?;
+        }
+        sent.reports += 1;
+        sent.events += report.events.len();
+        sent.done.extend(done);
+        drop(sent);
         for event in report.events {
             match event {
                 PageEvent::Queued { lane, jti } => {
@@ -329,4 +493,9 @@ impl EdgeTag {
             },
         }
     }
+}
+
+/// How many tabs (Workers) a run's page opens.
+fn tab_count(settings: &RunSettings) -> TabNo {
+    (settings.tab_numbers().count() as TabNo).max(1)
 }

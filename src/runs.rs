@@ -3,12 +3,15 @@
 //! resumes, steps it or delivers its legs while it runs.
 //!
 //! Each run is registered under an id while it lives, so a network command
-//! can find it. The registry is bounded ([`MAX_LIVE_RUNS`]), and a held run
-//! that nobody touches for its `idle_s` is abandoned and freed.
+//! can find it. Ids are random, so a page of another site cannot name a
+//! run. The registry is bounded: the lab's own runs ([`MAX_LIVE_RUNS`]) and
+//! a classroom's seats together ([`ROOM_LIVE_RUNS`]) have places of their
+//! own, so the room can never take the instructor's. A held run that nobody
+//! touches for its `idle_s`, and a browser run whose page goes quiet for as
+//! long, is abandoned and freed.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,6 +21,7 @@ use axum::extract::{Extension, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use rand::Rng;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -37,8 +41,17 @@ use crate::server::{self, ApiError, AuthState};
 use crate::settings::{NetworkDriver, RunSettings, Runtime};
 use crate::timeline::Recorder;
 
-/// Most runs alive at once on one lab server (streaming or held).
+/// Most of the lab's own runs (the instructor's port) alive at once,
+/// streaming or held.
 pub const MAX_LIVE_RUNS: usize = 32;
+
+/// Most runs a classroom's seats have alive at once, all seats together:
+/// 60 seats with 2 runs each. Counted apart from [`MAX_LIVE_RUNS`].
+pub const ROOM_LIVE_RUNS: usize = 120;
+
+/// Run ids are drawn from `[2^32, 2^53)`: unguessable from another origin,
+/// and still exact as a JavaScript number.
+const RUN_IDS: std::ops::Range<u64> = (1 << 32)..(1 << 53);
 
 /// How long one network command may wait for the run to settle.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -46,8 +59,14 @@ pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
 /// The runs alive on this server.
 #[derive(Default)]
 pub struct Runs {
-    next_id: AtomicU64,
-    live: Mutex<HashMap<u64, Option<Control>>>,
+    live: Mutex<HashMap<u64, Slot>>,
+}
+
+/// A run's place: whose share it counts against, and (once started) its
+/// controls.
+struct Slot {
+    room: bool,
+    control: Option<Control>,
 }
 
 /// What a network command needs of a live run.
@@ -80,23 +99,40 @@ impl Drop for Registration {
 }
 
 impl Runs {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Option<Control>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Slot>> {
         self.live.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Reserves an id, or refuses when the server already runs its maximum.
-    fn reserve(self: &Arc<Self>) -> Result<Registration, ApiError> {
+    /// Reserves an id in the lab's share or (`room`) the classroom's, or
+    /// refuses when that share is full.
+    fn reserve(self: &Arc<Self>, room: bool) -> Result<Registration, ApiError> {
         let mut live = self.lock();
-        if live.len() >= MAX_LIVE_RUNS {
+        let taken = live.values().filter(|slot| slot.room == room).count();
+        let (max, whose) = if room {
+            (ROOM_LIVE_RUNS, "the room's seats have")
+        } else {
+            (MAX_LIVE_RUNS, "this lab has")
+        };
+        if taken >= max {
             return Err(ApiError::Busy {
-                what: format!(
-                    "{MAX_LIVE_RUNS} runs are already live on this lab; finish or close one first"
-                ),
+                what: format!("{whose} {max} runs live already; finish or close one first"),
                 retry_after_s: 5,
             });
         }
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        live.insert(id, None);
+        let mut rng = rand::rng();
+        let id = loop {
+            let id = rng.random_range(RUN_IDS);
+            if !live.contains_key(&id) {
+                break id;
+            }
+        };
+        live.insert(
+            id,
+            Slot {
+                room,
+                control: None,
+            },
+        );
         Ok(Registration {
             runs: self.clone(),
             id,
@@ -106,19 +142,21 @@ impl Runs {
     /// The run `id` as `caller` may reach it. An attendee reaches only their
     /// own runs; anyone else's answers as if it did not exist, so run ids
     /// cannot be probed. The instructor's port (no caller) reaches all.
-    fn control(&self, id: u64, caller: Option<&Quota>) -> Result<Control, ApiError> {
+    fn control(&self, id: &str, caller: Option<&Quota>) -> Result<Control, ApiError> {
+        let unknown = || ApiError::UnknownRun { id: id.to_owned() };
+        // Any text names no run: an id past u64 is as unknown as any other.
+        let number: u64 = id.parse().map_err(|_| unknown())?;
         let control = self
             .lock()
-            .get(&id)
-            .cloned()
-            .flatten()
-            .ok_or(ApiError::UnknownRun { id })?;
+            .get(&number)
+            .and_then(|slot| slot.control.clone())
+            .ok_or_else(unknown)?;
         match (caller, &control.owner) {
             (None, _) => Ok(control),
             (Some(Extension(quota)), Some(owner)) if Arc::ptr_eq(&quota.attendee, owner) => {
                 Ok(control)
             }
-            (Some(_), _) => Err(ApiError::UnknownRun { id }),
+            (Some(_), _) => Err(unknown()),
         }
     }
 }
@@ -137,7 +175,7 @@ pub async fn start_run(
     let place = quota
         .map(|Extension(quota)| quota.take(&settings))
         .transpose()?;
-    let registration = runs.reserve()?;
+    let registration = runs.reserve(place.is_some())?;
 
     // A bounded stream: a reader that falls behind costs at most
     // `stream_buffer` lines, and one that stalls gets the run cancelled.
@@ -259,10 +297,9 @@ async fn drive_run(
         changed: Arc::new(Notify::new()),
         owner: place.as_ref().map(|place| place.attendee().clone()),
     });
-    registration
-        .runs
-        .lock()
-        .insert(registration.id, control.clone());
+    if let Some(slot) = registration.runs.lock().get_mut(&registration.id) {
+        slot.control = control.clone();
+    }
     let start = StreamMessage::Start {
         settings: settings.clone(),
         run: registration.id,
@@ -334,11 +371,23 @@ async fn drive_run(
             }
             result = &mut finish => break Some(result),
             _ = lines.sender.closed() => return,
-            _ = idle, if control.network.is_held() => {
-                let message = format!(
-                    "nobody touched this held run for {} s: it was abandoned and its resources freed",
-                    settings.idle_s
-                );
+            // A page that stopped reporting (its tab closed, its module
+            // hung) is as gone as a held run nobody touches.
+            _ = idle, if control.network.is_held() || settings.runtime == Runtime::Browser => {
+                if std::time::Instant::now() < control.network.idle_deadline() {
+                    continue; // touched since the timer was set
+                }
+                let message = if control.network.is_held() {
+                    format!(
+                        "nobody touched this held run for {} s: it was abandoned and its resources freed",
+                        settings.idle_s
+                    )
+                } else {
+                    format!(
+                        "the page sent nothing for this run for {} s: it was abandoned and its resources freed",
+                        settings.idle_s
+                    )
+                };
                 lines.finish(&StreamMessage::Abandoned { message });
                 return;
             }
@@ -412,12 +461,13 @@ pub enum NetworkCommand {
 /// settled.
 pub async fn command(
     Extension(runs): Extension<Arc<Runs>>,
-    Path(id): Path<u64>,
+    Path(id): Path<String>,
     caller: Option<Quota>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<NetworkView>, ApiError> {
+    // The run first: an id that is no run's is 404 whatever the body.
+    let control = runs.control(&id, caller.as_ref())?;
     let command: NetworkCommand = server::json_body(body, "network command")?;
-    let control = runs.control(id, caller.as_ref())?;
     let network = control.network.clone();
     let act = async {
         match command {
@@ -457,23 +507,23 @@ pub async fn command(
 /// with the run's own server.
 pub async fn page_exchange(
     Extension(runs): Extension<Arc<Runs>>,
-    Path((id, rest)): Path<(u64, String)>,
+    Path((id, rest)): Path<(String, String)>,
     caller: Option<Quota>,
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    let page = runs.page(id, caller.as_ref())?;
-    Ok(page.exchange(&rest, request).await)
+    let page = runs.page(&id, caller.as_ref())?;
+    page.exchange(&rest, request).await
 }
 
 /// `POST /lab/runs/{id}/page`: the browser run's tab reports.
 pub async fn page_report(
     Extension(runs): Extension<Arc<Runs>>,
-    Path(id): Path<u64>,
+    Path(id): Path<String>,
     caller: Option<Quota>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let control = runs.control(&id, caller.as_ref())?;
     let report: PageReport = server::json_body(body, "page report")?;
-    let control = runs.control(id, caller.as_ref())?;
     let Side::Page(page) = &control.client else {
         return Err(ApiError::BadJson(format!(
             "run {id} runs its client in the engine (runtime rust): it takes no page reports"
@@ -486,7 +536,7 @@ pub async fn page_report(
 impl Runs {
     fn page(
         &self,
-        id: u64,
+        id: &str,
         caller: Option<&Quota>,
     ) -> Result<Arc<crate::page::PageClient>, ApiError> {
         match self.control(id, caller)?.client {

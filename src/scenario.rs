@@ -263,8 +263,7 @@ pub async fn start_in_page(
     let state = AuthState::for_run(settings, recorder.clone());
     let network = state.network.clone();
     let (end, ended) = oneshot::channel();
-    let tabs = settings.tab_numbers().count() as TabNo;
-    let page = Arc::new(PageClient::new(state.clone(), tabs, end));
+    let page = Arc::new(PageClient::new(state.clone(), settings, end));
     let token = match settings.case {
         Case::Guest => None,
         _ => Some(page.login(LAB_USER, 1).await.map_err(LabError::Page)?),

@@ -55,17 +55,24 @@ pub fn embedded(path: &str) -> Option<Vec<u8>> {
 
 /// Answers GET/HEAD for an embedded UI file, or 404/405 JSON.
 pub async fn serve_embedded(method: Method, uri: Uri) -> Response {
+    let name = match uri.path() {
+        "/" => "index.html",
+        path => path.trim_start_matches('/'),
+    };
     if method != Method::GET && method != Method::HEAD {
+        // A file takes only GET and HEAD; a name that is none is not found.
+        if Embedded::get(name).is_none() {
+            return ApiError::NotFound {
+                path: uri.path().to_owned(),
+            }
+            .into_response();
+        }
         return ApiError::MethodNotAllowed {
             method: method.to_string(),
             path: uri.path().to_owned(),
         }
         .into_response();
     }
-    let name = match uri.path() {
-        "/" => "index.html",
-        path => path.trim_start_matches('/'),
-    };
     let Some(file) = Embedded::get(name) else {
         return ApiError::NotFound {
             path: uri.path().to_owned(),

@@ -31,12 +31,26 @@ use crate::ui_files::{self, UiFiles};
 /// The page may load only its own files and talk only to this server.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
-/// The policy of the browser runtime's tab Worker (`ui/worker/`): it may
-/// load the learner's module, which the page hands it as text and it turns
-/// into a `blob:` URL — the one thing the page's own policy forbids — and
-/// it may talk to the lab's origin only. Nothing else is allowed.
-pub const WORKER_CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; script-src 'self' blob:; connect-src 'self'; base-uri 'none'";
+/// The policy of the browser runtime's tab Worker (`ui/worker/`) served
+/// as `host` (the `Host` the doors let in). The Worker may load the UI's
+/// own modules and the learner's, which the page hands it as text and it
+/// turns into a `blob:` URL — the one thing the page's own policy forbids;
+/// and it may talk to live runs only (`/lab/runs/`, where ids cannot be
+/// guessed). Paths, not just the origin: `'self'` would let a module import
+/// the lab's JSON (`import('/lab/classroom', {with: {type: 'json'}})` is a
+/// fetch of the same origin).
+pub fn worker_content_security_policy(host: &str) -> String {
+    let script: String = WORKER_MODULE_FOLDERS
+        .iter()
+        .map(|folder| format!("http://{host}/{folder}/ "))
+        .collect();
+    format!(
+        "default-src 'none'; script-src {script}blob:; connect-src http://{host}/lab/runs/; base-uri 'none'"
+    )
+}
+
+/// The UI's folders a tab Worker loads modules from.
+const WORKER_MODULE_FOLDERS: [&str; 4] = ["worker", "lib", "strategies", "vendor"];
 
 /// Events the long-lived server keeps when nobody reads them.
 pub const SERVE_RECORDER_CAPACITY: usize = 10_000;
@@ -92,16 +106,26 @@ pub fn router_with_limits(
 /// governs documents and workers, so it rides on the UI files only: JSON
 /// answers are not rendered, and the hot API routes stay lean.
 async fn ui_policy(request: Request, next: axum::middleware::Next) -> Response {
-    let policy = if request.uri().path().starts_with("/worker/") {
-        WORKER_CONTENT_SECURITY_POLICY
-    } else {
-        CONTENT_SECURITY_POLICY
+    let worker = request.uri().path().starts_with("/worker/");
+    let policy = match request.headers().get(header::HOST) {
+        Some(host) if worker => host
+            .to_str()
+            .ok()
+            .and_then(|host| HeaderValue::from_str(&worker_content_security_policy(host)).ok()),
+        _ => None,
     };
     let mut response = next.run(request).await;
+    let policy = match policy {
+        Some(policy) => policy,
+        // No Host (only in-process calls: the doors refuse it on the wire):
+        // a Worker gets nothing at all.
+        None if worker => HeaderValue::from_static("default-src 'none'"),
+        None => HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    };
     response
         .headers_mut()
         .entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(policy));
+        .or_insert(policy);
     response
 }
 
@@ -114,6 +138,8 @@ pub struct Lab {
     api_settings: RunSettings,
     api_state: Arc<AuthState>,
     runs: Arc<runs::Runs>,
+    /// The export places of every router of this lab.
+    exports: Arc<tokio::sync::Semaphore>,
     room: Mutex<Option<OpenRoom>>,
 }
 
@@ -122,7 +148,7 @@ pub struct Lab {
 struct OpenRoom {
     classroom: Arc<Classroom>,
     join_url: String,
-    _task: AbortOnDrop<std::io::Result<()>>,
+    task: AbortOnDrop<std::io::Result<()>>,
 }
 
 impl Lab {
@@ -142,6 +168,9 @@ impl Lab {
             api_settings: api_settings.clone(),
             api_state: AuthState::long_lived_with(api_settings, api_recorder, limits),
             runs: Arc::new(runs::Runs::default()),
+            exports: Arc::new(tokio::sync::Semaphore::new(
+                crate::export::lab::EXPORTS_IN_FLIGHT,
+            )),
             room: Mutex::new(None),
         })
     }
@@ -153,6 +182,8 @@ impl Lab {
             .route("/lab/classroom", get(roster))
             .route("/lab/classroom/status", get(classroom_status))
             .route("/lab/classroom/open", post(open_room))
+            .route("/lab/classroom/close", post(close_room))
+            .route("/lab/classroom/seats/{number}/remove", post(remove_seat))
             .layer(axum::Extension(self.clone()));
         self.router(self.api_state.clone()).merge(classroom)
     }
@@ -185,7 +216,7 @@ impl Lab {
             .layer(axum::Extension(self.runs.clone()));
         lab.merge(server::routes(api_state.clone()))
             // Its own, larger body limit: a report is much bigger than settings.
-            .merge(crate::export::lab::routes())
+            .merge(crate::export::lab::routes_sharing(self.exports.clone()))
             .method_not_allowed_fallback(server::method_not_allowed)
             .fallback_service(ui)
             // `X-Content-Type-Options: nosniff` is set by the accept loop
@@ -194,13 +225,24 @@ impl Lab {
     }
 
     /// Opens the lab to the room on `addr` (port 0 picks one): a new code,
-    /// a listener behind the gate. Opening again closes the previous room.
+    /// a listener behind the gate. Opening again closes the previous room
+    /// first, so the same port can be opened again.
     pub async fn open_room(self: &Arc<Self>, addr: SocketAddr) -> std::io::Result<RoomInfo> {
+        self.open_room_with(addr, RoomLimits::default()).await
+    }
+
+    /// [`Lab::open_room`] with chosen [`RoomLimits`] (tests shorten them).
+    pub async fn open_room_with(
+        self: &Arc<Self>,
+        addr: SocketAddr,
+        limits: RoomLimits,
+    ) -> std::io::Result<RoomInfo> {
+        self.close_room().await;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let bound = listener.local_addr()?;
         let room = Arc::new(Classroom::new(
             self.api_settings.clone(),
-            RoomLimits::default(),
+            limits,
             attendee_api,
         ));
         let join_url = format!("http://{bound}/join?code={}", room.code());
@@ -209,11 +251,32 @@ impl Lab {
         let open = OpenRoom {
             classroom: room,
             join_url,
-            _task: AbortOnDrop(task),
+            task: AbortOnDrop(task),
         };
         let info = open.info();
-        *self.room.lock().unwrap_or_else(|p| p.into_inner()) = Some(open);
+        let previous = self
+            .room
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(open);
+        if let Some(previous) = previous {
+            previous.close().await; // opened by a concurrent call meanwhile
+        }
         Ok(info)
+    }
+
+    /// Closes the room, if one is open: its port stops listening before
+    /// this returns, and its connections end once their requests are done.
+    /// Says whether one was open.
+    pub async fn close_room(&self) -> bool {
+        let open = self.room.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match open {
+            Some(open) => {
+                open.close().await;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The open room as the instructor sees it, if one is open.
@@ -232,6 +295,14 @@ impl Lab {
 }
 
 impl OpenRoom {
+    /// Stops its accept loop and waits until the loop is gone, so its
+    /// listener (and port) is released; dropping the loop also tells every
+    /// connection it served to close.
+    async fn close(mut self) {
+        self.task.0.abort();
+        let _ = (&mut self.task.0).await;
+    }
+
     fn info(&self) -> RoomInfo {
         RoomInfo {
             code: self.classroom.code().to_owned(),
@@ -304,6 +375,35 @@ async fn open_room(
         .await
         .map(Json)
         .map_err(|err| ApiError::Internal(format!("cannot open the classroom on {host}: {err}")))
+}
+
+/// `POST /lab/classroom/close`: the room's port closes; seats are gone.
+async fn close_room(axum::Extension(lab): axum::Extension<Arc<Lab>>) -> Json<Value> {
+    let closed = lab.close_room().await;
+    Json(json!({"closed": closed}))
+}
+
+/// `POST /lab/classroom/seats/{number}/remove`: frees one seat.
+async fn remove_seat(
+    axum::Extension(lab): axum::Extension<Arc<Lab>>,
+    axum::extract::Path(number): axum::extract::Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let room = lab
+        .room
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .map(|open| open.classroom.clone());
+    let removed = match (room, number.parse::<u32>()) {
+        (Some(room), Ok(number)) => room.remove(number),
+        _ => false,
+    };
+    if !removed {
+        return Err(ApiError::NotFound {
+            path: format!("/lab/classroom/seats/{number} (no such seat in an open room)"),
+        });
+    }
+    Ok(Json(json!({"removed": number})))
 }
 
 /// This machine's address on the room's network (the first non-loopback

@@ -110,9 +110,10 @@ async fn options_headers_and_errors() {
         .await
         .unwrap();
     assert_eq!(worker.status(), 200);
+    let host = base.trim_start_matches("http://");
     assert_eq!(
         worker.headers()["content-security-policy"],
-        refresh_race::web::WORKER_CONTENT_SECURITY_POLICY
+        refresh_race::web::worker_content_security_policy(host).as_str()
     );
 
     let response = http()

@@ -14,8 +14,8 @@ import { h } from './dom.js';
 import { fetchOptions } from './transport.js';
 import { challengesFromOptions } from './lib/challenges.js';
 import {
-  ROSTER_POLL_MS, initialState, panelState, afterProbe, afterRoster, afterOpen, toggle, startOpening, nextStep, canShare,
-  seatRow, rosterSummary, limitsLine, openErrorMessage, QR_ELEMENTS, qrAttributeAllowed, qrViewBox,
+  ROSTER_POLL_MS, initialState, panelState, afterProbe, afterRoster, afterOpen, afterClose, toggle, startOpening, nextStep, canShare,
+  seatRow, rosterSummary, limitsLine, codeGroups, openErrorMessage, QR_ELEMENTS, qrAttributeAllowed, qrViewBox,
 } from './lib/classroom.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -107,6 +107,7 @@ export class ClassroomPanel {
     this.copyStatus = h('output', { class: 'copy-status', 'data-copy-status': '', 'aria-live': 'polite' });
     this.copyButton = h('button', { type: 'button', class: 'classroom-button', 'data-action': 'copy-join-url' }, 'Copy link');
     this.limits = h('p', { class: 'room-limits', 'data-room-limits': '' });
+    this.closeRoom = h('button', { type: 'button', class: 'classroom-button', 'data-action': 'close-room' }, 'Close the room');
     this.share = h('div', { class: 'room-share', hidden: true },
       this.qr,
       h('div', { class: 'room-join' },
@@ -114,7 +115,8 @@ export class ClassroomPanel {
         this.code,
         h('p', { class: 'room-label' }, 'Join link'),
         this.url,
-        h('p', { class: 'room-copy' }, this.copyButton, ' ', this.copyStatus)));
+        h('p', { class: 'room-copy' }, this.copyButton, ' ', this.copyStatus),
+        h('p', { class: 'room-close' }, this.closeRoom)));
     this.summary = h('p', { class: 'roster-summary', 'data-roster-summary': '' });
     this.roster = h('ol', { class: 'roster', 'data-roster': '', 'aria-label': 'Attendees, in joining order' });
     this.rosterSection = h('section', { class: 'roster-section', 'aria-labelledby': 'roster-title', hidden: true },
@@ -140,6 +142,8 @@ export class ClassroomPanel {
       if (action === 'close-classroom') this.setShown(false, { focusButton: true });
       else if (action === 'open-room') this.open();
       else if (action === 'copy-join-url') this.copy();
+      else if (action === 'close-room') this.close();
+      else if (action === 'remove-seat') this.remove(target.getAttribute('data-seat-number'));
     });
     document.addEventListener('keydown', (event) => {
       if (event.key === 'Escape' && this.state.shown) this.setShown(false, { focusButton: true });
@@ -206,6 +210,27 @@ export class ClassroomPanel {
     }
     this.render();
     this.next();
+  }
+
+  /** POST lab/classroom/close: the room's port closes, every seat is gone. */
+  async close() {
+    this.stopPolling();
+    const { status, body } = await call('lab/classroom/close', { method: 'POST' });
+    if (status === 200) {
+      this.state = afterClose(this.state);
+    } else {
+      this.showError(`Could not close the room: ${(body && body.message) || `HTTP ${status}`}`);
+    }
+    this.render();
+    this.next();
+  }
+
+  /** POST lab/classroom/seats/N/remove, then the roster again. */
+  async remove(number) {
+    if (!/^\d+$/.test(number || '')) return;
+    const { status, body } = await call(`lab/classroom/seats/${number}/remove`, { method: 'POST' });
+    if (status !== 200) this.showError(`Could not remove seat ${number}: ${(body && body.message) || `HTTP ${status}`}`);
+    this.read();
   }
 
   next() {
@@ -294,7 +319,7 @@ export class ClassroomPanel {
     }
     if (this.paintedUrl !== room.joinUrl) {
       this.paintedUrl = room.joinUrl;
-      this.code.textContent = room.code;
+      this.code.replaceChildren(...codeGroups(room.code).map((group) => h('span', { class: 'room-code-group' }, group)));
       this.url.textContent = room.joinUrl;
       this.url.setAttribute('data-join-url', room.joinUrl);
       this.copyStatus.textContent = '';
@@ -317,6 +342,7 @@ export class ClassroomPanel {
     },
     h('span', { class: 'seat-label' }, row.label),
     h('span', { class: 'seat-runs' }, row.runs),
+    h('button', { type: 'button', class: 'seat-remove', 'data-action': 'remove-seat', 'data-seat-number': String(row.number), 'aria-label': `Remove ${row.label}` }, 'Remove'),
     row.solved.length
       ? h('span', { class: 'seat-solved' }, ...row.solved.map((c) => h('span', { class: 'seat-challenge', 'data-challenge-solved': c.id }, `✓ ${c.title}`)))
       : null)));

@@ -3,27 +3,64 @@
 //!
 //! A report is much larger than anything else the lab is sent (a run of
 //! 10,000 + 10,000 requests saves to about 20 MB), so this route alone
-//! accepts bodies up to [`EXPORT_BODY_LIMIT`].
+//! accepts bodies up to [`EXPORT_BODY_LIMIT`]; and an export can take a
+//! second of CPU and hundreds of megabytes (a large PNG), so at most
+//! [`EXPORTS_IN_FLIGHT`] run at once per lab, from the moment their body
+//! starts to arrive; the next gets 429 with `Retry-After`.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path};
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Path, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::json;
+use tokio::sync::Semaphore;
+
+use crate::server::ApiError;
 
 use super::{export, parse_report, ExportError, ExportFormat};
 
 /// Largest report body the export route reads: 32 MiB.
 pub const EXPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
 
-/// The export route, with its own body limit; merge it into the lab router.
+/// Exports one lab runs at once (reading, rendering, answering).
+pub const EXPORTS_IN_FLIGHT: usize = 2;
+
+/// The export route, with its own body limit and its own places; merge it
+/// into the lab router.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    routes_sharing(Arc::new(Semaphore::new(EXPORTS_IN_FLIGHT)))
+}
+
+/// [`routes`] taking places from `slots`, so that several routers of one
+/// lab (the instructor's port, a room's) share [`EXPORTS_IN_FLIGHT`].
+pub fn routes_sharing<S: Clone + Send + Sync + 'static>(slots: Arc<Semaphore>) -> Router<S> {
     Router::new()
         .route("/lab/export/{format}", post(export_run))
         .layer(DefaultBodyLimit::max(EXPORT_BODY_LIMIT))
+        .route_layer(axum::middleware::from_fn_with_state(slots, one_place))
+}
+
+/// Holds one of the export places while the request is read and answered.
+async fn one_place(
+    axum::extract::State(slots): axum::extract::State<Arc<Semaphore>>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Ok(_place) = slots.try_acquire_owned() else {
+        return ApiError::TooMany {
+            what: format!(
+                "{EXPORTS_IN_FLIGHT} exports are running on this lab, its limit; try again shortly"
+            ),
+            retry_after_s: 2,
+        }
+        .into_response();
+    };
+    next.run(request).await
 }
 
 async fn export_run(

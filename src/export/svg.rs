@@ -582,6 +582,9 @@ pub fn esc(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
             c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
+            // Not characters XML allows (a page may report any string):
+            // shown as the replacement character.
+            '\u{FFFE}' | '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -602,5 +605,6 @@ mod tests {
     #[test]
     fn text_is_escaped() {
         assert_eq!(esc(r#"<a & "b">"#), "&lt;a &amp; &quot;b&quot;&gt;");
+        assert_eq!(esc("t\u{FFFE}\u{1}\u{FFFF}"), "t\u{FFFD}\u{FFFD}");
     }
 }

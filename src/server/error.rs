@@ -110,7 +110,7 @@ pub enum ApiError {
     InvalidSetting(#[from] SettingsError),
     /// No live run has this id (it finished, was abandoned, or never was).
     #[error("no live run {id}: it finished, was abandoned, or never existed")]
-    UnknownRun { id: u64 },
+    UnknownRun { id: String },
     /// A network command the run's network refused.
     #[error(transparent)]
     Network(crate::network::NetError),
@@ -126,6 +126,10 @@ pub enum ApiError {
     /// The lab is at a limit; try again later.
     #[error("{what}")]
     Busy { what: String, retry_after_s: u64 },
+    /// This visitor (an address, a seat, a run's page) sent more than its
+    /// share; try again later.
+    #[error("{what}")]
+    TooMany { what: String, retry_after_s: u64 },
     #[error("{0}")]
     Internal(String),
 }
@@ -230,6 +234,10 @@ impl IntoResponse for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 json!({"error": "busy", "message": message}),
             ),
+            ApiError::TooMany { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"error": "too_many_requests", "message": message}),
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 json!({"error": "internal", "message": message}),
@@ -281,7 +289,7 @@ impl IntoResponse for ApiError {
             ApiError::StoreFull(full) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(full.retry_after_s));
             }
-            ApiError::Busy { retry_after_s, .. } => {
+            ApiError::Busy { retry_after_s, .. } | ApiError::TooMany { retry_after_s, .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_s));
             }
             // The rest of the body is still on the wire: the connection

@@ -9,8 +9,9 @@
 //! - the body within [`Limits::body_read`] of the head ([`DeadlineBody`]);
 //! - a peer that takes no byte of an answer for [`Limits::write_stall`] is
 //!   dropped ([`Guarded`]);
-//! - at most [`Limits::max_connections`] are open; the next one gets one 503
-//!   and is closed;
+//! - at most [`Limits::max_connections`] are open, and never more than the
+//!   process's open-file limit leaves room for ([`connection_cap`]); the
+//!   next one gets one 503 and is closed;
 //! - every request must pass the locked doors of the listener's address
 //!   ([`crate::doors`]) before the router sees it;
 //! - every answer says `X-Content-Type-Options: nosniff`.
@@ -123,16 +124,74 @@ const HYPER_MAX_HEADERS: usize = 100;
 /// answer may queue in the process for a peer that stopped reading.
 const HYPER_MAX_BUF: usize = 64 * 1024;
 
+/// Files the process keeps back from the lab's two long-lived listeners
+/// (the lab's port and a room's): each run's own server and connections,
+/// saved files, the UI's files, the runtime's own.
+const FILES_KEPT_BACK: u64 = 256;
+
+/// Raises the process's soft open-file limit to its hard limit (once; a
+/// common soft limit is 1,024, far below the connection cap) and returns
+/// the soft limit in force. `None` where the platform has no such limit.
+pub fn raise_open_file_limit() -> Option<u64> {
+    static RAISED: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *RAISED.get_or_init(|| {
+        #[cfg(target_os = "linux")]
+        {
+            let mut limit = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            // SAFETY: getrlimit and setrlimit only read and write `limit`.
+            unsafe {
+                if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+                    return None;
+                }
+                if limit.rlim_cur < limit.rlim_max {
+                    let raised = libc::rlimit {
+                        rlim_cur: limit.rlim_max,
+                        rlim_max: limit.rlim_max,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                        limit = raised;
+                    } else {
+                        tracing::warn!("cannot raise the open-file limit to {}", limit.rlim_max);
+                    }
+                }
+            }
+            Some(limit.rlim_cur)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
+    })
+}
+
+/// The connections one server may hold open: `wanted`, but never more than
+/// half of what the open-file limit leaves after [`FILES_KEPT_BACK`], so the
+/// cap answers (503) before the kernel refuses to accept, and one listener
+/// full of idle connections leaves the other its own.
+pub fn connection_cap(wanted: usize) -> usize {
+    match raise_open_file_limit() {
+        Some(files) => {
+            let share = files.saturating_sub(FILES_KEPT_BACK) / 2;
+            wanted.min(usize::try_from(share).unwrap_or(usize::MAX).max(1))
+        }
+        None => wanted,
+    }
+}
+
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open
 /// requests finish (idle connections close at once) and returns. Requests
 /// meet the doors of the listener's address first.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
-    limits: Limits,
+    mut limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let doors = Arc::new(Doors::for_addr(listener.local_addr()?));
+    limits.max_connections = connection_cap(limits.max_connections);
     let limits = Arc::new(limits);
     let open = Arc::new(Semaphore::new(limits.max_connections));
     let refusing = Arc::new(Semaphore::new(MAX_REFUSALS_IN_FLIGHT));
@@ -143,13 +202,14 @@ pub async fn serve(
             biased;
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(err) => {
                     accept_failed(err).await;
                     continue;
                 }
             },
         };
+        let (stream, peer) = stream;
         if let Err(err) = socket2::SockRef::from(&stream).set_send_buffer_size(limits.send_buffer) {
             tracing::debug!("cannot bound the send buffer: {err}");
         }
@@ -158,6 +218,7 @@ pub async fn serve(
                 router: router.clone(),
                 limits: limits.clone(),
                 doors: doors.clone(),
+                peer,
             };
             let connection = serve_connection(stream, permit, front, stopping.clone());
             tokio::spawn(connection);
@@ -245,6 +306,7 @@ struct Front {
     router: Router,
     limits: Arc<Limits>,
     doors: Arc<Doors>,
+    peer: std::net::SocketAddr,
 }
 
 impl Service<Request<Incoming>> for Front {
@@ -265,7 +327,14 @@ impl Service<Request<Incoming>> for Front {
             return Either::Left(future::ok(nosniff(refusal.into_response())));
         }
         let limit = self.limits.body_read;
-        let request = request.map(|body| Body::new(DeadlineBody::new(body, limit)));
+        let mut request = request.map(|body| Body::new(DeadlineBody::new(body, limit)));
+        // Only joining a room asks who the peer is (its limits are per
+        // address); other requests are spared the extensions' allocation.
+        if request.uri().path() == crate::classroom::JOIN_PATH {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(self.peer));
+        }
         Either::Right(self.router.call(request).map(finish as Finish))
     }
 }

@@ -599,6 +599,9 @@ struct LoginRequest {
     password: String,
 }
 
+/// Longest login name, in bytes.
+pub const MAX_LOGIN_BYTES: usize = 64;
+
 /// Reads a JSON body, turning every way it can be wrong into a clear error.
 /// `what` names the body in the message ("invalid JSON body: …").
 pub fn json_body<T: serde::de::DeserializeOwned>(
@@ -655,6 +658,14 @@ async fn login(
     let sub = request.login.trim();
     if sub.is_empty() {
         return Err(ApiError::BadJson("login must not be empty".into()));
+    }
+    // The name rides on every event and token of the login: bounded, so a
+    // store of events is bounded in bytes, not only in count.
+    if sub.len() > MAX_LOGIN_BYTES {
+        return Err(ApiError::BadJson(format!(
+            "login must be at most {MAX_LOGIN_BYTES} bytes (this one has {})",
+            sub.len()
+        )));
     }
     // Any password works: it is a lab. It still has to be present.
     let _ = request.password;

@@ -365,12 +365,8 @@ impl RevocationStore {
                     Some(active) if rule.parent_gets_active => {
                         return RefreshDecision::ReturnActive { active }
                     }
-                    _ if in_window => {
-                        if let Some(spent) = ledger.rotated_at.get_mut(&jti) {
-                            spent.reuses += 1;
-                        }
-                        RefreshDecision::Allow { rotate: false }
-                    }
+                    // Counted below, once the store has room for it.
+                    _ if in_window => RefreshDecision::Allow { rotate: false },
                     _ => match rule.beyond {
                         Beyond::Reject => return refuse(Reason::Reused),
                         Beyond::RevokeFamily => {
@@ -400,6 +396,9 @@ impl RevocationStore {
         if decision == (RefreshDecision::Allow { rotate: true }) {
             let lapse = ledger.spend(jti, now_ms, lapses_at_ms);
             self.push(&mut ledger, lapse);
+        } else if let (true, Some(spent)) = (rule.rotate, ledger.rotated_at.get_mut(&jti)) {
+            // An allowed reuse of a spent token: one of its reuses is used.
+            spent.reuses += 1;
         }
         decision
     }
@@ -649,6 +648,34 @@ mod tests {
                 .decide_refresh(TokenId(3), F1, 4_500, NEVER, no_gap)
                 .await,
             RefreshDecision::Allow { rotate: true }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reuse_refused_for_a_full_store_uses_up_no_reuse() {
+        let rule = Rule {
+            reuse_window_ms: u64::MAX,
+            reuse_limit: Some(1),
+            ..Rule::reuse_detection(0)
+        };
+        let store = RevocationStore::new(rule, 3);
+        // Lapses are forgotten in the order they were queued: T2's first.
+        store.register(T2, F1, 5_000, 0);
+        store.register(T1, F1, NEVER, 0);
+        let allow = |rotate| RefreshDecision::Allow { rotate };
+        assert_eq!(
+            store.decide_refresh(T1, F1, 0, NEVER, no_gap).await,
+            allow(true)
+        );
+        // Full: T1's one reuse is refused for lack of room...
+        assert!(matches!(
+            store.decide_refresh(T1, F1, 1, NEVER, no_gap).await,
+            RefreshDecision::Full(_)
+        ));
+        // ...and is still there once T2 lapsed and made room.
+        assert_eq!(
+            store.decide_refresh(T1, F1, 5_000, NEVER, no_gap).await,
+            allow(false)
         );
     }
 

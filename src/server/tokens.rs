@@ -323,8 +323,17 @@ pub fn peek_jti(token: &str) -> Option<String> {
     let payload = token.split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    value.get("jti")?.as_str().map(str::to_owned)
+    // Read from tokens nobody verified yet, and recorded on events: one of
+    // ours is 8 characters, a longer one is not worth keeping.
+    value
+        .get("jti")?
+        .as_str()
+        .filter(|jti| jti.len() <= MAX_PEEKED_JTI)
+        .map(str::to_owned)
 }
+
+/// Longest jti read from an unverified token.
+const MAX_PEEKED_JTI: usize = 64;
 
 /// Reads a token's `exp` (lab ms) without verifying it, as a browser's
 /// proactive refresh timer does.

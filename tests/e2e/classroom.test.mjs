@@ -39,7 +39,7 @@ async function freshPage() {
 
 test('the server printed a loopback join URL with a code', () => {
   assert.ok(server.room, 'the classroom line was printed');
-  assert.match(server.room.joinUrl, /^http:\/\/127\.0\.0\.1:\d+\/join\?code=[A-Z2-9]{6}$/);
+  assert.match(server.room.joinUrl, /^http:\/\/127\.0\.0\.1:\d+\/join\?code=[A-Z2-9]{10}$/);
   assert.notEqual(server.room.url, server.url, 'the room has its own port');
 });
 
@@ -253,5 +253,35 @@ test('a room that cannot be opened says why in the page\'s error area; trying ag
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
+  }
+});
+
+// Last: it closes the room the other tests use.
+test('the instructor removes a seat and closes the room; the room\'s port stops answering', async () => {
+  const attendee = await freshPage();
+  const { page, errors } = await openLab(browser, server.url, { width: 1400, height: 1000 });
+  try {
+    await attendee.page.goto(server.room.joinUrl);
+    await attendee.page.waitForSelector('body[data-ready="true"]');
+    const seat = await attendee.page.evaluate(() => fetch('/lab/classroom/status').then((r) => r.json()).then((b) => b.seat));
+    assert.ok(Number.isInteger(seat), 'the attendee has a seat');
+
+    await page.click('[data-action="share-room"]');
+    const row = page.locator(`[data-roster] [data-seat="${seat}"]`);
+    await row.waitFor();
+    await page.click(`[data-action="remove-seat"][data-seat-number="${seat}"]`);
+    await row.waitFor({ state: 'detached' });
+    assert.equal(await attendee.page.evaluate(() => fetch('/lab/options').then((r) => r.status)), 401, 'a removed seat is no seat');
+
+    await page.click('[data-action="close-room"]');
+    await page.locator('[data-classroom][data-state="closed"]').waitFor();
+    assert.match(await page.textContent('[data-classroom-status]'), /not open to the room/);
+    assert.equal(await page.locator('[data-action="open-room"]').isVisible(), true, 'it can be opened again');
+    const reached = await fetch(server.room.url).then(() => true, () => false);
+    assert.equal(reached, false, 'nobody listens on the room\'s port');
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+    await attendee.context.close();
   }
 });

@@ -142,3 +142,50 @@ test('a module reaches nothing but its api: no fetch, XHR, WebSocket or importSc
     await page.close();
   }
 });
+
+test('a module that got past the page\'s checks still reaches nothing beyond its run, cannot redirect the harness, keeps no storage', async () => {
+  // The page refuses a module with an import before it runs; this plays a
+  // module that got past that (a checker bug, a shared link) straight in
+  // the tab's Worker, under the Worker's own CSP.
+  const { page, errors } = await lab.open({ width: 1400, height: 900 });
+  try {
+    const probe = [
+      'export async function request(req, api) {',
+      '  const reached = [];',
+      '  try {',
+      "    await import(self.location.origin + '/lab/classroom/status', { with: { type: 'json' } });",
+      "    reached.push('lab JSON');",
+      '  } catch {}',
+      "  for (const name of ['WebSocketStream', 'WebTransport', 'fetch', 'requestFileSystem', 'webkitRequestFileSystem']) {",
+      "    if (typeof globalThis[name] !== 'undefined' && globalThis[name] !== null) reached.push(name);",
+      '  }',
+      "  if (navigator.storage) reached.push('navigator.storage');",
+      "  String.prototype.replace = function () { return '/../../classroom/status'; };",
+      "  Response.prototype.json = async function () { return { reason: 'forged' }; };",
+      "  Response.prototype.text = async function () { return '{\"reason\":\"forged\"}'; };",
+      "  JSON.parse = () => ({ reason: 'forged' });",
+      '  const answer = await api.send(req, null);',
+      "  reached.push('send ' + answer.status + ' ' + answer.reason);",
+      "  throw new Error('reached: ' + reached.join(', '));",
+      '}',
+    ].join('\n');
+    const ended = await page.evaluate((source) => new Promise((resolve) => {
+      const worker = new Worker('/worker/tab.js', { type: 'module' });
+      worker.addEventListener('message', ({ data }) => {
+        if (data && data.type === 'ended') {
+          worker.terminate();
+          resolve(data.failed && data.failed.message);
+        }
+      });
+      // A run that does not exist: the lab answers its API 404 unknown_run.
+      const run = '/lab/runs/4294967296';
+      worker.postMessage({ type: 'run', page: { api: `${run}/api`, report: `${run}/page`, token: null, first_attempt: 2 }, settings: { secret: 1, public: 0, late: false }, source });
+    }), probe);
+    // The harness's own answer, read by itself: 404 from the run's API with
+    // no reason, not the lab's other JSON and not the module's forgery.
+    assert.equal(ended, 'Error: reached: send 404 null');
+    assert.deepEqual(errors.filter((e) => !/Content Security Policy|classroom\/status|404/.test(e)), []);
+  } finally {
+    await page.close();
+  }
+});

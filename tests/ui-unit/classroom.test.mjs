@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ROSTER_POLL_MS, phaseFromProbe, phaseFromStatus, canShare, parseJoinUrl, seatFrom, roomFrom, seatRow, rosterSummary,
-  limitsLine, openErrorMessage, initialState, panelState, afterProbe, afterRoster, afterOpen, toggle, startOpening, nextStep,
+  limitsLine, codeGroups, openErrorMessage, initialState, panelState, afterProbe, afterRoster, afterOpen, afterClose, toggle, startOpening, nextStep,
   QR_ELEMENTS, qrAttributeAllowed, qrViewBox,
 } from '../../ui/lib/classroom.js';
 import { challengesFromOptions } from '../../ui/lib/challenges.js';
@@ -93,6 +93,12 @@ test('roster rows: runs done and running, solved challenges by their titles', ()
   assert.equal(rosterSummary([{ number: 1, runsLive: 0, runsDone: 1, solved: [] }]), '1 attendee · 1 run done.');
 });
 
+test('the code is shown in groups of five', () => {
+  assert.deepEqual(codeGroups('H2EC7C6PPK'), ['H2EC7', 'C6PPK']);
+  assert.deepEqual(codeGroups('ABCDEF'), ['ABCDEF'], 'a short code stays whole');
+  assert.deepEqual(codeGroups(''), []);
+});
+
 test('the limits line and the message when the room cannot be opened', () => {
   assert.equal(limitsLine(roomFrom(ROOM).limits), 'Each attendee has their own runs, lab clock and tokens: 2 runs at a time, 200 requests a run; up to 60 seats.');
   assert.equal(limitsLine({ maxAttendees: 0, runsPerAttendee: 1, requestsPerRun: 10 }), 'Each attendee has their own runs, lab clock and tokens: 1 run at a time, 10 requests a run.');
@@ -151,6 +157,12 @@ test('the panel\'s steps: show an open room, open one once when none is, poll wh
   assert.equal(gone.phase, 'closed');
   assert.equal(gone.room, null);
   assert.equal(nextStep(gone), 'none');
+
+  // The instructor closes the room: nothing on screen, not reopened by
+  // itself; showing the panel again opens a new one.
+  const closed = afterClose(opened);
+  assert.deepEqual([closed.phase, closed.room, nextStep(closed)], ['closed', null, 'none']);
+  assert.equal(nextStep(toggle(toggle(closed, false), true)), 'open');
 
   // An attendee's page never shares.
   const a = afterProbe(initialState(), 200, { role: 'attendee', open: true, seat: 2 });

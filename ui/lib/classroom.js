@@ -10,7 +10,9 @@
 // loopback address, `{"role":"attendee","seat":N}` on the room's address.
 // GET /lab/classroom is the open room and its roster (the instructor's:
 // 404 when none is open, 403 on the room's address); POST
-// /lab/classroom/open opens one on the machine's room-facing address.
+// /lab/classroom/open opens one on the machine's room-facing address, POST
+// /lab/classroom/close closes it, POST /lab/classroom/seats/N/remove frees
+// a seat.
 
 /** How often the roster is read while the panel is open. */
 export const ROSTER_POLL_MS = 3000;
@@ -150,6 +152,18 @@ export function rosterSummary(seats) {
   return `${parts.join(' · ')}.`;
 }
 
+/**
+ * The code in groups of five, as the room reads it off the screen (the
+ * join form ignores the gaps and dashes people type between them).
+ */
+export function codeGroups(code) {
+  const text = String(code || '');
+  if (text.length <= 6) return text ? [text] : [];
+  const groups = [];
+  for (let at = 0; at < text.length; at += 5) groups.push(text.slice(at, at + 5));
+  return groups;
+}
+
 /** What each attendee may use, in a sentence; '' when the lab did not say. */
 export function limitsLine(limits) {
   if (!limits || !limits.runsPerAttendee || !limits.requestsPerRun) return '';
@@ -204,6 +218,14 @@ export function afterOpen(state, status, body) {
   const room = status === 200 ? roomFrom(body) : null;
   if (room) return { ...state, phase: 'open', room };
   return { ...state, phase: 'failed' };
+}
+
+/**
+ * POST /lab/classroom/close answered (the room's port is closed): nothing
+ * on screen, and not opened again by itself while the panel stays shown.
+ */
+export function afterClose(state) {
+  return { ...state, phase: 'closed', room: null, tried: true };
 }
 
 /**

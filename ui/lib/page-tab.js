@@ -18,6 +18,13 @@ export const LANE_HEADER = 'x-lab-lane';
 export const ATTEMPT_HEADER = 'x-lab-attempt';
 export const EXCHANGE_HEADER = 'x-lab-exchange';
 
+/**
+ * The path below the run's API of each route a lane may send, read from a
+ * table made when this file loads: a module cannot redirect the harness by
+ * patching String.prototype.replace.
+ */
+const API_PATHS = Object.freeze({ __proto__: null, '/api/secret': '/secret', '/api/public': '/public' });
+
 /** The reasons the lab knows (docs/schema); anything else a module passes to logout is `malformed`. */
 export const REASONS = ['missing', 'malformed', 'bad_signature', 'expired', 'revoked', 'reused', 'window_over', 'transport'];
 
@@ -283,7 +290,7 @@ export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks
         const op = sends === 0 ? 'request' : 'retry';
         sends += 1;
         lastSent = token;
-        const { status, body } = await exchange(op, route.replace(/^\/api/, ''), 'GET', token);
+        const { status, body } = await exchange(op, API_PATHS[route], 'GET', token);
         return { status, reason: typeof body.reason === 'string' ? body.reason : null };
       },
       async refresh(token) {

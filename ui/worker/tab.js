@@ -10,12 +10,48 @@ import { stackLine } from '../lib/stack-line.js';
 import { createShims } from '../lib/tab-shims.js';
 import { installShims, storageEvent } from './shims.js';
 
+// What the harness uses, captured before any module runs: a module shares
+// this realm and may patch any prototype (String.prototype.replace,
+// Response.prototype.json, JSON.parse...), so the harness reaches its run
+// only through these originals.
 const tell = self.postMessage.bind(self);
-const fetchLab = self.fetch.bind(self);
+const fetchOriginal = self.fetch.bind(self);
+const callOf = (fn) => Function.prototype.call.bind(fn);
+const statusOf = callOf(Object.getOwnPropertyDescriptor(Response.prototype, 'status').get);
+const textOf = callOf(Response.prototype.text);
+const startsWith = callOf(String.prototype.startsWith);
+const includes = callOf(String.prototype.includes);
+const parseJson = JSON.parse;
+const freeze = Object.freeze;
 
-/** Removes a capability from the global scope and every prototype that carries it. */
-function takeAway(name) {
-  for (let scope = self; scope; scope = Object.getPrototypeOf(scope)) {
+/**
+ * The harness's fetch: only to the run's own API and report URLs (no dot
+ * segments or escapes that could lead elsewhere), and its answer read with
+ * the captured originals into a plain, frozen object.
+ */
+function fetchFor(page) {
+  const api = `${page.api}/`;
+  const report = page.report;
+  // `await`, not `.then`: awaiting a native promise reads no property a
+  // module could have patched.
+  return async (url, init) => {
+    if (typeof url !== 'string' || !(url === report || startsWith(url, api)) || includes(url, '/.') || includes(url, '%') || includes(url, '\\')) {
+      throw new TypeError(`the harness fetches only its run's API, not ${url}`);
+    }
+    const response = await fetchOriginal(url, init);
+    const status = statusOf(response);
+    const text = await textOf(response);
+    return freeze({
+      status,
+      ok: status >= 200 && status < 300,
+      json: async () => parseJson(text),
+    });
+  };
+}
+
+/** Removes a capability from `target` and every prototype of it that carries it. */
+function takeAwayFrom(target, name) {
+  for (let scope = target; scope; scope = Object.getPrototypeOf(scope)) {
     if (Object.prototype.hasOwnProperty.call(scope, name)) {
       try {
         delete scope[name];
@@ -24,16 +60,22 @@ function takeAway(name) {
       }
     }
   }
-  if (name in self) {
+  if (name in target) {
     try {
-      Object.defineProperty(self, name, { value: undefined, configurable: false, writable: false });
+      Object.defineProperty(target, name, { value: undefined, configurable: false, writable: false });
     } catch {
       // already gone
     }
   }
 }
-for (const name of ['fetch', 'XMLHttpRequest', 'WebSocket', 'EventSource', 'WebTransport', 'importScripts', 'Worker', 'SharedWorker', 'BroadcastChannel', 'indexedDB', 'caches']) {
+const takeAway = (name) => takeAwayFrom(self, name);
+// The network, other threads, and storage that outlives the run (the
+// origin's file system, 10 GB of it, is reachable through navigator.storage).
+for (const name of ['fetch', 'XMLHttpRequest', 'WebSocket', 'WebSocketStream', 'EventSource', 'WebTransport', 'importScripts', 'Worker', 'SharedWorker', 'BroadcastChannel', 'indexedDB', 'caches', 'cookieStore', 'requestFileSystem', 'webkitRequestFileSystem', 'webkitRequestFileSystemSync', 'webkitResolveLocalFileSystemURL', 'FileSystemHandle', 'FileSystemFileHandle', 'FileSystemDirectoryHandle', 'FileSystemSyncAccessHandle', 'StorageManager']) {
   takeAway(name);
+}
+for (const name of ['storage', 'locks', 'serviceWorker']) {
+  takeAwayFrom(self.navigator, name);
 }
 
 let moduleUrl = null;
@@ -93,7 +135,7 @@ async function run({ page, settings, builtin, source, options, tab: tabNo = 1, t
     tab: tabNo,
     tabs,
     shared: shims,
-    fetch: fetchLab,
+    fetch: fetchFor(page),
     later: (fn) => setTimeout(fn, 0),
     after: (ms, fn) => setTimeout(fn, ms),
     hooks: {
