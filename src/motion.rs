@@ -323,13 +323,13 @@ mod tests {
     fn a_page_torn_down_with_exchanges_in_flight_does_not_panic() {
         let motion = Motion::new(true);
         motion.expect_page();
-        motion.page_arrived(); // exchange A
+        motion.page_arrived(1); // exchange A
         motion.park(); // A's leg waits
-        motion.page_arrived(); // exchange B
-        motion.page_answered(); // the run is torn down: A ends unwoken
+        motion.page_arrived(1); // exchange B
+        motion.page_answered(1); // the run is torn down: A ends unwoken
         motion.park(); // B's leg waits
-        motion.page_answered();
-        motion.page_report(1, 2, 2);
+        motion.page_answered(1);
+        motion.page_report(one_tab(1, 2, 2));
         assert!(motion.is_settled());
     }
 
