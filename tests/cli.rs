@@ -349,4 +349,199 @@ fn serve_mode_oauth_issues_refresh_tokens_on_the_long_lived_api() {
     assert!((400..500).contains(&status), "{status} {reused}");
     let _ = child.kill();
     let _ = child.wait();
+// ---- explore ----
+
+#[test]
+fn explore_counts_every_order_and_prints_the_same_bytes_twice() {
+    let args = [
+        "explore", "--client", "naive", "--secret", "2", "--public", "0",
+    ];
+    let first = refresh_race(&args);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let text = stdout(&first);
+    assert!(
+        text.starts_with(
+            "explore: case expired-refreshable, client naive, policy strict, 2 secret + 0 public"
+        ),
+        "{text}"
+    );
+    assert!(text.contains(" orders (exact); "), "{text}");
+    assert!(text.contains("log the user out"), "{text}");
+    // Two naive refreshes of t1 under strict: one is always refused.
+    assert!(text.contains("lost before the first delivery"), "{text}");
+    let second = refresh_race(&args);
+    assert_eq!(first.stdout, second.stdout, "explore is deterministic");
+    let queue = refresh_race(&[
+        "explore", "--client", "queue", "--secret", "1", "--public", "0", "--late",
+    ]);
+    assert!(queue.status.success(), "{}", stderr(&queue));
+    let text = stdout(&queue);
+    assert!(
+        text.contains("orders (") && text.contains("end well"),
+        "{text}"
+    );
+    assert!(text.contains("point of no return: delivery "), "{text}");
+}
+
+#[test]
+fn explore_json_has_the_documented_shape_and_its_orders_replay() {
+    let dir = std::env::temp_dir().join(format!("rr-explore-{}", std::process::id()));
+    let out = dir.join("naive.json");
+    let setup = [
+        "--client", "queue", "--secret", "1", "--public", "0", "--late",
+    ];
+    let output = refresh_race(
+        &[
+            &["explore"][..],
+            &setup,
+            &[
+                "--json",
+                "--out",
+                out.to_str().unwrap(),
+                "--save-failing",
+                dir.join("failing").to_str().unwrap(),
+            ],
+        ]
+        .concat(),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(output.stdout.is_empty(), "--out takes the JSON");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(json["setup"]["strategy"], "queue");
+    assert_eq!(json["exact"], true);
+    let orders = json["orders"].as_u64().unwrap();
+    let classes = json["classes"].as_array().unwrap();
+    let counted: u64 = classes.iter().map(|c| c["count"].as_u64().unwrap()).sum();
+    assert_eq!(counted, orders);
+    let failing: u64 = classes
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(json["failing"].as_u64().unwrap(), failing);
+    assert!(failing > 0);
+    for class in classes {
+        for key in [
+            "refresh_calls",
+            "refresh_rejected",
+            "failed",
+            "logged_out",
+            "hang",
+        ] {
+            assert!(class["outcome"].get(key).is_some(), "outcome.{key}");
+        }
+        // The shortest order replays with the hand network to its outcome.
+        let order: Vec<&str> = class["shortest"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|leg| leg.as_str().unwrap())
+            .collect();
+        let order = order.join(",");
+        let replay = refresh_race(
+            &[
+                &["run"][..],
+                &setup,
+                &["--network", "hand", "--deliver", &order, "--json"],
+            ]
+            .concat(),
+        );
+        assert!(replay.status.success(), "{}", stderr(&replay));
+        let report: serde_json::Value = serde_json::from_slice(&replay.stdout).unwrap();
+        let verdict = &report["verdict"];
+        assert_eq!(verdict["refresh_calls"], class["outcome"]["refresh_calls"]);
+        assert_eq!(
+            verdict["refresh_rejected"],
+            class["outcome"]["refresh_rejected"]
+        );
+        assert_eq!(verdict["failed"], class["outcome"]["failed"]);
+        assert_eq!(
+            verdict["logouts"].as_u64().unwrap() > 0,
+            class["outcome"]["logged_out"].as_bool().unwrap()
+        );
+        if class["ok"] == false {
+            let no_return = class["no_return"].as_u64().unwrap() as usize;
+            assert!(no_return < class["shortest"].as_array().unwrap().len());
+        } else {
+            assert!(class["no_return"].is_null());
+        }
+    }
+    // Each failing class was saved as a run file that export reads.
+    let saved: Vec<_> = std::fs::read_dir(dir.join("failing"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert_eq!(
+        saved.len(),
+        classes.iter().filter(|c| c["ok"] == false).count()
+    );
+    for path in &saved {
+        let export = refresh_race(&["export", "json", path.to_str().unwrap()]);
+        assert!(export.status.success(), "{}", stderr(&export));
+        let report: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
+        assert_eq!(report["settings"]["network"], "hand");
+        assert!(
+            report["verdict"]["failed"].as_u64().unwrap() > 0
+                || report["verdict"]["logouts"].as_u64().unwrap() > 0
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn explore_refuses_bad_and_too_large_setups_with_exit_2() {
+    let bad = refresh_race(&["explore", "--secret", "0"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("secret must be between 1 and 10000 (got 0)"),
+        "{}",
+        stderr(&bad)
+    );
+    let unknown = refresh_race(&["explore", "--policy", "sometimes"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let leg = refresh_race(&["explore", "--deliver", "secret#1"]);
+    assert_eq!(leg.status.code(), Some(2));
+    let zero = refresh_race(&["explore", "--budget-orders", "0"]);
+    assert_eq!(zero.status.code(), Some(2));
+    let large = refresh_race(&["explore", "--secret", "8", "--public", "8"]);
+    assert_eq!(large.status.code(), Some(2));
+    let message = stderr(&large);
+    assert!(
+        message.contains("too large to explore whole: up to "),
+        "{message}"
+    );
+    assert!(message.contains("--budget-orders"), "{message}");
+    // Nothing was printed to stdout for a refusal.
+    assert!(large.stdout.is_empty());
+}
+
+#[test]
+fn explore_with_a_budget_says_at_least() {
+    let output = refresh_race(&[
+        "explore",
+        "--secret",
+        "8",
+        "--public",
+        "8",
+        "--budget-orders",
+        "5",
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["exact"], false);
+    assert_eq!(json["cut"], "budget_orders");
+    let orders = json["orders"].as_u64().unwrap();
+    assert!(orders >= 5);
+    assert!(json["at_least"].as_u64().unwrap() > orders);
+    let text = refresh_race(&[
+        "explore",
+        "--secret",
+        "8",
+        "--public",
+        "8",
+        "--budget-orders",
+        "5",
+    ]);
+    assert!(stdout(&text).contains(" of at least "), "{}", stdout(&text));
 }

@@ -52,6 +52,7 @@ import { LIBRARIES, libraryNamed, libraryRun } from './lib/libraries.js'; // lib
 import { mountLibraryOptions } from './library-options.js';
 import { SETUP_KEY, linkLimits, encodeLink, decodeLink, checkLinkSettings, runLinkSettings, openPlan, nextInOrder } from './lib/link.js'; // a run as a link: see its block at the end
 import { mountCopyLink, mountLinkBar } from './link-view.js';
+import { mountExplore } from './explore-view.js'; // explore: see its block at the end
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -190,6 +191,7 @@ const offered = {
 // A network command on its way: it is over when the lab answered and the
 // run's stream has caught up (its next `network` message, or the run ended).
 const net = { busy: false, run: null, seq: 0, answered: false };
+let exploreUi = null; // the explore drawer and the hints (block at the end)
 let cursorIndex = null; // event under the cursor of a finished run (← / →)
 let playing = null; // id of the challenge the active run plays
 let justSolved = []; // challenges the last finished run solved for the first time
@@ -664,6 +666,7 @@ function renderNetworkUi() {
     tray,
     busy: net.busy,
   });
+  if (exploreUi) exploreUi.sync();
   challengesPanel.render(offered.challenges.map((c) => ({
     challenge: c,
     status: challengeStatus(c, progress),
@@ -1500,4 +1503,55 @@ document.addEventListener('drop', (event) => {
     return;
   }
   startReplay(files[0]);
+});
+// ---------- explore: every order, counted (explore-view.js) ----------
+// The Explore button explores every delivery order of the setup on screen;
+// a class's "Show me" opens its shortest order by hand, stopped at its
+// point of no return; Hints put each leg's share of failing continuations
+// on the tray's cards.
+
+/** The setup on screen as run settings, or why it cannot run. */
+function currentRunSettings() {
+  if (!limits || !currentCase) return { error: 'The lab\'s options have not loaded yet.' };
+  const check = validateControls(valuesForPolicy(readValues(), knobsFor(controls.policy.value)), limits);
+  markInvalid(check.errors.map((e) => e.field));
+  if (!check.ok) return { error: check.message };
+  const policy = controls.policy.value;
+  const settings = withRuntime(toRunSettings({
+    caseName: currentCase,
+    strategy: controls.strategy.value,
+    policy,
+    late: controls.late.checked,
+    values: valuesForPolicy(check.values, knobsFor(policy)),
+    network: 'hand',
+    crossTab: controls.crossTab.value || null,
+    mode: controls.mode.value || null,
+    rotate: knobsFor(policy).rotate != null ? controls.rotate.checked : null,
+  }), controls.runtime.value);
+  return { settings };
+}
+
+exploreUi = mountExplore({
+  panel: $('[data-explore-panel]'),
+  button: $('[data-action="explore"]'),
+  hints: $('[data-control="hints"]'),
+  rail: $('[data-rail]'),
+  currentSettings: currentRunSettings,
+  heldRun: () => {
+    const run = controlledRun();
+    const state = run && run.state;
+    if (!state || !isHeld(state) || !state.settings || state.settings.network !== 'hand' || state.settings.runtime === 'browser') return null;
+    return { settings: state.settings, delivered: state.delivered };
+  },
+  open: (cx) => {
+    const { settings } = cx;
+    playing = null;
+    if (CASES.includes(settings.case)) setCase(settings.case);
+    launch([{ strategy: settings.strategy, policy: settings.policy, label: settings.strategy, settings, badge: 'counterexample' }], {
+      note: `counterexample: ${cx.sentence} (by hand, ${settings.deliver.length} deliveries played)`,
+    });
+    if (active && active.runs.length === 1 && cx.leg) {
+      active.runs[0].view.setNoReturn({ leg: cx.leg, delivered: settings.deliver.length, caption: cx.caption });
+    }
+  },
 });

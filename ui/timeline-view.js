@@ -39,6 +39,7 @@ export class TimelineView {
     this.lastFrame = null;
     this.painted = new Map(); // part → { json, node, frame }: the model each part was painted from
     this.frameNo = 0;
+    this.noReturn = null; // an explored order's point of no return: setNoReturn()
 
     this.title = h('h2', { class: 'timeline-title' },
       h('span', { class: `strategy-name${varies === 'strategy' ? ' varies' : ''}` }, strategy), ' client',
@@ -182,6 +183,16 @@ export class TimelineView {
     this.selectedJti = jti;
   }
 
+  /**
+   * Marks an explored order's point of no return: once the run has made
+   * `delivered` deliveries, the latest event is where it was lost. The
+   * caption names it until the next delivery.
+   * @param {{leg: string, delivered: number, caption: string}} mark
+   */
+  setNoReturn(mark) {
+    this.noReturn = { ...mark, tUs: null };
+  }
+
   destroy() {
     if (this.resizer) this.resizer.disconnect();
     this.root.remove();
@@ -221,6 +232,7 @@ export class TimelineView {
       scrollTop: this.scrollTop,
       viewportHeight: this.viewport,
       cursorIndex: frame.cursorIndex ?? null,
+      markUs: this.markUs(),
     });
 
     // The axis, with the "now" flag moved every frame.
@@ -256,7 +268,8 @@ export class TimelineView {
     place(this.pinnedParts.rows, [this.reuse('pinned', model.pinned, (p) => this.paintPinned(p))]);
     this.paintOverlays('pinned', this.pinnedParts, model, model.pinned.height);
 
-    this.paintCaption(model.caption);
+    const marked = this.noReturn && this.noReturn.tUs != null && this.state.delivered.length === this.noReturn.delivered;
+    this.paintCaption(marked ? { ...model.caption, text: `${this.noReturn.caption} ${model.caption.text}` } : model.caption);
     // Read aloud only while someone steps through the run: a timer run would talk over itself.
     set(this.caption, 'aria-live', model.network.held || model.caption.cursor ? 'polite' : 'off');
     this.paintNetwork(model.network);
@@ -266,8 +279,31 @@ export class TimelineView {
     for (const [part, entry] of this.painted) if (entry.frame !== this.frameNo) this.painted.delete(part);
   }
 
+  /** Where the point of no return is, once the run reached it. */
+  markUs() {
+    const mark = this.noReturn;
+    if (!mark) return null;
+    const events = this.state.events;
+    if (mark.tUs == null && this.state.delivered.length >= mark.delivered && events.length) {
+      mark.tUs = events[events.length - 1].t_us;
+    }
+    return mark.tUs;
+  }
+
   /** Grid lines, family revocation lines, the event cursor and the now-cursor over one SVG. */
   paintOverlays(name, parts, model, height) {
+    if (model.markX == null) {
+      if (parts.mark) parts.mark.remove();
+    } else {
+      if (!parts.mark) {
+        parts.mark = s('g', { class: 'no-return', ...(name === 'lanes' ? { 'data-no-return': this.noReturn.leg } : {}) },
+          s('line', { class: 'no-return-line', x1: 0, x2: 0, y1: 0, y2: 0 }),
+          name === 'lanes' ? s('text', { class: 'no-return-label', x: 4, y: 12 }, 'no return') : null);
+      }
+      set(parts.mark, 'transform', `translate(${model.markX},0)`);
+      set(parts.mark.firstChild, 'y2', height);
+      if (!parts.mark.isConnected) parts.family.after(parts.mark);
+    }
     place(parts.grid, [this.reuse(`${name}:grid`, { xs: model.gridXs, height }, verticals)]);
     place(parts.family, [this.reuse(`${name}:family`, { xs: model.familyXs, height, cls: 'family-line' }, verticals)]);
     if (model.cursor == null) parts.cursor.remove();

@@ -283,6 +283,8 @@ pub enum ExploreError {
 
 /// Index of a distinct outcome.
 type ClassId = u32;
+/// The reach of states still being explored, as far as they are.
+type Partial = HashMap<NodeId, Vec<Reach>>;
 /// Index of a distinct state.
 type NodeId = u32;
 
@@ -670,10 +672,7 @@ impl Explorer<'_> {
 
     /// Reach of the states on the stack, as far as explored, top first;
     /// returns the root's counted orders and the orders that exist at least.
-    fn partial(
-        &self,
-        stack: &[Frame],
-    ) -> Result<(u64, u64, HashMap<NodeId, Vec<Reach>>), ExploreError> {
+    fn partial(&self, stack: &[Frame]) -> Result<(u64, u64, Partial), ExploreError> {
         let mut partial: HashMap<NodeId, Vec<Reach>> = HashMap::new();
         let mut lower: HashMap<NodeId, u64> = HashMap::new();
         for frame in stack.iter().rev() {

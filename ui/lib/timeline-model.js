@@ -72,8 +72,9 @@ export function scaledSizes(base, rootPx = 18) {
  * @param {number} [o.scrollTop]    of the request lanes' scroll box
  * @param {number} [o.viewportHeight] of that box (0: not measured yet)
  * @param {number|null} [o.cursorIndex] the event under the cursor (a finished run), or null
+ * @param {number|null} [o.markUs]  a moment marked on the timeline (an order's point of no return), or null
  */
-export function timelineModel(state, { width, sizes, domainEndUs, nowUs = null, selectedJti = null, scrollTop = 0, viewportHeight = 0, cursorIndex = null }) {
+export function timelineModel(state, { width, sizes, domainEndUs, nowUs = null, selectedJti = null, scrollTop = 0, viewportHeight = 0, cursorIndex = null, markUs = null }) {
   const frame = createFrame(state, { width, sizes, domainEndUs, nowUs });
   const cursor = cursorModel(state, frame, cursorIndex);
   frame.cursorAttempt = cursor ? cursor.attempt : null;
@@ -84,6 +85,7 @@ export function timelineModel(state, { width, sizes, domainEndUs, nowUs = null, 
     gridXs: axis.ticks.map((t) => t.x),
     familyXs: familyLineXs(state, frame.scale),
     nowX: frame.nowX,
+    markX: markUs == null ? null : frame.scale.clampedX(markUs),
     cursor,
     lanes: requestLanesModel(state, frame, { selectedJti, scrollTop, viewportHeight }),
     pinned: pinnedModel(state, frame, { selectedJti }),
