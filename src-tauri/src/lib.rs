@@ -8,9 +8,15 @@
 //! 3. stops the server when the app exits.
 //!
 //! It also decides where the page's downloads (the Export menu) land: the
-//! user's Downloads folder, never a file name nobody sees.
+//! user's Downloads folder, never a file name nobody sees; keeps the page's
+//! own storage across launches ([`kept`]: the one command the page may
+//! call); and opens what its command line names: a link (`#s=…`), or a
+//! saved run (a file manager's "Open with", through the .deb's MIME entry),
+//! which the page replays.
 //!
 //! Everything the window shows is computed by the engine crate; keep it so.
+
+mod kept;
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -18,8 +24,9 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tauri::async_runtime::JoinHandle;
+use tauri::ipc::CapabilityBuilder;
 use tauri::webview::{DownloadEvent, PageLoadEvent};
-use tauri::{App, AppHandle, Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
+use tauri::{App, AppHandle, Manager, RunEvent, State, WebviewUrl, WebviewWindowBuilder};
 use tokio::sync::oneshot;
 
 /// The main window's title. The desktop e2e test checks it.
@@ -44,9 +51,11 @@ static LAUNCHED: OnceLock<Instant> = OnceLock::new();
 pub fn run() {
     LAUNCHED.get_or_init(Instant::now);
     let app = tauri::Builder::default()
+        .invoke_handler(tauri::generate_handler![keep])
         .setup(|app| {
             let addr = start_lab_server(app)?;
-            open_main_window(app, addr)?;
+            let script = keep_across_launches(app, addr)?;
+            open_main_window(app, addr, &script)?;
             Ok(())
         })
         .build(tauri::generate_context!())
@@ -95,16 +104,107 @@ fn start_lab_server(app: &mut App) -> std::io::Result<SocketAddr> {
     Ok(addr)
 }
 
+/// The page's kept keys ([`kept`]): loads them, lets the page at exactly
+/// `addr` call `keep` (nothing else), and returns the script that puts them
+/// back before the page's own scripts run.
+fn keep_across_launches(app: &mut App, addr: SocketAddr) -> tauri::Result<String> {
+    let folder = app.path().app_data_dir()?;
+    let (store, note) = kept::Kept::load(folder.join(kept::FILE_NAME));
+    if let Some(note) = &note {
+        eprintln!("refresh-race-desktop: {note}");
+    }
+    let origin = format!("http://{addr}");
+    let script = store.init_script(&origin, note.as_deref());
+    app.manage(store);
+    app.add_capability(
+        CapabilityBuilder::new("kept")
+            .remote(format!("{origin}/*"))
+            .local(false)
+            .window("main")
+            .permission("allow-keep"),
+    )?;
+    Ok(script)
+}
+
+/// The page's one command: keeps (or forgets, `value` null) one
+/// `refresh-race.*` key of its localStorage across launches.
+#[tauri::command]
+fn keep(store: State<'_, kept::Kept>, key: String, value: Option<String>) -> Result<(), String> {
+    store
+        .keep(&key, value.as_deref())
+        .map_err(|err| err.to_string())
+}
+
+/// Longest link the command line may hand the window (the page checks the
+/// link itself, with the lab's own bound).
+const MAX_ARG_LINK: usize = 64 * 1024;
+
+/// The `#s=…` fragment of a link given as the first argument (a whole URL
+/// or the fragment alone), if any.
+fn link_fragment(args: impl IntoIterator<Item = String>) -> Option<String> {
+    let arg = args.into_iter().nth(1)?;
+    let at = arg.find("#s=")?;
+    let fragment = &arg[at..];
+    let plain = fragment.len() <= MAX_ARG_LINK
+        && fragment
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'<' && b != b'>');
+    if !plain {
+        eprintln!("refresh-race-desktop: the link on the command line is too long or not a link; opening the lab without it");
+        return None;
+    }
+    Some(fragment.to_owned())
+}
+
+/// Largest saved run the command line may hand the window.
+const MAX_ARG_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// A saved run named by the first argument: its file name and text. The
+/// page checks that it is a run (and says so when it is not).
+fn run_file(args: impl IntoIterator<Item = String>) -> Option<(String, String)> {
+    let arg = args.into_iter().nth(1)?;
+    if arg.contains("#s=") || arg.starts_with('-') {
+        return None;
+    }
+    let path = PathBuf::from(arg.strip_prefix("file://").unwrap_or(&arg));
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    let size = std::fs::metadata(&path).ok().filter(|m| m.is_file())?.len();
+    if size > MAX_ARG_FILE_BYTES {
+        eprintln!(
+            "refresh-race-desktop: {} is {size} bytes, more than a saved run may be ({MAX_ARG_FILE_BYTES}); opening the lab without it",
+            path.display()
+        );
+        return None;
+    }
+    match std::fs::read(&path) {
+        Ok(bytes) => Some((name, String::from_utf8_lossy(&bytes).into_owned())),
+        Err(err) => {
+            eprintln!(
+                "refresh-race-desktop: cannot read {}: {err}",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
 /// The one window. Created here rather than in tauri.conf.json because its
 /// URL holds the port that was only just picked.
-fn open_main_window(app: &mut App, addr: SocketAddr) -> tauri::Result<()> {
-    let url = format!("http://{addr}/")
+fn open_main_window(app: &mut App, addr: SocketAddr, kept_script: &str) -> tauri::Result<()> {
+    let fragment = link_fragment(std::env::args()).unwrap_or_default();
+    // Handed to the page once its scripts listen (the first load).
+    let file = Mutex::new(run_file(std::env::args()));
+    let url = format!("http://{addr}/{fragment}")
         .parse()
-        .expect("a socket address always makes a valid URL");
+        .expect("a socket address and a plain fragment always make a valid URL");
     WebviewWindowBuilder::new(app, "main", WebviewUrl::External(url))
         .title(WINDOW_TITLE)
         .inner_size(1400.0, 900.0)
         .min_inner_size(960.0, 640.0)
+        .initialization_script(kept_script)
+        // A file dropped on the window reaches the page's own drop handler
+        // (a saved run opens), instead of Tauri's, which the page never hears.
+        .disable_drag_drop_handler()
         .on_download(|webview, event| {
             match event {
                 DownloadEvent::Requested { url, destination } => {
@@ -147,7 +247,7 @@ fn open_main_window(app: &mut App, addr: SocketAddr) -> tauri::Result<()> {
             }
             true
         })
-        .on_page_load(|_, payload| {
+        .on_page_load(move |webview, payload| {
             // Module scripts have run by the load event: the UI is interactive.
             if payload.event() == PageLoadEvent::Finished {
                 let elapsed = LAUNCHED.get().map(Instant::elapsed).unwrap_or_default();
@@ -156,6 +256,17 @@ fn open_main_window(app: &mut App, addr: SocketAddr) -> tauri::Result<()> {
                     payload.url(),
                     elapsed.as_millis()
                 );
+                let taken = file.lock().unwrap_or_else(|e| e.into_inner()).take();
+                if let Some((name, text)) = taken {
+                    // The page replays it as if it had been dropped (app.js).
+                    let detail = serde_json::json!({"name": name, "text": text});
+                    let script = format!(
+                        "window.dispatchEvent(new CustomEvent('refresh-race:open-file', {{detail: {detail}}}))"
+                    );
+                    if let Err(err) = webview.eval(script) {
+                        eprintln!("refresh-race-desktop: cannot hand {name} to the page: {err}");
+                    }
+                }
             }
         })
         .build()?;
@@ -257,6 +368,45 @@ mod tests {
         );
         assert_eq!(parse_user_dirs("XDG_DOWNLOAD_DIR=\"$HOME/\"", home), None);
         assert_eq!(parse_user_dirs("", home), None);
+    }
+
+    #[test]
+    fn a_link_on_the_command_line_is_its_fragment() {
+        let args = |arg: &str| vec!["refresh-race-desktop".to_owned(), arg.to_owned()];
+        assert_eq!(
+            link_fragment(args("http://127.0.0.1:3000/#s=1.eJwr")),
+            Some("#s=1.eJwr".to_owned())
+        );
+        assert_eq!(link_fragment(args("#s=1.abc")), Some("#s=1.abc".to_owned()));
+        assert_eq!(link_fragment(args("/home/ada/run.json")), None);
+        assert_eq!(link_fragment(args("#s=1.a b")), None);
+        assert_eq!(
+            link_fragment(args(&format!("#s={}", "a".repeat(MAX_ARG_LINK)))),
+            None
+        );
+        assert_eq!(link_fragment(vec!["refresh-race-desktop".to_owned()]), None);
+    }
+
+    #[test]
+    fn a_saved_run_on_the_command_line_is_read_for_the_page() {
+        let folder = std::env::temp_dir().join(format!("rr-open-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).unwrap();
+        let path = folder.join("race.run.json");
+        std::fs::write(&path, br#"{"settings":{}}"#).unwrap();
+        let args = |arg: &str| vec!["refresh-race-desktop".to_owned(), arg.to_owned()];
+        let shown = path.display().to_string();
+        assert_eq!(
+            run_file(args(&shown)),
+            Some(("race.run.json".to_owned(), r#"{"settings":{}}"#.to_owned()))
+        );
+        assert_eq!(
+            run_file(args(&format!("file://{shown}"))).map(|(name, _)| name),
+            Some("race.run.json".to_owned())
+        );
+        assert_eq!(run_file(args(&folder.display().to_string())), None);
+        assert_eq!(run_file(args("#s=1.abc")), None);
+        assert_eq!(run_file(args("/no/such/file.json")), None);
+        std::fs::remove_dir_all(&folder).unwrap();
     }
 
     #[test]

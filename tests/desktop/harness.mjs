@@ -6,8 +6,9 @@
 //        --automation--> the real refresh-race-desktop window (WebKitGTK).
 
 import { spawn, execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -113,11 +114,19 @@ export async function startXvfb({ width = WIDTH, height = HEIGHT } = {}) {
   return { display: `:${number}`, stop: () => stopProcess(proc) };
 }
 
-/** Starts tauri-driver on free ports with the given DISPLAY and waits until it answers. */
-export async function startTauriDriver({ display }) {
+/**
+ * Starts tauri-driver on free ports with the given DISPLAY and waits until it
+ * answers. The apps it launches keep their data (the page's kept work, the
+ * webview's storage) under `dataHome` (XDG_DATA_HOME): a fresh folder unless
+ * given, removed when the driver stops, so tests never see the user's data
+ * nor each other's files.
+ */
+export async function startTauriDriver({ display, dataHome = null }) {
   const port = await freePort();
   const nativePort = await freePort();
-  const env = { ...process.env, DISPLAY: display, WEBKIT_DISABLE_DMABUF_RENDERER: "1" };
+  const ownHome = dataHome ? null : mkdtempSync(path.join(os.tmpdir(), "refresh-race-data-"));
+  const home = dataHome ?? ownHome;
+  const env = { ...process.env, DISPLAY: display, WEBKIT_DISABLE_DMABUF_RENDERER: "1", XDG_DATA_HOME: home };
   delete env.WAYLAND_DISPLAY; // keep GTK on the X server we chose
   // Own process group: stopping it also stops WebKitWebDriver and the app.
   const proc = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort), "--native-driver", NATIVE_DRIVER], {
@@ -134,7 +143,15 @@ export async function startTauriDriver({ display }) {
     const res = await fetch(`${base}/status`);
     return res.ok;
   }, { timeoutMs: 15_000 });
-  return { base, log: () => log, stop: () => stopProcess(proc, { group: true }) };
+  return {
+    base,
+    dataHome: home,
+    log: () => log,
+    stop: async () => {
+      await stopProcess(proc, { group: true });
+      if (ownHome) rmSync(ownHome, { recursive: true, force: true });
+    },
+  };
 }
 
 /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */

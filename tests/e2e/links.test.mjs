@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { useLab, serverBinary, REPO } from './harness.mjs';
 
@@ -33,8 +34,8 @@ export async function request(req, api) {
 `;
 
 /** A fresh browser context (empty storage) on `url`, ready; its page errors collected. */
-async function open(url, { width = 1400, height = 900 } = {}) {
-  const context = await lab.browser.newContext({ viewport: { width, height }, permissions: ['clipboard-read', 'clipboard-write'] });
+async function open(url, { width = 1400, height = 900, bypassCSP = false } = {}) {
+  const context = await lab.browser.newContext({ viewport: { width, height }, bypassCSP, permissions: ['clipboard-read', 'clipboard-write'] });
   const page = await context.newPage();
   const errors = [];
   const runs = [];
@@ -334,6 +335,30 @@ test('a saved run dropped on the page replays; a file that is not a run is named
     assert.equal(shown.failed, String(saved.verdict.failed));
     assert.equal(shown.logouts, String(saved.verdict.logouts));
     assert.equal(b.runs.length, 0, 'a replay asks the lab for nothing');
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test('axe finds nothing in the link bar and the Copy link popover, in both themes', async () => {
+  const url = execFileSync(serverBinary(), ['link', '--client', 'queue', '--network', 'hand', '--deliver', 'secret#1>,secret#2>', '--base', lab.server.url], { encoding: 'utf8' }).trim();
+  // bypassCSP: axe-core is injected as a script of the test's own.
+  const b = await open(url, { bypassCSP: true });
+  try {
+    await b.page.locator('[data-timeline][data-held="true"][data-delivered="0"]').waitFor();
+    await b.page.click('[data-action="copy-link"]');
+    await b.page.locator('[data-link-pop]:not([hidden])').waitFor();
+    await b.page.addScriptTag({ path: createRequire(import.meta.url).resolve('axe-core/axe.min.js') });
+    for (const theme of ['dark', 'presenter']) {
+      if (theme === 'presenter') await b.page.click('[data-action="presenter"]');
+      const found = await b.page.evaluate(async () => {
+        const result = await window.axe.run(['[data-link-bar]', '[data-link-pop]', '[data-action="copy-link"]'].map((s) => document.querySelector(s)),
+          { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
+        return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
+      });
+      assert.deepEqual(found, [], `${theme}: ${found.join('; ')}`);
+    }
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();

@@ -47,7 +47,8 @@ test("it installs the app, the CLI, a menu entry, icons, the licence and the cha
   const entry = readFileSync(path.join(root, "usr/share/applications/Refresh Race.desktop"), "utf8");
   const keys = Object.fromEntries(entry.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
   assert.equal(keys.Name, "Refresh Race");
-  assert.equal(keys.Exec, "refresh-race-desktop");
+  assert.equal(keys.Exec, "refresh-race-desktop %f", "a file manager hands it the file it opens");
+  assert.equal(keys.MimeType, "application/x-refresh-race-run;");
   assert.equal(keys.Icon, "refresh-race-desktop");
   assert.equal(keys.Type, "Application");
   assert.equal(keys.Categories, "Education;Development;");
@@ -56,6 +57,10 @@ test("it installs the app, the CLI, a menu entry, icons, the licence and the cha
     assert.ok(existsSync(path.join(root, "usr/share/doc/refresh-race", doc)), `/usr/share/doc/refresh-race/${doc}`);
   }
   assert.match(readFileSync(path.join(root, "usr/share/doc/refresh-race/copyright"), "utf8"), /^MIT License/);
+  // The saved run's file type, which the menu entry's MimeType names.
+  const mime = readFileSync(path.join(root, "usr/share/mime/packages/refresh-race.xml"), "utf8");
+  assert.match(mime, /<mime-type type="application\/x-refresh-race-run">/);
+  assert.match(mime, /<glob pattern="\*\.run\.json" weight="60"\/>/);
   for (const size of [32, 64, 128, 256, 512]) {
     const icon = path.join(root, `usr/share/icons/hicolor/${size}x${size}/apps/refresh-race-desktop.png`);
     assert.ok(existsSync(icon), `a ${size}x${size} icon`);
