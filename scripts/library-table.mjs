@@ -23,8 +23,8 @@
 //   node scripts/library-table.mjs --libraries=supabase-auth@2.106,supabase-auth@2.119
 //                          (measure only these; the other sections are kept as they are)
 //
-// Libraries that manage a session across tabs (they carry run `settings`,
-// e.g. supabase-auth) get another table: 1 and 3 tabs, on the timer and
+// Libraries measured in tabs (they carry run `settings`, maybe none:
+// supabase-auth, the RTK Query recipe) get another table: 1 and 3 tabs, on the timer and
 // stepped in due order, their defaults and their `lock` choice flipped.
 
 import { writeFileSync, readFileSync } from 'node:fs';

@@ -1,5 +1,6 @@
 // Supabase's auth client (ui/lib/libraries.js: supabase-auth@2.106 with its
-// Web Lock, supabase-auth@2.119 lockless) in one and three tabs of the page,
+// Web Lock, supabase-auth@2.119 lockless) and the RTK Query recipe in one
+// and three tabs of the page,
 // case 3, against the matching server rules, in headless chromium against
 // a real `refresh-race serve`. Every run is held and stepped in due order,
 // so the counts are exact; the order each run was delivered in is pinned
@@ -48,9 +49,15 @@ const EXPECTED = [
   ['supabase-auth@2.119', 3, 'supabase', { refreshes: 3, rejected: 0, failed: 0, logouts: 0, ok: 6 }],
   ['supabase-auth@2.119', 3, 'strict', { refreshes: 3, rejected: 2, failed: 0, logouts: 0, ok: 6 }],
   ['supabase-auth@2.119', 3, 'auth0', { refreshes: 3, rejected: 2, failed: 6, logouts: 0, ok: 0 }],
+  // The RTK Query recipe: its mutex holds the 401s of one tab behind one
+  // refresh; tabs have one mutex each, so each tab refreshes the same token.
+  ['rtk-query-recipe', 1, 'strict', { refreshes: 1, rejected: 0, failed: 0, logouts: 0, ok: 2 }],
+  ['rtk-query-recipe', 3, 'strict', { refreshes: 3, rejected: 2, failed: 5, logouts: 1, ok: 1 }],
+  ['rtk-query-recipe', 3, 'okta', { refreshes: 3, rejected: 0, failed: 0, logouts: 0, ok: 6 }],
+  ['rtk-query-recipe', 3, 'auth0', { refreshes: 3, rejected: 2, failed: 6, logouts: 1, ok: 0 }],
 ];
 
-test('supabase auth in 1 and 3 tabs, case 3, stepped in due order: exact counts under supabase, strict and auth0', async () => {
+test('supabase auth and the RTK Query recipe in 1 and 3 tabs, case 3, stepped in due order: exact counts under supabase, strict and auth0', async () => {
   await lab.withPage(async (page) => {
     for (const [library, tabs, policy, expected] of EXPECTED) {
       const got = await run(page, library, policy, tabs);
