@@ -146,6 +146,18 @@ test('locks: a tab whose Worker dies releases what it held and drops what it wai
   await c.done;
 });
 
+test('locks: a lock held by a tab whose requests all returned, and waited for, is named as never released', async () => {
+  const { shims, hub } = browser(2);
+  const log = [];
+  shims[0].locks.request('refresh', { lane: 'secret#1' }, () => new Promise(() => {})); // never resolves
+  await settle();
+  assert.equal(hub.neverReleased(new Set([1])), null, 'nobody waits for it yet');
+  holdLock(shims[1], 'refresh', log, 'tab2', { lane: 'tab2/secret#1' });
+  await settle();
+  assert.equal(hub.neverReleased(new Set()), null, 'its tab still runs: it may release it');
+  assert.equal(hub.neverReleased(new Set([1])), 'tab2/secret#1 waits for the lock "refresh", held by secret#1, whose tab\'s requests all returned without releasing it: it is never released');
+});
+
 test('storage: a write reaches the other tabs as a storage event, never the writer; all copies agree', async () => {
   const { shims, seen, hub } = browser(3, { initial: { k: 'v0' } });
   shims[1].storage.setItem('k', 'v1');

@@ -275,6 +275,22 @@ export function createHub({ tabs, send, postReport, initial = {}, onLocks = () =
     },
     /** The locks held and waited for, by name. */
     locks: view,
+    /**
+     * Why the run can never end, or null: a lock someone waits for, held
+     * by a tab whose requests all returned (nothing of it runs any more to
+     * release it). `finished`: the tabs whose requests all returned.
+     */
+    neverReleased(finished) {
+      for (const [name, lock] of locks) {
+        const holder = lock.held.find((h) => finished.has(h.tab));
+        if (holder && lock.queue.length > 0) {
+          const waiter = lock.queue[0];
+          const who = (r) => (r.lane ? r.lane : `tab ${r.tab}`);
+          return `${who(waiter)} waits for the lock "${name}", held by ${who(holder)}, whose tab's requests all returned without releasing it: it is never released`;
+        }
+      }
+      return null;
+    },
     /** The storage area's value for `key`, or null. */
     getItem: (key) => (area.has(key) ? area.get(key) : null),
     /** Messages sent to tabs that they have not taken in yet. */
