@@ -110,3 +110,22 @@ test('three tabs of the lockless client in the lab: rows by tab, a refresh from 
     }
   }, { width: 1400, height: 1000 });
 });
+
+test('a lock that is never released ends the run with a message naming the lock, its holder and who waits', async () => {
+  await lab.withPage(async (page) => {
+    // Tab 1 takes the lock and never lets go; tab 2 waits for it.
+    const source = `export async function request(req, api) {
+  if (req.tab === 1) api.lock('refresh', () => new Promise(() => {}));
+  else await api.lock('refresh', async () => {});
+  return api.send(req, api.token());
+}`;
+    const outcome = await page.evaluate(async (source) => {
+      const { runToEnd } = await import('/module-runner.js');
+      const { last, failed } = await runToEnd({ case: 'valid', policy: 'strict', secret: 1, public: 0, tabs: 2, runtime: 'browser', module: 'own' }, { source });
+      return { type: last.type, message: last.message ?? null, failed: failed && failed.message };
+    }, source);
+    assert.equal(outcome.type, 'error', JSON.stringify(outcome));
+    assert.equal(outcome.failed, 'tab2/secret#1 waits for the lock "refresh", held by secret#1, whose tab\'s requests all returned without releasing it: it is never released');
+    assert.match(outcome.message, /never released/);
+  });
+});
