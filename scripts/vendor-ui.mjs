@@ -93,6 +93,12 @@ export { classHighlighter } from '@lezer/highlight';
     what: 'async-mutex, the Mutex the RTK Query recipe serialises its refresh with',
     entry: `export { Mutex } from 'async-mutex';\n`,
   },
+  // ky, for the refresh recipe its README gives (an afterResponse hook).
+  {
+    file: 'ky.js',
+    what: 'ky, the fetch-based HTTP client whose README gives the afterResponse refresh recipe',
+    entry: `export { default } from 'ky';\n`,
+  },
   {
     file: 'supabase-auth-js-2-119.js',
     what: '@supabase/auth-js 2.119.x (its ESM build): GoTrueClient, lockless',

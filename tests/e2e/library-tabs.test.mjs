@@ -1,6 +1,6 @@
 // Supabase's auth client (ui/lib/libraries.js: supabase-auth@2.106 with its
-// Web Lock, supabase-auth@2.119 lockless) and the RTK Query recipe in one
-// and three tabs of the page,
+// Web Lock, supabase-auth@2.119 lockless), the RTK Query and the ky recipes
+// in one and three tabs of the page,
 // case 3, against the matching server rules, in headless chromium against
 // a real `refresh-race serve`. Every run is held and stepped in due order,
 // so the counts are exact; the order each run was delivered in is pinned
@@ -55,9 +55,15 @@ const EXPECTED = [
   ['rtk-query-recipe', 3, 'strict', { refreshes: 3, rejected: 2, failed: 5, logouts: 1, ok: 1 }],
   ['rtk-query-recipe', 3, 'okta', { refreshes: 3, rejected: 0, failed: 0, logouts: 0, ok: 6 }],
   ['rtk-query-recipe', 3, 'auth0', { refreshes: 3, rejected: 2, failed: 6, logouts: 1, ok: 0 }],
+  // ky's README recipe: every 401 refreshes on its own (its backoff before
+  // the retry is a timer the tab waits for), even in one tab.
+  ['ky-recipe', 1, 'strict', { refreshes: 2, rejected: 1, failed: 1, logouts: 0, ok: 1 }],
+  ['ky-recipe', 3, 'strict', { refreshes: 6, rejected: 5, failed: 5, logouts: 0, ok: 1 }],
+  ['ky-recipe', 3, 'okta', { refreshes: 6, rejected: 0, failed: 0, logouts: 0, ok: 6 }],
+  ['ky-recipe', 3, 'auth0', { refreshes: 6, rejected: 5, failed: 6, logouts: 0, ok: 0 }],
 ];
 
-test('supabase auth and the RTK Query recipe in 1 and 3 tabs, case 3, stepped in due order: exact counts under supabase, strict and auth0', async () => {
+test('supabase auth, the RTK Query and ky recipes in 1 and 3 tabs, case 3, stepped in due order: exact counts under supabase, strict and auth0', async () => {
   await lab.withPage(async (page) => {
     for (const [library, tabs, policy, expected] of EXPECTED) {
       const got = await run(page, library, policy, tabs);

@@ -40,6 +40,7 @@ for (const [file, direct] of [
   ['supabase-auth-js-2-119.js', ['supabase-auth-js-2-119']],
   ['rtk-query.js', ['@reduxjs/toolkit']],
   ['async-mutex.js', ['async-mutex']],
+  ['ky.js', ['ky']],
 ]) {
   test(`ui/vendor/${file} was built from the versions package.json pins`, () => {
     const { bundler, packages } = headerPackages(file);

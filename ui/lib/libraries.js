@@ -145,6 +145,17 @@ export const LIBRARIES = Object.freeze([
     settings: {},
     options: {},
   },
+  {
+    name: 'ky-recipe',
+    package: 'ky',
+    version: '2.2.0',
+    npm: 'ky',
+    file: 'ky-recipe',
+    docs: 'https://www.npmjs.com/package/ky/v/2.2.0#hooksafterresponse',
+    summary: 'Or retry with a fresh token on a 401 error',
+    settings: {},
+    options: {},
+  },
 ].map((library) => Object.freeze(library)));
 
 /** The library named `name` (`axios-auth-refresh@5`), or null. */

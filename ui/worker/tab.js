@@ -9,6 +9,7 @@ import { createTab, lanesOf, ModuleError, TOKEN_KEY } from '../lib/page-tab.js';
 import { stackLine } from '../lib/stack-line.js';
 import { createShims } from '../lib/tab-shims.js';
 import { installShims, storageEvent } from './shims.js';
+import { watchTimers } from './timers.js';
 
 const tell = self.postMessage.bind(self);
 const fetchLab = self.fetch.bind(self);
@@ -62,6 +63,7 @@ async function run({ page, settings, builtin, source, options, tab: tabNo = 1, t
     onStorage: (event) => storageEvent(self, event),
   });
   installShims(self, shims);
+  const timers = watchTimers(self);
   for (const message of early.splice(0)) shims.receive(message);
   moduleUrl = builtin
     ? new URL(`../strategies/${builtin}.js`, import.meta.url).href
@@ -94,8 +96,9 @@ async function run({ page, settings, builtin, source, options, tab: tabNo = 1, t
     tabs,
     shared: shims,
     fetch: fetchLab,
-    later: (fn) => setTimeout(fn, 0),
-    after: (ms, fn) => setTimeout(fn, ms),
+    later: (fn) => timers.real(fn, 0),
+    after: (ms, fn) => timers.real(fn, ms),
+    busy: () => timers.pending() > 0,
     hooks: {
       call: ({ lane, op, attempt }) => {
         lastLine = stackLine(new Error().stack, moduleUrl);
