@@ -135,3 +135,29 @@ test('a lock that is never released ends the run with a message naming the lock,
     assert.match(outcome.message, /never released/);
   });
 });
+
+test('three tabs of 2.106 in the lab: one refresh, and the log says which tab held the Web Lock', async () => {
+  await lab.withPage(async (page) => {
+    await page.selectOption('[data-control="runtime"]', 'browser');
+    await page.selectOption('[data-control="strategy"]', 'supabase-auth@2.106');
+    await page.fill('[data-control="secret-count"]', '2');
+    await page.fill('[data-control="public-count"]', '0');
+    await page.selectOption('[data-control="policy"]', 'strict');
+    await page.click('[data-action="more-scenario"]');
+    await page.fill('[data-control="tabs"]', '3');
+    await page.click('[data-case="expired-refreshable"]');
+    const timeline = page.locator('[data-timeline][data-state="done"]');
+    await timeline.waitFor({ timeout: 30_000 });
+    assert.equal(Number(await timeline.locator('[data-verdict]').getAttribute('data-refresh-calls')), 1);
+    // The log draws only the lines in view: read it from the top.
+    const log = await page.locator('[data-log]').evaluate(async (el) => {
+      el.scrollTop = 0;
+      el.dispatchEvent(new Event('scroll'));
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      return el.textContent;
+    });
+    // The library's own lock (lock:<storageKey>) is a tab's, not a lane's.
+    for (const tab of [1, 2, 3]) assert.ok(log.includes(`tab ${tab} holds the lock "lock:sb-lab-auth-token"`), `tab ${tab} held it: ${log}`);
+    assert.ok(log.includes('released the lock "lock:sb-lab-auth-token"'), log);
+  });
+});
