@@ -23,8 +23,8 @@
 //   node scripts/library-table.mjs --libraries=supabase-auth@2.106,supabase-auth@2.119
 //                          (measure only these; the other sections are kept as they are)
 //
-// Libraries that manage a session across tabs (they carry run `settings`,
-// e.g. supabase-auth) get another table: 1 and 3 tabs, on the timer and
+// Libraries measured in tabs (they carry run `settings`, maybe none:
+// supabase-auth, the RTK Query recipe) get another table: 1 and 3 tabs, on the timer and
 // stepped in due order, their defaults and their `lock` choice flipped.
 
 import { writeFileSync, readFileSync } from 'node:fs';
@@ -219,7 +219,8 @@ function render(rows, policies, kept = new Map()) {
     }
     lines.push(`## ${library.package} ${library.version} (\`${library.name}\`)`, '', `[README](${library.docs}) — “${library.summary}”`, '');
     if (library.settings) {
-      lines.push(`Run with ${Object.entries(library.settings).map(([k, v]) => `\`${k}: ${v}\``).join(', ')}; 2 secret requests per tab; each tab one client. **1 tab / 3 tabs**, on the timer and stepped in due order (held, exact).`, '');
+      const own = Object.entries(library.settings).map(([k, v]) => `\`${k}: ${v}\``).join(', ');
+      lines.push(`Run with ${own || 'the lab\'s defaults'}; 2 secret requests per tab; each tab one client. **1 tab / 3 tabs**, on the timer and stepped in due order (held, exact).`, '');
       lines.push('| options | policy | 1 tab, timer | 1 tab, due order | 3 tabs, timer | 3 tabs, due order |', '|---|---|---|---|---|---|');
       for (const row of rows.filter((r) => r.library === library)) {
         const t = row.tabs;

@@ -81,6 +81,24 @@ export { classHighlighter } from '@lezer/highlight';
     what: '@supabase/auth-js 2.106.x (its ESM build): GoTrueClient and its navigatorLock',
     entry: `export { GoTrueClient, navigatorLock, processLock, AuthError, isAuthError } from 'supabase-auth-js-2-106';\n`,
   },
+  // The Redux Toolkit docs' recipe "Preventing multiple unauthorized
+  // errors": RTK Query's fetchBaseQuery and async-mutex's Mutex.
+  {
+    file: 'rtk-query.js',
+    what: "@reduxjs/toolkit's RTK Query fetchBaseQuery (the base query the recipe wraps)",
+    entry: `export { fetchBaseQuery } from '@reduxjs/toolkit/query';\n`,
+  },
+  {
+    file: 'async-mutex.js',
+    what: 'async-mutex, the Mutex the RTK Query recipe serialises its refresh with',
+    entry: `export { Mutex } from 'async-mutex';\n`,
+  },
+  // ky, for the refresh recipe its README gives (an afterResponse hook).
+  {
+    file: 'ky.js',
+    what: 'ky, the fetch-based HTTP client whose README gives the afterResponse refresh recipe',
+    entry: `export { default } from 'ky';\n`,
+  },
   {
     file: 'supabase-auth-js-2-119.js',
     what: '@supabase/auth-js 2.119.x (its ESM build): GoTrueClient, lockless',

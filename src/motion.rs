@@ -53,19 +53,18 @@ struct MotionState {
 struct PageCount {
     /// Per tab: requests that reached the lab, answers the lab handed back.
     lab: BTreeMap<TabNo, (u64, u64)>,
-    /// The page's latest report: its seq, per tab (started, received), and
-    /// the relayed messages not yet taken in.
-    report: Option<(u64, BTreeMap<TabNo, (u64, u64)>, u64)>,
+    /// The page's latest report.
+    report: Option<PageProgress>,
 }
 
 impl PageCount {
     fn busy(&self) -> bool {
         match &self.report {
             None => true,
-            Some((_, tabs, relaying)) => {
-                *relaying > 0
-                    || tabs.keys().chain(self.lab.keys()).any(|tab| {
-                        tabs.get(tab).copied().unwrap_or_default()
+            Some(report) => {
+                report.relaying > 0
+                    || report.tabs.keys().chain(self.lab.keys()).any(|tab| {
+                        report.tabs.get(tab).copied().unwrap_or_default()
                             != self.lab.get(tab).copied().unwrap_or_default()
                     })
             }
@@ -147,9 +146,9 @@ impl Motion {
             if page
                 .report
                 .as_ref()
-                .is_none_or(|(last, _, _)| progress.seq > *last)
+                .is_none_or(|last| progress.seq > last.seq)
             {
-                page.report = Some((progress.seq, progress.tabs, progress.relaying));
+                page.report = Some(progress);
             }
         }
         self.publish(&state);

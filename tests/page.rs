@@ -312,3 +312,70 @@ async fn the_cli_says_where_the_browser_runtime_runs() {
         "{error}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_tabs_settle_per_tab_and_wait_for_what_the_page_relays() {
+    let base = start_lab().await;
+    let settings = json!({"runtime": "browser", "secret": 1, "public": 0, "network": "step", "case": "guest", "tabs": 2});
+    let mut stream = Stream::open(&base, settings).await;
+    let (start, _) = stream.until("start").await;
+    let (run, page) = (start["run"].as_u64().unwrap(), start["page"].clone());
+
+    // Tab 2's request is out; the page's report says so, and that a
+    // storage event is still on its way to tab 1: the step waits.
+    let request = tokio::spawn({
+        let (base, page) = (base.clone(), page.clone());
+        async move { exchange(&base, &page, "/secret", "tab2/secret#1", 3, "request", None).await }
+    });
+    let stepping = tokio::spawn({
+        let base = base.clone();
+        async move { command(&base, run, json!({"command": "step"})).await }
+    });
+    let tabs =
+        json!([{"tab": 1, "started": 0, "received": 0}, {"tab": 2, "started": 1, "received": 0}]);
+    let relaying = json!({"seq": 1, "started": 1, "received": 0, "tabs": tabs, "relaying": 1});
+    assert_eq!(report(&base, &page, relaying).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !stepping.is_finished(),
+        "a message between tabs is on its way: not settled"
+    );
+    let settled = json!({"seq": 2, "started": 1, "received": 0, "tabs": tabs});
+    assert_eq!(report(&base, &page, settled).await.0, 200);
+    let (status, view) = stepping.await.unwrap();
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["delivered"], json!(["tab2/secret#1>"]));
+    assert_eq!(view["tab"]["other_tabs"], json!([{"strategy": "in-page"}]));
+
+    // A tab the run does not have is refused whole.
+    let stranger = json!({"seq": 3, "started": 1, "received": 0, "tabs": [{"tab": 3, "started": 0, "received": 0}]});
+    let (status, body) = report(&base, &page, stranger).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("tab 3: this run has 2 tabs"),
+        "{body}"
+    );
+    let stored = json!({"seq": 4, "started": 1, "received": 0, "events": [{"kind": "token_stored", "jti": "t9", "tab": 5}]});
+    assert_eq!(report(&base, &page, stored).await.0, 400);
+
+    // The answer, taken in by tab 2; then both tabs end.
+    let stepping = tokio::spawn({
+        let base = base.clone();
+        async move { command(&base, run, json!({"command": "step"})).await }
+    });
+    assert_eq!(request.await.unwrap().0, 401);
+    let end = json!({"seq": 5, "started": 1, "received": 1,
+        "tabs": [{"tab": 1, "started": 0, "received": 0}, {"tab": 2, "started": 1, "received": 1}],
+        "events": [{"kind": "request_done", "lane": "tab2/secret#1", "ok": false, "status": 401}],
+        "end": {"outcome": "done"}});
+    assert_eq!(report(&base, &page, end).await.0, 200);
+    assert_eq!(stepping.await.unwrap().0, 200);
+    let (done, _) = stream.until("done").await;
+    assert_eq!(
+        done["delivered"],
+        json!(["tab2/secret#1>", "tab2/secret#1<"])
+    );
+}

@@ -31,6 +31,7 @@ import { ChallengesPanel } from './challenges-panel.js';
 import { startClassroom } from './classroom-panel.js';
 import { fetchOptions, runLab, networkCommand, LabError } from './transport.js';
 import { startTab } from './page-runtime.js';
+import { describeLockChange } from './lib/tab-hub.js';
 import { createRunState, applyMessage, isLive, isHeld, viewNowUs } from './lib/reducer.js';
 import { validateControls, toRunSettings, limitsFromOptions, fieldsFor, controlValues, knobsOf, valuesForPolicy } from './lib/validate.js';
 import { trayModel, tabStateModel, undoSettings, controlState, keyAction, moveCursor } from './lib/network.js';
@@ -460,8 +461,14 @@ function startPageTab(run, message) {
   run.lines = new Map(); // attempt → the module's line that made it
   const shown = active && active.runs.length === 1 && active.runs[0] === run;
   if (shown) showRunModule(run, message.settings);
+  let locks = [];
   run.tab = startTab(message, {
     builtin: run.source ? null : libraryFile(run, message.settings),
+    // Who holds which lock across the tabs, as it happens, in the log.
+    onLocks: (view) => {
+      for (const line of describeLockChange(locks, view)) log.note(`${run.prefix}${line}`);
+      locks = view;
+    },
     source: run.source ?? null,
     options: run.libraryOptions ?? message.settings.module_options ?? null,
     onCall: ({ attempt, line }) => {

@@ -73,6 +73,12 @@ export function startTab(start, { builtin = null, source = null, options = null,
     }
     onEnded(failed);
   };
+  const finished = new Set(); // tabs whose requests all returned
+  // A lock held by a finished tab, waited for by another: the run can never end.
+  const checkLocks = () => {
+    const why = hub.neverReleased(finished);
+    if (why) end({ message: why, line: null });
+  };
   const named = (tab, failed) => (tabs > 1 ? { ...failed, message: `tab ${tab}: ${failed.message}` } : failed);
 
   const pinger = setInterval(() => {
@@ -84,6 +90,7 @@ export function startTab(start, { builtin = null, source = null, options = null,
       }
       worker.postMessage({ type: 'ping', at: performance.now() });
     });
+    if (finished.size > 0) checkLocks();
   }, PING_EVERY_MS);
 
   for (let tab = 1; tab <= tabs; tab += 1) {
@@ -102,6 +109,10 @@ export function startTab(start, { builtin = null, source = null, options = null,
       else if (data.type === 'ended') {
         if (data.failed) end(named(tab, data.failed));
         else if ((done += 1) === tabs) end(null);
+        else {
+          finished.add(tab);
+          checkLocks();
+        }
       }
     });
     worker.addEventListener('error', (event) => {

@@ -1,5 +1,6 @@
 // Supabase's auth client (ui/lib/libraries.js: supabase-auth@2.106 with its
-// Web Lock, supabase-auth@2.119 lockless) in one and three tabs of the page,
+// Web Lock, supabase-auth@2.119 lockless), the RTK Query and the ky recipes
+// in one and three tabs of the page,
 // case 3, against the matching server rules, in headless chromium against
 // a real `refresh-race serve`. Every run is held and stepped in due order,
 // so the counts are exact; the order each run was delivered in is pinned
@@ -48,9 +49,21 @@ const EXPECTED = [
   ['supabase-auth@2.119', 3, 'supabase', { refreshes: 3, rejected: 0, failed: 0, logouts: 0, ok: 6 }],
   ['supabase-auth@2.119', 3, 'strict', { refreshes: 3, rejected: 2, failed: 0, logouts: 0, ok: 6 }],
   ['supabase-auth@2.119', 3, 'auth0', { refreshes: 3, rejected: 2, failed: 6, logouts: 0, ok: 0 }],
+  // The RTK Query recipe: its mutex holds the 401s of one tab behind one
+  // refresh; tabs have one mutex each, so each tab refreshes the same token.
+  ['rtk-query-recipe', 1, 'strict', { refreshes: 1, rejected: 0, failed: 0, logouts: 0, ok: 2 }],
+  ['rtk-query-recipe', 3, 'strict', { refreshes: 3, rejected: 2, failed: 5, logouts: 1, ok: 1 }],
+  ['rtk-query-recipe', 3, 'okta', { refreshes: 3, rejected: 0, failed: 0, logouts: 0, ok: 6 }],
+  ['rtk-query-recipe', 3, 'auth0', { refreshes: 3, rejected: 2, failed: 6, logouts: 1, ok: 0 }],
+  // ky's README recipe: every 401 refreshes on its own (its backoff before
+  // the retry is a timer the tab waits for), even in one tab.
+  ['ky-recipe', 1, 'strict', { refreshes: 2, rejected: 1, failed: 1, logouts: 0, ok: 1 }],
+  ['ky-recipe', 3, 'strict', { refreshes: 6, rejected: 5, failed: 5, logouts: 0, ok: 1 }],
+  ['ky-recipe', 3, 'okta', { refreshes: 6, rejected: 0, failed: 0, logouts: 0, ok: 6 }],
+  ['ky-recipe', 3, 'auth0', { refreshes: 6, rejected: 5, failed: 6, logouts: 0, ok: 0 }],
 ];
 
-test('supabase auth in 1 and 3 tabs, case 3, stepped in due order: exact counts under supabase, strict and auth0', async () => {
+test('supabase auth, the RTK Query and ky recipes in 1 and 3 tabs, case 3, stepped in due order: exact counts under supabase, strict and auth0', async () => {
   await lab.withPage(async (page) => {
     for (const [library, tabs, policy, expected] of EXPECTED) {
       const got = await run(page, library, policy, tabs);
@@ -102,4 +115,49 @@ test('three tabs of the lockless client in the lab: rows by tab, a refresh from 
       await page.screenshot({ path: path.join(REPO, 'docs', 'screenshots', 'supabase-3-tabs.png') });
     }
   }, { width: 1400, height: 1000 });
+});
+
+test('a lock that is never released ends the run with a message naming the lock, its holder and who waits', async () => {
+  await lab.withPage(async (page) => {
+    // Tab 1 takes the lock and never lets go; tab 2 waits for it.
+    const source = `export async function request(req, api) {
+  if (req.tab === 1) api.lock('refresh', () => new Promise(() => {}));
+  else await api.lock('refresh', async () => {});
+  return api.send(req, api.token());
+}`;
+    const outcome = await page.evaluate(async (source) => {
+      const { runToEnd } = await import('/module-runner.js');
+      const { last, failed } = await runToEnd({ case: 'valid', policy: 'strict', secret: 1, public: 0, tabs: 2, runtime: 'browser', module: 'own' }, { source });
+      return { type: last.type, message: last.message ?? null, failed: failed && failed.message };
+    }, source);
+    assert.equal(outcome.type, 'error', JSON.stringify(outcome));
+    assert.equal(outcome.failed, 'tab2/secret#1 waits for the lock "refresh", held by secret#1, whose tab\'s requests all returned without releasing it: it is never released');
+    assert.match(outcome.message, /never released/);
+  });
+});
+
+test('three tabs of 2.106 in the lab: one refresh, and the log says which tab held the Web Lock', async () => {
+  await lab.withPage(async (page) => {
+    await page.selectOption('[data-control="runtime"]', 'browser');
+    await page.selectOption('[data-control="strategy"]', 'supabase-auth@2.106');
+    await page.fill('[data-control="secret-count"]', '2');
+    await page.fill('[data-control="public-count"]', '0');
+    await page.selectOption('[data-control="policy"]', 'strict');
+    await page.click('[data-action="more-scenario"]');
+    await page.fill('[data-control="tabs"]', '3');
+    await page.click('[data-case="expired-refreshable"]');
+    const timeline = page.locator('[data-timeline][data-state="done"]');
+    await timeline.waitFor({ timeout: 30_000 });
+    assert.equal(Number(await timeline.locator('[data-verdict]').getAttribute('data-refresh-calls')), 1);
+    // The log draws only the lines in view: read it from the top.
+    const log = await page.locator('[data-log]').evaluate(async (el) => {
+      el.scrollTop = 0;
+      el.dispatchEvent(new Event('scroll'));
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      return el.textContent;
+    });
+    // The library's own lock (lock:<storageKey>) is a tab's, not a lane's.
+    for (const tab of [1, 2, 3]) assert.ok(log.includes(`tab ${tab} holds the lock "lock:sb-lab-auth-token"`), `tab ${tab} held it: ${log}`);
+    assert.ok(log.includes('released the lock "lock:sb-lab-auth-token"'), log);
+  });
 });

@@ -157,12 +157,16 @@ test('the list names each library once, at the version package.json pins, with i
   const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8'));
   assert.equal(new Set(LIBRARIES.map((l) => l.name)).size, LIBRARIES.length);
   for (const library of LIBRARIES) {
-    assert.match(library.name, /^[\w.-]+@\d+(\.\d+)?$/, 'library@major, or @major.minor where two minors differ');
+    assert.match(library.name, /^[\w.-]+(@\d+(\.\d+)?|-recipe)$/, 'library@major, @major.minor where two minors differ, or a docs recipe');
     assert.ok(library.name.length <= 60, 'fits the lab\'s module label');
-    assert.equal(pkg.devDependencies[library.npm], `npm:${library.package}@${library.version}`);
-    assert.ok(library.version.startsWith(`${library.name.split('@').pop()}.`), `${library.name} names ${library.version}`);
-    assert.ok(library.package.replace(/^@/, '').replace(/[/]/g, '-').startsWith(library.name.split('@')[0].split('-')[0]), `${library.name} names ${library.package}`);
-    assert.ok(readFileSync(path.join(REPO, 'ui', 'strategies', `${library.file}.js`), 'utf8').includes('export const request'));
+    // An npm alias where two versions sit side by side; else the package itself.
+    assert.equal(pkg.devDependencies[library.npm], library.npm === library.package ? library.version : `npm:${library.package}@${library.version}`);
+    for (const [name, version] of Object.entries(library.also ?? {})) assert.equal(pkg.devDependencies[name], version);
+    if (library.name.includes('@')) {
+      assert.ok(library.version.startsWith(`${library.name.split('@').pop()}.`), `${library.name} names ${library.version}`);
+      assert.ok(library.package.replace(/^@/, '').replace(/[/]/g, '-').startsWith(library.name.split('@')[0].split('-')[0]), `${library.name} names ${library.package}`);
+    }
+    assert.match(readFileSync(path.join(REPO, 'ui', 'strategies', `${library.file}.js`), 'utf8'), /export (const request|async function request)/);
     assert.match(readFileSync(path.join(REPO, 'ui', 'vendor', 'licenses', `${library.npm}.LICENSE`), 'utf8'), /MIT License|Permission is hereby granted/);
   }
 });

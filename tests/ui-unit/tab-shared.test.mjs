@@ -6,7 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHub, PAGE_EXCHANGES } from '../../ui/lib/tab-hub.js';
+import { createHub, describeLockChange, PAGE_EXCHANGES } from '../../ui/lib/tab-hub.js';
 import { createShims } from '../../ui/lib/tab-shims.js';
 import { createTab, lanesOf, TOKEN_KEY } from '../../ui/lib/page-tab.js';
 import { fakeLab, jwt } from './fake-lab.mjs';
@@ -144,6 +144,43 @@ test('locks: a tab whose Worker dies releases what it held and drops what it wai
   assert.deepEqual(hub.locks().map((l) => l.held.map((h) => h.tab)), [[3]]);
   c.release();
   await c.done;
+});
+
+test('locks: a lock held by a tab whose requests all returned, and waited for, is named as never released', async () => {
+  const { shims, hub } = browser(2);
+  const log = [];
+  shims[0].locks.request('refresh', { lane: 'secret#1' }, () => new Promise(() => {})); // never resolves
+  await settle();
+  assert.equal(hub.neverReleased(new Set([1])), null, 'nobody waits for it yet');
+  holdLock(shims[1], 'refresh', log, 'tab2', { lane: 'tab2/secret#1' });
+  await settle();
+  assert.equal(hub.neverReleased(new Set()), null, 'its tab still runs: it may release it');
+  assert.equal(hub.neverReleased(new Set([1])), 'tab2/secret#1 waits for the lock "refresh", held by secret#1, whose tab\'s requests all returned without releasing it: it is never released');
+});
+
+test('the log tells who took a lock and who let it go, by lane or, for a library\'s own lock, by tab', async () => {
+  const views = [];
+  const made = [];
+  const hub = createHub({ tabs: 2, postReport: async () => ({ ok: true, status: 200 }), send: (tab, m) => setImmediate(() => made[tab - 1].receive(m)), onLocks: (view) => views.push(view) });
+  for (let tab = 1; tab <= 2; tab += 1) made.push(createShims({ tab, post: (m) => setImmediate(() => hub.receive(tab, m)) }));
+  const log = [];
+  const a = holdLock(made[0], 'refresh', log, 'a', { lane: 'secret#1' });
+  await settle();
+  const b = holdLock(made[1], 'lock:sb', log, 'b');
+  await settle();
+  const c = holdLock(made[1], 'refresh', log, 'c', { lane: 'tab2/secret#1' });
+  await settle();
+  a.release();
+  await settle();
+  const lines = views.flatMap((view, i) => describeLockChange(i === 0 ? [] : views[i - 1], view));
+  assert.deepEqual(lines, [
+    'secret#1 holds the lock "refresh"',
+    'tab 2 holds the lock "lock:sb"',
+    'secret#1 released the lock "refresh"',
+    'tab2/secret#1 holds the lock "refresh"',
+  ]);
+  b.release();
+  c.release();
 });
 
 test('storage: a write reaches the other tabs as a storage event, never the writer; all copies agree', async () => {

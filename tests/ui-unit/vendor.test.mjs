@@ -38,6 +38,9 @@ for (const [file, direct] of [
   ['axios-auth-refresh-3.js', ['axios-auth-refresh-3']],
   ['supabase-auth-js-2-106.js', ['supabase-auth-js-2-106']],
   ['supabase-auth-js-2-119.js', ['supabase-auth-js-2-119']],
+  ['rtk-query.js', ['@reduxjs/toolkit']],
+  ['async-mutex.js', ['async-mutex']],
+  ['ky.js', ['ky']],
 ]) {
   test(`ui/vendor/${file} was built from the versions package.json pins`, () => {
     const { bundler, packages } = headerPackages(file);

@@ -130,6 +130,32 @@ export const LIBRARIES = Object.freeze([
     settings: { access_ttl_s: 3600 },
     options: supabaseOptions('none', 'lock: deprecated since 2.107 ("The client now coordinates session refreshes without a lock, so most apps can drop the option"). "navigatorLock" puts the Web Lock back (the legacy lock path); "none": the lockless default.'),
   },
+  // A recipe the docs give, not a package: the lab runs the docs' code over
+  // the real fetchBaseQuery and async-mutex.
+  {
+    name: 'rtk-query-recipe',
+    package: '@reduxjs/toolkit',
+    version: '2.16.0',
+    npm: '@reduxjs/toolkit',
+    file: 'rtk-query-recipe',
+    docs: 'https://redux-toolkit.js.org/rtk-query/usage/customizing-queries#preventing-multiple-unauthorized-errors',
+    summary: "Using async-mutex, it is possible to prevent multiple calls to '/refreshToken' when multiple calls fail with 401 Unauthorized errors.",
+    also: { 'async-mutex': '0.5.0' },
+    // No run settings of its own; measured in tabs like the session libraries.
+    settings: {},
+    options: {},
+  },
+  {
+    name: 'ky-recipe',
+    package: 'ky',
+    version: '2.2.0',
+    npm: 'ky',
+    file: 'ky-recipe',
+    docs: 'https://www.npmjs.com/package/ky/v/2.2.0#hooksafterresponse',
+    summary: 'Or retry with a fresh token on a 401 error',
+    settings: {},
+    options: {},
+  },
 ].map((library) => Object.freeze(library)));
 
 /** The library named `name` (`axios-auth-refresh@5`), or null. */

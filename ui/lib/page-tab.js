@@ -104,6 +104,8 @@ function checkToken(token, call) {
 /**
  * A tab for the run described by `page` (the start line's `page`: api,
  * report, token, first_attempt).
+ *   busy()           true while the module has work to come the tab cannot
+ *                    see (a short timer pending): no "caught up" then
  *   tab, tabs        this tab's number and the run's count of tabs
  *   shared           the tab's shims (ui/lib/tab-shims.js): then its token
  *                    lives in the storage all tabs share, its reports and
@@ -116,7 +118,7 @@ function checkToken(token, call) {
  *   hooks.call({ lane, op, attempt })  each api call, for the code panel
  *   hooks.changed()  after anything the module's state() may show changed
  */
-export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks = {}, tab = 1, tabs = 1, shared = null }) {
+export function createTab({ page, fetch, later, after, busy = () => false, stuckMs = STUCK_MS, hooks = {}, tab = 1, tabs = 1, shared = null }) {
   let own = typeof page.token === 'string' ? page.token : null;
   const store = shared
     ? { get: () => shared.storage.getItem(TOKEN_KEY), set: (token) => (token === null ? shared.storage.removeItem(TOKEN_KEY) : shared.storage.setItem(TOKEN_KEY, token)) }
@@ -195,6 +197,8 @@ export function createTab({ page, fetch, later, after, stuckMs = STUCK_MS, hooks
     let mark = activity;
     let quiet = 0;
     const hop = () => later(() => {
+      // A short timer of the module's still pending is work to come.
+      if (busy()) activity += 1;
       if (activity !== mark) {
         mark = activity;
         quiet = 0;

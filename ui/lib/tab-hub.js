@@ -27,6 +27,25 @@ export function laneOfTab(tab, lane) {
 }
 
 /**
+ * What changed between two views of the locks (`hub.locks()`), in words
+ * for the page's log: who took a lock, who let it go. A holder is its lane
+ * (`tab2/secret#1`) or, for a library's own lock, its tab (`tab 2`).
+ */
+export function describeLockChange(before, after) {
+  const holders = (view) => new Map(view.flatMap((lock) => lock.held.map((h) => [`${lock.name}\u0000${h.lane ?? `tab ${h.tab}`}`, { name: lock.name, who: h.lane ?? `tab ${h.tab}`, waiting: lock.waiting.length }])));
+  const was = holders(before);
+  const now = holders(after);
+  const lines = [];
+  for (const [key, { name, who }] of was) {
+    if (!now.has(key)) lines.push(`${who} released the lock "${name}"`);
+  }
+  for (const [key, { name, who, waiting }] of now) {
+    if (!was.has(key)) lines.push(`${who} holds the lock "${name}"${waiting ? ` (${waiting} waiting)` : ''}`);
+  }
+  return lines;
+}
+
+/**
  * A hub for `tabs` tabs.
  *   send(tab, message)   posts a message to a tab's Worker
  *   postReport(body)     POSTs one merged report to the lab; resolves with
@@ -275,6 +294,22 @@ export function createHub({ tabs, send, postReport, initial = {}, onLocks = () =
     },
     /** The locks held and waited for, by name. */
     locks: view,
+    /**
+     * Why the run can never end, or null: a lock someone waits for, held
+     * by a tab whose requests all returned (nothing of it runs any more to
+     * release it). `finished`: the tabs whose requests all returned.
+     */
+    neverReleased(finished) {
+      for (const [name, lock] of locks) {
+        const holder = lock.held.find((h) => finished.has(h.tab));
+        if (holder && lock.queue.length > 0) {
+          const waiter = lock.queue[0];
+          const who = (r) => (r.lane ? r.lane : `tab ${r.tab}`);
+          return `${who(waiter)} waits for the lock "${name}", held by ${who(holder)}, whose tab's requests all returned without releasing it: it is never released`;
+        }
+      }
+      return null;
+    },
     /** The storage area's value for `key`, or null. */
     getItem: (key) => (area.has(key) ? area.get(key) : null),
     /** Messages sent to tabs that they have not taken in yet. */

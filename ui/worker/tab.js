@@ -9,6 +9,7 @@ import { createTab, lanesOf, ModuleError, TOKEN_KEY } from '../lib/page-tab.js';
 import { stackLine } from '../lib/stack-line.js';
 import { createShims } from '../lib/tab-shims.js';
 import { installShims, storageEvent } from './shims.js';
+import { watchTimers } from './timers.js';
 
 // What the harness uses, captured before any module runs: a module shares
 // this realm and may patch any prototype (String.prototype.replace,
@@ -104,6 +105,7 @@ async function run({ page, settings, builtin, source, options, tab: tabNo = 1, t
     onStorage: (event) => storageEvent(self, event),
   });
   installShims(self, shims);
+  const timers = watchTimers(self);
   for (const message of early.splice(0)) shims.receive(message);
   moduleUrl = builtin
     ? new URL(`../strategies/${builtin}.js`, import.meta.url).href
@@ -136,8 +138,9 @@ async function run({ page, settings, builtin, source, options, tab: tabNo = 1, t
     tabs,
     shared: shims,
     fetch: fetchFor(page),
-    later: (fn) => setTimeout(fn, 0),
-    after: (ms, fn) => setTimeout(fn, ms),
+    later: (fn) => timers.real(fn, 0),
+    after: (ms, fn) => timers.real(fn, ms),
+    busy: () => timers.pending() > 0,
     hooks: {
       call: ({ lane, op, attempt }) => {
         lastLine = stackLine(new Error().stack, moduleUrl);
