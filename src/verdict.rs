@@ -152,6 +152,7 @@ impl Verdict {
     fn sentence(&self, tokens_presented: usize) -> String {
         let secret = self.secret_ok + self.secret_failed;
         let failures = match self.secret_failed {
+            0 if self.requests == 0 => "no request returned".to_owned(),
             0 if self.failed == 0 => format!("all {} requests succeeded", self.requests),
             0 => format!("{} of {} requests failed", self.failed, self.requests),
             n => format!("{n} of {secret} secret requests failed"),
@@ -199,6 +200,11 @@ impl Verdict {
         }
         let calls = plural(self.refresh_calls, "refresh", "refreshes");
         let tokens = plural(tokens_presented as u32, "expired token", "expired tokens");
+        let answered = self.refresh_ok + self.refresh_rejected + self.refresh_lost;
+        if self.refresh_accepted_by_server == 0 && answered == 0 {
+            // Every refresh left with a tab that closed or froze, or hangs.
+            return format!("{calls} never answered; {failures}{logout}.");
+        }
         if self.refresh_accepted_by_server == 0 {
             let rejected = match self.refresh_calls {
                 1 => format!("{calls}, rejected ({reasons})"),
