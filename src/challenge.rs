@@ -5,9 +5,10 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::protocol::LaneKind;
 use crate::protocol::RevokeCause;
 use crate::scenario::RunReport;
-use crate::settings::{Case, NetworkDriver, Policy, RunSettings, Strategy};
+use crate::settings::{Case, CrossTab, NetworkDriver, Policy, RunSettings, Sleep, Strategy};
 use crate::timeline::EventKind;
 
 #[derive(
@@ -20,15 +21,21 @@ pub enum ChallengeId {
     TwoLiveTokens,
     FamilyKillsWinner,
     BreakSingleFlight,
+    WakeStampede,
+    SkewLoop,
+    HangClosedTab,
 }
 
 impl ChallengeId {
-    pub const ALL: [ChallengeId; 5] = [
+    pub const ALL: [ChallengeId; 8] = [
         ChallengeId::LogoutTwoRequests,
         ChallengeId::QueueRefreshesTwice,
         ChallengeId::TwoLiveTokens,
         ChallengeId::FamilyKillsWinner,
         ChallengeId::BreakSingleFlight,
+        ChallengeId::WakeStampede,
+        ChallengeId::SkewLoop,
+        ChallengeId::HangClosedTab,
     ];
 }
 
@@ -58,6 +65,22 @@ fn hand(strategy: Strategy, policy: Policy) -> RunSettings {
         public: 0,
         network: NetworkDriver::Hand,
         ..RunSettings::default()
+    }
+}
+
+/// Three tabs with a valid token; the laptop sleeps 8 s once the page has
+/// loaded (the token expires after 5 s, its refresh window is 10 s).
+fn wake_up() -> RunSettings {
+    RunSettings {
+        case: Case::Valid,
+        tabs: 3,
+        secret: 1,
+        sleep: Some(Sleep {
+            at_ms: Some(1_000),
+            after: None,
+            seconds: 8,
+        }),
+        ..hand(Strategy::SingleFlight, Policy::Strict)
     }
 }
 
@@ -113,6 +136,43 @@ pub fn describe(id: ChallengeId) -> Challenge {
             why: Some("It cannot be done. Every 401 for a token either joins the one refresh of that token still in flight, or finds the tab already holding the newer token and retries with it. No order of deliveries gives a second refresh of the same token, so the server never sees a reuse."),
             settings: hand(Strategy::SingleFlight, Policy::Strict),
         },
+        ChallengeId::WakeStampede => Challenge {
+            id,
+            title: "Wake three tabs",
+            goal: "The laptop sleeps past exp; when it wakes, get the user logged out.",
+            hint: "Each tab's single-flight only knows its own tab: let every tab's 401 come back before any refresh does.",
+            possible: true,
+            why: None,
+            settings: wake_up(),
+        },
+        ChallengeId::SkewLoop => Challenge {
+            id,
+            title: "A clock that runs ahead",
+            goal: "Find the clock skew that makes the proactive timer refresh in a loop.",
+            hint: "The timer fires 1 s before exp by the tab's own clock; the token lives 5 s.",
+            possible: true,
+            why: None,
+            settings: RunSettings {
+                case: Case::Valid,
+                public: 0,
+                secret: 1,
+                ..hand(Strategy::Proactive, Policy::Strict)
+            },
+        },
+        ChallengeId::HangClosedTab => Challenge {
+            id,
+            title: "Hang the page",
+            goal: "Close a tab so that the other one waits forever.",
+            hint: "This lock lives in localStorage: a closed tab never releases it. Close tab 1 while it holds it.",
+            possible: true,
+            why: None,
+            settings: RunSettings {
+                tabs: 2,
+                secret: 1,
+                cross_tab: CrossTab::StorageLock,
+                ..hand(Strategy::Naive, Policy::Strict)
+            },
+        },
     }
 }
 
@@ -123,6 +183,7 @@ pub fn reached(id: ChallengeId, report: &RunReport) -> bool {
     let s = &report.settings;
     let played = s.strategy == preset.strategy
         && s.policy == preset.policy
+        && s.case == preset.case
         && s.network != NetworkDriver::Timer
         && !s.late;
     if !played {
@@ -149,6 +210,24 @@ pub fn reached(id: ChallengeId, report: &RunReport) -> bool {
             })
         }
         ChallengeId::BreakSingleFlight => v.refresh_calls >= 2 || v.failed > 0,
+        ChallengeId::WakeStampede => {
+            s.tabs >= 3 && s.cross_tab == CrossTab::None && s.sleep.is_some() && v.logouts > 0
+        }
+        ChallengeId::SkewLoop => {
+            // A timer lane that refreshed three times in a row.
+            let mut by_timer = std::collections::BTreeMap::new();
+            for e in &report.events {
+                if matches!(e.kind, EventKind::RefreshSent { .. })
+                    && e.lane.kind() == Some(LaneKind::Timer)
+                {
+                    *by_timer.entry(e.lane).or_insert(0u32) += 1;
+                }
+            }
+            by_timer.values().any(|n| *n >= 3)
+        }
+        ChallengeId::HangClosedTab => {
+            s.cross_tab == CrossTab::StorageLock && !s.close.is_empty() && v.hang
+        }
     }
 }
 

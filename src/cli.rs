@@ -15,7 +15,8 @@ use crate::protocol::{LegId, LostAnswer};
 use crate::render;
 use crate::scenario::{self, RunReport};
 use crate::settings::{
-    Case, CrossTab, Latency, Mode, NetworkDriver, Policy, RunSettings, Strategy,
+    Case, CrossTab, Latency, Mode, NetworkDriver, Point, Policy, RunSettings, Sleep, Strategy,
+    TabAt,
 };
 use crate::timeline::Recorder;
 
@@ -36,7 +37,8 @@ enum Command {
     Run {
         #[command(flatten)]
         knobs: Knobs,
-        /// guest | valid | expired-refreshable | expired-not-refreshable
+        /// guest | valid | expired-refreshable | expired-not-refreshable |
+        /// cold-start (the app starts holding only the refresh credential)
         #[arg(long, default_value = "expired-refreshable")]
         case: Case,
         /// naive | queue | single-flight | proactive | mutex
@@ -70,6 +72,8 @@ enum Command {
         /// decided; the client gets a network error. Any network driver.
         #[arg(long = "drop", value_name = "ANSWERS", value_delimiter = ',')]
         lose: Vec<LostAnswer>,
+        #[command(flatten)]
+        life: LifeFlags,
         /// Print one plain sentence per event instead of the text timeline.
         #[arg(long)]
         narrate: bool,
@@ -342,9 +346,80 @@ struct Knobs {
     #[arg(long, value_name = "N")]
     reuse_count: Option<u32>,
     /// Whether a preset rotates: Keycloak revokeRefreshToken, Spring
-    /// !reuseRefreshTokens (default: the server's, off for both).
+    /// !reuseRefreshTokens, Cognito RefreshTokenRotation (default: the
+    /// server's, off for all three).
     #[arg(long, value_name = "true|false")]
     rotate: Option<bool>,
+}
+
+/// A tab's lifecycle in a run: the laptop's sleep, clock skews, closed and
+/// frozen tabs, client instances per tab.
+#[derive(clap::Args)]
+struct LifeFlags {
+    /// The laptop sleeps this many ms after the burst (network time); with
+    /// --sleep-s.
+    #[arg(
+        long,
+        value_name = "MS",
+        requires = "sleep_s",
+        conflicts_with = "sleep_after"
+    )]
+    sleep_at: Option<u64>,
+    /// ... or at a point of the run: a number of deliveries or a leg.
+    #[arg(long, value_name = "POINT", requires = "sleep_s")]
+    sleep_after: Option<Point>,
+    /// How long it sleeps, seconds (1..=2592000: 30 days); then every tab wakes.
+    #[arg(long, value_name = "N")]
+    sleep_s: Option<u64>,
+    /// A tab's clock skew, TAB=SECONDS (repeatable; ±86400): its own "now"
+    /// for the proactive timer.
+    #[arg(long, value_name = "TAB=SECONDS", value_parser = parse_skew)]
+    skew: Vec<(String, i64)>,
+    /// Close a tab at a point, TAB@LEG or TAB@DELIVERIES (repeatable): its
+    /// requests in flight are abandoned, its locks released.
+    #[arg(long, value_name = "TAB@POINT")]
+    close: Vec<TabAt>,
+    /// Freeze a tab at a point, TAB@LEG or TAB@DELIVERIES (repeatable):
+    /// nothing of it moves again, its locks stay held.
+    #[arg(long, value_name = "TAB@POINT")]
+    freeze: Vec<TabAt>,
+    /// Client instances per tab (1..=8; React StrictMode starts two).
+    #[arg(long, default_value_t = 1)]
+    instances: u32,
+}
+
+impl LifeFlags {
+    fn apply(self, settings: RunSettings) -> Result<RunSettings, String> {
+        let sleep = match (self.sleep_at, self.sleep_after, self.sleep_s) {
+            (None, None, None) => None,
+            (at_ms, after, Some(seconds)) if at_ms.is_some() || after.is_some() => Some(Sleep {
+                at_ms,
+                after,
+                seconds,
+            }),
+            _ => return Err("--sleep-s needs --sleep-at MS or --sleep-after POINT".into()),
+        };
+        Ok(RunSettings {
+            sleep,
+            skew: self.skew.into_iter().collect(),
+            close: self.close,
+            freeze: self.freeze,
+            instances: self.instances,
+            ..settings
+        })
+    }
+}
+
+/// `2=-90` → ("2", -90).
+fn parse_skew(text: &str) -> Result<(String, i64), String> {
+    let (tab, seconds) = text
+        .split_once('=')
+        .ok_or_else(|| format!("'{text}' is not TAB=SECONDS (e.g. 2=-90)"))?;
+    let seconds = seconds
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| format!("'{seconds}' is not a number of seconds"))?;
+    Ok((tab.trim().to_owned(), seconds))
 }
 
 impl Knobs {
@@ -454,6 +529,7 @@ async fn execute(command: Command) -> ExitCode {
             network,
             deliver,
             lose,
+            life,
             narrate,
             json,
             save,
@@ -466,13 +542,16 @@ async fn execute(command: Command) -> ExitCode {
                     Ok(settings) => settings,
                     Err(code) => return code,
                 },
-                None => RunSettings {
+                None => match life.apply(RunSettings {
                     network,
                     deliver,
                     drop: lose,
                     tabs,
                     mode,
                     ..knobs.settings(case, strategy, policy)
+                }) {
+                    Ok(settings) => settings,
+                    Err(message) => return fail(2, &message),
                 },
             };
             if let Err(err) = settings.validate() {

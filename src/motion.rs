@@ -40,6 +40,9 @@ struct MotionState {
     /// The run is being torn down: threads whose legs were dropped unwoken
     /// run on to their end, and their parks no longer balance.
     closed: bool,
+    /// The run is over: whatever its ended lanes leave behind, it counts
+    /// as settled.
+    over: bool,
 }
 
 /// What the lab knows of a client that runs in the page. Its code runs out
@@ -90,6 +93,7 @@ impl Motion {
                 queue: VecDeque::new(),
                 page: None,
                 closed: false,
+                over: false,
             }),
             busy: watch::Sender::new(0),
         }
@@ -103,8 +107,19 @@ impl Motion {
 
     fn publish(&self, state: &MotionState) {
         let page = state.page.as_ref().is_some_and(PageCount::busy);
-        self.busy
-            .send_replace(state.running + state.queue.len() + usize::from(page));
+        let busy = match state.over {
+            true => 0,
+            false => state.running + state.queue.len() + usize::from(page),
+        };
+        self.busy.send_replace(busy);
+    }
+
+    /// The run is over (its last lanes are being ended): from now on it is
+    /// settled, so no command waits for lanes that are gone.
+    pub fn finish(&self) {
+        let mut state = self.lock();
+        state.over = true;
+        self.publish(&state);
     }
 
     /// The run's client is the lab's page: it is busy until its first report.
@@ -224,6 +239,11 @@ impl Motion {
         let mut busy = self.busy.subscribe();
         // The sender lives as long as `self`, so this cannot fail.
         let _ = busy.wait_for(|n| *n == 0).await;
+    }
+
+    /// Watches how busy the run is (0: settled); every park and wake sends.
+    pub fn watch(&self) -> watch::Receiver<usize> {
+        self.busy.subscribe()
     }
 
     /// True when nobody runs and nobody is queued.

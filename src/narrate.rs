@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::protocol::{Lane, LaneKind, Reason, RevokeCause, Route};
-use crate::settings::{CrossTab, RunSettings, Strategy};
+use crate::settings::{Case, CrossTab, RunSettings, Strategy};
 use crate::timeline::{Event, EventKind};
 
 /// Reads a run's events in order and says each one in a sentence.
@@ -27,6 +27,8 @@ pub struct Narrator {
     refresh_attempts: BTreeMap<u64, (Lane, Option<String>)>,
     /// attempt → the lane that sent it, so the server's decisions name it.
     senders: HashMap<u64, Lane>,
+    /// The app starts cold: a request without a token is no guest's.
+    cold: bool,
 }
 
 impl Narrator {
@@ -39,6 +41,7 @@ impl Narrator {
             fresh: BTreeSet::new(),
             refresh_attempts: BTreeMap::new(),
             senders: HashMap::new(),
+            cold: settings.case == Case::ColdStart,
         }
     }
 
@@ -62,6 +65,9 @@ impl Narrator {
         };
         match &event.kind {
             EventKind::RequestSent { jti, .. } => match (jti, lane.kind()) {
+                (None, _) if self.cold => format!(
+                    "{lane} leaves without a token: the app just started and holds only the refresh credential."
+                ),
                 (None, _) => format!("{lane} leaves without a token: a guest has none."),
                 (Some(t), Some(LaneKind::Late)) => format!(
                     "{lane} leaves with {t} on a slow network: its answer will come back late."
@@ -75,6 +81,9 @@ impl Narrator {
                 ..
             } => match (status, reason) {
                 (200..=299, _) => format!("{lane} got {status} with {}.", token(jti)),
+                (401, Some(Reason::Missing)) if self.cold => format!(
+                    "{lane} got 401: it carried no token; it refreshes with the stored credential."
+                ),
                 (401, Some(Reason::Missing)) => {
                     format!("{lane} got 401: it carried no token, so there is nothing to refresh.")
                 }
@@ -86,7 +95,7 @@ impl Narrator {
                 _ => format!("{lane} got {status}."),
             },
             EventKind::Queued { jti } => match (self.strategy, self.cross_tab) {
-                (_, CrossTab::Lock) | (Strategy::Mutex, _) => format!(
+                (_, CrossTab::Lock | CrossTab::StorageLock) | (Strategy::Mutex, _) => format!(
                     "{lane} got 401 with {} and waits for the lock; once it has it, it reads the store again.",
                     token(jti)
                 ),
@@ -307,6 +316,42 @@ impl Narrator {
                 "The lab clock jumps {:.1} s forward: the user comes back later.",
                 *by_ms as f64 / 1000.0
             ),
+            EventKind::Woke { tabs, lanes } => {
+                let tabs: Vec<String> = tabs.iter().map(ToString::to_string).collect();
+                let lanes: Vec<String> = lanes.iter().map(ToString::to_string).collect();
+                let tabs = match tabs.as_slice() {
+                    [one] => format!("tab {one} wakes"),
+                    many => format!("tabs {} wake at once", many.join(", ")),
+                };
+                match lanes.is_empty() {
+                    true => format!("The laptop wakes: {tabs}, with nothing to send."),
+                    false => format!(
+                        "The laptop wakes: {tabs}, and {} leave together with whatever token is stored.",
+                        lanes.join(", ")
+                    ),
+                }
+            }
+            EventKind::TabClosed { tab, abandoned } => match abandoned.len() {
+                0 => format!("Tab {tab} is closed: it held nothing, nothing is lost."),
+                _ => {
+                    let lanes: Vec<String> = abandoned.iter().map(ToString::to_string).collect();
+                    format!(
+                        "Tab {tab} is closed: {} never return, and every lock it held is released.",
+                        lanes.join(", ")
+                    )
+                }
+            },
+            EventKind::TabFrozen { tab, stuck } => format!(
+                "Tab {tab} is frozen: {} of its requests stand still, and any lock it holds stays held.",
+                stuck.len()
+            ),
+            EventKind::Hang { waiting, on } => {
+                let lanes: Vec<String> = waiting.iter().map(ToString::to_string).collect();
+                format!(
+                    "Hang: {} wait for {on}, and nothing left in flight can ever give it to them.",
+                    lanes.join(", ")
+                )
+            }
         }
     }
 }

@@ -28,9 +28,9 @@ use crate::clock::LabClock;
 use crate::motion::Motion;
 use crate::protocol::{
     Direction, Exchange, Lane, LaneKind, LegId, LegView, LostAnswer, NetworkView, Reason, Route,
-    TabView,
+    TabNo, TabView,
 };
-use crate::settings::{NetworkDriver, RunSettings};
+use crate::settings::{NetworkDriver, Point, RunSettings};
 
 /// Mixed into the jitter so that two routes of one lane differ.
 fn salt(route: Route) -> u64 {
@@ -57,6 +57,8 @@ pub enum NetError {
     NotARefreshAnswer { leg: LegId },
     #[error("no leg is in flight: the run is finishing")]
     NothingInFlight,
+    #[error("{0}")]
+    BadAction(String),
 }
 
 /// What a leg is, as the middleware knows it when the leg starts.
@@ -78,11 +80,62 @@ struct Pending {
     refresh: Option<u32>,
 }
 
-/// How a leg ends: delivered, or lost on the way (a refresh's answer).
+/// How a leg ends: delivered, lost on the way (a refresh's answer), or
+/// abandoned (its tab was closed, or the run torn down): nobody waits for
+/// it, and the handler does nothing more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arrival {
     Delivered,
     Lost,
+    Abandoned,
+}
+
+/// A lifecycle action of a run (sleep, close or freeze a tab), carried out
+/// by the run's [`Lifecycle`] at its point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Sleep { seconds: u64 },
+    Close(TabNo),
+    Freeze(TabNo),
+}
+
+/// When an action happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum When {
+    /// Lab ms after the burst, on the network's time (a sleep).
+    AtMs(u64),
+    After(Point),
+}
+
+/// How far a check for due actions looks: points reached only (`Now`),
+/// and sleeps set before a delivery due at some ms after the burst
+/// (`Before`), or every sleep (`Quiet`: nothing is left in flight).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Horizon {
+    Now,
+    Before(u64),
+    Quiet,
+}
+
+impl Horizon {
+    fn reaches(self, when: &When, delivered: &[LegId]) -> bool {
+        match when {
+            When::After(Point::Deliveries(n)) => delivered.len() >= *n as usize,
+            When::After(Point::Leg(leg)) => delivered.contains(leg),
+            When::AtMs(at) => match self {
+                Horizon::Now => false,
+                Horizon::Before(due) => due > *at,
+                Horizon::Quiet => true,
+            },
+        }
+    }
+}
+
+/// Who carries out lifecycle actions: the run, which owns the lanes. It is
+/// called while the run is held and settled; what it starts or wakes is in
+/// motion when it returns.
+pub trait Lifecycle: Send + Sync {
+    fn act(&self, action: Action);
 }
 
 struct NetState {
@@ -109,6 +162,15 @@ struct NetState {
     /// Set by [`Network::close`]: the run is being torn down, and a handler
     /// that was parked on a dropped leg must not park again.
     closed: bool,
+    /// Lifecycle actions still to come, in the order the settings list them.
+    actions: Vec<(When, Action)>,
+    /// Legs of frozen tabs: never delivered, their holders never woken.
+    frozen: Vec<Pending>,
+    frozen_tabs: std::collections::BTreeSet<TabNo>,
+    closed_tabs: std::collections::BTreeSet<TabNo>,
+    /// Actions taken by hand, each at the number of deliveries made before
+    /// it: the run's settings with them replay it.
+    by_hand: Vec<(u32, Action)>,
 }
 
 /// The network of one server.
@@ -137,6 +199,34 @@ pub struct Network {
     /// order, but the page numbers them in its own, repeatable order.
     by_attempt: std::sync::atomic::AtomicBool,
     last_touch: Mutex<Instant>,
+    /// Carries out lifecycle actions (set by the run once its lanes exist).
+    lifecycle: std::sync::OnceLock<Arc<dyn Lifecycle>>,
+}
+
+/// The run's lifecycle actions, from its settings.
+fn actions(settings: &RunSettings) -> Vec<(When, Action)> {
+    let tab = |n: u32| TabNo::try_from(n).unwrap_or(TabNo::MAX);
+    let sleep = settings.sleep.iter().map(|sleep| {
+        let when = match (sleep.at_ms, sleep.after) {
+            (_, Some(point)) => When::After(point),
+            (at_ms, None) => When::AtMs(at_ms.unwrap_or(0)),
+        };
+        (
+            when,
+            Action::Sleep {
+                seconds: sleep.seconds,
+            },
+        )
+    });
+    let close = settings
+        .close
+        .iter()
+        .map(|at| (When::After(at.at), Action::Close(tab(at.tab))));
+    let freeze = settings
+        .freeze
+        .iter()
+        .map(|at| (When::After(at.at), Action::Freeze(tab(at.tab))));
+    sleep.chain(close).chain(freeze).collect()
 }
 
 impl Network {
@@ -180,12 +270,179 @@ impl Network {
                 to_lose: settings.drop.iter().copied().collect(),
                 dropped: Vec::new(),
                 closed: false,
+                actions: if scheduled {
+                    actions(settings)
+                } else {
+                    Vec::new()
+                },
+                frozen: Vec::new(),
+                frozen_tabs: Default::default(),
+                closed_tabs: Default::default(),
+                by_hand: Vec::new(),
             }),
             changed: Notify::new(),
             motion: Arc::new(Motion::new(held)),
             control: tokio::sync::Mutex::new(()),
             last_touch: Mutex::new(Instant::now()),
+            lifecycle: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Sets who carries out the run's lifecycle actions.
+    pub fn set_lifecycle(&self, lifecycle: Arc<dyn Lifecycle>) {
+        let _ = self.lifecycle.set(lifecycle);
+    }
+
+    /// The next action the horizon reaches, taken off the list.
+    fn take_due(&self, state: &mut NetState, horizon: Horizon) -> Option<Action> {
+        let delivered = &state.delivered;
+        let position = state
+            .actions
+            .iter()
+            .position(|(when, _)| horizon.reaches(when, delivered))?;
+        Some(state.actions.remove(position).1)
+    }
+
+    /// Waits for the command under way (a step, an action) to finish, and
+    /// keeps others out while the guard lives: the run can be judged whole.
+    pub async fn turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.control.lock().await
+    }
+
+    /// Whether an action waits for nothing but the run to fall quiet (a
+    /// sleep at a time no leg reaches).
+    pub fn has_timed_action(&self) -> bool {
+        self.lock()
+            .actions
+            .iter()
+            .any(|(when, _)| matches!(when, When::AtMs(_)))
+    }
+
+    /// Carries out, one by one, every action the horizon reaches, each to
+    /// its consequences. The run must be held and settled. Returns how many.
+    async fn act_due(&self, horizon: Horizon) -> usize {
+        let mut count = 0;
+        loop {
+            let action = {
+                let mut state = self.lock();
+                self.take_due(&mut state, horizon)
+            };
+            let (Some(action), Some(lifecycle)) = (action, self.lifecycle.get()) else {
+                return count;
+            };
+            lifecycle.act(action);
+            count += 1;
+            self.motion.settled().await;
+        }
+    }
+
+    /// The run fell quiet with nothing in flight: carries out what still
+    /// waits for a time (a sleep set after the last leg), as if the quiet
+    /// time had passed. Returns whether it did anything.
+    pub async fn act_when_quiet(&self) -> bool {
+        self.act_held(Horizon::Quiet).await > 0
+    }
+
+    /// Carries out the actions whose point is reached already (`0`: the
+    /// run's start).
+    pub async fn act_reached(&self) {
+        self.act_held(Horizon::Now).await;
+    }
+
+    async fn act_held(&self, horizon: Horizon) -> usize {
+        if !self.action_due(horizon) {
+            return 0;
+        }
+        let _turn = self.control.lock().await;
+        let was_held = self.is_held();
+        self.hold().await;
+        let acted = self.act_due(horizon).await;
+        if !was_held {
+            self.unhold();
+        }
+        acted
+    }
+
+    /// Lets a timer run flow again after the lab held it for an action.
+    fn unhold(&self) {
+        {
+            let mut state = self.lock();
+            state.paused = false;
+            self.clock.resume();
+            self.timer.resume();
+        }
+        self.motion.set_serial(false);
+        self.changed.notify_one();
+    }
+
+    /// The network's own time of a leg key, as lab ms after the burst.
+    fn since_burst(&self, due: u64) -> u64 {
+        due.saturating_sub(self.origin_ms.load(Ordering::SeqCst))
+    }
+
+    /// A closed tab's legs in flight are dropped unwoken: their holders
+    /// learn they were abandoned, and the handlers do nothing more. A
+    /// non-atomic refresh's commit is the server's own: it goes on.
+    pub fn abandon_tab(&self, tab: TabNo) {
+        let mut state = self.lock();
+        state.closed_tabs.insert(tab);
+        let keys: Vec<((u64, u64), bool)> = state
+            .pending
+            .iter()
+            .filter(|(_, p)| p.view.lane.tab() == Some(tab))
+            .map(|(key, p)| (*key, p.view.direction == Direction::Commit))
+            .collect();
+        for (key, commit) in keys {
+            let Some(pending) = state.pending.remove(&key) else {
+                continue;
+            };
+            if state.index.get(&pending.view.id) == Some(&key) {
+                state.index.remove(&pending.view.id);
+            }
+            if commit {
+                // Not one of the run's deliveries: the close did it.
+                let go = pending.go;
+                self.motion.wake(move || {
+                    let _ = go.send(Arrival::Delivered);
+                });
+            }
+        }
+        drop(state);
+        self.changed.notify_one();
+    }
+
+    /// A frozen tab's legs in flight, and any it sends later, are held
+    /// apart: never delivered, their holders never woken.
+    pub fn freeze_tab(&self, tab: TabNo) {
+        let mut state = self.lock();
+        state.frozen_tabs.insert(tab);
+        let keys: Vec<(u64, u64)> = state
+            .pending
+            .iter()
+            .filter(|(_, p)| p.view.lane.tab() == Some(tab))
+            .map(|(key, _)| *key)
+            .collect();
+        for key in keys {
+            if let Some(pending) = state.pending.remove(&key) {
+                if state.index.get(&pending.view.id) == Some(&key) {
+                    state.index.remove(&pending.view.id);
+                }
+                state.frozen.push(pending);
+            }
+        }
+        drop(state);
+        self.changed.notify_one();
+    }
+
+    /// Moves the lab clock forward by `ms` (a sleep, or a hang's horizon);
+    /// the network's own time stands still. Returns the new lab time.
+    pub fn advance_lab_clock(&self, ms: u64) -> u64 {
+        self.clock.advance_ms(ms)
+    }
+
+    /// The lab clock's time now.
+    pub fn lab_now_ms(&self) -> u64 {
+        self.clock.now_ms()
     }
 
     /// Who is running in this run: shared with the run's clients.
@@ -254,17 +511,18 @@ impl Network {
         self.scheduled && lane.is_some_and(|lane| lane.kind().is_some())
     }
 
-    /// The request leg of a scheduled lane: returns when it is delivered.
-    pub async fn to_server(&self, info: LegInfo) {
+    /// The request leg of a scheduled lane: returns when it is delivered
+    /// (or abandoned: then the handler must not run).
+    pub async fn to_server(&self, info: LegInfo) -> Arrival {
         let Some(lane) = info.lane.filter(|lane| self.schedules(Some(*lane))) else {
-            return;
+            return Arrival::Delivered;
         };
         let mut delay = self.latency_ms(info.route, Some(&lane.to_string()));
         let first = self.lock().sent_first.insert(lane);
         if first && lane.kind() == Some(LaneKind::Late) {
             delay += self.settings.late_delay_ms();
         }
-        self.cross(lane, info, Direction::ToServer, delay).await;
+        self.cross(lane, info, Direction::ToServer, delay).await
     }
 
     /// Numbers a refresh call as it enters the network (the run's first
@@ -314,6 +572,11 @@ impl Network {
             if state.closed {
                 // Torn down: nobody waits for this leg any more.
                 return Arrival::Delivered;
+            }
+            if state.closed_tabs.contains(&lane.tab().unwrap_or(0)) {
+                // The server finishing a closed tab's exchange: nobody waits.
+                self.motion.park();
+                return Arrival::Abandoned;
             }
             let refresh = match (direction, info.exchange, info.attempt) {
                 (Direction::ToClient, Exchange::Refresh, Some(attempt)) => {
@@ -366,13 +629,20 @@ impl Network {
                 reason: info.reason,
                 due_ms: due.saturating_sub(self.origin_ms.load(Ordering::SeqCst)),
             };
-            state.index.insert(id, key);
-            state.pending.insert(key, Pending { view, go, refresh });
+            let pending = Pending { view, go, refresh };
+            if state.frozen_tabs.contains(&lane.tab().unwrap_or(0)) {
+                // A frozen tab sends nothing out.
+                state.frozen.push(pending);
+            } else {
+                state.index.insert(id, key);
+                state.pending.insert(key, pending);
+            }
             self.motion.park();
         }
         self.changed.notify_one();
-        // An error means the run was dropped: the caller is being torn down.
-        arrived.await.unwrap_or(Arrival::Delivered)
+        // An error means the leg was dropped unwoken: its tab was closed,
+        // or the run is being torn down.
+        arrived.await.unwrap_or(Arrival::Abandoned)
     }
 
     /// Delivers the leg at `key` (the state is locked by the caller); a
@@ -418,9 +688,19 @@ impl Network {
             };
             let now = self.timer.now_ms();
             if key.0 <= now {
-                let mut state = self.lock();
-                if !state.paused {
-                    self.deliver_key(&mut state, key);
+                let before = Horizon::Before(self.since_burst(key.0));
+                if self.action_due(before) {
+                    self.act_in_timer(before).await;
+                    continue;
+                }
+                {
+                    let mut state = self.lock();
+                    if !state.paused {
+                        self.deliver_key(&mut state, key);
+                    }
+                }
+                if self.action_due(Horizon::Now) {
+                    self.act_in_timer(Horizon::Now).await;
                 }
                 continue;
             }
@@ -430,6 +710,28 @@ impl Network {
                 _ = changed => {}
             }
         }
+    }
+
+    /// Whether the horizon reaches an action.
+    fn action_due(&self, horizon: Horizon) -> bool {
+        let state = self.lock();
+        let delivered = &state.delivered;
+        state
+            .actions
+            .iter()
+            .any(|(when, _)| horizon.reaches(when, delivered))
+    }
+
+    /// A timer run reached an action: held while it is carried out, then
+    /// flowing again (unless the user paused meanwhile).
+    async fn act_in_timer(&self, horizon: Horizon) {
+        let _turn = self.control.lock().await;
+        if self.is_held() {
+            return;
+        }
+        self.hold().await;
+        self.act_due(horizon).await;
+        self.unhold();
     }
 
     /// Someone acted on the run (a command, its page): its idle timer restarts.
@@ -474,10 +776,18 @@ impl Network {
         self.changed.notify_one();
     }
 
-    /// Delivers the next due leg and waits for its consequences.
+    /// Delivers the next due leg and waits for its consequences (carrying
+    /// out first a lifecycle action due before it).
     pub async fn step(&self) -> Result<LegId, NetError> {
         let _turn = self.control.lock().await;
         self.hold().await;
+        let next_due = self.lock().pending.keys().next().map(|key| key.0);
+        let horizon = match next_due {
+            Some(due) => Horizon::Before(self.since_burst(due)),
+            // Nothing in flight: a sleep still to come happens now.
+            None => Horizon::Quiet,
+        };
+        self.act_due(horizon).await;
         let delivered = {
             let mut state = self.lock();
             let key = state
@@ -489,6 +799,7 @@ impl Network {
             self.deliver_key(&mut state, key)
         };
         self.motion.settled().await;
+        self.act_due(Horizon::Now).await;
         delivered.ok_or(NetError::NothingInFlight)
     }
 
@@ -513,6 +824,10 @@ impl Network {
 
     async fn deliver_held(&self, leg: LegId) -> Result<(), NetError> {
         self.hold().await;
+        let due = self.lock().index.get(&leg).map(|key| key.0);
+        if let Some(due) = due {
+            self.act_due(Horizon::Before(self.since_burst(due))).await;
+        }
         {
             let mut state = self.lock();
             let key = state.index.get(&leg).copied();
@@ -529,7 +844,77 @@ impl Network {
             }
         }
         self.motion.settled().await;
+        self.act_due(Horizon::Now).await;
         Ok(())
+    }
+
+    /// A lifecycle action by hand, now: checked, carried out to its
+    /// consequences, and remembered with the number of deliveries before
+    /// it (see [`Network::by_hand`]).
+    pub async fn act_now(&self, action: Action) -> Result<(), NetError> {
+        let _turn = self.control.lock().await;
+        let Some(lifecycle) = self.lifecycle.get() else {
+            return Err(NetError::BadAction(
+                "this run's client runs in the page: it has no lifecycle actions".into(),
+            ));
+        };
+        {
+            let state = self.lock();
+            let tabs = self.settings.tabs;
+            let gone =
+                |tab: &TabNo| state.closed_tabs.contains(tab) || state.frozen_tabs.contains(tab);
+            match action {
+                Action::Sleep { seconds } => {
+                    let slept = self.settings.sleep.is_some()
+                        || state
+                            .by_hand
+                            .iter()
+                            .any(|(_, a)| matches!(a, Action::Sleep { .. }));
+                    if slept {
+                        return Err(NetError::BadAction(
+                            "the laptop sleeps once per run, and this run has its sleep".into(),
+                        ));
+                    }
+                    if !(1..=crate::settings::MAX_SLEEP_S).contains(&seconds) {
+                        return Err(NetError::BadAction(format!(
+                            "sleep seconds must be between 1 and {} (got {seconds})",
+                            crate::settings::MAX_SLEEP_S
+                        )));
+                    }
+                }
+                Action::Close(tab) | Action::Freeze(tab) => {
+                    if !(1..=tabs).contains(&u32::from(tab)) {
+                        return Err(NetError::BadAction(format!(
+                            "tab must be between 1 and {tabs} (got {tab})"
+                        )));
+                    }
+                    if gone(&tab) {
+                        return Err(NetError::BadAction(format!(
+                            "tab {tab} is already closed or frozen"
+                        )));
+                    }
+                }
+            }
+        }
+        let was_held = self.is_held();
+        self.hold().await;
+        {
+            let mut state = self.lock();
+            let at = state.delivered.len() as u32;
+            state.by_hand.push((at, action));
+        }
+        lifecycle.act(action);
+        self.motion.settled().await;
+        if !was_held {
+            self.unhold();
+        }
+        Ok(())
+    }
+
+    /// Actions taken by hand so far, each with the number of deliveries
+    /// made before it.
+    pub fn by_hand(&self) -> Vec<(u32, Action)> {
+        self.lock().by_hand.clone()
     }
 
     /// Loses the named leg, a refresh's answer in flight: the server has
@@ -583,6 +968,7 @@ impl Network {
             if delivered.is_some() {
                 count += 1;
                 self.motion.settled().await;
+                self.act_due(Horizon::Now).await;
             }
         }
         Ok(count)
@@ -596,6 +982,7 @@ impl Network {
         state.closed = true;
         state.pending.clear();
         state.index.clear();
+        state.frozen.clear();
     }
 
     /// Legs in flight now, in due order.

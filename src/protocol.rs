@@ -749,7 +749,8 @@ pub enum StreamMessage {
     /// First line: the validated settings, the run's id (for the network
     /// controls) and its lab time at start.
     Start {
-        settings: RunSettings,
+        /// Boxed: the settings are much larger than every other message.
+        settings: Box<RunSettings>,
         run: u64,
         lab_now_ms: u64,
         /// For a browser-runtime run: where the page's client talks to.

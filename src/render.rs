@@ -188,6 +188,27 @@ pub fn describe(kind: &EventKind) -> String {
                 *by_ms as f64 / 1000.0
             )
         }
+        EventKind::Woke { tabs, lanes } => {
+            format!("woke: tabs {} (lanes {})", join(tabs), join(lanes))
+        }
+        EventKind::TabClosed { tab, abandoned } => {
+            format!("tab {tab} closed (abandoned: {})", join(abandoned))
+        }
+        EventKind::TabFrozen { tab, stuck } => {
+            format!("tab {tab} frozen (stuck: {})", join(stuck))
+        }
+        EventKind::Hang { waiting, on } => format!("HANG: {} wait for {on}", join(waiting)),
+    }
+}
+
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    match items {
+        [] => "none".into(),
+        items => items
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 

@@ -34,7 +34,7 @@ use crate::classroom::{Attendee, RunPlace, RunQuota};
 /// request of the room; the instructor's port has none.
 type Quota = Extension<RunQuota>;
 use crate::narrate::Narrator;
-use crate::network::{LegFilter, NetError, Network};
+use crate::network::{Action, LegFilter, NetError, Network};
 use crate::protocol::{LegId, NetworkView, PageReport, PageStart, StreamMessage};
 use crate::scenario::{self, Side};
 use crate::server::{self, ApiError, AuthState};
@@ -301,7 +301,7 @@ async fn drive_run(
         slot.control = control.clone();
     }
     let start = StreamMessage::Start {
-        settings: settings.clone(),
+        settings: Box::new(settings.clone()),
         run: registration.id,
         lab_now_ms,
         page,
@@ -455,6 +455,13 @@ pub enum NetworkCommand {
         #[serde(default)]
         filter: Option<String>,
     },
+    /// The laptop sleeps `seconds` now, then every open tab wakes.
+    Sleep { seconds: u64 },
+    /// Close tab `tab` now: its requests in flight are abandoned, its
+    /// locks released.
+    CloseTab { tab: u8 },
+    /// Freeze tab `tab` now: it holds what it holds, forever.
+    FreezeTab { tab: u8 },
 }
 
 /// `POST /lab/runs/{id}/network`: one command; answers the network after it
@@ -487,6 +494,9 @@ pub async fn command(
                 };
                 network.deliver_all(&filter).await?;
             }
+            NetworkCommand::Sleep { seconds } => network.act_now(Action::Sleep { seconds }).await?,
+            NetworkCommand::CloseTab { tab } => network.act_now(Action::Close(tab)).await?,
+            NetworkCommand::FreezeTab { tab } => network.act_now(Action::Freeze(tab)).await?,
         }
         Ok::<(), ApiError>(())
     };

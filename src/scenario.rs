@@ -9,16 +9,17 @@
 //! [`LiveRun::finish`] waits for the report. [`run`] does both, stepping a
 //! held run through to its end in due order after its delivery script.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, Weak};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::oneshot;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::sync::{oneshot, Notify};
+use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::challenge::{self, ChallengeId};
 use crate::client::{Client, ClientError};
 use crate::narrate;
-use crate::network::{NetError, Network};
+use crate::network::{Action, Lifecycle, NetError, Network};
 use crate::page::PageClient;
 use crate::protocol::{Lane, LaneKind, LegId, LostAnswer, PageEnd, TabNo, TabView};
 use crate::server::{AuthServer, AuthState};
@@ -28,6 +29,13 @@ use crate::verdict::Verdict;
 
 /// Who logs in; shows up as `sub` in every token.
 pub const LAB_USER: &str = "ada";
+
+/// How long the lab waits, in lab seconds, with requests left that nothing
+/// in flight can ever finish, before it calls the run a `hang`. It does
+/// not really wait: once the run is quiet, the lab clock jumps this far
+/// (Web Locks, a frozen tab's lock, never time out, so waiting longer
+/// would change nothing).
+pub const HANG_HORIZON_S: u64 = 60;
 
 /// Everything a finished run produced.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -156,13 +164,10 @@ pub async fn start(settings: &RunSettings, recorder: Recorder) -> Result<LiveRun
     let server = AuthServer::start(state.clone()).await?;
     let network = state.network.clone();
     let motion = network.motion();
-    let tabs = settings.tab_numbers().count() as TabNo;
     let client = Arc::new(
-        Client::with_tabs(
+        Client::for_run(
             &server.base_url(),
-            settings.strategy,
-            tabs,
-            settings.cross_tab,
+            settings,
             recorder.clone(),
             motion.clone(),
         )
@@ -175,10 +180,19 @@ pub async fn start(settings: &RunSettings, recorder: Recorder) -> Result<LiveRun
     come_back_later(settings, &state);
     network.mark_burst();
     let timer = tokio::spawn(network.clone().run_timer());
+    let life = Arc::new_cyclic(|me| RunLife {
+        me: me.clone(),
+        client: client.clone(),
+        network: Arc::downgrade(&network),
+        recorder: recorder.clone(),
+        motion: motion.clone(),
+        book: Mutex::new(Book::default()),
+        changed: Notify::new(),
+    });
+    network.set_lifecycle(life.clone());
     // The burst: every lane is a thread of the run's motion. Woken in lane
     // order, so a held run starts them one after another, always alike.
     motion.enter();
-    let mut lanes = JoinSet::new();
     // Every tab fires the same requests: the user reopened them all.
     let timers = client.timer_lanes(state.clock.now_ms());
     let requests = settings.tab_numbers().flat_map(|tab| {
@@ -192,28 +206,28 @@ pub async fn start(settings: &RunSettings, recorder: Recorder) -> Result<LiveRun
             )
     });
     for lane in requests.chain(timers) {
-        let (go, started) = oneshot::channel::<()>();
-        let client = client.clone();
-        let lane_motion = motion.clone();
-        lanes.spawn(async move {
-            let _ = started.await;
-            let outcome = client.run_lane(lane).await;
-            lane_motion.park();
-            outcome
-        });
-        motion.wake(move || {
-            let _ = go.send(());
-        });
+        life.spawn_lane(lane);
     }
     motion.park();
+    // Actions at point 0: before the first delivery.
+    network.act_reached().await;
 
     let task_network = network.clone();
     let task_settings = settings.clone();
     let task = tokio::spawn(async move {
         let _timer = AbortOnDrop(timer);
+        life.play_out(&task_network).await;
+        // Frozen tabs never return, a hang's lanes neither: the run ends
+        // without them, and their exchanges are dropped.
+        life.abort_all();
+        task_network.close();
         // Each request's outcome is in the timeline; here only a panic matters.
-        while let Some(finished) = lanes.join_next().await {
-            finished?;
+        for handle in life.take_handles() {
+            if let Err(err) = handle.await {
+                if err.is_panic() {
+                    return Err(err.into());
+                }
+            }
         }
         let lab_now_ms = state.clock.now_ms();
         server.shutdown().await;
@@ -236,7 +250,7 @@ pub async fn start(settings: &RunSettings, recorder: Recorder) -> Result<LiveRun
 fn come_back_later(settings: &RunSettings, state: &AuthState) {
     let ttl_ms = settings.access_ttl_s * 1000;
     let travel_ms = match settings.case {
-        Case::Guest | Case::Valid => 0,
+        Case::Guest | Case::Valid | Case::ColdStart => 0,
         Case::ExpiredRefreshable => ttl_ms + 1000,
         Case::ExpiredNotRefreshable => ttl_ms + settings.refresh_window_s * 1000 + 1000,
     };
@@ -308,6 +322,282 @@ impl LiveRun {
     }
 }
 
+/// A run's lanes while they live, and what carries out its lifecycle
+/// actions (sleep, close, freeze), which start and end lanes.
+struct RunLife {
+    me: Weak<RunLife>,
+    client: Arc<Client>,
+    network: Weak<Network>,
+    recorder: Recorder,
+    motion: Arc<crate::motion::Motion>,
+    book: Mutex<Book>,
+    /// A lane ended.
+    changed: Notify,
+}
+
+#[derive(Default)]
+struct Book {
+    /// Lanes still running or waiting.
+    live: BTreeMap<Lane, AbortHandle>,
+    /// Lanes of a closed tab being ended: each counts as running until its
+    /// task is gone (and has released its locks).
+    ending: std::collections::BTreeSet<Lane>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+/// A lane's code and its end, in this order: an aborted lane frees what
+/// its code holds (locks) before it stops counting as running.
+struct LaneTask {
+    run: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+    _end: LaneEnd,
+}
+
+/// Takes a lane off the book when it ends, returns, panics or is aborted.
+struct LaneEnd {
+    life: Arc<RunLife>,
+    lane: Lane,
+}
+
+impl Drop for LaneEnd {
+    fn drop(&mut self) {
+        let ended = {
+            let mut book = self.life.book();
+            book.live.remove(&self.lane);
+            book.ending.remove(&self.lane)
+        };
+        self.life.changed.notify_one();
+        if ended {
+            // Its task is gone, with everything it held.
+            self.life.motion.park();
+        }
+    }
+}
+
+/// How a run that stopped moving goes on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quiet {
+    /// A sleep was still to come: it happens now.
+    Timed,
+    /// Requests are left that nothing can ever finish.
+    Hang,
+}
+
+impl RunLife {
+    fn book(&self) -> std::sync::MutexGuard<'_, Book> {
+        self.book.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts `lane` as a thread of the run's motion (the caller runs).
+    fn spawn_lane(self: &Arc<Self>, lane: Lane) {
+        let (go, started) = oneshot::channel::<()>();
+        let life = self.clone();
+        let client = self.client.clone();
+        let handle = tokio::spawn(async move {
+            let mut task = LaneTask {
+                run: Box::pin(async move {
+                    let _ = started.await;
+                    // The outcome is in the timeline.
+                    let _ = client.run_lane(lane).await;
+                }),
+                _end: LaneEnd {
+                    life: life.clone(),
+                    lane,
+                },
+            };
+            (&mut task.run).await;
+            // Off the book before parking: once the run is settled, the
+            // book says who is left.
+            drop(task);
+            life.motion.park();
+        });
+        let mut book = self.book();
+        book.live.insert(lane, handle.abort_handle());
+        book.handles.push(handle);
+        drop(book);
+        self.motion.wake(move || {
+            let _ = go.send(());
+        });
+    }
+
+    /// Lanes left whose tab is not frozen.
+    fn open_lanes(&self) -> Vec<Lane> {
+        let book = self.book();
+        book.live
+            .keys()
+            .filter(|lane| !lane.tab().is_some_and(|tab| self.client.is_frozen(tab)))
+            .copied()
+            .collect()
+    }
+
+    fn lanes_of(&self, tab: TabNo) -> Vec<Lane> {
+        let book = self.book();
+        book.live
+            .keys()
+            .filter(|lane| lane.tab() == Some(tab))
+            .copied()
+            .collect()
+    }
+
+    /// Runs until no open lane is left, carrying out a sleep still to come
+    /// when the run falls quiet, or ends it with a hang.
+    async fn play_out(&self, network: &Network) {
+        loop {
+            let quiet = tokio::select! {
+                _ = self.all_done() => None,
+                quiet = self.stuck(network) => Some(quiet),
+            };
+            {
+                // A command under way (a step taking its sleep) may start
+                // lanes yet: judge the run once it is done.
+                let _turn = network.turn().await;
+                let open = !self.open_lanes().is_empty();
+                let settled = self.motion.is_settled() && network.legs().is_empty();
+                match (quiet, open, network.has_timed_action()) {
+                    (_, _, true) => {}
+                    (None, false, false) => return,
+                    (Some(Quiet::Hang), true, false) if settled => {
+                        self.hang(network);
+                        return;
+                    }
+                    _ => continue,
+                }
+            }
+            network.act_when_quiet().await;
+        }
+    }
+
+    /// Returns once every lane left belongs to a frozen tab.
+    async fn all_done(&self) {
+        loop {
+            let changed = self.changed.notified();
+            if self.open_lanes().is_empty() {
+                return;
+            }
+            changed.await;
+        }
+    }
+
+    /// Returns once the run is settled with nothing in flight while open
+    /// lanes are left: nothing can move them but a sleep still to come.
+    async fn stuck(&self, network: &Network) -> Quiet {
+        let mut busy = self.motion.watch();
+        loop {
+            if busy.wait_for(|n| *n == 0).await.is_err() {
+                return std::future::pending().await;
+            }
+            // Read the legs, then the motion again: a delivery takes its leg
+            // off and wakes its holder under the network's lock, so a run
+            // still settled after an empty read was settled with nothing in
+            // flight.
+            let quiet = network.legs().is_empty() && self.motion.is_settled();
+            if quiet && !self.open_lanes().is_empty() {
+                return match network.has_timed_action() {
+                    true => Quiet::Timed,
+                    false => Quiet::Hang,
+                };
+            }
+            if busy.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
+    }
+
+    /// Records the hang: the lab clock past the horizon, and who waits on what.
+    fn hang(&self, network: &Network) {
+        let waiting = self.open_lanes();
+        let waits = self.client.waits();
+        let on = match waits.is_empty() {
+            true => "an answer nothing left in flight can bring".to_owned(),
+            false => waits
+                .into_iter()
+                .map(|(_, on)| on)
+                .collect::<Vec<_>>()
+                .join("; "),
+        };
+        let by_ms = HANG_HORIZON_S * 1000;
+        let lab_now_ms = network.advance_lab_clock(by_ms);
+        self.recorder
+            .record(Lane::Client, EventKind::ClockAdvanced { by_ms, lab_now_ms });
+        self.recorder
+            .record(Lane::Client, EventKind::Hang { waiting, on });
+    }
+
+    /// Ends every lane left (frozen tabs', a hang's): the run is over.
+    fn abort_all(&self) {
+        self.motion.finish();
+        for handle in self.book().live.values() {
+            handle.abort();
+        }
+    }
+
+    fn take_handles(&self) -> Vec<JoinHandle<()>> {
+        std::mem::take(&mut self.book().handles)
+    }
+}
+
+impl Lifecycle for RunLife {
+    fn act(&self, action: Action) {
+        let Some(network) = self.network.upgrade() else {
+            return;
+        };
+        match action {
+            Action::Sleep { seconds } => {
+                let by_ms = seconds * 1000;
+                let lab_now_ms = network.advance_lab_clock(by_ms);
+                self.recorder
+                    .record(Lane::Client, EventKind::ClockAdvanced { by_ms, lab_now_ms });
+                let (tabs, lanes) = self.client.wake_lanes(lab_now_ms);
+                self.recorder.record(
+                    Lane::Client,
+                    EventKind::Woke {
+                        tabs,
+                        lanes: lanes.clone(),
+                    },
+                );
+                // Started as the actor's own threads: it is the one running.
+                self.motion.enter();
+                if let Some(me) = self.me.upgrade() {
+                    for lane in lanes {
+                        me.spawn_lane(lane);
+                    }
+                }
+                self.motion.park();
+            }
+            Action::Close(tab) => {
+                self.client.close_tab(tab);
+                let abandoned = self.lanes_of(tab);
+                {
+                    // Aborted before their legs are dropped (a dropped leg
+                    // lets its handler answer, and an answer would wake
+                    // the lane), off the book at once, and running until
+                    // their tasks are gone: the run settles once their
+                    // locks are freed.
+                    let mut book = self.book();
+                    for lane in &abandoned {
+                        if let Some(handle) = book.live.remove(lane) {
+                            book.ending.insert(*lane);
+                            self.motion.enter();
+                            handle.abort();
+                        }
+                    }
+                }
+                network.abandon_tab(tab);
+                self.changed.notify_one();
+                self.recorder
+                    .record(Lane::Client, EventKind::TabClosed { tab, abandoned });
+            }
+            Action::Freeze(tab) => {
+                self.client.freeze_tab(tab);
+                network.freeze_tab(tab);
+                let stuck = self.lanes_of(tab);
+                self.recorder
+                    .record(Lane::Client, EventKind::TabFrozen { tab, stuck });
+                self.changed.notify_one();
+            }
+        }
+    }
+}
+
 /// Aborts a background task when its owner goes away.
 pub(crate) struct AbortOnDrop<T>(pub(crate) JoinHandle<T>);
 
@@ -329,8 +619,31 @@ fn report(
         NetworkDriver::Step | NetworkDriver::Hand => network.delivered(),
     };
     let narration = narrate::all(settings, &events);
+    // Actions taken by hand join the settings at their point: replaying
+    // the saved run takes them again.
+    let mut settings = settings.clone();
+    for (at, action) in network.by_hand() {
+        let at = crate::settings::Point::Deliveries(at);
+        match action {
+            Action::Sleep { seconds } => {
+                settings.sleep = Some(crate::settings::Sleep {
+                    at_ms: None,
+                    after: Some(at),
+                    seconds,
+                })
+            }
+            Action::Close(tab) => settings.close.push(crate::settings::TabAt {
+                tab: u32::from(tab),
+                at,
+            }),
+            Action::Freeze(tab) => settings.freeze.push(crate::settings::TabAt {
+                tab: u32::from(tab),
+                at,
+            }),
+        }
+    }
     let mut report = RunReport {
-        settings: settings.clone(),
+        settings,
         events,
         verdict,
         lab_now_ms,

@@ -37,6 +37,12 @@ pub const MAX_MODULE_OPTIONS_BYTES: usize = 1024;
 /// is abandoned and freed, in seconds: the default and the bounds.
 pub const DEFAULT_IDLE_S: u64 = 600;
 pub const MAX_IDLE_S: u64 = 3_600;
+/// Longest sleep of the laptop, in seconds: thirty days.
+pub const MAX_SLEEP_S: u64 = 30 * 86_400;
+/// Largest clock skew of a tab, in seconds either way: a day.
+pub const MAX_SKEW_S: i64 = 86_400;
+/// Latest lab time (ms after the burst) a sleep may be set at.
+pub const MAX_SLEEP_AT_MS: u64 = 3_600_000;
 
 /// Declares a kebab-case enum that parses from and prints as its names, so
 /// the CLI, the JSON API and the UI's `<select>` values all agree.
@@ -92,6 +98,9 @@ named_enum!(
         ExpiredRefreshable => "expired-refreshable",
         /// Expired, refresh window over.
         ExpiredNotRefreshable => "expired-not-refreshable",
+        /// The app starts: the refresh credential is stored, no access
+        /// token is in memory yet, and every request fires at once.
+        ColdStart => "cold-start",
     }
 );
 
@@ -118,8 +127,11 @@ named_enum!(
         /// Not at all: each tab's interceptor refreshes on its own.
         None => "none",
         /// One lock for all tabs (Web Locks), and a re-read of the stored
-        /// token after taking it.
+        /// token after taking it. The browser releases a closed tab's lock.
         Lock => "lock",
+        /// The same, but a lock the app keeps in localStorage (as some
+        /// libraries roll their own): a closed tab never releases it.
+        StorageLock => "storage-lock",
     }
 );
 
@@ -214,11 +226,11 @@ impl Policy {
             return preset.source;
         }
         match self {
-            Policy::Strict => "Keycloak revokeRefreshToken=true, refreshTokenMaxReuse=0; Spring Authorization Server reuseRefreshTokens=false",
-            Policy::Family => "RFC 9700 §4.14.2 reuse detection; Auth0 breach detection; Okta reuse detection",
-            Policy::Grace => "Auth0 leeway; Okta grace period (default 30 s); Ory Hydra rotation_grace_period; AWS Cognito",
-            Policy::None => "Spring Authorization Server default; Keycloak default; Okta STATIC",
-            Policy::NonAtomic => "Keycloak CVE-2026-1035; Ory Hydra #3604 (check-then-revoke race)",
+            Policy::Strict => "AWS Cognito RefreshTokenRotation ENABLED with RetryGracePeriodSeconds 0 (a reuse is refused, nothing else dies)",
+            Policy::Family => "RFC 9700 §4.14.2 reuse detection; Okta reuse detection; Ory Hydra default; Keycloak revokeRefreshToken=true, refreshTokenMaxReuse=0 (ends the client session)",
+            Policy::Grace => "Okta grace period (default 30 s); Ory Hydra rotation_grace_period; AWS Cognito RetryGracePeriodSeconds",
+            Policy::None => "Spring Authorization Server default; Keycloak default; AWS Cognito default; Okta STATIC",
+            Policy::NonAtomic => "Spring Authorization Server reuseRefreshTokens=false (last write wins); Keycloak CVE-2026-1035; Ory Hydra #3604 (check-then-revoke race)",
             // Presets answered above.
             _ => "",
         }
@@ -255,6 +267,81 @@ impl Default for Latency {
             login: 0,
         }
     }
+}
+
+/// When a lifecycle action happens in a run: after so many deliveries of
+/// the network (0: before the first), or right after a leg's first
+/// delivery. On the command line `5` or `secret#1<`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum Point {
+    Deliveries(u32),
+    Leg(crate::protocol::LegId),
+}
+
+impl fmt::Display for Point {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Point::Deliveries(n) => write!(f, "{n}"),
+            Point::Leg(leg) => write!(f, "{leg}"),
+        }
+    }
+}
+
+impl FromStr for Point {
+    type Err = SettingsError;
+    fn from_str(text: &str) -> Result<Self, SettingsError> {
+        if let Ok(n) = text.parse::<u32>() {
+            return Ok(Point::Deliveries(n));
+        }
+        text.parse().map(Point::Leg).map_err(|_| {
+            SettingsError::Conflict(format!(
+                "'{text}' is not a point of the run: write a number of deliveries (0 = at the start) or a leg such as secret#1<"
+            ))
+        })
+    }
+}
+
+/// A tab closed (or frozen) at a point: `2@secret#1<`, `2@5`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TabAt {
+    /// The tab, from 1. (A u32 so that any number reads, and a bad one
+    /// gets the range message.)
+    pub tab: u32,
+    pub at: Point,
+}
+
+impl FromStr for TabAt {
+    type Err = SettingsError;
+    fn from_str(text: &str) -> Result<Self, SettingsError> {
+        let (tab, at) = text.split_once('@').ok_or_else(|| {
+            SettingsError::Conflict(format!(
+                "'{text}' is not TAB@POINT: write e.g. 2@secret#1< (tab 2, right after that leg) or 2@5 (after 5 deliveries)"
+            ))
+        })?;
+        let tab = tab.trim().parse::<u32>().map_err(|_| {
+            SettingsError::Conflict(format!("'{tab}' is not a tab number (1..={MAX_TABS})"))
+        })?;
+        Ok(TabAt {
+            tab,
+            at: at.trim().parse()?,
+        })
+    }
+}
+
+/// The laptop sleeps: the client's timers stand still, the lab clock jumps
+/// `seconds`, then every open tab wakes at once (its proactive timer fires
+/// if due, and it fetches its secret requests again). When: `at_ms` after
+/// the burst on the network's time, or `after` a point of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sleep {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Point>,
+    pub seconds: u64,
 }
 
 /// Everything one run needs. Missing JSON fields take the defaults.
@@ -318,6 +405,26 @@ pub struct RunSettings {
     /// Where the client runs; `browser` runs only from the lab's page.
     #[serde(skip_serializing_if = "Runtime::is_rust")]
     pub runtime: Runtime,
+    /// The laptop sleeps once during the run, then every tab wakes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sleep: Option<Sleep>,
+    /// Per tab (`"2"`), how far its clock is off the lab's, in seconds:
+    /// its own "now" for client-side expiry checks (the proactive timer).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub skew: std::collections::BTreeMap<String, i64>,
+    /// Tabs closed at a point: their requests in flight are abandoned and
+    /// their locks released, as a browser does.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub close: Vec<TabAt>,
+    /// Tabs frozen at a point: nothing of theirs moves again, and the
+    /// locks they hold stay held.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub freeze: Vec<TabAt>,
+    /// Client instances per tab (React StrictMode starts two): they share
+    /// the tab's storage, each has its own strategy memory; a tab's
+    /// requests take turns between them.
+    #[serde(skip_serializing_if = "is_one")]
+    pub instances: u32,
     /// The in-page module's name when it is not a built-in strategy (the
     /// learner's own interceptor), shown instead of `strategy`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -358,8 +465,17 @@ impl Default for RunSettings {
             runtime: Runtime::Rust,
             module: None,
             module_options: None,
+            sleep: None,
+            skew: std::collections::BTreeMap::new(),
+            close: Vec::new(),
+            freeze: Vec::new(),
+            instances: 1,
         }
     }
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 /// A setting the engine refuses, with a message fit to show a user.
@@ -423,6 +539,7 @@ impl RunSettings {
         check_range("grace_s", self.grace_s, 0, MAX_GRACE_S)?;
         check_range("idle_s", self.idle_s, 1, MAX_IDLE_S)?;
         check_range("tabs", self.tabs, 1, u32::from(MAX_TABS))?;
+        self.check_lifecycle()?;
         crate::server::presets::check_knobs(self)?;
         check_range("deliver", self.deliver.len(), 0, MAX_SCRIPT_LEGS)?;
         check_range("drop", self.drop.len(), 0, MAX_SCRIPT_LEGS)?;
@@ -472,6 +589,64 @@ impl RunSettings {
         Ok(())
     }
 
+    /// Sleep, skew, closed and frozen tabs, instances: each in range, each
+    /// tab one of the run's, no tab both closed and frozen.
+    fn check_lifecycle(&self) -> Result<(), SettingsError> {
+        check_range("instances", self.instances, 1, u32::from(MAX_TABS))?;
+        if let Some(sleep) = &self.sleep {
+            check_range("sleep.seconds", sleep.seconds, 1, MAX_SLEEP_S)?;
+            match (sleep.at_ms, sleep.after) {
+                (Some(at_ms), None) => check_range("sleep.at_ms", at_ms, 0, MAX_SLEEP_AT_MS)?,
+                (None, Some(_)) => {}
+                _ => {
+                    return Err(SettingsError::Conflict(
+                        "sleep needs exactly one of at_ms (ms after the burst) and after (a point of the run)".into(),
+                    ))
+                }
+            }
+        }
+        for (tab, seconds) in &self.skew {
+            let number = tab.parse::<u32>().map_err(|_| {
+                SettingsError::Conflict(format!("skew is keyed by tab number (\"2\"), not '{tab}'"))
+            })?;
+            check_range("skew tab", number, 1, self.tabs)?;
+            check_range("skew seconds", *seconds, -MAX_SKEW_S, MAX_SKEW_S)?;
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (what, list) in [("close", &self.close), ("freeze", &self.freeze)] {
+            for at in list {
+                let field = if what == "close" {
+                    "close tab"
+                } else {
+                    "freeze tab"
+                };
+                check_range(field, at.tab, 1, self.tabs)?;
+                if !seen.insert(at.tab) {
+                    return Err(SettingsError::Conflict(format!(
+                        "tab {} is closed or frozen twice: once is all a tab can be",
+                        at.tab
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the run uses any lifecycle action (sleep, skew, close,
+    /// freeze, several instances): the engine's clients only.
+    pub fn has_lifecycle(&self) -> bool {
+        self.sleep.is_some()
+            || !self.skew.is_empty()
+            || !self.close.is_empty()
+            || !self.freeze.is_empty()
+            || self.instances > 1
+    }
+
+    /// Tab `tab`'s clock skew in ms (0 without one).
+    pub fn skew_ms(&self, tab: crate::protocol::TabNo) -> i64 {
+        self.skew.get(&tab.to_string()).copied().unwrap_or(0) * 1000
+    }
+
     /// The run's tabs, by number (valid once [`RunSettings::validate`] passed).
     pub fn tab_numbers(&self) -> impl Iterator<Item = crate::protocol::TabNo> {
         1..=u8::try_from(self.tabs).unwrap_or(MAX_TABS)
@@ -481,7 +656,9 @@ impl RunSettings {
     /// or own module, in article mode (OAuth refresh tokens and the
     /// proactive and mutex strategies are the Rust engine's).
     fn check_in_page(&self) -> Result<(), SettingsError> {
-        let refused = if self.mode == Mode::Oauth {
+        let refused = if self.has_lifecycle() || self.case == Case::ColdStart {
+            Some("sleep, skew, closed and frozen tabs, instances and the cold start")
+        } else if self.mode == Mode::Oauth {
             Some("OAuth mode")
         } else if self.module.is_none() && !self.strategy.in_page() {
             Some("the proactive and mutex strategies")
@@ -523,6 +700,50 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "unknown Policy 'sometimes' (expected one of: strict, family, grace, none, non-atomic, auth0, okta, keycloak, hydra, supabase, cognito, spring)"
+        );
+    }
+
+    #[test]
+    fn lifecycle_settings_are_refused_out_of_range_with_the_range() {
+        let with = |tune: fn(&mut RunSettings)| {
+            let mut settings = RunSettings {
+                tabs: 3,
+                ..RunSettings::default()
+            };
+            tune(&mut settings);
+            settings.validate().map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            with(|s| {
+                s.skew.insert("2".into(), 86_401);
+            }),
+            Err("skew seconds must be between -86400 and 86400 (got 86401)".into())
+        );
+        assert_eq!(
+            with(|s| s.sleep = Some(Sleep {
+                at_ms: Some(0),
+                after: None,
+                seconds: 30 * 86_400 + 1
+            })),
+            Err("sleep.seconds must be between 1 and 2592000 (got 2592001)".into())
+        );
+        assert_eq!(
+            with(|s| s.instances = 9),
+            Err("instances must be between 1 and 8 (got 9)".into())
+        );
+        assert_eq!(
+            with(|s| s.close = vec!["4@0".parse().unwrap()]),
+            Err("close tab must be between 1 and 3 (got 4)".into())
+        );
+        assert!(with(|s| {
+            s.skew.insert("2".into(), -90);
+            s.freeze = vec!["1@secret#1<".parse().unwrap()];
+        })
+        .is_ok());
+        assert!("2-5".parse::<TabAt>().is_err());
+        assert_eq!(
+            serde_json::to_string(&"2@secret#1<".parse::<TabAt>().unwrap()).unwrap(),
+            r#"{"tab":2,"at":"secret#1<"}"#
         );
     }
 

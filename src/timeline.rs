@@ -150,6 +150,20 @@ pub enum EventKind {
     },
     /// The lab clock jumped forward (time travel, or a case's "come back later").
     ClockAdvanced { by_ms: u64, lab_now_ms: u64 },
+
+    // ---- the tab's lifecycle ----
+    /// The laptop woke after sleeping (the lab clock jumped just before):
+    /// these tabs woke at once and started these lanes.
+    Woke { tabs: Vec<TabNo>, lanes: Vec<Lane> },
+    /// A tab was closed: its requests in flight were abandoned and the
+    /// locks it held released, as a browser does.
+    TabClosed { tab: TabNo, abandoned: Vec<Lane> },
+    /// A tab was frozen: nothing of it moves again, and the locks it holds
+    /// stay held; these lanes of it had not returned.
+    TabFrozen { tab: TabNo, stuck: Vec<Lane> },
+    /// The run can never settle: these lanes wait on something nobody will
+    /// ever give them (`on` says what), with no leg left in flight.
+    Hang { waiting: Vec<Lane>, on: String },
 }
 
 impl EventKind {
@@ -171,6 +185,10 @@ impl EventKind {
             EventKind::Rotated { .. } => "rotated",
             EventKind::Revoked { .. } => "revoked",
             EventKind::ClockAdvanced { .. } => "clock_advanced",
+            EventKind::Woke { .. } => "woke",
+            EventKind::TabClosed { .. } => "tab_closed",
+            EventKind::TabFrozen { .. } => "tab_frozen",
+            EventKind::Hang { .. } => "hang",
         }
     }
 }

@@ -43,6 +43,19 @@ pub struct Verdict {
     /// store they share, logging every tab out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logged_out_by: Option<TabNo>,
+    /// The run could never settle: requests waited on something nobody
+    /// would ever give them (a lock a frozen tab holds, say).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub hang: bool,
+    /// What hung: the waiting lanes and what they wait on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hang_on: Option<String>,
+    /// Requests of closed tabs that never returned.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub abandoned: u32,
+    /// Requests of frozen tabs that never returned.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub frozen: u32,
     pub sentence: String,
 }
 
@@ -94,6 +107,13 @@ impl Verdict {
                     ..
                 } => v.family_revoked += 1,
                 EventKind::TokenStored { jti, .. } => v.final_jti = Some(jti.clone()),
+                EventKind::Hang { waiting, on } => {
+                    v.hang = true;
+                    let lanes: Vec<String> = waiting.iter().map(ToString::to_string).collect();
+                    v.hang_on = Some(format!("{} wait for {on}", lanes.join(", ")));
+                }
+                EventKind::TabClosed { abandoned, .. } => v.abandoned += abandoned.len() as u32,
+                EventKind::TabFrozen { stuck, .. } => v.frozen += stuck.len() as u32,
                 EventKind::LoggedOut { tab, .. } => {
                     v.logouts += 1;
                     v.logged_out_by = v.logged_out_by.or(*tab);
@@ -106,12 +126,33 @@ impl Verdict {
         v.failed = v.secret_failed + v.public_failed;
         v.race = v.refresh_calls as usize > presented.len();
         v.sentence = v.sentence(presented.len());
+        let lifecycle = match (v.abandoned, v.frozen) {
+            (0, 0) => String::new(),
+            (n, 0) => format!(
+                " {} of closed tabs abandoned.",
+                plural(n, "request", "requests")
+            ),
+            (0, n) => format!(
+                " {} of frozen tabs never returned.",
+                plural(n, "request", "requests")
+            ),
+            (a, f) => format!(
+                " {} of closed tabs abandoned, {} of frozen tabs never returned.",
+                plural(a, "request", "requests"),
+                plural(f, "request", "requests")
+            ),
+        };
+        v.sentence.push_str(&lifecycle);
+        if let Some(on) = &v.hang_on {
+            v.sentence = format!("Hang: {on}. {}", v.sentence);
+        }
         v
     }
 
     fn sentence(&self, tokens_presented: usize) -> String {
         let secret = self.secret_ok + self.secret_failed;
         let failures = match self.secret_failed {
+            0 if self.requests == 0 => "no request returned".to_owned(),
             0 if self.failed == 0 => format!("all {} requests succeeded", self.requests),
             0 => format!("{} of {} requests failed", self.failed, self.requests),
             n => format!("{n} of {secret} secret requests failed"),
@@ -159,6 +200,11 @@ impl Verdict {
         }
         let calls = plural(self.refresh_calls, "refresh", "refreshes");
         let tokens = plural(tokens_presented as u32, "expired token", "expired tokens");
+        let answered = self.refresh_ok + self.refresh_rejected + self.refresh_lost;
+        if self.refresh_accepted_by_server == 0 && answered == 0 {
+            // Every refresh left with a tab that closed or froze, or hangs.
+            return format!("{calls} never answered; {failures}{logout}.");
+        }
         if self.refresh_accepted_by_server == 0 {
             let rejected = match self.refresh_calls {
                 1 => format!("{calls}, rejected ({reasons})"),
@@ -186,6 +232,10 @@ impl Verdict {
             }
         }
     }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn is_zero(n: &u32) -> bool {

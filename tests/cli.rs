@@ -64,7 +64,8 @@ fn matrix_prints_every_case_and_client() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     let rows: Vec<&str> = text.lines().skip(1).collect();
-    assert_eq!(rows.len(), 20, "{text}");
+    // 5 cases x 5 clients.
+    assert_eq!(rows.len(), 25, "{text}");
     let naive_race = rows
         .iter()
         .find(|row| row.starts_with("expired-refreshable      naive"))
@@ -79,8 +80,8 @@ fn the_matrix_has_tabs_and_modes_and_the_reference_table_is_current() {
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
-    // 2 tab counts x 4 cases x 5 clients, under one policy and one mode.
-    assert_eq!(text.lines().skip(1).count(), 40, "{text}");
+    // 2 tab counts x 5 cases x 5 clients, under one policy and one mode.
+    assert_eq!(text.lines().skip(1).count(), 50, "{text}");
     let three_tabs = text
         .lines()
         .find(|row| {
@@ -120,7 +121,7 @@ fn out_of_range_and_unknown_values_exit_2_with_a_message() {
         ),
         (
             vec!["run", "--case", "tomorrow"],
-            "unknown Case 'tomorrow' (expected one of: guest, valid, expired-refreshable, expired-not-refreshable)",
+            "unknown Case 'tomorrow' (expected one of: guest, valid, expired-refreshable, expired-not-refreshable, cold-start)",
         ),
         (
             vec!["run", "--tabs", "9"],
@@ -128,7 +129,7 @@ fn out_of_range_and_unknown_values_exit_2_with_a_message() {
         ),
         (
             vec!["run", "--cross-tab", "always"],
-            "unknown CrossTab 'always' (expected one of: none, lock)",
+            "unknown CrossTab 'always' (expected one of: none, lock, storage-lock)",
         ),
         (
             vec!["run", "--client", "optimistic"],
@@ -156,6 +157,23 @@ fn out_of_range_and_unknown_values_exit_2_with_a_message() {
         ),
         (vec!["run", "--secret", "-3"], "unexpected argument '-3'"),
         (vec!["run", "--bogus"], "unexpected argument '--bogus'"),
+        (
+            vec!["run", "--tabs", "2", "--skew", "2=90000"],
+            "skew seconds must be between -86400 and 86400 (got 90000)",
+        ),
+        (
+            vec!["run", "--sleep-at", "0", "--sleep-s", "2592001"],
+            "sleep.seconds must be between 1 and 2592000 (got 2592001)",
+        ),
+        (
+            vec!["run", "--instances", "9"],
+            "instances must be between 1 and 8 (got 9)",
+        ),
+        (
+            vec!["run", "--close", "2@secret#1<"],
+            "close tab must be between 1 and 1 (got 2)",
+        ),
+        (vec!["run", "--close", "2-3"], "is not TAB@POINT"),
     ] {
         let output = refresh_race(&args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
@@ -349,6 +367,8 @@ fn serve_mode_oauth_issues_refresh_tokens_on_the_long_lived_api() {
     assert!((400..500).contains(&status), "{status} {reused}");
     let _ = child.kill();
     let _ = child.wait();
+}
+
 // ---- explore ----
 
 #[test]

@@ -138,7 +138,7 @@ async fn bad_tab_mode_preset_and_drop_settings_are_refused_before_anything_start
         (
             r#"{"cross_tab":"mutex"}"#,
             "bad_json",
-            "unknown variant `mutex`, expected `none` or `lock`",
+            "unknown variant `mutex`, expected one of `none`, `lock`, `storage-lock`",
         ),
         (
             r#"{"mode":"saml"}"#,

@@ -130,7 +130,10 @@ async fn options_headers_and_errors() {
     // Five policies, then seven real servers' presets.
     assert_eq!(options["policies"].as_array().unwrap().len(), 12);
     assert_eq!(options["modes"], serde_json::json!(["article", "oauth"]));
-    assert_eq!(options["cross_tabs"], serde_json::json!(["none", "lock"]));
+    assert_eq!(
+        options["cross_tabs"],
+        serde_json::json!(["none", "lock", "storage-lock"])
+    );
 
     let response = http().get(format!("{base}/lab/runs")).send().await.unwrap();
     assert_eq!(response.status(), 405);

@@ -34,7 +34,7 @@ import { startTab } from './page-runtime.js';
 import { describeLockChange } from './lib/tab-hub.js';
 import { createRunState, applyMessage, isLive, isHeld, viewNowUs } from './lib/reducer.js';
 import { validateControls, toRunSettings, limitsFromOptions, fieldsFor, controlValues, knobsOf, valuesForPolicy } from './lib/validate.js';
-import { trayModel, tabStateModel, undoSettings, controlState, keyAction, moveCursor } from './lib/network.js';
+import { trayModel, tabStateModel, undoSettings, controlState, keyAction, moveCursor, lifeModel, withLifeAction, MAX_SLEEP_S } from './lib/network.js';
 import {
   STORAGE_KEY, parseProgress, serializeProgress, recordFinished, giveUp, challengeStatus, challengesFromOptions, emptyProgress,
 } from './lib/challenges.js';
@@ -574,6 +574,21 @@ async function sendCommand(command) {
   renderAll();
 }
 
+/**
+ * A lifecycle action by hand (sleep, close or freeze a tab): sent as a
+ * network command, and kept in the run's settings at its point, so that an
+ * undo or a saved run takes it again.
+ */
+async function lifeAction(action) {
+  const run = controlledRun();
+  if (!run || !run.state.settings) return;
+  const at = run.state.delivered.length;
+  const before = run.state.settings;
+  run.state.settings = withLifeAction(before, action, at);
+  await sendCommand(action);
+  if (!net.answered && !net.busy && isLive(run.state)) run.state.settings = before;
+}
+
 /** A command is over once the stream caught up with it (or the run ended). */
 function syncBusy() {
   if (!net.busy || !net.answered) return;
@@ -667,9 +682,11 @@ function renderNetworkUi() {
     ...challengeView(current),
     justSolved: justSolved.includes(current.id),
   } : null;
+  const tab = held ? tabStateModel(state.network.tab) : null;
+  const life = tab && state.settings && state.settings.runtime !== 'browser' ? lifeModel(state.settings, state.events) : null;
   rail.render({
     challenge,
-    tab: held ? tabStateModel(state.network.tab) : null,
+    tab: tab && life ? { ...tab, life: { ...life, maxSleep: MAX_SLEEP_S } } : tab,
     tray,
     busy: net.busy,
   });
@@ -1057,6 +1074,7 @@ const rail = new NetworkPanel($('[data-rail]'), {
   deliver: (leg) => sendCommand({ command: 'deliver', leg }),
   dropLeg: (leg) => sendCommand({ command: 'drop', leg }),
   deliverAll: (filter) => sendCommand({ command: 'deliver-all', filter }),
+  life: (action) => lifeAction(action),
   closeChallenge: () => {
     playing = null;
     renderNetworkUi();

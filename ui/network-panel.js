@@ -16,6 +16,7 @@ export class NetworkPanel {
    * @param {(leg: string) => void} on.dropLeg        "lose" was clicked on a refresh's answer
    * @param {() => void} on.closeChallenge            stop playing the challenge
    * @param {() => void} on.openChallenges            show every challenge
+   * @param {(action: object) => void} on.life         sleep, close-tab or freeze-tab by hand
    */
   constructor(root, on) {
     this.root = root;
@@ -50,6 +51,17 @@ export class NetworkPanel {
       const group = target.closest('[data-action="deliver-all"][data-filter]');
       if (group && !this.busy) {
         this.on.deliverAll(group.getAttribute('data-filter'));
+        return;
+      }
+      const life = target.closest('[data-action="sleep"], [data-action="close-tab"], [data-action="freeze-tab"]');
+      if (life && !this.busy && this.on.life) {
+        const command = life.getAttribute('data-action');
+        if (command === 'sleep') {
+          const input = this.tab.querySelector('[data-control="sleep-s"]');
+          this.on.life({ command, seconds: Number(input && input.value) || 0 });
+        } else {
+          this.on.life({ command, tab: Number(life.closest('[data-tab]').getAttribute('data-tab')) });
+        }
         return;
       }
       if (target.closest('[data-action="close-challenge"]')) this.on.closeChallenge();
@@ -140,7 +152,22 @@ export class NetworkPanel {
         ...t.rows.map((row) => h('div', { class: 'tab-row', 'data-field': row.name },
           h('dt', {}, row.name),
           h('dd', { title: row.note }, h('code', { class: `tab-value v-${row.value}` }, row.value), h('span', { class: 'tab-note' }, row.note))))),
+      ...(t.life ? [this.lifeRows(t.life)] : []),
     );
+  }
+
+  /** The lifecycle by hand: the laptop's sleep, and each tab's close and freeze. */
+  lifeRows(life) {
+    const sleep = h('div', { class: 'life-sleep' },
+      h('label', {}, 'sleep ', h('input', { type: 'number', min: '1', max: String(life.maxSleep), value: '8', 'data-control': 'sleep-s', 'aria-label': 'Sleep, seconds', disabled: life.canSleep ? null : '' }), ' s'),
+      h('button', { type: 'button', class: 'life-button', 'data-action': 'sleep', disabled: life.canSleep ? null : '', title: 'The laptop sleeps: the lab clock jumps, then every open tab wakes at once' }, 'Sleep'));
+    const tabs = life.tabs.map((t) => h('div', { class: `life-tab life-${t.state}`, 'data-tab': String(t.tab), 'data-tab-life': t.state },
+      h('span', { class: 'life-name' }, `tab ${t.tab}`),
+      ...(t.state === 'open'
+        ? [h('button', { type: 'button', class: 'life-button', 'data-action': 'close-tab', title: `Close tab ${t.tab}: its requests are abandoned, its locks released` }, 'Close'),
+          h('button', { type: 'button', class: 'life-button', 'data-action': 'freeze-tab', title: `Freeze tab ${t.tab}: it keeps its locks` }, 'Freeze')]
+        : [h('span', { class: 'life-state' }, t.state)])));
+    return h('div', { class: 'life', 'data-life': '' }, h('h4', { class: 'rail-sub' }, 'Lifecycle'), sleep, ...tabs);
   }
 
   paintTray(tray) {

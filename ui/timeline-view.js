@@ -474,6 +474,7 @@ export class TimelineView {
     el.setAttribute('data-failed', String(v.failed));
     el.setAttribute('data-logouts', String(v.logouts));
     el.setAttribute('data-final', v.final ? 'true' : 'false');
+    el.setAttribute('data-verdict-kind', v.kind ?? 'running');
     this.sentence.textContent = v.sentence;
     this.counts.refreshCalls.textContent = String(v.refreshCalls);
     this.counts.ok.textContent = String(v.ok);

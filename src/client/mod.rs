@@ -26,7 +26,7 @@ use crate::clock::LabClock;
 use crate::motion::Motion;
 use crate::protocol::{Exchange, Lane, LaneKind, Reason, Route, StrategyView, TabNo, TabView};
 use crate::server::{ATTEMPT_HEADER, EXCHANGE_HEADER, LANE_HEADER};
-use crate::settings::{CrossTab, Strategy};
+use crate::settings::{Case, CrossTab, RunSettings, Strategy};
 use crate::timeline::{EventKind, Recorder};
 
 /// A token as a browser holds it: the raw JWT and what it read from it,
@@ -114,16 +114,45 @@ pub struct Tab {
     slot_clock: Option<LabClock>,
     /// More than one tab: store events then say which tab caused them.
     several_tabs: bool,
+    /// The app started cold: the stored token is only the refresh
+    /// credential, so requests leave without one until a refresh stores a
+    /// token.
+    cold: std::sync::atomic::AtomicBool,
 }
 
 /// The browser's tabs, each with its 401 strategy: what the scenario drives.
 pub struct Client {
     tab: Arc<Tab>,
-    /// One per tab, tab 1 first: each tab's own strategy memory.
+    /// `instances` per tab, tab 1's first: each instance's own strategy memory.
     interceptors: Vec<Interceptor>,
+    /// Client instances per tab (StrictMode starts two).
+    instances: u32,
     /// The tabs' shared lock (`cross_tab` `lock`), if they coordinate.
     cross_tab: Option<slots::Slots>,
+    /// The lock lives in localStorage: a closed tab never releases it.
+    strands_on_close: bool,
+    /// Each tab's clock skew, ms, tab 1 first: its own "now" for the
+    /// proactive timer.
+    skew_ms: Vec<i64>,
+    /// Secret requests each tab fetches again when it wakes.
+    wake_requests: u32,
+    life: Mutex<Life>,
 }
+
+/// What became of the tabs, and the numbers their next lanes take.
+#[derive(Default)]
+struct Life {
+    closed: std::collections::BTreeSet<TabNo>,
+    frozen: std::collections::BTreeSet<TabNo>,
+    /// Per tab: the last timer lane and the last secret lane started.
+    timers: std::collections::HashMap<TabNo, u32>,
+    secrets: std::collections::HashMap<TabNo, u32>,
+}
+
+/// How often a proactive timer may fire in a row when each new token is
+/// already due by its tab's skewed clock: the refresh loop is shown, not
+/// run forever.
+pub const MAX_TIMER_FIRES: u32 = 5;
 
 /// One tab's strategy, with its own memory. Adding a strategy: a module, a
 /// line here and one in each `match` below.
@@ -190,6 +219,26 @@ impl Client {
         recorder: Recorder,
         motion: Arc<Motion>,
     ) -> Self {
+        let settings = RunSettings {
+            strategy,
+            tabs: u32::from(tabs.max(1)),
+            cross_tab,
+            ..RunSettings::default()
+        };
+        Self::for_run(base_url, &settings, recorder, motion)
+    }
+
+    /// The browser of a run: its tabs, each with `instances` clients of the
+    /// run's strategy, their clocks' skews, and a cold start's empty memory.
+    pub fn for_run(
+        base_url: &str,
+        settings: &RunSettings,
+        recorder: Recorder,
+        motion: Arc<Motion>,
+    ) -> Self {
+        let (strategy, cross_tab) = (settings.strategy, settings.cross_tab);
+        let tabs = settings.tab_numbers().count() as TabNo;
+        let instances = settings.instances.max(1);
         let http = reqwest::Client::builder()
             // Every lab request is to 127.0.0.1; a proxy would distort timings.
             .no_proxy()
@@ -208,67 +257,221 @@ impl Client {
             motion: motion.clone(),
             slot_clock: None,
             several_tabs: tabs > 1,
+            cold: std::sync::atomic::AtomicBool::new(settings.case == Case::ColdStart),
         });
-        let interceptors = (0..tabs.max(1))
+        let interceptors = (0..u32::from(tabs.max(1)) * instances)
             .map(|_| Interceptor::new(strategy, &motion))
             .collect();
         let cross_tab = match cross_tab {
             CrossTab::None => None,
-            CrossTab::Lock => Some(slots::Slots::new(1, motion)),
+            CrossTab::Lock | CrossTab::StorageLock => Some(slots::Slots::new(1, motion)),
         };
+        let strands_on_close = settings.cross_tab == CrossTab::StorageLock;
         Client {
             tab,
             interceptors,
+            instances,
             cross_tab,
+            strands_on_close,
+            skew_ms: (1..=tabs.max(1)).map(|tab| settings.skew_ms(tab)).collect(),
+            wake_requests: settings.secret,
+            life: Mutex::new(Life {
+                secrets: (1..=tabs.max(1))
+                    .map(|tab| (tab, settings.secret))
+                    .collect(),
+                ..Life::default()
+            }),
         }
     }
 
-    /// The interceptor of tab `tab` (tab 1's for a number out of range).
-    fn interceptor(&self, tab: TabNo) -> &Interceptor {
-        let index = usize::from(tab.max(1)) - 1;
+    fn tabs(&self) -> TabNo {
+        (self.interceptors.len() as u32 / self.instances).max(1) as TabNo
+    }
+
+    fn life(&self) -> std::sync::MutexGuard<'_, Life> {
+        self.life.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The interceptor of `lane`: its tab's, and among the tab's instances
+    /// the one whose turn the lane's number is (tab 1's first instance for
+    /// a lane out of range).
+    fn interceptor_of(&self, lane: Lane) -> &Interceptor {
+        let (tab, n) = match lane {
+            Lane::Request(tab, _, n) => (tab, n),
+            Lane::Client | Lane::Server => (1, 1),
+        };
+        let instance = (n.max(1) - 1) % self.instances;
+        let index = (u32::from(tab.max(1)) - 1) * self.instances + instance;
         self.interceptors
-            .get(index)
+            .get(index as usize)
             .unwrap_or(&self.interceptors[0])
     }
 
-    /// Lanes the strategies add to the burst at lab time `lab_now_ms`: the
-    /// timer of each proactive tab whose refresh is due by then (it was set
-    /// before the user left, and fires as the page wakes up).
-    pub fn timer_lanes(&self, lab_now_ms: u64) -> Vec<Lane> {
-        let token = self.tab.current();
-        (1..=self.interceptors.len() as TabNo)
-            .filter(|tab| match self.interceptor(*tab) {
-                Interceptor::Proactive(proactive) => {
-                    proactive.timer_due(token.as_ref(), lab_now_ms)
-                }
-                _ => false,
-            })
-            .map(|tab| Lane::Request(tab, LaneKind::Timer, 1))
-            .collect()
+    /// Tab `tab`'s own "now": the lab's, off by its skew.
+    fn tab_now_ms(&self, tab: TabNo, lab_now_ms: u64) -> u64 {
+        let skew = self.skew_ms.get(usize::from(tab.max(1)) - 1).copied();
+        lab_now_ms.saturating_add_signed(skew.unwrap_or(0))
     }
 
-    /// Runs one lane of the burst: a request of the page, or a strategy's
-    /// timer (which is no request: it has no outcome of its own).
+    /// Lanes the strategies add at lab time `lab_now_ms` (the burst, or a
+    /// wake-up): the timer of each proactive instance of an open tab whose
+    /// refresh is due by the tab's own clock (it was set before the user
+    /// left, and fires as the page wakes up).
+    pub fn timer_lanes(&self, lab_now_ms: u64) -> Vec<Lane> {
+        let token = self.tab.current();
+        let mut life = self.life();
+        let mut lanes = Vec::new();
+        for tab in 1..=self.tabs() {
+            if life.closed.contains(&tab) || life.frozen.contains(&tab) {
+                continue;
+            }
+            let now = self.tab_now_ms(tab, lab_now_ms);
+            let first = life.timers.get(&tab).copied().unwrap_or(0);
+            let mut last = first;
+            for instance in 1..=self.instances {
+                let lane = Lane::Request(tab, LaneKind::Timer, first + instance);
+                let due = match self.interceptor_of(lane) {
+                    Interceptor::Proactive(proactive) => proactive.timer_due(token.as_ref(), now),
+                    _ => false,
+                };
+                if due {
+                    lanes.push(lane);
+                    last = first + instance;
+                }
+            }
+            life.timers.insert(tab, last);
+        }
+        lanes
+    }
+
+    /// The lanes every open tab starts when the laptop wakes at lab time
+    /// `lab_now_ms`: its secret requests again (the page fetches its data
+    /// anew), then its due timers.
+    pub fn wake_lanes(&self, lab_now_ms: u64) -> (Vec<TabNo>, Vec<Lane>) {
+        let mut tabs = Vec::new();
+        let mut lanes = Vec::new();
+        {
+            let mut life = self.life();
+            for tab in 1..=self.tabs() {
+                if life.closed.contains(&tab) || life.frozen.contains(&tab) {
+                    continue;
+                }
+                tabs.push(tab);
+                let last = life.secrets.get(&tab).copied().unwrap_or(0);
+                lanes.extend(
+                    (last + 1..=last + self.wake_requests)
+                        .map(|n| Lane::Request(tab, LaneKind::Secret, n)),
+                );
+                life.secrets.insert(tab, last + self.wake_requests);
+            }
+        }
+        lanes.extend(self.timer_lanes(lab_now_ms));
+        (tabs, lanes)
+    }
+
+    /// Marks `tab` closed: it starts nothing again (the scenario abandons
+    /// its lanes, which releases its locks).
+    pub fn close_tab(&self, tab: TabNo) {
+        self.life().closed.insert(tab);
+        if let Some(lock) = &self.cross_tab {
+            lock.forget_waiters(tab);
+            if self.strands_on_close {
+                lock.strand(tab);
+            }
+        }
+        for interceptor in &self.interceptors {
+            if let Interceptor::Mutex(mutex) = interceptor {
+                mutex.forget_waiters(tab);
+            }
+        }
+    }
+
+    /// Marks `tab` frozen: it starts nothing again, and keeps what it holds.
+    pub fn freeze_tab(&self, tab: TabNo) {
+        self.life().frozen.insert(tab);
+    }
+
+    /// Whether `tab` was frozen.
+    pub fn is_frozen(&self, tab: TabNo) -> bool {
+        self.life().frozen.contains(&tab)
+    }
+
+    /// What lanes wait on, for a hang: each lock with waiters, its waiters,
+    /// and a sentence naming it and who holds it.
+    pub fn waits(&self) -> Vec<(Vec<Lane>, String)> {
+        let (frozen, closed) = {
+            let life = self.life();
+            (life.frozen.clone(), life.closed.clone())
+        };
+        let held_by = |holders: &[Lane]| -> String {
+            let names: Vec<String> = holders
+                .iter()
+                .map(|lane| match lane.tab() {
+                    Some(tab) if frozen.contains(&tab) => format!("{lane} of frozen tab {tab}"),
+                    Some(tab) if closed.contains(&tab) => format!("{lane} of closed tab {tab}"),
+                    _ => lane.to_string(),
+                })
+                .collect();
+            match names.is_empty() {
+                true => "nobody left to release it".into(),
+                false => format!("held by {}", names.join(", ")),
+            }
+        };
+        let mut waits = Vec::new();
+        if let Some(lock) = &self.cross_tab {
+            let (holders, waiters) = lock.holders_and_waiters();
+            if !waiters.is_empty() {
+                waits.push((
+                    waiters,
+                    format!("the cross-tab lock, {}", held_by(&holders)),
+                ));
+            }
+        }
+        for (index, interceptor) in self.interceptors.iter().enumerate() {
+            if let Interceptor::Mutex(mutex) = interceptor {
+                let (holders, waiters) = mutex.holders_and_waiters();
+                if !waiters.is_empty() {
+                    let tab = index as u32 / self.instances + 1;
+                    waits.push((
+                        waiters,
+                        format!("tab {tab}'s refresh lock, {}", held_by(&holders)),
+                    ));
+                }
+            }
+        }
+        waits
+    }
+
+    /// Runs one lane: a request of the page, or a strategy's timer (which
+    /// is no request: it has no outcome of its own).
     pub async fn run_lane(&self, lane: Lane) -> Option<Outcome> {
         match lane {
             Lane::Request(tab, LaneKind::Timer, _) => {
-                let Interceptor::Proactive(proactive) = self.interceptor(tab) else {
+                let Interceptor::Proactive(proactive) = self.interceptor_of(lane) else {
                     return None;
                 };
-                let used = self.tab.current()?;
-                // With a cross-tab lock the timer takes it too, and skips
-                // its refresh if another tab already replaced the token.
-                let _held = match &self.cross_tab {
-                    Some(lock) => {
-                        let held = self.tab.take_lock(lock, lane, &used).await;
-                        if self.tab.current().as_ref() != Some(&used) {
-                            return None;
+                // A tab whose clock runs ahead finds each new token due at
+                // once, and its timer fires again: the refresh loop.
+                for _ in 0..MAX_TIMER_FIRES {
+                    let used = self.tab.current()?;
+                    // With a cross-tab lock the timer takes it too, and skips
+                    // its refresh if another tab already replaced the token.
+                    let _held = match &self.cross_tab {
+                        Some(lock) => {
+                            let held = self.tab.take_lock(lock, lane, &used).await;
+                            if self.tab.current().as_ref() != Some(&used) {
+                                return None;
+                            }
+                            Some(held)
                         }
-                        Some(held)
+                        None => None,
+                    };
+                    let fresh = proactive.timer_fires(&self.tab, lane, used).await?;
+                    let lab_now = self.tab.slot_clock.as_ref().map(LabClock::now_ms)?;
+                    if !proactive.timer_due(Some(&fresh), self.tab_now_ms(tab, lab_now)) {
+                        return None;
                     }
-                    None => None,
-                };
-                proactive.timer_fires(&self.tab, lane, used).await;
+                }
                 None
             }
             Lane::Request(..) => Some(self.fetch(lane).await),
@@ -313,18 +516,22 @@ impl Client {
         let route = lane.kind().map_or(Route::Secret, LaneKind::route);
         let permit = self.tab.exchange_slot().await;
         let token = self.tab.current();
+        // Cold: what is stored is only the refresh credential.
+        let sent = token
+            .as_ref()
+            .filter(|_| !self.tab.cold.load(Ordering::SeqCst));
         let attempt = self.tab.next_attempt();
         self.tab.recorder.record(
             lane,
             EventKind::RequestSent {
                 attempt,
                 route,
-                jti: token.as_ref().map(|t| t.jti.clone()),
+                jti: sent.map(|t| t.jti.clone()),
             },
         );
         let mut status = self
             .tab
-            .send(lane, route, token.as_ref(), attempt, Exchange::Request)
+            .send(lane, route, sent, attempt, Exchange::Request)
             .await;
         drop(permit);
         if status == StatusCode::UNAUTHORIZED.as_u16() {
@@ -352,9 +559,14 @@ impl Client {
         Outcome { lane, ok, status }
     }
 
-    /// What the browser holds now, and each tab's strategy memory.
+    /// What the browser holds now, and each tab's strategy memory (its
+    /// first instance's).
     pub fn tab_view(&self) -> TabView {
-        let mut views = self.interceptors.iter().map(Interceptor::view);
+        let mut views = self
+            .interceptors
+            .iter()
+            .step_by(self.instances as usize)
+            .map(Interceptor::view);
         TabView {
             token: self.tab.current().map(|token| token.jti),
             strategy: views.next().unwrap_or(StrategyView::Naive),
@@ -366,7 +578,7 @@ impl Client {
     /// is nothing to refresh: a guest's 401 is final under every strategy.
     async fn handle_401(&self, lane: Lane, used: Option<Token>) -> Option<Token> {
         let used = used?;
-        let interceptor = self.interceptor(lane.tab().unwrap_or(1));
+        let interceptor = self.interceptor_of(lane);
         let Some(lock) = &self.cross_tab else {
             return interceptor.handle_401(&self.tab, lane, used).await;
         };
@@ -391,7 +603,7 @@ impl Tab {
     /// still while any request waits here, and tokens age only while
     /// requests are really out.
     async fn exchange_slot(&self) -> slots::Slot<'_> {
-        self.in_flight.acquire(self.slot_clock.as_ref()).await
+        self.in_flight.acquire(self.slot_clock.as_ref(), None).await
     }
 
     /// Takes `lock` for `lane`, which got 401 with `used`; a lane that has
@@ -402,7 +614,7 @@ impl Tab {
         lane: Lane,
         used: &Token,
     ) -> slots::Slot<'a> {
-        if let Some(free) = lock.try_acquire() {
+        if let Some(free) = lock.try_acquire(Some(lane)) {
             return free;
         }
         self.recorder.record(
@@ -411,7 +623,7 @@ impl Tab {
                 jti: Some(used.jti.clone()),
             },
         );
-        lock.acquire(None).await
+        lock.acquire(None, Some(lane)).await
     }
 
     fn next_attempt(&self) -> u64 {
@@ -435,6 +647,10 @@ impl Tab {
 
     fn store_token(&self, lane: Lane, token: Token) {
         let mut store = self.lock();
+        // The setup's login stores the credential a cold start begins with.
+        if lane != Lane::Client {
+            self.cold.store(false, Ordering::SeqCst);
+        }
         // Record under the lock so the timeline's order is the store's order.
         self.recorder.record(
             Lane::Client,

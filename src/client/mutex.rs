@@ -34,6 +34,16 @@ impl Mutex {
         }
     }
 
+    /// Forgets the waiters of a tab being closed.
+    pub fn forget_waiters(&self, tab: crate::protocol::TabNo) {
+        self.lock.forget_waiters(tab);
+    }
+
+    /// Who holds the lock and who waits for it.
+    pub fn holders_and_waiters(&self) -> (Vec<Lane>, Vec<Lane>) {
+        self.lock.holders_and_waiters()
+    }
+
     /// Whether the lock is held, and how many wait for it.
     pub fn view(&self) -> StrategyView {
         let (free, waiting) = self.lock.counts();

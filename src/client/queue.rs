@@ -58,7 +58,8 @@ impl Queue {
             std::mem::take(&mut state.waiting)
         };
         // In queue order: a held run retries them one after another.
-        for waiter in waiting {
+        // A waiter of a closed tab is gone: nobody to wake.
+        for waiter in waiting.into_iter().filter(|w| !w.is_closed()) {
             let result = result.clone();
             tab.motion.wake(move || {
                 let _ = waiter.send(result);

@@ -81,7 +81,8 @@ impl SingleFlight {
                 None => Vec::new(),
             }
         };
-        for joiner in joiners {
+        // A joiner of a closed tab is gone: nobody to wake.
+        for joiner in joiners.into_iter().filter(|j| !j.is_closed()) {
             let result = result.clone();
             tab.motion.wake(move || {
                 let _ = joiner.send(result);

@@ -150,6 +150,12 @@ fn place(kind: &EventKind) -> Place {
         | EventKind::Rotated { .. }
         | EventKind::Revoked { .. }
         | EventKind::ClockAdvanced { .. } => Place::Server,
+        // The tab's lifecycle touches every lane of a tab at once: never a
+        // delivery that commutes with others.
+        EventKind::Woke { .. }
+        | EventKind::TabClosed { .. }
+        | EventKind::TabFrozen { .. }
+        | EventKind::Hang { .. } => Place::Server,
         EventKind::TokenStored { .. } | EventKind::LoggedOut { .. } => Place::Store,
         EventKind::RequestSent { .. }
         | EventKind::Response { .. }

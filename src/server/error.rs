@@ -218,6 +218,10 @@ impl IntoResponse for ApiError {
                 StatusCode::CONFLICT,
                 json!({"error": "nothing_in_flight", "message": message}),
             ),
+            ApiError::Network(crate::network::NetError::BadAction(_)) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"error": "bad_action", "message": message}),
+            ),
             ApiError::Forbidden { .. } => (
                 StatusCode::FORBIDDEN,
                 json!({"error": "forbidden", "message": message}),

@@ -38,7 +38,7 @@ use crate::timeline::{EventKind, Recorder};
 pub use error::{ApiError, TokenFault};
 use grants::{Grant, Grants};
 pub use listen::Limits;
-use revocation::{RefreshDecision, RevocationStore};
+use revocation::{RefreshDecision, Refusal, RevocationStore};
 use tokens::{Claims, FamilyId, TokenAuthority, TokenId};
 
 /// Largest request body the API reads; a login needs far less.
@@ -362,13 +362,16 @@ async fn travel(State(state): State<Arc<AuthState>>, request: Request, next: Nex
     let jti = presented_jti(request.headers());
     let to_server = tag.leg(route, jti.clone(), None, None);
     network.count_refresh(&to_server);
-    network.to_server(to_server).await;
+    if network.to_server(to_server).await == Arrival::Abandoned {
+        // Its tab was closed before it got there: the server never sees it.
+        return lost_answer();
+    }
     let response = next.run(request).await;
     let reason = response.extensions().get::<Reason>().copied();
     let status = Some(response.status().as_u16());
     match network.to_client(tag.leg(route, jti, status, reason)).await {
         Arrival::Delivered => response,
-        Arrival::Lost => lost_answer(),
+        Arrival::Lost | Arrival::Abandoned => lost_answer(),
     }
 }
 
@@ -671,11 +674,15 @@ async fn login(
     let _ = request.password;
     let family = state.authority.new_family();
     state.revocations.room(family, state.clock.now_ms())?;
-    let (token, _) = state.issue(sub, family, tag.attempt);
-    let refresh = match state.mode {
-        Mode::Article => None,
-        Mode::Oauth => Some(state.issue_refresh(sub, family, tag.attempt).0),
+    let (token, claims) = state.issue(sub, family, tag.attempt);
+    let (refresh, credential) = match state.mode {
+        Mode::Article => (None, claims.jti),
+        Mode::Oauth => {
+            let (value, id) = state.issue_refresh(sub, family, tag.attempt);
+            (Some(value), id)
+        }
     };
+    state.revocations.issued_credential(family, credential);
     Ok(state.token_response(token, refresh))
 }
 
@@ -871,10 +878,15 @@ async fn rotate(
                         cause: RevokeCause::Rotation,
                     },
                 );
-                state
-                    .revocations
-                    .set_child(credential.id, credential.fam, new_id);
+                let child_lapses_at_ms = state.lapses_at(fresh.exp).as_ms();
+                state.revocations.set_child(
+                    credential.id,
+                    credential.fam,
+                    new_id,
+                    child_lapses_at_ms,
+                );
             }
+            state.revocations.issued_credential(credential.fam, new_id);
             Ok(state.token_response(token, refresh))
         }
         RefreshDecision::ReturnActive { active } => {
@@ -893,6 +905,7 @@ async fn rotate(
         RefreshDecision::Refuse {
             reason,
             family_revoked,
+            why,
         } => {
             for jti in family_revoked {
                 // A family holds both kinds in OAuth mode: name each as issued.
@@ -909,9 +922,15 @@ async fn rotate(
                     },
                 );
             }
-            let description = match reason {
-                Reason::Reused => format!("token {name} was already used for a refresh"),
-                _ => format!("token {name} belongs to a revoked family"),
+            let description = match why {
+                Refusal::Reused => format!("token {name} was already used for a refresh"),
+                Refusal::Stale => format!(
+                    "token {name} is stale: its session already moved on to a newer token (Keycloak \"Stale token\")"
+                ),
+                Refusal::Overwritten => format!(
+                    "token {name} is no longer known: a concurrent refresh of the same token saved its own new token over it"
+                ),
+                Refusal::FamilyDead => format!("token {name} belongs to a revoked family"),
             };
             Err(ApiError::InvalidGrant {
                 reason,

@@ -49,6 +49,24 @@ pub struct Rule {
     pub parent_gets_active: bool,
     /// Check and spend as one step; false is the non-atomic bug.
     pub atomic: bool,
+    /// Supabase: a reuse inside the window restarts it (the server stamps
+    /// the spent token again), so a client that keeps retrying keeps it open.
+    pub sliding: bool,
+    /// Auth0: only the previous token may be reused inside the window; a
+    /// spent token whose child was spent too is beyond it at once.
+    pub only_previous: bool,
+    /// Keycloak: the session remembers the token last presented and how
+    /// often it was used; any token but that one or the newest issued is
+    /// stale, which is fatal like a reuse past the count.
+    pub stale: bool,
+    /// Spring (non-atomic): two refreshes of one token both pass, and the
+    /// one that saves last overwrites the other's new token, which the
+    /// server then no longer knows.
+    pub last_write_wins: bool,
+    /// Whether a login's access tokens die with its revoked family (Okta,
+    /// Hydra) or live until `exp` (self-contained JWTs: Auth0, Supabase,
+    /// Keycloak).
+    pub access_dies_with_family: bool,
 }
 
 /// What a reuse outside the window does.
@@ -70,6 +88,11 @@ impl Rule {
         beyond: Beyond::Reject,
         parent_gets_active: false,
         atomic: true,
+        sliding: false,
+        only_previous: false,
+        stale: false,
+        last_write_wins: false,
+        access_dies_with_family: true,
     };
     /// No rotation: the same token refreshes as often as it likes.
     pub const NO_ROTATION: Rule = Rule {
@@ -100,9 +123,23 @@ pub enum RefreshDecision {
     Refuse {
         reason: Reason,
         family_revoked: Vec<TokenId>,
+        why: Refusal,
     },
     /// The store is full: nothing was spent, try again later.
     Full(Full),
+}
+
+/// Why a refresh was refused, for the answer's description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The token was already used (past the window or the count).
+    Reused,
+    /// Keycloak: neither the token last presented nor the newest issued.
+    Stale,
+    /// Spring: another refresh of the same token saved after this one's.
+    Overwritten,
+    /// The token's login was revoked earlier.
+    FamilyDead,
 }
 
 /// The store holds as many entries as it may: it issues nothing new until
@@ -133,6 +170,8 @@ struct Spent {
     at_ms: u64,
     reuses: u32,
     child: Option<TokenId>,
+    /// Spring: a later save replaced this token; it is unknown now.
+    overwritten: bool,
 }
 
 #[derive(Debug)]
@@ -141,6 +180,23 @@ struct Family {
     members: VecDeque<TokenId>,
     /// Killed by reuse detection.
     dead: bool,
+    /// Keycloak's session: the credential last presented, how often it was
+    /// used, and the newest one issued (login or refresh).
+    current: Option<TokenId>,
+    uses: u32,
+    newest: Option<TokenId>,
+}
+
+impl Family {
+    fn new() -> Self {
+        Family {
+            members: VecDeque::with_capacity(1),
+            dead: false,
+            current: None,
+            uses: 0,
+            newest: None,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -207,15 +263,52 @@ impl RevocationStore {
         self.rule.beyond == Beyond::RevokeFamily
     }
 
-    /// Tells the store which token the rotation of `parent` issued, for
-    /// Supabase's rule (no-op under the others).
-    pub fn set_child(&self, parent: TokenId, fam: FamilyId, child: TokenId) {
-        if !self.rule.parent_gets_active {
+    /// Tells the store which credential the rotation of `parent` issued
+    /// (lapsing at `child_lapses_at_ms`), for the rules that follow a
+    /// token's child: Supabase's, Auth0's and Spring's (no-op under the
+    /// others).
+    pub fn set_child(
+        &self,
+        parent: TokenId,
+        fam: FamilyId,
+        child: TokenId,
+        child_lapses_at_ms: u64,
+    ) {
+        let rule = self.rule;
+        if !(rule.parent_gets_active || rule.only_previous || rule.last_write_wins) {
             return;
         }
-        if let Some(spent) = self.ledger(fam).rotated_at.get_mut(&parent) {
-            spent.child = Some(child);
+        let mut ledger = self.ledger(fam);
+        let Some(spent) = ledger.rotated_at.get_mut(&parent) else {
+            return;
+        };
+        let earlier = spent.child.replace(child);
+        // Spring saves the authorization with one refresh token: a second
+        // save of the same parent's rotation overwrites the first child.
+        let overwrite = earlier
+            .filter(|e| rule.last_write_wins && *e != child && !ledger.rotated_at.contains_key(e));
+        if let Some(earlier) = overwrite {
+            let lapse = ledger.spend(earlier, 0, child_lapses_at_ms);
+            if let Some(spent) = ledger.rotated_at.get_mut(&earlier) {
+                spent.overwritten = true;
+            }
+            self.push(&mut ledger, lapse);
         }
+    }
+
+    /// Tells the store the newest credential of login `fam` (issued by its
+    /// login or its latest refresh), for Keycloak's rule (no-op under the
+    /// others).
+    pub fn issued_credential(&self, fam: FamilyId, id: TokenId) {
+        if !self.rule.stale {
+            return;
+        }
+        let mut ledger = self.ledger(fam);
+        ledger
+            .families
+            .entry(fam)
+            .or_insert_with(Family::new)
+            .newest = Some(id);
     }
 
     /// The ledger that holds everything about family `fam`.
@@ -303,10 +396,7 @@ impl RevocationStore {
         if !self.tracks_families() {
             return false;
         }
-        let family = ledger.families.entry(fam).or_insert_with(|| Family {
-            members: VecDeque::with_capacity(1),
-            dead: false,
-        });
+        let family = ledger.families.entry(fam).or_insert_with(Family::new);
         family.members.push_back(jti);
         let born_dead = family.dead;
         let lapse = Lapse {
@@ -326,7 +416,8 @@ impl RevocationStore {
     pub fn access_refusal(&self, jti: TokenId, fam: FamilyId) -> Option<Reason> {
         let ledger = self.ledger(fam);
         let spent = ledger.rotated_at.contains_key(&jti);
-        (spent || ledger.family_dead(fam)).then_some(Reason::Revoked)
+        let dead = self.rule.access_dies_with_family && ledger.family_dead(fam);
+        (spent || dead).then_some(Reason::Revoked)
     }
 
     /// The atomic check-and-revoke of one refresh, at lab time `now_ms`, of
@@ -349,18 +440,27 @@ impl RevocationStore {
         let rule = self.rule;
         let mut ledger = self.ledger(fam);
         if ledger.family_dead(fam) {
-            return refuse(Reason::Revoked);
+            return refuse(Reason::Revoked, Refusal::FamilyDead);
+        }
+        if rule.stale && rule.rotate {
+            return self.decide_by_session(ledger, jti, fam, now_ms, lapses_at_ms);
         }
         let previous = ledger.rotated_at.get(&jti).copied();
         let decision = match previous {
             _ if !rule.rotate => RefreshDecision::Allow { rotate: false },
             None => RefreshDecision::Allow { rotate: true },
+            Some(spent) if spent.overwritten => {
+                return refuse(Reason::Revoked, Refusal::Overwritten)
+            }
             Some(spent) => {
                 let active = spent
                     .child
                     .filter(|child| !ledger.rotated_at.contains_key(child));
+                // Auth0: a token whose child was spent is not the previous one.
+                let previous = !rule.only_previous || spent.child.is_none() || active.is_some();
                 let in_window = now_ms.saturating_sub(spent.at_ms) < rule.reuse_window_ms
-                    && rule.reuse_limit.is_none_or(|limit| spent.reuses < limit);
+                    && rule.reuse_limit.is_none_or(|limit| spent.reuses < limit)
+                    && previous;
                 match active {
                     Some(active) if rule.parent_gets_active => {
                         return RefreshDecision::ReturnActive { active }
@@ -368,18 +468,12 @@ impl RevocationStore {
                     // Counted below, once the store has room for it.
                     _ if in_window => RefreshDecision::Allow { rotate: false },
                     _ => match rule.beyond {
-                        Beyond::Reject => return refuse(Reason::Reused),
+                        Beyond::Reject => return refuse(Reason::Reused, Refusal::Reused),
                         Beyond::RevokeFamily => {
-                            let family_revoked = match ledger.families.get_mut(&fam) {
-                                Some(family) => {
-                                    family.dead = true;
-                                    family.members.iter().copied().collect()
-                                }
-                                None => Vec::new(),
-                            };
                             return RefreshDecision::Refuse {
                                 reason: Reason::Reused,
-                                family_revoked,
+                                family_revoked: ledger.kill(fam),
+                                why: Refusal::Reused,
                             };
                         }
                     },
@@ -397,10 +491,58 @@ impl RevocationStore {
             let lapse = ledger.spend(jti, now_ms, lapses_at_ms);
             self.push(&mut ledger, lapse);
         } else if let (true, Some(spent)) = (rule.rotate, ledger.rotated_at.get_mut(&jti)) {
-            // An allowed reuse of a spent token: one of its reuses is used.
+            // An allowed reuse of a spent token: one of its reuses is used,
+            // and a sliding window starts again from it.
             spent.reuses += 1;
+            if rule.sliding {
+                spent.at_ms = now_ms;
+            }
         }
         decision
+    }
+
+    /// Keycloak's rule: the session (client session) remembers the
+    /// credential last presented and how often it was used. The newest
+    /// credential becomes the current one at its first use; a reuse of the
+    /// current one past the count, or any other credential (stale), ends
+    /// the session.
+    fn decide_by_session(
+        &self,
+        mut ledger: std::sync::MutexGuard<'_, Ledger>,
+        jti: TokenId,
+        fam: FamilyId,
+        now_ms: u64,
+        lapses_at_ms: u64,
+    ) -> RefreshDecision {
+        let family = ledger.families.entry(fam).or_insert_with(Family::new);
+        let fresh = family.current != Some(jti);
+        let stale = fresh && family.newest.is_some_and(|newest| newest != jti);
+        let uses = if fresh { 0 } else { family.uses };
+        let exceeded = self.rule.reuse_limit.is_some_and(|limit| uses > limit);
+        if stale || exceeded {
+            return RefreshDecision::Refuse {
+                reason: Reason::Reused,
+                family_revoked: ledger.kill(fam),
+                why: if stale {
+                    Refusal::Stale
+                } else {
+                    Refusal::Reused
+                },
+            };
+        }
+        if let Err(full) = self.has_room(now_ms, Some((shard_of(fam), &mut ledger))) {
+            return RefreshDecision::Full(full);
+        }
+        if let Some(family) = ledger.families.get_mut(&fam) {
+            family.current = Some(jti);
+            family.uses = uses + 1;
+        }
+        if fresh && !ledger.rotated_at.contains_key(&jti) {
+            let lapse = ledger.spend(jti, now_ms, lapses_at_ms);
+            self.push(&mut ledger, lapse);
+            return RefreshDecision::Allow { rotate: true };
+        }
+        RefreshDecision::Allow { rotate: false }
     }
 
     /// The bug on purpose: read, wait, then write.
@@ -412,23 +554,29 @@ impl RevocationStore {
         lapses_at_ms: u64,
         gap: impl FnOnce() -> F,
     ) -> RefreshDecision {
-        let already_spent = {
+        let spent = {
             let ledger = self.ledger(fam);
             if ledger.family_dead(fam) {
-                return refuse(Reason::Revoked);
+                return refuse(Reason::Revoked, Refusal::FamilyDead);
             }
-            ledger.rotated_at.contains_key(&jti)
+            ledger.rotated_at.get(&jti).map(|spent| spent.overwritten)
         };
-        if already_spent {
-            return refuse(Reason::Reused);
+        match spent {
+            Some(true) => return refuse(Reason::Revoked, Refusal::Overwritten),
+            Some(false) => return refuse(Reason::Reused, Refusal::Reused),
+            None => {}
         }
         if let Err(full) = self.has_room(now_ms, None) {
             return RefreshDecision::Full(full);
         }
         gap().await;
         let mut ledger = self.ledger(fam);
-        let lapse = ledger.spend(jti, now_ms, lapses_at_ms);
-        self.push(&mut ledger, lapse);
+        // A refresh that checked at the same time may have spent it first:
+        // it stays spent as that one left it (its child, for Spring's rule).
+        if !ledger.rotated_at.contains_key(&jti) {
+            let lapse = ledger.spend(jti, now_ms, lapses_at_ms);
+            self.push(&mut ledger, lapse);
+        }
         RefreshDecision::Allow { rotate: true }
     }
 
@@ -467,12 +615,24 @@ impl Ledger {
         self.families.get(&fam).is_some_and(|family| family.dead)
     }
 
+    /// Reuse detection: the login's family dies; returns its tokens.
+    fn kill(&mut self, fam: FamilyId) -> Vec<TokenId> {
+        match self.families.get_mut(&fam) {
+            Some(family) => {
+                family.dead = true;
+                family.members.iter().copied().collect()
+            }
+            None => Vec::new(),
+        }
+    }
+
     /// Marks `jti` spent; returns the entry to queue.
     fn spend(&mut self, jti: TokenId, now_ms: u64, lapses_at_ms: u64) -> Lapse {
         let spent = Spent {
             at_ms: now_ms,
             reuses: 0,
             child: None,
+            overwritten: false,
         };
         self.rotated_at.insert(jti, spent);
         Lapse {
@@ -543,10 +703,11 @@ fn shard_of(fam: FamilyId) -> usize {
     (fam.0 % SHARDS as u64) as usize
 }
 
-fn refuse(reason: Reason) -> RefreshDecision {
+fn refuse(reason: Reason, why: Refusal) -> RefreshDecision {
     RefreshDecision::Refuse {
         reason,
         family_revoked: Vec::new(),
+        why,
     }
 }
 
@@ -689,7 +850,7 @@ mod tests {
         );
         assert_eq!(
             store.decide_refresh(T1, F1, 1, NEVER, no_gap).await,
-            refuse(Reason::Reused)
+            refuse(Reason::Reused, Refusal::Reused)
         );
         assert_eq!(store.access_refusal(T1, F1), Some(Reason::Revoked));
     }
@@ -708,7 +869,8 @@ mod tests {
             store.decide_refresh(T1, F1, 31_000, NEVER, no_gap).await,
             RefreshDecision::Refuse {
                 reason: Reason::Reused,
-                family_revoked: vec![T1, T2]
+                family_revoked: vec![T1, T2],
+                why: Refusal::Reused,
             }
         );
         assert_eq!(store.access_refusal(T2, F1), Some(Reason::Revoked));
@@ -733,7 +895,7 @@ mod tests {
         );
         assert_eq!(
             store.decide_refresh(T1, F1, 2, NEVER, no_gap).await,
-            refuse(Reason::Reused)
+            refuse(Reason::Reused, Refusal::Reused)
         );
     }
 
@@ -747,7 +909,7 @@ mod tests {
         store.register(T1, F1, NEVER, 0);
         store.decide_refresh(T1, F1, 0, NEVER, no_gap).await;
         store.register(T2, F1, NEVER, 0);
-        store.set_child(T1, F1, T2);
+        store.set_child(T1, F1, T2, NEVER);
         assert_eq!(
             store.decide_refresh(T1, F1, 20_000, NEVER, no_gap).await,
             RefreshDecision::ReturnActive { active: T2 },

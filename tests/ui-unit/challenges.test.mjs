@@ -10,8 +10,8 @@ const challenges = challengesFromOptions(options().challenges);
 const byId = (id) => challenges.find((c) => c.id === id);
 const ids = challenges.map((c) => c.id);
 
-test('the lab offers five challenges on hand-held presets, one of them impossible', () => {
-  assert.deepEqual(ids, ['logout-two-requests', 'queue-refreshes-twice', 'two-live-tokens', 'family-kills-winner', 'break-single-flight']);
+test('the lab offers eight challenges on hand-held presets, one of them impossible', () => {
+  assert.deepEqual(ids, ['logout-two-requests', 'queue-refreshes-twice', 'two-live-tokens', 'family-kills-winner', 'break-single-flight', 'wake-stampede', 'skew-loop', 'hang-closed-tab']);
   for (const c of challenges) {
     assert.equal(c.settings.network, 'hand', c.id);
     assert.ok(c.goal && c.hint, c.id);

@@ -19,7 +19,7 @@ test('every recorded run: the live tally is the engine\'s verdict, field by fiel
   }
 });
 
-test('every recorded run: the card shows the engine\'s sentence and counts, red for a race or a failure', () => {
+test('every recorded run: the card shows the engine\'s sentence and counts, red for a hang, a race or a failure', () => {
   for (const name of RUNS) {
     const v = report(name).verdict;
     const view = verdictView(reduced(name));
@@ -28,7 +28,7 @@ test('every recorded run: the card shows the engine\'s sentence and counts, red 
       [true, v.sentence, v.refresh_calls, v.ok, v.failed, v.logouts, v.requests, v.race],
       name,
     );
-    assert.equal(view.tone, v.race || v.failed > 0 ? 'bad' : 'good', name);
+    assert.equal(view.tone, v.hang || v.race || v.failed > 0 ? 'bad' : 'good', name);
   }
 });
 

@@ -54,6 +54,8 @@ test('every recorded run: exactly the attempts shown as revoked', () => {
     'expired-refreshable-naive-strict-oauth': [['secret#2', 'refresh', 'rotation'], ['secret#3', 'refresh', 'rotation']],
     // Three tabs, one refresh each: the two that lost presented a rotated t1.
     'three-tabs-single-flight-strict': [['tab3/secret#3', 'refresh', 'rotation'], ['secret#1', 'refresh', 'rotation']],
+    // The laptop woke: three tabs refreshed t1 at once; the two that lost presented it rotated.
+    'wake-three-tabs-single-flight': [['secret#2', 'refresh', 'rotation'], ['tab3/secret#2', 'refresh', 'rotation']],
   };
   for (const name of RUNS) assert.deepEqual(marked(name), expected[name] ?? [], name);
 });

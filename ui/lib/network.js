@@ -201,7 +201,59 @@ export function undoSettings(settings, delivered, drops = []) {
   if (!settings || typeof settings !== 'object' || !Array.isArray(delivered) || delivered.length === 0) return null;
   const kept = drops.filter((d) => d.at < delivered.length).map((d) => d.lost);
   const lost = [...new Set([...(settings.drop || []), ...kept])];
-  return { ...settings, network: 'hand', deliver: delivered.slice(0, -1), ...(lost.length ? { drop: lost } : {}) };
+  const deliver = delivered.slice(0, -1);
+  // Lifecycle actions taken after the last kept delivery go with it.
+  const before = (at) => typeof at !== 'number' || at <= deliver.length;
+  const life = {};
+  for (const key of ['close', 'freeze']) {
+    if (Array.isArray(settings[key])) life[key] = settings[key].filter((x) => before(x.at));
+  }
+  if (settings.sleep && !before(settings.sleep.after)) life.sleep = undefined;
+  const undone = { ...settings, ...life, network: 'hand', deliver, ...(lost.length ? { drop: lost } : {}) };
+  if (undone.sleep === undefined) delete undone.sleep;
+  return undone;
+}
+
+/** Longest sleep of the laptop, seconds (the engine's MAX_SLEEP_S). */
+export const MAX_SLEEP_S = 30 * 86400;
+
+/**
+ * The lifecycle a held run offers by hand: the laptop's sleep (once per
+ * run) and each tab's close and freeze, from the run's settings and
+ * events. `null` when the run has no tabs to act on.
+ */
+export function lifeModel(settings, events) {
+  if (!settings || typeof settings !== 'object') return null;
+  const tabs = Math.max(1, Number(settings.tabs) || 1);
+  const gone = new Map();
+  let slept = !!settings.sleep;
+  for (const e of Array.isArray(events) ? events : []) {
+    if (e && e.kind === 'tab_closed') gone.set(e.tab, 'closed');
+    else if (e && e.kind === 'tab_frozen') gone.set(e.tab, 'frozen');
+    else if (e && e.kind === 'woke') slept = true;
+  }
+  return {
+    canSleep: !slept,
+    tabs: Array.from({ length: tabs }, (_, i) => ({ tab: i + 1, state: gone.get(i + 1) ?? 'open' })),
+  };
+}
+
+/**
+ * The settings of a held run after a lifecycle action by hand, `delivered`
+ * deliveries in: a saved run or an undo replays the action at that point.
+ */
+export function withLifeAction(settings, action, delivered) {
+  if (!settings || typeof settings !== 'object') return settings;
+  switch (action.command) {
+    case 'sleep':
+      return { ...settings, sleep: { after: delivered, seconds: action.seconds } };
+    case 'close-tab':
+      return { ...settings, close: [...(settings.close || []), { tab: action.tab, at: delivered }] };
+    case 'freeze-tab':
+      return { ...settings, freeze: [...(settings.freeze || []), { tab: action.tab, at: delivered }] };
+    default:
+      return settings;
+  }
 }
 
 /**

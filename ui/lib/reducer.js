@@ -303,6 +303,24 @@ function applyEvent(state, ev, receivedAtMs = 0) {
       tally.final_jti = ev.jti ?? null;
       state.client.push(marker(ev));
       break;
+    // The tab's lifecycle: counted the way the engine's verdict counts them
+    // (its JSON leaves them out while none happened).
+    case 'tab_closed':
+      tally.abandoned = (tally.abandoned ?? 0) + (ev.abandoned || []).length;
+      state.client.push(marker(ev));
+      break;
+    case 'tab_frozen':
+      tally.frozen = (tally.frozen ?? 0) + (ev.stuck || []).length;
+      state.client.push(marker(ev));
+      break;
+    case 'woke':
+      state.client.push(marker(ev));
+      break;
+    case 'hang':
+      tally.hang = true;
+      tally.hang_on = `${(ev.waiting || []).join(', ')} wait for ${ev.on}`;
+      state.client.push(marker(ev));
+      break;
     case 'logged_out':
       ensureLane(state, ev.lane || 'client');
       tally.logouts += 1;
@@ -476,6 +494,13 @@ export function laneOutcome(lane) {
  * What the verdict card shows: the engine's verdict once the run is done,
  * the live tally (same definitions) before that.
  */
+/** One word for a finished run: hang, race, failed or ok. */
+export function verdictKind(v, failed = num(v && v.failed)) {
+  if (v && v.hang) return 'hang';
+  if (v && v.race) return 'race';
+  return failed > 0 ? 'failed' : 'ok';
+}
+
 export function verdictView(state) {
   const v = state.verdict;
   if (v) {
@@ -488,8 +513,10 @@ export function verdictView(state) {
       logouts: num(v.logouts),
       requests: num(v.requests),
       race: !!v.race,
+      hang: !!v.hang,
       sentence: v.sentence || summarySentence(state),
-      tone: v.race || failed > 0 ? 'bad' : 'good',
+      tone: v.hang || v.race || failed > 0 ? 'bad' : 'good',
+      kind: verdictKind(v, failed),
     };
   }
   const t = state.tally;
@@ -520,6 +547,7 @@ export function verdictView(state) {
     race: t.race,
     sentence,
     tone,
+    kind: 'running',
   };
 }
 
