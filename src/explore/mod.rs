@@ -127,8 +127,9 @@ pub struct Class {
     /// `--deliver` list from the start of the run.
     pub shortest: Vec<LegId>,
     /// Index into `shortest`: after this delivery every continuation fails.
-    /// `None` for an outcome that is ok, and for one whose run was lost
-    /// before the first delivery (every order fails).
+    /// `None` for an outcome that is ok, for one whose run was lost before
+    /// the first delivery (every order fails), and when a budget cut the
+    /// exploration short (then it cannot be told).
     pub no_return: Option<usize>,
 }
 
@@ -365,8 +366,8 @@ pub fn check(settings: &RunSettings, budgeted: bool) -> Result<(), ExploreError>
     let size = estimate(settings);
     if size.states > MAX_ESTIMATED_STATES && !budgeted {
         return Err(ExploreError::Refused(format!(
-            "this setup is too large to explore whole: up to {} orders through up to {} states (the bound is {} states); explore fewer lanes (e.g. --secret 2 --public 1), or give --budget-orders N or --budget-s S to explore part of it",
-            size.orders, size.states, MAX_ESTIMATED_STATES
+            "this setup is too large to explore whole: {} orders through up to {} states (the bound is {} states); explore fewer lanes (e.g. --secret 2 --public 1), or give --budget-orders N or --budget-s S to explore part of it",
+            orders_text(size.orders), size.states, MAX_ESTIMATED_STATES
         )));
     }
     Ok(())
@@ -767,6 +768,9 @@ impl Explorer<'_> {
                 shortest.push(n.legs[step.via as usize]);
                 node = n.children[step.via as usize];
             }
+            // Cut short, "the first delivery after which every continuation
+            // fails" cannot be told: earlier states are not all explored.
+            let no_return = if cut.is_some() { None } else { no_return };
             classes.push(Class {
                 outcome,
                 ok: outcome.ok(),
@@ -812,6 +816,16 @@ impl Explorer<'_> {
             shortcuts: self.shortcuts,
             cut,
         })
+    }
+}
+
+/// An estimate of orders in words: "up to N", or "more than 10^19" once
+/// it saturates.
+pub fn orders_text(orders: u64) -> String {
+    if orders == u64::MAX {
+        "more than 10^19".into()
+    } else {
+        format!("up to {orders}")
     }
 }
 
@@ -899,6 +913,12 @@ pub fn render(exploration: &Exploration) -> String {
         );
         match (class.ok, class.no_return) {
             (true, _) => {}
+            (false, None) if !exploration.exact => {
+                let _ = writeln!(
+                    out,
+                    "  point of no return unknown: the exploration was cut short"
+                );
+            }
             (false, Some(index)) => {
                 let _ = writeln!(
                     out,

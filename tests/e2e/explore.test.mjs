@@ -11,9 +11,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { useLab, serverBinary } from './harness.mjs';
 
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
 const lab = useLab();
+
+/** axe-core's WCAG 2 A/AA violations on the page, one line per node. */
+async function audit(page) {
+  await page.addScriptTag({ path: AXE });
+  return page.evaluate(async () => {
+    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
+    return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
+  });
+}
 
 /** What the CLI counts for a setup (JSON). */
 function cliExplore(args) {
@@ -103,7 +115,8 @@ test('single-flight under strict: every order ends well', async () => {
     assert.deepEqual([shown.orders, shown.failing, shown.exact], [194, 0, 'true']);
     assert.deepEqual(shown.classes.map((c) => [c.count, c.ok]), [[194, true]]);
     assert.match(await page.locator('.explore-headline').textContent(), /Every one of the 194 orders ends well/);
-  });
+    assert.deepEqual(await audit(page), [], 'the open drawer passes axe');
+  }, { width: 1400, height: 1000, bypassCSP: true });
 });
 
 test('cancel stops an exploration, and bad settings are refused with the lab\'s message', async () => {
