@@ -589,9 +589,10 @@ impl Network {
                 }
                 _ => None,
             };
-            if !state.paused && delay_ms == 0 {
+            if !state.paused && delay_ms == 0 && state.actions.is_empty() {
                 // A running timer delivers a zero-latency leg at once: no
-                // need to queue it (and the hot path stays cheap).
+                // need to queue it (and the hot path stays cheap), unless an
+                // action waits for a point, which counts deliveries.
                 return match refresh {
                     Some(n) if state.to_lose.remove(&LostAnswer { refresh: n }) => {
                         state.dropped.push(LostAnswer { refresh: n });
