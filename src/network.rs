@@ -201,6 +201,9 @@ pub struct Network {
     last_touch: Mutex<Instant>,
     /// Carries out lifecycle actions (set by the run once its lanes exist).
     lifecycle: std::sync::OnceLock<Arc<dyn Lifecycle>>,
+    /// The run acted on its own (a sleep once it fell quiet): a viewer
+    /// shows the network again.
+    acted: Notify,
 }
 
 /// The run's lifecycle actions, from its settings.
@@ -285,7 +288,13 @@ impl Network {
             control: tokio::sync::Mutex::new(()),
             last_touch: Mutex::new(Instant::now()),
             lifecycle: std::sync::OnceLock::new(),
+            acted: Notify::new(),
         }
+    }
+
+    /// Resolves when the run next acts on its own (see [`Network::act_when_quiet`]).
+    pub async fn acted(&self) {
+        self.acted.notified().await
     }
 
     /// Sets who carries out the run's lifecycle actions.
@@ -340,7 +349,11 @@ impl Network {
     /// waits for a time (a sleep set after the last leg), as if the quiet
     /// time had passed. Returns whether it did anything.
     pub async fn act_when_quiet(&self) -> bool {
-        self.act_held(Horizon::Quiet).await > 0
+        let acted = self.act_held(Horizon::Quiet).await > 0;
+        if acted {
+            self.acted.notify_one();
+        }
+        acted
     }
 
     /// Carries out the actions whose point is reached already (`0`: the
@@ -584,9 +597,10 @@ impl Network {
                 }
                 _ => None,
             };
-            if !state.paused && delay_ms == 0 {
+            if !state.paused && delay_ms == 0 && state.actions.is_empty() {
                 // A running timer delivers a zero-latency leg at once: no
-                // need to queue it (and the hot path stays cheap).
+                // need to queue it (and the hot path stays cheap), unless an
+                // action waits for a point, which counts deliveries.
                 return match refresh {
                     Some(n) if state.to_lose.remove(&LostAnswer { refresh: n }) => {
                         state.dropped.push(LostAnswer { refresh: n });

@@ -357,7 +357,12 @@ async fn drive_run(
                 Err(Gone::Left) => return, // dropping `finish` cancels the run
                 Err(Gone::Stalled) => break None,
             },
-            _ = control.changed.notified() => {
+            _ = async {
+                tokio::select! {
+                    _ = control.changed.notified() => {}
+                    _ = control.network.acted() => {}
+                }
+            } => {
                 // Events first: the view describes the state after them.
                 while let Ok(event) = live_events.try_recv() {
                     if lines.send(&caption(event)).await.is_err() {

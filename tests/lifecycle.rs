@@ -6,7 +6,9 @@
 
 mod common;
 
-use refresh_race::protocol::{Lane, LaneKind, Reason};
+use refresh_race::clock::LabClock;
+use refresh_race::network::Network;
+use refresh_race::protocol::{Lane, LaneKind, Reason, Route};
 use refresh_race::scenario::{self, RunReport, HANG_HORIZON_S};
 use refresh_race::settings::{Case, CrossTab, NetworkDriver, Policy, RunSettings, Sleep, Strategy};
 use refresh_race::timeline::EventKind;
@@ -155,6 +157,34 @@ async fn a_closed_lock_holder_hangs_the_page_only_where_the_lock_is_never_releas
         Some("tab2/secret#1 wait for the cross-tab lock, held by secret#1 of frozen tab 1")
     );
     assert_eq!(v.frozen, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_point_is_reached_in_a_timer_run_too() {
+    // The timer delivers the answers itself; freezing the lock holder
+    // right after its 401 came back hangs tab 2 all the same. A seed whose
+    // jitter sends tab 2's request 400 ms after tab 1's keeps the order.
+    let base = RunSettings {
+        network: NetworkDriver::Timer,
+        deliver: Vec::new(),
+        freeze: vec!["1@secret#1<".parse().unwrap()],
+        jitter_ms: 1_000,
+        ..lock_holder(CrossTab::Lock)
+    };
+    let latency = |settings: &RunSettings, lane: &str| {
+        Network::for_run(settings, LabClock::new()).latency_ms(Route::Secret, Some(lane))
+    };
+    let settings = (1..1_000)
+        .map(|seed| RunSettings {
+            seed,
+            ..base.clone()
+        })
+        .find(|s| latency(s, "tab2/secret#1") > latency(s, "secret#1") + 400)
+        .expect("a seed that spaces the tabs");
+    let report = run(settings).await;
+    let v = &report.verdict;
+    assert!(v.hang, "{}", v.sentence);
+    assert_eq!((v.requests, v.frozen), (0, 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

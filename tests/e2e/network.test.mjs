@@ -133,7 +133,7 @@ test('be the network: the queue challenge, played by clicking legs only, is solv
     assert.equal(await page.locator('[data-challenge-current="queue-refreshes-twice"][data-solved="true"] [data-solved-moment]').isVisible(), true);
     assert.equal(await page.locator('[data-rail]').isVisible(), true, 'the rail stays for the solved moment');
     assert.equal(await tray(page).isVisible(), false, 'nothing is held any more');
-    assert.equal(await page.locator('[data-challenges-count]').textContent(), '1/4');
+    assert.equal(await page.locator('[data-challenges-count]').textContent(), '1/7');
 
     // Progress is kept in the browser's storage.
     const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('refresh-race.challenges')));
@@ -157,7 +157,7 @@ test('be the network: the queue challenge, played by clicking legs only, is solv
     await page.reload();
     await page.waitForSelector('body[data-ready="true"]');
     assert.equal(await page.locator('[data-challenge="queue-refreshes-twice"]').getAttribute('data-solved'), 'true');
-    assert.equal(await page.locator('[data-challenges-count]').textContent(), '1/4');
+    assert.equal(await page.locator('[data-challenges-count]').textContent(), '1/7');
   });
 });
 
