@@ -291,7 +291,14 @@ impl PageClient {
         self.network.touch();
         for event in &report.events {
             event.check().map_err(ApiError::BadJson)?;
-            self.check_tab(event_tab(event))?;
+            // A lane's tab is checked with the lane below (the refusal names
+            // the lane); the store's events name their tab on their own.
+            if !matches!(
+                event,
+                PageEvent::Queued { .. } | PageEvent::RequestDone { .. }
+            ) {
+                self.check_tab(event_tab(event))?;
+            }
         }
         for progress in &report.tabs {
             self.check_tab(Some(progress.tab))?;
