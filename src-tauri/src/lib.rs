@@ -258,10 +258,16 @@ fn open_main_window(app: &mut App, addr: SocketAddr, kept_script: &str) -> tauri
                 );
                 let taken = file.lock().unwrap_or_else(|e| e.into_inner()).take();
                 if let Some((name, text)) = taken {
-                    // The page replays it as if it had been dropped (app.js).
+                    // The page replays it as if it had been dropped (app.js),
+                    // once it says it is ready (WebKit may finish loading
+                    // before the page's module scripts have run).
                     let detail = serde_json::json!({"name": name, "text": text});
                     let script = format!(
-                        "window.dispatchEvent(new CustomEvent('refresh-race:open-file', {{detail: {detail}}}))"
+                        "(() => {{ const detail = {detail}; const body = document.body;\
+                         const go = () => window.dispatchEvent(new CustomEvent('refresh-race:open-file', {{ detail }}));\
+                         if (body.getAttribute('data-ready') === 'true') {{ go(); return; }}\
+                         const watch = new MutationObserver(() => {{ if (body.getAttribute('data-ready') === 'true') {{ watch.disconnect(); go(); }} }});\
+                         watch.observe(body, {{ attributes: true, attributeFilter: ['data-ready'] }}); }})()"
                     );
                     if let Err(err) = webview.eval(script) {
                         eprintln!("refresh-race-desktop: cannot hand {name} to the page: {err}");
