@@ -37,7 +37,9 @@ const COUNTS = ['requests', 'ok', 'failed', 'refresh_calls', 'refresh_ok', 'refr
 test('JS and Rust strategies give the same verdict counts for every case × strategy × policy', async () => {
   const options = await page.evaluate(() => fetch('/lab/options').then((r) => r.json()));
   let compared = 0;
-  for (const caseName of options.cases) {
+  // The cold start runs in the Rust runtime only: the lab refuses it in the page.
+  const cases = options.cases.filter((name) => name !== 'cold-start');
+  for (const caseName of cases) {
     for (const strategy of options.page_strategies) {
       for (const policy of options.policies.map((p) => p.name)) {
         const settings = { case: caseName, strategy, policy, jitter_ms: 0 };
@@ -52,7 +54,7 @@ test('JS and Rust strategies give the same verdict counts for every case × stra
       }
     }
   }
-  assert.equal(compared, options.cases.length * options.page_strategies.length * options.policies.length);
+  assert.equal(compared, cases.length * options.page_strategies.length * options.policies.length);
   assert.deepEqual(errors, []);
 });
 
