@@ -167,6 +167,24 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// The attempt (one HTTP exchange) the event is about, if any: the
+    /// server's events name it when they answer a tagged request.
+    pub fn attempt(&self) -> Option<u64> {
+        match self {
+            EventKind::RequestSent { attempt, .. }
+            | EventKind::Response { attempt, .. }
+            | EventKind::RefreshSent { attempt, .. }
+            | EventKind::RefreshDone { attempt, .. }
+            | EventKind::RetrySent { attempt, .. } => Some(*attempt),
+            EventKind::Issued { attempt, .. }
+            | EventKind::Accepted { attempt, .. }
+            | EventKind::Rejected { attempt, .. }
+            | EventKind::Rotated { attempt, .. }
+            | EventKind::Revoked { attempt, .. } => *attempt,
+            _ => None,
+        }
+    }
+
     /// The snake_case name used on the wire and in the text timeline.
     pub fn name(&self) -> &'static str {
         match self {

@@ -111,22 +111,6 @@ impl Names {
     }
 }
 
-fn attempt_of(kind: &EventKind) -> Option<u64> {
-    match kind {
-        EventKind::RequestSent { attempt, .. }
-        | EventKind::Response { attempt, .. }
-        | EventKind::RefreshSent { attempt, .. }
-        | EventKind::RefreshDone { attempt, .. }
-        | EventKind::RetrySent { attempt, .. } => Some(*attempt),
-        EventKind::Issued { attempt, .. }
-        | EventKind::Accepted { attempt, .. }
-        | EventKind::Rejected { attempt, .. }
-        | EventKind::Rotated { attempt, .. }
-        | EventKind::Revoked { attempt, .. } => *attempt,
-        _ => None,
-    }
-}
-
 /// Where an event's effect lives. The run's shared state is two objects,
 /// each written in an order that matters: the auth server's (tokens issued,
 /// refreshes decided, tokens revoked) and the tab's token store. Everything
@@ -183,7 +167,9 @@ fn lanes_of(events: &[Event]) -> HashMap<u64, Lane> {
 
 /// The lane an event belongs to: its exchange's, for the server's.
 fn owner(lane_of: &HashMap<u64, Lane>, event: &Event) -> Lane {
-    attempt_of(&event.kind)
+    event
+        .kind
+        .attempt()
         .and_then(|attempt| lane_of.get(&attempt).copied())
         .unwrap_or(event.lane)
 }

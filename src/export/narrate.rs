@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use crate::narrate;
 use crate::protocol::Lane;
 use crate::scenario::RunReport;
-use crate::timeline::{Event, EventKind};
 
 use super::exchanges::Exchange;
 
@@ -22,23 +21,6 @@ pub fn sentences(report: &RunReport) -> Vec<String> {
     }
 }
 
-/// The attempt an event belongs to, if it is about one HTTP exchange.
-fn attempt_of(event: &Event) -> Option<u64> {
-    match &event.kind {
-        EventKind::RequestSent { attempt, .. }
-        | EventKind::Response { attempt, .. }
-        | EventKind::RefreshSent { attempt, .. }
-        | EventKind::RefreshDone { attempt, .. }
-        | EventKind::RetrySent { attempt, .. } => Some(*attempt),
-        EventKind::Issued { attempt, .. }
-        | EventKind::Accepted { attempt, .. }
-        | EventKind::Rejected { attempt, .. }
-        | EventKind::Rotated { attempt, .. }
-        | EventKind::Revoked { attempt, .. } => *attempt,
-        _ => None,
-    }
-}
-
 /// The sentences of `ex`'s events, joined. A request lane's events that
 /// belong to no exchange (`queued`, `request_done`) go with the lane's
 /// latest exchange: what the lane did with that answer.
@@ -46,7 +28,7 @@ pub fn exchange(report: &RunReport, sentences: &[String], ex: &Exchange) -> Stri
     let mut latest: HashMap<Lane, u64> = HashMap::new();
     let mut said = Vec::new();
     for (event, sentence) in report.events.iter().zip(sentences) {
-        let attempt = match attempt_of(event) {
+        let attempt = match event.kind.attempt() {
             Some(attempt) => {
                 if event.lane.kind().is_some() {
                     latest.insert(event.lane, attempt);
