@@ -104,11 +104,22 @@ export function launchBrowser() {
 }
 
 /**
- * A page on the lab's UI, ready (options loaded), collecting page errors.
+ * Unfolds what the first screen keeps under More (counts, latencies, the
+ * runtime, compare choices, the log, the walk, …), as a person would: most
+ * tests work those controls. The first screen itself: `folded: true`.
+ */
+export async function unfold(page) {
+  const more = page.locator('[data-action="advanced"]');
+  if (await more.getAttribute('aria-expanded') !== 'true') await more.click();
+}
+
+/**
+ * A page on the lab's UI, ready (options loaded), collecting page errors,
+ * with the controls under More unfolded unless `folded`.
  * `bypassCSP` lets a test inject a script of its own (axe-core) past the
  * lab's Content-Security-Policy (script-src 'self').
  */
-export async function openLab(browser, url, { width = 1400, height = 1000, bypassCSP = false } = {}) {
+export async function openLab(browser, url, { width = 1400, height = 1000, bypassCSP = false, folded = false } = {}) {
   const page = await browser.newPage({ viewport: { width, height }, bypassCSP });
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -117,6 +128,7 @@ export async function openLab(browser, url, { width = 1400, height = 1000, bypas
   });
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]');
+  if (!folded) await unfold(page);
   return { page, errors };
 }
 

@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { useLab, serverBinary, REPO } from './harness.mjs';
+import { useLab, unfold, serverBinary, REPO } from './harness.mjs';
 
 const lab = useLab();
 
@@ -48,6 +48,7 @@ async function open(url, { width = 1400, height = 900, bypassCSP = false } = {})
   });
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]');
+  await unfold(page);
   return { page, errors, runs, close: () => context.close() };
 }
 

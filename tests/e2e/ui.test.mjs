@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, launchBrowser, openLab, serverBinary, REPO } from './harness.mjs';
+import { startServer, launchBrowser, openLab, unfold, serverBinary, REPO } from './harness.mjs';
 
 let server;
 let browser;
@@ -556,6 +556,7 @@ test('client-side limits come from /lab/options', async () => {
     });
     await limited.goto(server.url);
     await limited.waitForSelector('body[data-ready="true"]');
+    await unfold(limited);
     assert.equal(await limited.getAttribute('[data-control="secret-count"]', 'max'), '500');
     assert.equal(await limited.getAttribute('[data-control="latency-refresh"]', 'max'), '2000');
     await limited.fill('[data-control="secret-count"]', '501');
