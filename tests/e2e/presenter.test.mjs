@@ -44,6 +44,7 @@ test('P and the presenter button toggle body[data-theme]; the choice survives a 
     await page.locator('h1').click();
     await page.keyboard.press('p');
     assert.equal(await theme(page), 'dark');
+    await page.click('[data-action="advanced"]'); // the field waits under More
     await page.locator('[data-control="secret-count"]').focus();
     await page.keyboard.press('p');
     assert.equal(await theme(page), 'dark', 'a p typed in a field is a p');
