@@ -296,7 +296,7 @@ test('keyboard: Tab reaches the controls and leaves the editor; Escape closes th
 
 for (const [width, height, theme] of [[1280, 720, 'presenter'], [1600, 1000, 'dark'], [1600, 1000, 'presenter']]) {
   test(`${width}×${height} ${theme}: opening the panel beside a finished run keeps its verdict on screen`, async () => {
-    const { page, errors } = await lab.open({ width, height });
+    const { page, errors } = await lab.open({ width, height, folded: true }); // the first screen (the rest under More)
     try {
       if (theme === 'presenter') await page.click('[data-action="presenter"]');
       await page.locator(`body[data-theme="${theme}"]`).waitFor();

@@ -5,6 +5,8 @@
 // (the runs on screen, the network command in flight) are owned by the
 // module that updates them.
 
+import { emptyProgress } from './challenges.js';
+
 /** What the page starts with, before GET /lab/options answered. */
 export function initialAppState() {
   return {
@@ -31,7 +33,7 @@ export function initialAppState() {
     playing: null, // id of the challenge the active run plays
     justSolved: [], // challenges the last finished run solved for the first time
     hintsShown: new Set(), // challenges whose hint is open
-    progress: null, // the challenges' progress (lib/challenges.js), once loaded
+    progress: emptyProgress(), // the challenges' progress (lib/challenges.js), read from storage once the lab's challenges are known
     graded: null, // { source, rows } of the last grading: its rows open their timelines
     opened: { active: false, order: [], waitsForRun: false }, // the link opened last
   };
