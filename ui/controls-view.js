@@ -198,10 +198,15 @@ export function mountControls(app, { libraryOptions }) {
 
   function setCase(name) {
     app.store.update({ currentCase: name });
-    for (const button of caseButtons) {
-      button.setAttribute('aria-pressed', button.dataset.case === name ? 'true' : 'false');
-    }
   }
+
+  // The case buttons paint the current case, whoever set it.
+  app.store.subscribe((state, changed) => {
+    if (!changed.includes('currentCase')) return;
+    for (const button of caseButtons) {
+      button.setAttribute('aria-pressed', button.dataset.case === state.currentCase ? 'true' : 'false');
+    }
+  });
 
   /** Uses the lab's limits for the checks and the inputs' min/max. */
   function applyLimits(limits) {
