@@ -7,7 +7,7 @@ mod common;
 
 use common::{http, start_lab, Stream};
 use refresh_race::scenario;
-use refresh_race::settings::{RunSettings, Runtime};
+use refresh_race::settings::{NetworkDriver, RunSettings, Runtime};
 use serde_json::{json, Value};
 
 const LIBRARY: &str = "axios-auth-refresh";
@@ -168,10 +168,12 @@ async fn a_library_run_is_titled_by_the_library_in_every_export() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn narration_of_a_library_run_names_the_library_not_the_placeholder() {
     // The race of case 3 as a library that refreshes per request plays it:
-    // three lanes refresh t1 (seeded jitter keeps the order fixed).
+    // three lanes refresh t1 (seeded jitter, delivered in due order by the
+    // step network, keeps the order fixed).
     let engine = scenario::run(&RunSettings {
         jitter_ms: 80,
         seed: 7,
+        network: NetworkDriver::Step,
         ..RunSettings::default()
     })
     .await
