@@ -3,7 +3,8 @@
 #   lab          refresh-race serve (event recording on, as in a real run)
 #   lab-norec    refresh-race serve --no-record (the cost of recording)
 #   bare         an axum route that does no work (this machine's ceiling)
-#   seed-node    the source article's server (../shared/peers/seed-node)
+#   node-ref     a Node server in the source article's shape
+#                (bench/node-reference/server.mjs; needs only `node`)
 # Routes: GET /api/secret with a valid token, POST /api/login, POST
 # /api/refresh with a fresh token per request. Prints the median of REPS
 # runs of DURATION each: requests/s, p50 and p99 latency, non-2xx count.
@@ -28,15 +29,11 @@ trap cleanup EXIT
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 [ -n "${RR_RELEASE_DIR:-}" ] || cargo build --release -q -p refresh-race --bin refresh-race --example bare_axum --example mint_tokens
 
-seed_src=../shared/peers/seed-node
 have_node_baseline=false
-if [ -d "$seed_src" ]; then
-  cp -r "$seed_src" "$work/seed-node"
-  if (cd "$work/seed-node" && npm ci --no-audit --no-fund --silent >/dev/null 2>&1); then
-    have_node_baseline=true
-  else
-    echo "note: npm ci failed for seed-node; skipping the Node baseline" >&2
-  fi
+if command -v node >/dev/null; then
+  have_node_baseline=true
+else
+  echo "note: node is missing; skipping the Node baseline" >&2
 fi
 
 wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/api/public" && return 0; sleep 0.1; done; echo "port $1 never answered" >&2; exit 1; }
@@ -46,7 +43,7 @@ wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/
 "$release/refresh-race" serve --port 3911 --ttl 3600 --window 3600 --no-record >/dev/null & pids+=($!)
 "$release/examples/bare_axum" 3912 >/dev/null & pids+=($!)
 if $have_node_baseline; then
-  (cd "$work/seed-node" && JWT_TOKEN_EXPIRES=100000 JWT_TOKEN_REFRESH=100000 PORT=3913 exec node server.js >/dev/null) & pids+=($!)
+  JWT_TOKEN_EXPIRES=100000 JWT_TOKEN_REFRESH=100000 PORT=3913 node bench/node-reference/server.mjs >/dev/null & pids+=($!)
 fi
 for port in 3910 3911; do wait_port $port; done
 sleep 0.5 # bare_axum and node have no /api/public; give them a moment
@@ -94,10 +91,10 @@ bench_secret() { # label port token
 bench_secret "secret  lab (recording)" 3910 "$lab_token"
 bench_secret "secret  lab (no recording)" 3911 "$norec_token"
 for _ in $(seq "$reps"); do measure "http://127.0.0.1:3912/api/secret"; done | median_row "secret  bare axum"
-$have_node_baseline && bench_secret "secret  seed-node" 3913 "$node_token"
+$have_node_baseline && bench_secret "secret  node-ref" 3913 "$node_token"
 
 for _ in $(seq "$reps"); do measure -s bench/login.lua "http://127.0.0.1:3910/api/login"; done | median_row "login   lab (recording)"
-$have_node_baseline && for _ in $(seq "$reps"); do measure "http://127.0.0.1:3913/api/login?login=bench"; done | median_row "login   seed-node"
+$have_node_baseline && for _ in $(seq "$reps"); do measure "http://127.0.0.1:3913/api/login?login=bench"; done | median_row "login   node-ref"
 
 # Enough fresh tokens for one run at a generous rate; minted anew per run.
 fresh=${FRESH_TOKENS:-400000}
@@ -108,7 +105,7 @@ bench_refresh() { # label port style
   done | median_row "$1"
 }
 bench_refresh "refresh lab (recording)" 3910 lab
-$have_node_baseline && bench_refresh "refresh seed-node" 3913 seed-node
+$have_node_baseline && bench_refresh "refresh node-ref" 3913 seed-node
 
 echo
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; wrk -t$threads -c$connections -d$duration; median of $reps runs; $(date -u +%F)"

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Records the UI's test fixtures from the engine itself:
-//   tests/ui-unit/fixtures/<name>.json  one `refresh-race run --json` report each
+//   tests/ui-unit/fixtures/<name>.json  one `refresh-race run --json` report each,
+//                                       its settings cut to what differs from
+//                                       the defaults (one new setting then
+//                                       changes options.json, not every file)
 //   tests/ui-unit/fixtures/options.json what `GET /lab/options` answers
 //
 // The unit tests (tests/ui-unit/*.test.mjs) load these files, and
@@ -22,10 +25,12 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(REPO, 'tests', 'ui-unit', 'fixtures');
 
 // Seeded jitter spreads parallel lanes tens of milliseconds apart, so which
-// lane wins a refresh, and in which order answers come back, is the same on
-// every run (tests/golden/naive-seed7.txt relies on the same seed). Without
-// it, three refreshes land within a millisecond and the number of logouts
-// depends on the scheduler.
+// lane wins a refresh, and in which order answers come back, is fixed by
+// the due times (tests/golden/naive-seed7.txt relies on the same seed).
+// The check (`cargo test --test fixtures`) replays each timer run on the
+// step network, which delivers in exactly that due order, so it compares
+// exactly with no second try. Without the jitter, three refreshes would be
+// due within a millisecond and the recording would depend on the scheduler.
 const SEEDED = ['--jitter', '80', '--seed', '7'];
 
 /** name → arguments of `refresh-race run`, and what the fixture shows. */
@@ -58,12 +63,59 @@ function binary() {
   return path.resolve(REPO, process.env.CARGO_TARGET_DIR || 'target', 'debug', 'refresh-race');
 }
 
-function recordRun(bin, name, args) {
-  const stdout = execFileSync(bin, ['run', ...args, ...SEEDED, '--json'], { cwd: REPO, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const report = JSON.parse(stdout); // refuse to write something that is not JSON
-  if (!report.settings || !Array.isArray(report.events) || !report.verdict) throw new Error(`${name}: not a run report`);
-  // The CLI's own output, byte for byte.
-  writeFileSync(path.join(OUT, `${name}.json`), stdout);
+/** What of `value` differs from `base`, key by key into objects; undefined when nothing. */
+function differs(value, base) {
+  if (value && base && typeof value === 'object' && typeof base === 'object' && !Array.isArray(value) && !Array.isArray(base)) {
+    const out = {};
+    for (const [key, v] of Object.entries(value)) {
+      const d = key in base ? differs(v, base[key]) : v;
+      if (d !== undefined) out[key] = d;
+    }
+    return Object.keys(out).length ? out : undefined;
+  }
+  return JSON.stringify(value) === JSON.stringify(base) ? undefined : value;
+}
+
+/**
+ * Each lane's events in order, and the client's and server's as a
+ * multiset, times, signatures and attempt ids aside: what
+ * `cargo test --test fixtures` compares after replaying on the step network.
+ */
+function story(report) {
+  const lanes = {};
+  for (const { seq, t_us: t, attempt, token, iat, exp, refresh_until: until, lab_now_ms: lab, ...rest } of report.events) {
+    (lanes[rest.lane] ??= []).push(JSON.stringify(rest));
+  }
+  for (const lane of ['client', 'server']) lanes[lane]?.sort();
+  return JSON.stringify(Object.entries(lanes).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** A recording whose timer run went in due order: what the step network plays exactly. */
+const TRIES = 5;
+
+function recordRun(bin, name, args, defaults) {
+  const run = (extra) => {
+    const stdout = execFileSync(bin, ['run', ...args, ...SEEDED, ...extra, '--json'], { cwd: REPO, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const report = JSON.parse(stdout); // refuse to write something that is not JSON
+    if (!report.settings || !Array.isArray(report.events) || !report.verdict) throw new Error(`${name}: not a run report`);
+    return report;
+  };
+  let report = run([]);
+  // A timer run on a busy machine may deliver two legs due close together
+  // out of order; the step network cannot. Keep a run that went as due.
+  // (The UI's tests also read the times: review the diff, and rerun
+  // node --test tests/ui-unit/ after re-recording.)
+  if (report.settings.network === 'timer') {
+    const due = story(run(['--network', 'step']));
+    for (let i = 1; story(report) !== due; i++) {
+      if (i === TRIES) throw new Error(`${name}: ${TRIES} timer runs, none in due order (is the machine very busy?)`);
+      report = run([]);
+    }
+  }
+  // Only what differs from the defaults; the readers expand it again
+  // (tests/ui-unit/fixtures.mjs, tests/fixtures.rs).
+  report.settings = differs(report.settings, defaults) ?? {};
+  writeFileSync(path.join(OUT, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   return report.verdict.sentence;
 }
 
@@ -86,6 +138,7 @@ async function recordOptions(bin) {
     JSON.parse(text);
     // The server's bytes: re-serialising would turn 1.0 into 1.
     writeFileSync(path.join(OUT, 'options.json'), text);
+    return JSON.parse(text);
   } finally {
     child.kill('SIGTERM');
   }
@@ -95,10 +148,10 @@ const bin = binary();
 mkdirSync(OUT, { recursive: true });
 // Start clean, so a fixture dropped from the list does not linger.
 for (const file of readdirSync(OUT)) if (file.endsWith('.json')) rmSync(path.join(OUT, file));
+const options = await recordOptions(bin);
+console.log('options: GET /lab/options');
 for (const [name, args, what] of RUNS) {
-  const sentence = recordRun(bin, name, args);
+  const sentence = recordRun(bin, name, args, options.defaults);
   console.log(`${name}: ${what}\n    ${sentence}`);
 }
-await recordOptions(bin);
-console.log('options: GET /lab/options');
 console.log(`\nwrote ${RUNS.length + 1} files to ${path.relative(REPO, OUT)}/; check them with: cargo test --test fixtures`);

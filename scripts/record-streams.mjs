@@ -10,12 +10,19 @@
 // the messages are the same on every recording; the times (`t_us`) are
 // the machine's.
 //
-// usage: node scripts/record-streams.mjs
+// usage: node scripts/record-streams.mjs           rewrite the recordings
+//        node scripts/record-streams.mjs --check   fail when a recording is
+//          stale (scripts/bless.sh --check): the same kinds of line in the
+//          same order and the same lines as a multiset, with what timing
+//          decides taken out (times, lab clock readings, signatures, due
+//          times, and which of the parallel lanes got which number and
+//          attempt id, as in `cargo test --test fixtures`), up to a
+//          `resume`: from there the timer decides, not the recording
 // env:   REFRESH_RACE_BIN   use this binary and skip `cargo build`
 //        CARGO_TARGET_DIR   where cargo builds (default: target)
 
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -104,16 +111,60 @@ const RUNS = [
   ['paused-timer', { case: 'expired-refreshable', strategy: 'naive', policy: 'strict', secret: 2, public: 1, speed: 0.05, latency_ms: { secret: 40, public: 30, refresh: 40 } }, pausedTimer],
 ];
 
+/** Fields that differ between two recordings of the same run. */
+const VOLATILE = new Set(['seq', 't_us', 'lab_now_ms', 'token', 'iat', 'exp', 'refresh_until', 'due_ms', 'run', 'attempt']);
+
+/**
+ * A recording without what timing decides: `order`, each line's type (a
+ * command's name); `lines`, every line stripped and with lane numbers
+ * masked (`secret#2` → `secret#n`), sorted.
+ */
+function stable(text) {
+  const strip = (value) => {
+    if (Array.isArray(value)) return value.map(strip).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    if (typeof value === 'string') return value.replace(/#\d+/g, '#n');
+    if (!value || typeof value !== 'object') return value;
+    return Object.fromEntries(Object.entries(value).filter(([key]) => !VOLATILE.has(key)).map(([key, v]) => [key, strip(v)]));
+  };
+  const all = text.trim().split('\n').map((line) => JSON.parse(line));
+  const resume = all.findIndex((m) => m.type === 'command' && m.command.command === 'resume');
+  const parsed = resume >= 0 ? all.slice(0, resume + 1) : all;
+  return {
+    order: parsed.map((m) => (m.type === 'command' ? `command ${m.command.command}` : m.type)),
+    lines: parsed.map((m) => JSON.stringify(strip(m))).sort(),
+  };
+}
+
+const check = process.argv.includes('--check');
 const bin = binary();
 const lab = await serve(bin);
+const stale = [];
 try {
   mkdirSync(OUT, { recursive: true });
   for (const [name, settings, player] of RUNS) {
     const text = await record(lab.base, settings, player());
-    writeFileSync(path.join(OUT, `${name}.ndjson`), text);
+    const file = path.join(OUT, `${name}.ndjson`);
+    if (check) {
+      const want = stable(readFileSync(file, 'utf8'));
+      const got = stable(text);
+      const where = path.relative(REPO, file);
+      if (want.order.join() !== got.order.join()) {
+        stale.push(`${where}: lines\n  recorded: ${want.order.join(', ')}\n  now:      ${got.order.join(', ')}`);
+      }
+      const only = (a, b) => a.filter((line) => !b.includes(line));
+      for (const line of only(want.lines, got.lines)) stale.push(`${where}: recorded only: ${line}`);
+      for (const line of only(got.lines, want.lines)) stale.push(`${where}: now only:      ${line}`);
+      continue;
+    }
+    writeFileSync(file, text);
     const done = text.trim().split('\n').map((l) => JSON.parse(l)).find((m) => m.type === 'done');
     console.log(`${name}: ${done ? done.verdict.sentence : 'no done line'}`);
   }
 } finally {
   lab.stop();
 }
+if (stale.length) {
+  console.error(`stale recordings (rerun node scripts/record-streams.mjs, review the diff):\n${stale.join('\n')}`);
+  process.exit(1);
+}
+if (check) console.log(`streams: ${RUNS.length} recordings current`);

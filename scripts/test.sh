@@ -29,6 +29,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test (engine: real HTTP on 127.0.0.1)"
 cargo test --workspace
 
+step "recorded artefacts are current (scripts/bless.sh regenerates them)"
+bash scripts/bless.sh --check --cargo-tests-ran
+
 step "build the CLI and the desktop app"
 cargo build -p refresh-race -p refresh-race-desktop
 

@@ -14,7 +14,12 @@ use crate::timeline::{Event, EventKind};
 
 /// Reads a run's events in order and says each one in a sentence.
 pub struct Narrator {
-    strategy: Strategy,
+    /// The built-in strategy, or `None` when an in-page module (a library,
+    /// the learner's own) ran: its `strategy` is a placeholder whose story
+    /// would be told under the wrong name.
+    strategy: Option<Strategy>,
+    /// What the run is titled by (the module's name, else the strategy's).
+    client: String,
     cross_tab: CrossTab,
     /// Refreshes in flight: presented jti → the lanes refreshing it.
     refreshing: HashMap<String, BTreeSet<Lane>>,
@@ -34,7 +39,8 @@ pub struct Narrator {
 impl Narrator {
     pub fn new(settings: &RunSettings) -> Self {
         Narrator {
-            strategy: settings.strategy,
+            strategy: settings.module.is_none().then_some(settings.strategy),
+            client: settings.client_name().to_owned(),
             cross_tab: settings.cross_tab,
             refreshing: HashMap::new(),
             replaced: HashMap::new(),
@@ -95,7 +101,7 @@ impl Narrator {
                 _ => format!("{lane} got {status}."),
             },
             EventKind::Queued { jti } => match (self.strategy, self.cross_tab) {
-                (_, CrossTab::Lock | CrossTab::StorageLock) | (Strategy::Mutex, _) => format!(
+                (_, CrossTab::Lock | CrossTab::StorageLock) | (Some(Strategy::Mutex), _) => format!(
                     "{lane} got 401 with {} and waits for the lock; once it has it, it reads the store again.",
                     token(jti)
                 ),
@@ -129,31 +135,36 @@ impl Narrator {
                         ),
                     };
                 }
-                if another_tab && self.strategy != Strategy::Naive {
+                if another_tab && self.strategy != Some(Strategy::Naive) {
                     return format!(
                         "{lane} starts its own tab's refresh of {t}, although {} already refreshing it in another tab: tabs share the token store, not their interceptors.",
                         is_are(&others)
                     );
                 }
                 match (self.strategy, others.is_empty(), again) {
-                    (Strategy::Naive, false, _) => format!(
+                    (Some(Strategy::Naive), false, _) => format!(
                         "{lane} refreshes {t} on its own: the naive client does not know {} already refreshing it.",
                         is_are(&others)
                     ),
-                    (Strategy::Queue, _, Some(new)) => format!(
+                    (None, false, None) => format!(
+                        "{lane} refreshes {t} too, although {} already refreshing it: {} started a second refresh of one token.",
+                        is_are(&others),
+                        self.client
+                    ),
+                    (Some(Strategy::Queue), _, Some(new)) => format!(
                         "{lane} refreshes {t} again: the queue's flag went down when the first refresh ended, so it cannot tell {t} was already replaced by {new}."
                     ),
                     (_, _, Some(new)) => format!(
                         "{lane} refreshes {t}, which was already replaced by {new}: the server will see a reuse."
                     ),
-                    (Strategy::SingleFlight | Strategy::Proactive, true, None) => {
+                    (Some(Strategy::SingleFlight | Strategy::Proactive), true, None) => {
                         format!("{lane} starts the one shared refresh of {t}.")
                     }
-                    (Strategy::Proactive, false, None) => format!(
+                    (Some(Strategy::Proactive), false, None) => format!(
                         "{lane} refreshes {t} for the 401s, while {} already refreshing it: two refreshes of one token.",
                         is_are(&others)
                     ),
-                    (Strategy::Mutex, _, None) => format!(
+                    (Some(Strategy::Mutex), _, None) => format!(
                         "{lane} holds the lock, reads the store, still finds {t} and refreshes it."
                     ),
                     _ => format!("{lane} asks the server for a new token, presenting {t}."),

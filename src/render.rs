@@ -15,7 +15,7 @@ pub fn report(report: &RunReport) -> String {
     let mut out = format!(
         "Refresh Race: case {}, client {}, policy {} ({} secret, {} public{}, seed {})\n\n",
         s.case,
-        s.strategy,
+        s.client_name(),
         s.policy,
         s.secret,
         s.public,

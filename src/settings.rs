@@ -517,6 +517,13 @@ pub(crate) fn check_range<T: PartialOrd + fmt::Display>(
 }
 
 impl RunSettings {
+    /// The client a run is titled by: its in-page module (a library on the
+    /// bench, the learner's own) when it has one, since `strategy` is then
+    /// only the placeholder the settings need; else the strategy.
+    pub fn client_name(&self) -> &str {
+        self.module.as_deref().unwrap_or(self.strategy.as_str())
+    }
+
     /// Refuses values the lab cannot run honestly.
     pub fn validate(&self) -> Result<(), SettingsError> {
         check_range("secret", self.secret, 1, MAX_REQUESTS)?;

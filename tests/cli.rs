@@ -18,11 +18,22 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// The seeded jitter spreads the three refreshes tens of ms apart, so the
-/// same lane wins every time and the lane stories are reproducible.
+/// The seeded jitter spreads the three refreshes tens of ms apart, and the
+/// step network delivers in that due order, one leg at a time: the same
+/// lane wins every time and the lane stories compare exactly.
 #[test]
 fn text_timeline_of_a_seeded_naive_race_matches_the_golden_file() {
-    let output = refresh_race(&["run", "--client", "naive", "--jitter", "80", "--seed", "7"]);
+    let output = refresh_race(&[
+        "run",
+        "--client",
+        "naive",
+        "--jitter",
+        "80",
+        "--seed",
+        "7",
+        "--network",
+        "step",
+    ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(text.starts_with("Refresh Race: case expired-refreshable, client naive, policy strict"));

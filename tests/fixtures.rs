@@ -9,6 +9,15 @@
 //! attempt id; those are normalised away. Everything else must match: the
 //! settings and the verdict exactly, each request lane's events in order,
 //! and the client's and the server's events as multisets.
+//!
+//! A fixture recorded on the timer network is replayed on the step
+//! network, which delivers every leg in the order the timer would (due
+//! time: latency plus the seeded jitter), one at a time: the same run with
+//! the scheduler's noise taken out, so one try must match exactly.
+//!
+//! A fixture records only the settings that differ from the defaults (one
+//! new setting must not rewrite every file); they are expanded here, as the
+//! engine does with any partial settings.
 
 mod common;
 
@@ -16,7 +25,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use refresh_race::scenario;
-use refresh_race::settings::RunSettings;
+use refresh_race::settings::{NetworkDriver, RunSettings};
 use serde_json::{Map, Value};
 
 const RERECORD: &str = "If the engine changed on purpose, re-record the fixtures with \
@@ -33,9 +42,6 @@ const VOLATILE: &[&str] = &[
     "lab_now_ms",
     "token",
 ];
-
-/// A run that missed only by timing gets this many more tries.
-const TRIES: usize = 3;
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui-unit/fixtures")
@@ -252,18 +258,28 @@ async fn every_recorded_run_is_what_the_engine_produces_now() {
             .unwrap_or_else(|err| {
                 panic!("{name}.json: the engine refuses its settings: {err}. {RERECORD}")
             });
-        let want = normalise(fixture);
-        let mut last = None;
-        for _ in 0..TRIES {
-            let report = scenario::run(&settings).await.expect("the run completes");
-            let got = normalise(&serde_json::to_value(&report).unwrap());
-            if got == want {
-                last = None;
-                break;
-            }
-            last = Some(got);
+        let mut expanded = fixture.clone();
+        expanded["settings"] = serde_json::to_value(&settings).unwrap();
+        let want = normalise(&expanded);
+        let timer = settings.network == NetworkDriver::Timer;
+        let replay = RunSettings {
+            network: if timer {
+                NetworkDriver::Step
+            } else {
+                settings.network
+            },
+            ..settings.clone()
+        };
+        let report = scenario::run(&replay).await.expect("the run completes");
+        let mut engine = serde_json::to_value(&report).unwrap();
+        if timer {
+            // What the step network adds: its own name, and the order it
+            // delivered in (a timer run keeps no order).
+            engine["settings"]["network"] = expanded["settings"]["network"].clone();
+            engine.as_object_mut().unwrap().remove("delivered");
         }
-        if let Some(got) = last {
+        let got = normalise(&engine);
+        if got != want {
             failures.push(format!("{name}.json:{}", describe(&want, &got)));
         }
     }
@@ -272,6 +288,34 @@ async fn every_recorded_run_is_what_the_engine_produces_now() {
         "the engine no longer produces these fixtures:\n{}\n\n{RERECORD}",
         failures.join("\n\n")
     );
+}
+
+/// A fixture's settings name only what differs from the defaults: a
+/// whole-settings recording would be rewritten by every new setting.
+#[test]
+fn fixtures_record_only_the_settings_that_differ_from_the_defaults() {
+    let defaults = serde_json::to_value(RunSettings::default()).unwrap();
+    for (name, fixture) in run_fixtures() {
+        let recorded = fixture["settings"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name}.json: settings must be an object. {RERECORD}"));
+        for (key, value) in recorded {
+            assert_ne!(
+                Some(value),
+                defaults.get(key),
+                "{name}.json records the default {key}. {RERECORD}"
+            );
+            if let (Some(inner), Some(base)) = (value.as_object(), defaults[key].as_object()) {
+                for (sub, v) in inner {
+                    assert_ne!(
+                        Some(v),
+                        base.get(sub),
+                        "{name}.json records the default {key}.{sub}. {RERECORD}"
+                    );
+                }
+            }
+        }
+    }
 }
 
 #[tokio::test]

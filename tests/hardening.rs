@@ -1,4 +1,4 @@
-//! What the servers refuse and how (issue 9, docs/server-limits.md), over
+//! What the servers refuse and how (docs/server-limits.md), over
 //! real HTTP on 127.0.0.1: timeouts with short configured limits, the
 //! connection bound, the revocation store's cap, exact token lifetimes, the
 //! bounded run stream, a held lab clock, and the HTTP hygiene rules.

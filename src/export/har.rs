@@ -32,7 +32,7 @@ pub fn har(report: &RunReport) -> Value {
     let title = format!(
         "Refresh Race: case {}, client {}, policy {} ({} secret, {} public{}, seed {})",
         s.case,
-        s.strategy,
+        s.client_name(),
         s.policy,
         s.secret,
         s.public,

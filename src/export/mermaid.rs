@@ -35,14 +35,16 @@ pub fn mermaid(report: &RunReport) -> String {
         "---\ntitle: {}\nconfig:\n  sequence:\n    mirrorActors: false\n---",
         label(&format!(
             "{} · {} client · {} server",
-            s.case, s.strategy, s.policy
+            s.case,
+            s.client_name(),
+            s.policy
         ))
     );
     out.push_str("sequenceDiagram\n");
     let _ = writeln!(
         out,
         "    participant tab as tab ({} client)",
-        label(s.strategy.as_str())
+        label(s.client_name())
     );
     let _ = writeln!(
         out,

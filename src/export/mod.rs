@@ -108,12 +108,24 @@ impl ExportFormat {
     }
 
     /// A file name that says what the run was, e.g.
-    /// `refresh-race-expired-refreshable-naive-strict.har`.
+    /// `refresh-race-expired-refreshable-naive-strict.har`. A library's run
+    /// is named by the library (its name kept to letters, digits and `-`).
     pub fn file_name(self, settings: &RunSettings) -> String {
+        let client: String = settings
+            .client_name()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
         format!(
             "refresh-race-{}-{}-{}.{}",
             settings.case,
-            settings.strategy,
+            client,
             settings.policy,
             self.extension()
         )

@@ -100,7 +100,9 @@ pub fn svg(report: &RunReport) -> String {
     );
     let title = format!(
         "Refresh Race: case {}, {} client, {} server",
-        s.case, s.strategy, s.policy
+        s.case,
+        s.client_name(),
+        s.policy
     );
     let _ = writeln!(out, "<title>{}</title>", esc(&title));
     let _ = writeln!(out, r#"<rect width="{WIDTH}" height="{h}" fill="{BG}"/>"#);

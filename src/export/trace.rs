@@ -35,7 +35,7 @@ pub fn trace(report: &RunReport) -> Value {
     };
     let mut events: Vec<Value> = vec![json!({
         "ph": "M", "pid": PID, "tid": 0, "name": "process_name",
-        "args": {"name": format!("Refresh Race: case {}, client {}, policy {}", s.case, s.strategy, s.policy)},
+        "args": {"name": format!("Refresh Race: case {}, client {}, policy {}", s.case, s.client_name(), s.policy)},
     })];
     for (i, lane) in run.lanes.iter().enumerate() {
         let tid = i as u64 + 1;

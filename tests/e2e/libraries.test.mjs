@@ -1,6 +1,6 @@
 // Real interceptor libraries on the bench (ui/lib/libraries.js) in headless
 // Chromium against the lab: each vendored library runs case 3 under strict
-// with its default options and does here what it does in an app (issue 14,
+// with its default options and does here what it does in an app (as
 // measured from Node: 5.0.2 → one refresh, 2 of 3 requests fail with 401;
 // 3.3.6 → a second refresh when a 401 lands late); the hand-made order in
 // which axios-auth-refresh 3 refreshes twice, pinned; the options control

@@ -12,10 +12,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { useLab, unfold, serverBinary, REPO } from './harness.mjs';
+import { reportText } from '../ui-unit/fixtures.mjs';
 
 const lab = useLab();
 
@@ -317,8 +317,8 @@ function drop(page, files) {
 }
 
 test('a saved run dropped on the page replays; a file that is not a run is named and refused', async () => {
-  const fixture = path.join(REPO, 'tests/ui-unit/fixtures/expired-refreshable-naive-strict.json');
-  const text = readFileSync(fixture, 'utf8');
+  // The recorded run, its settings whole, as `run --save` writes it.
+  const text = reportText('expired-refreshable-naive-strict');
   const saved = JSON.parse(text);
   const b = await open(lab.server.url);
   try {

@@ -13,6 +13,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, launchBrowser, openLab, unfold, serverBinary, REPO } from './harness.mjs';
+import { reportText } from '../ui-unit/fixtures.mjs';
 
 let server;
 let browser;
@@ -459,7 +460,6 @@ test('the token store lane never draws one marker over another', async () => {
   // of milliseconds before a loser's refusal logs the tab out (and, under
   // family, kills the stored t2): close enough to collide at any width.
   // A replay makes the timing exact.
-  const fixtures = path.join(REPO, 'tests', 'ui-unit', 'fixtures');
   await withPage(async (page) => {
     for (const [name, markers] of [
       ['expired-refreshable-naive-strict', { stored: 2, death: 0, logout: 1 }],
@@ -468,7 +468,8 @@ test('the token store lane never draws one marker over another', async () => {
       for (const width of [1400, 1000]) {
         await page.setViewportSize({ width, height: 900 });
         const previous = await page.$('[data-timeline]');
-        await page.setInputFiles('[data-control="replay-file"]', path.join(fixtures, `${name}.json`));
+        // The recorded run, its settings whole, as `run --save` writes it.
+        await page.setInputFiles('[data-control="replay-file"]', { name: `${name}.json`, mimeType: 'application/json', buffer: Buffer.from(reportText(name)) });
         // The file is read asynchronously: wait for the last replay's timeline to go.
         if (previous) await page.waitForFunction((el) => !el.isConnected, previous);
         const timeline = page.locator('[data-timeline][data-state="done"]');

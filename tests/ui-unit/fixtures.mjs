@@ -16,14 +16,29 @@ export const RUNS = readdirSync(DIR)
   .map((f) => f.slice(0, -'.json'.length))
   .sort();
 
-/** A recorded run report: `{ settings, events, verdict, lab_now_ms }`. */
-export function report(name) {
-  return JSON.parse(readFileSync(path.join(DIR, `${name}.json`), 'utf8'));
+/**
+ * `recorded` laid over `defaults`, key by key into objects: a fixture
+ * records only the settings that differ from the defaults.
+ */
+export function withDefaults(recorded, defaults) {
+  const out = { ...defaults };
+  for (const [key, value] of Object.entries(recorded ?? {})) {
+    const base = defaults[key];
+    const nested = value && base && typeof value === 'object' && typeof base === 'object' && !Array.isArray(value);
+    out[key] = nested ? withDefaults(value, base) : value;
+  }
+  return out;
 }
 
-/** The file's text, as a person would pick it for "Replay a saved run". */
+/** A recorded run report, its settings whole: `{ settings, events, verdict, lab_now_ms }`. */
+export function report(name) {
+  const recorded = JSON.parse(readFileSync(path.join(DIR, `${name}.json`), 'utf8'));
+  return { ...recorded, settings: withDefaults(recorded.settings, options().defaults) };
+}
+
+/** The run as a saved file's text, as a person would pick it for "Replay a saved run". */
 export function reportText(name) {
-  return readFileSync(path.join(DIR, `${name}.json`), 'utf8');
+  return `${JSON.stringify(report(name), null, 2)}\n`;
 }
 
 /** What GET /lab/options answered when the fixtures were recorded. */

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { createTab, lanesOf } from '../../ui/lib/page-tab.js';
 import { LIBRARIES, libraryNamed, checkOptions, describeOptions } from '../../ui/lib/libraries.js';
 import { bearerOf } from '../../ui/lib/axios-bench.js';
-import { laneFate } from '../../ui/lib/timeline-model.js';
+import { laneFate } from '../../ui/lib/timeline-lanes.js';
 import { createRunState, applyMessage } from '../../ui/lib/reducer.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

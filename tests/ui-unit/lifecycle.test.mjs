@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { report, reduced } from './fixtures.mjs';
-import { verdictView } from '../../ui/lib/reducer.js';
+import { verdictView } from '../../ui/lib/run-queries.js';
 import { lifeModel, withLifeAction, undoSettings } from '../../ui/lib/network.js';
 
 test('a hang is a verdict of its own kind, naming what waits', () => {

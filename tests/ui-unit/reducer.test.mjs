@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  createRunState, applyMessage, reduceMessages, orderedLanes, laneOutcome, verdictView,
-  labNowMs, tokenCountdowns, decodedToken, tokenKindNote,
-} from '../../ui/lib/reducer.js';
+import { createRunState, applyMessage, reduceMessages } from '../../ui/lib/reducer.js';
+import { orderedLanes, laneOutcome, verdictView } from '../../ui/lib/run-queries.js';
+import { labNowMs, tokenCountdowns, decodedToken, tokenKindNote } from '../../ui/lib/token-notes.js';
 import { decodeJwt } from '../../ui/lib/token-life.js';
 import { RUNS, report, messages, reduced, tallyOf, eventsOf } from './fixtures.mjs';
 

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRunReport, createReplay, recordedLabStart } from '../../ui/lib/replay.js';
-import { reduceMessages, verdictView } from '../../ui/lib/reducer.js';
+import { reduceMessages } from '../../ui/lib/reducer.js';
+import { verdictView } from '../../ui/lib/run-queries.js';
 import { RUNS, report, reportText, messages, tallyOf } from './fixtures.mjs';
 
 const NAIVE = 'expired-refreshable-naive-strict';

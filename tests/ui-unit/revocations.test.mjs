@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { revokedBy, attemptRevoked, storeDeaths } from '../../ui/lib/reducer.js';
+import { revokedBy, attemptRevoked, storeDeaths } from '../../ui/lib/run-queries.js';
 import { RUNS, reduced, eventsOf } from './fixtures.mjs';
 
 const FAMILY = 'expired-refreshable-naive-family';
