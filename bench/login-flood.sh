@@ -6,7 +6,7 @@
 #   - peak RSS (VmHWM) and RSS 20 s after the last token lapsed;
 #   - the worst GET /api/public latency (one request every 10 ms on its own
 #     connection), during the flood and after it, while the store forgets.
-# Targets (issue 9): peak <= 300 MB, after <= 100 MB, worst <= 50 ms.
+# Targets: peak <= 300 MB, after <= 100 MB, worst <= 50 ms.
 #
 # usage: bench/login-flood.sh [POLICY=strict] [FLOOD_SECONDS=20]
 #   RR_BIN=path/to/refresh-race measures another build (e.g. an older one).

@@ -1,5 +1,5 @@
 //! The expected outcomes of the four cases under each client strategy
-//! (issue "The lab engine", table), each a real run over real HTTP.
+//! (README, "The four cases"), each a real run over real HTTP.
 
 mod common;
 

@@ -63,7 +63,7 @@ async fn a_foreign_host_is_refused_and_ours_are_served() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_site_state_changes_are_refused() {
     let (base, _) = start_lab().await;
-    // The attack of the issue: a text/plain POST (no preflight) from another origin.
+    // The classic cross-site attack: a text/plain POST (no preflight) from another origin.
     for path in ["/lab/runs", "/api/login", "/api/refresh", "/lab/clock"] {
         let response = http()
             .post(format!("{base}{path}"))

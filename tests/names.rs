@@ -10,7 +10,7 @@ use refresh_race::scenario;
 use refresh_race::settings::{NetworkDriver, RunSettings, Runtime};
 use serde_json::{json, Value};
 
-const LIBRARY: &str = "axios-auth-refresh";
+const LIBRARY: &str = "axios-auth-refresh@5";
 
 /// One exchange of the page's tab, tagged as the page's harness tags it.
 async fn exchange(
@@ -107,7 +107,7 @@ async fn a_library_run_is_titled_by_the_library_in_every_export() {
     let run = library_run(&base).await;
 
     let (name, svg) = export(&base, "svg", &run).await;
-    assert!(name.contains("refresh-race-expired-refreshable-axios-auth-refresh-strict.svg"));
+    assert!(name.contains("refresh-race-expired-refreshable-axios-auth-refresh-5-strict.svg"));
     let title = roxmltree::Document::parse(&svg)
         .expect("the SVG is XML")
         .descendants()
@@ -117,28 +117,27 @@ async fn a_library_run_is_titled_by_the_library_in_every_export() {
         .to_owned();
     assert_eq!(
         title,
-        "Refresh Race: case expired-refreshable, axios-auth-refresh client, strict server"
+        "Refresh Race: case expired-refreshable, axios-auth-refresh@5 client, strict server"
     );
 
     let (_, mermaid) = export(&base, "mermaid", &run).await;
     assert!(
-        mermaid.contains("participant tab as tab (axios-auth-refresh client)"),
+        mermaid.contains("participant tab as tab (axios-auth-refresh@5 client)"),
         "{mermaid}"
     );
-    assert!(
-        mermaid.contains("title: expired-refreshable · axios-auth-refresh client · strict server")
-    );
+    assert!(mermaid
+        .contains("title: expired-refreshable · axios-auth-refresh@5 client · strict server"));
 
     let (_, har) = export(&base, "har", &run).await;
     let har: Value = serde_json::from_str(&har).unwrap();
     assert_eq!(
         har["log"]["pages"][0]["title"],
-        "Refresh Race: case expired-refreshable, client axios-auth-refresh, policy strict (1 secret, 0 public, seed 1)"
+        "Refresh Race: case expired-refreshable, client axios-auth-refresh@5, policy strict (1 secret, 0 public, seed 1)"
     );
 
     let (_, trace) = export(&base, "trace", &run).await;
     assert!(trace.contains(
-        "Refresh Race: case expired-refreshable, client axios-auth-refresh, policy strict"
+        "Refresh Race: case expired-refreshable, client axios-auth-refresh@5, policy strict"
     ));
 
     // The placeholder strategy is named nowhere, narration included (a
@@ -190,7 +189,7 @@ async fn narration_of_a_library_run_names_the_library_not_the_placeholder() {
     );
     let second = sentences
         .iter()
-        .filter(|s| s.contains("axios-auth-refresh started a second refresh of one token"))
+        .filter(|s| s.contains("axios-auth-refresh@5 started a second refresh of one token"))
         .count();
     assert_eq!(second, 2, "{sentences:#?}");
 

@@ -1,4 +1,4 @@
-//! Server policies for a reused refresh credential (issue "Server
+//! Server policies for a reused refresh credential (README, "Server
 //! policies"): each row of the table as a real run, family revocation, the
 //! grace window's edges on the lab clock, and 1,000 concurrent reuses.
 
