@@ -117,6 +117,9 @@ struct Signal {
 
 /// The room's notice board: the current push, and whether the room closed.
 pub struct Board {
+    /// Names this room among the rooms the same port may serve in turn, so
+    /// a page remembers which pushes it has already opened.
+    id: String,
     signal: watch::Sender<Signal>,
     next_id: AtomicU64,
     /// Bumped whenever a result changes, so a reader can tell it is fresh.
@@ -125,7 +128,9 @@ pub struct Board {
 
 impl Default for Board {
     fn default() -> Self {
+        let bytes: [u8; 8] = rand::random();
         Board {
+            id: bytes.iter().map(|b| format!("{b:02x}")).collect(),
             signal: watch::Sender::new(Signal::default()),
             next_id: AtomicU64::new(1),
             version: AtomicU64::new(0),
@@ -375,6 +380,7 @@ pub fn push(room: &Classroom, body: Result<Bytes, BytesRejection>) -> Result<Pus
 /// A seat's own state.
 #[derive(Debug, Serialize)]
 struct SeatState {
+    room: String,
     seat: u32,
     push: Option<Push>,
     runs: u64,
@@ -389,6 +395,7 @@ fn seat_state(room: &Classroom, attendee: &Attendee) -> SeatState {
     let push = board.current();
     let (runs, last, steps) = attendee.record().of_push(push.as_ref().map(|p| p.id));
     SeatState {
+        room: board.id.clone(),
         seat: attendee.number,
         push,
         runs,
@@ -453,24 +460,28 @@ fn sse(event: &str, data: &serde_json::Value) -> Bytes {
 /// `GET /lab/room/events`: the room as a seat hears it.
 fn events(room: Arc<Classroom>, seat: u32) -> Response {
     let receiver = room.board().signal.subscribe();
+    let id = room.board().id.clone();
     drop(room);
     // `Some(rx)`: still listening; `None`: the room closed, the stream ends.
-    let stream = futures::stream::unfold(Some((receiver, true)), move |state| async move {
-        let (mut rx, first) = state?;
-        if !first && rx.changed().await.is_err() {
-            let line = sse("closed", &serde_json::json!({"seat": seat}));
-            return Some((Ok::<_, Infallible>(line), None));
+    let stream = futures::stream::unfold(Some((receiver, true)), move |state| {
+        let id = id.clone();
+        async move {
+            let (mut rx, first) = state?;
+            if !first && rx.changed().await.is_err() {
+                let line = sse("closed", &serde_json::json!({"seat": seat}));
+                return Some((Ok::<_, Infallible>(line), None));
+            }
+            let signal = rx.borrow_and_update().clone();
+            if signal.closed {
+                let line = sse("closed", &serde_json::json!({"seat": seat}));
+                return Some((Ok(line), None));
+            }
+            let line = sse(
+                "room",
+                &serde_json::json!({"room": id, "seat": seat, "push": signal.push}),
+            );
+            Some((Ok(line), Some((rx, false))))
         }
-        let signal = rx.borrow_and_update().clone();
-        if signal.closed {
-            let line = sse("closed", &serde_json::json!({"seat": seat}));
-            return Some((Ok(line), None));
-        }
-        let line = sse(
-            "room",
-            &serde_json::json!({"seat": seat, "push": signal.push}),
-        );
-        Some((Ok(line), Some((rx, false))))
     });
     (
         [

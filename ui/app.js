@@ -29,6 +29,9 @@ import { ExportMenu } from './export-menu.js';
 import { NetworkPanel } from './network-panel.js';
 import { ChallengesPanel } from './challenges-panel.js';
 import { startClassroom } from './classroom-panel.js';
+// The room as one and the lesson (room-view.js, lesson-view.js): mounted at the end of this file.
+import { mountRoom } from './room-view.js';
+import { mountLesson } from './lesson-view.js';
 import { fetchOptions, runLab, networkCommand, LabError } from './transport.js';
 import { startTab } from './page-runtime.js';
 import { describeLockChange } from './lib/tab-hub.js';
@@ -381,6 +384,8 @@ function deliver(run, runs, message, now) {
   if (message.type === 'done') {
     log.note(`${run.prefix}${message.verdict ? message.verdict.sentence : 'done'}`, 'done');
     if (!run.replay && runs.length === 1) finishedForChallenges(run.state);
+    // The lesson (lesson-view.js) checks its steps from a finished run's settings and verdict.
+    if (!run.replay) window.dispatchEvent(new CustomEvent('refresh-race:run-done', { detail: { settings: run.state.settings, verdict: run.state.verdict, solved: run.state.solved, compare: runs.length > 1 } }));
     return true;
   }
   if (message.type === 'error') {
@@ -1579,4 +1584,15 @@ exploreUi = mountExplore({
       active.runs[0].view.setNoReturn({ leg: cx.leg, delivered: settings.deliver.length, caption: cx.caption });
     }
   },
+});
+
+// ---------- the room as one and the lesson (room-view.js, lesson-view.js) ----------
+// The lesson panel; in classroom mode, a seat's banner and the instructor's results.
+const lesson = mountLesson();
+mountRoom({
+  setup: () => { const run = linkedRun(); return run ? run.state.settings : null; },
+  linkBounds: () => linkBounds,
+  onStep: (id) => lesson.goTo(id),
+  onProgress: (listener) => lesson.onProgress(listener),
+  showError,
 });
