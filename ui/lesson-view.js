@@ -1,5 +1,5 @@
 // The lesson panel: the workshop's eight steps inside the app, opened from
-// the masthead's Lesson button. It shows the current step (what to do, in a
+// the Lesson button beside the cases. It shows the current step (what to do, in a
 // sentence or two), outlines the control the step uses, and ticks a step
 // when the lab reports what the step asks for (lib/lesson.js decides):
 // a finished run (the page's `refresh-race:run-done` event, with the run's
@@ -33,8 +33,9 @@ function keep(progress) {
 
 export function mountLesson() {
   const button = h('button', { type: 'button', class: 'lesson-button', 'data-action': 'lesson', 'aria-expanded': 'false', 'aria-controls': 'lesson' }, 'Lesson ', h('span', { class: 'lesson-count', 'data-lesson-count': '' }));
-  const tools = document.querySelector('.masthead-tools');
-  if (tools) tools.prepend(button);
+  // In the run bar beside the cases, where the masthead's one line has no room left.
+  const cases = document.querySelector('.runbar .cases');
+  if (cases) cases.after(button);
   else document.body.append(button);
 
   const count = button.querySelector('[data-lesson-count]');
