@@ -5,7 +5,7 @@
 # ROUNDS times and reads its own /api/secret between runs, while the last
 # seat floods /api/secret from 32 connections. The instructor's results are
 # read every 100 ms. Loopback only.
-# usage: bench/room-as-one.sh [SEATS=60] [ROUNDS=5] [debug|release]
+# usage: bench/room-as-one.sh [SEATS=60] [ROUNDS=5] [debug|release] [quiet]  (quiet: no flooder)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seats=${1:-60}
@@ -27,5 +27,5 @@ join=$(sed -n 's/^classroom open: attendees join at //p' "$out")
 room=${join%%/join*}
 code=${join##*code=}
 echo "$profile build; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-"$CARGO_TARGET_DIR/$profile/examples/room_as_one" "$instructor" "$room" "$code" "$seats" "$rounds"
+"$CARGO_TARGET_DIR/$profile/examples/room_as_one" "$instructor" "$room" "$code" "$seats" "$rounds" ${4:-}
 echo "rss after: $(ps -o rss= -p $server) KiB"

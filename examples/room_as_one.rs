@@ -10,7 +10,8 @@
 //! saw, the seats' `/api/secret` p50/p95/max, the instructor's results
 //! p50/p95/max and how long after the last run the results showed it.
 //! bench/room-as-one.sh runs it against `refresh-race serve --classroom`.
-//! `room_as_one INSTRUCTOR_URL ROOM_URL CODE [SEATS=60] [ROUNDS=5]`
+//! `room_as_one INSTRUCTOR_URL ROOM_URL CODE [SEATS=60] [ROUNDS=5] [quiet]`
+//! (`quiet`: the last seat runs nothing and floods nothing, the baseline).
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -133,6 +134,7 @@ async fn main() {
     let (instructor, room, code) = (args[1].clone(), args[2].clone(), args[3].clone());
     let seats: u8 = args.get(4).map_or(60, |s| s.parse().unwrap());
     let rounds: usize = args.get(5).map_or(5, |s| s.parse().unwrap());
+    let quiet = args.get(6).is_some_and(|s| s == "quiet");
     let boss = reqwest::Client::builder().no_proxy().build().unwrap();
 
     // Everyone joins at once.
@@ -163,7 +165,7 @@ async fn main() {
     let stop = Arc::new(AtomicBool::new(false));
     let flooded = Arc::new(AtomicU64::new(0));
     let mut flood = Vec::new();
-    if let Some((fclient, fcookie)) = seated.last().cloned() {
+    if let Some((fclient, fcookie)) = seated.last().cloned().filter(|_| !quiet) {
         for _ in 0..32 {
             let (stop, flooded, c, cookie, url) = (
                 stop.clone(),
