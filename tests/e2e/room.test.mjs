@@ -146,6 +146,15 @@ test('push a setup: every seat runs it, the results count 3 seats; a seat rejoin
     ]);
     assert.deepEqual(refused, [403, 403]);
 
+    // A lesson step pushed: every seat's lesson card opens at it.
+    await page.selectOption('[data-control="push-step"]', 'fix-it');
+    await page.click('[data-action="push-step"]');
+    for (const s of seats) {
+      await s.page.locator('[data-lesson][data-current="fix-it"]').waitFor();
+      assert.match(await s.page.textContent('[data-room-banner-text]'), /The instructor opened lesson step 3/);
+    }
+    assert.equal(await page.textContent('[data-room-pushed]'), 'Pushed: lesson step 3');
+
     // Close the room: every seat's page says so.
     await page.click('#room-results [data-action="close-room"]');
     for (const s of seats) {
