@@ -1,5 +1,5 @@
 // The lesson panel: the workshop's eight steps inside the app, opened from
-// the Lesson button beside the cases. It shows the current step (what to do, in a
+// the Lesson button in the page's bottom-right corner. It shows the current step (what to do, in a
 // sentence or two), outlines the control the step uses, and ticks a step
 // when the lab reports what the step asks for (lib/lesson.js decides):
 // a finished run (the page's `refresh-race:run-done` event, with the run's
@@ -33,10 +33,9 @@ function keep(progress) {
 
 export function mountLesson() {
   const button = h('button', { type: 'button', class: 'lesson-button', 'data-action': 'lesson', 'aria-expanded': 'false', 'aria-controls': 'lesson' }, 'Lesson ', h('span', { class: 'lesson-count', 'data-lesson-count': '' }));
-  // In the run bar beside the cases, where the masthead's one line has no room left.
-  const cases = document.querySelector('.runbar .cases');
-  if (cases) cases.after(button);
-  else document.body.append(button);
+  // Fixed over the bottom-right corner, out of the page's flow: the masthead
+  // and the run bar keep their lines, so nothing moves the verdict.
+  document.body.append(button);
 
   const count = button.querySelector('[data-lesson-count]');
   const title = h('h2', { id: 'lesson-title', class: 'lesson-title' });
@@ -108,8 +107,10 @@ export function mountLesson() {
 
   const setOpen = (open) => {
     panel.hidden = !open;
+    button.hidden = open; // the card takes its corner; its ✕ gives it back
     button.setAttribute('aria-expanded', open ? 'true' : 'false');
     paint();
+    if (!open) button.focus();
   };
   button.addEventListener('click', () => setOpen(panel.hidden));
   panel.querySelector('[data-action="close-lesson"]').addEventListener('click', () => setOpen(false));
