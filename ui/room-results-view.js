@@ -12,7 +12,7 @@
 import { h } from './dom.js';
 import { encodeLink } from './lib/link.js';
 import { LESSON } from './lib/lesson.js';
-import { RESULTS_POLL_MS, resultsFrom, headline, rowOutcome, pushErrorMessage, pushSettings, stepNumber } from './lib/room.js';
+import { RESULTS_POLL_MS, resultsFrom, headline, rowOutcome, pushErrorMessage, pushRefusal, pushSettings, stepNumber } from './lib/room.js';
 
 async function call(url, init = {}) {
   try {
@@ -151,8 +151,9 @@ export function mountRoomResults({ setup, linkBounds, showError }) {
   pushButton.addEventListener('click', async () => {
     const settings = pushSettings(setup ? setup() : null);
     const bounds = linkBounds ? linkBounds() : null;
-    if (!settings || !bounds) {
-      note.textContent = 'Run the setup you want the room to run first: the push sends the run on screen.';
+    const refusal = pushRefusal(settings) || (bounds ? null : 'The lab\u2019s options have not loaded yet.');
+    if (refusal) {
+      note.textContent = refusal;
       return;
     }
     const made = await encodeLink({ settings }, bounds);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  initialSeat, onRoomEvent, onDisconnect, bannerText, seatLabel, pushFrom, resultsFrom, headline, rowOutcome, pushErrorMessage, pushSettings, seenFrom, stepNumber,
+  initialSeat, onRoomEvent, onDisconnect, bannerText, seatLabel, pushFrom, resultsFrom, headline, rowOutcome, pushErrorMessage, pushRefusal, pushSettings, seenFrom, stepNumber,
 } from '../../ui/lib/room.js';
 
 const push = { id: 1, setup: '#s=1.eJw', summary: 'expired-refreshable: naive client, strict server' };
@@ -61,5 +61,9 @@ test('results are shaped for painting: bars as shares of the tallest, steps in o
 test('a push carries the setup without its hand order; refusals say why', () => {
   assert.deepEqual(pushSettings({ case: 'expired-refreshable', deliver: ['secret#1>'], drop: [] }), { case: 'expired-refreshable' });
   assert.match(pushErrorMessage(404, null), /Open the room first/);
+  assert.match(pushRefusal(null), /Run the setup/);
+  assert.match(pushRefusal({ module: 'your interceptor' }), /a push carries no code/);
+  assert.equal(pushRefusal({ module: 'axios-auth-refresh@5', runtime: 'browser' }), null);
+  assert.equal(pushRefusal({ strategy: 'naive' }), null);
   assert.equal(pushErrorMessage(400, { message: 'the link is damaged' }), 'The push was refused: the link is damaged');
 });

@@ -12,6 +12,8 @@
 // The instructor's page reads GET lab/classroom/results while the results
 // panel is open, and pushes with POST lab/classroom/push.
 
+import { libraryNamed } from './libraries.js';
+
 /** How often the instructor's results panel reads the results. */
 export const RESULTS_POLL_MS = 500;
 /** Where a seat's page keeps the last push it opened: `{room, id}`. */
@@ -149,6 +151,16 @@ export function pushErrorMessage(status, body) {
   if (status === 404) return 'Open the room first (Share with the room): there is nobody to push to.';
   if (status === 0) return 'The lab did not answer the push.';
   return `The push was refused: ${message || `HTTP ${status}`}`;
+}
+
+/**
+ * Why the run on screen cannot be pushed, or null: a module of the
+ * instructor's own is not a setup (a push never carries code).
+ */
+export function pushRefusal(settings) {
+  if (!settings || typeof settings !== 'object') return 'Run the setup you want the room to run first: the push sends the run on screen.';
+  if (settings.module && !libraryNamed(settings.module)) return 'This run uses a module of your own: a push carries no code. Run a built-in client or a library, then push.';
+  return null;
 }
 
 /** The settings a pushed setup carries: the run's own, without its hand order. */
