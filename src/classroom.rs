@@ -178,6 +178,9 @@ pub struct Attendee {
     runs_live: AtomicUsize,
     runs_done: AtomicU64,
     solved: Mutex<BTreeSet<ChallengeId>>,
+    /// The room's notice board (what was pushed) and this seat's results.
+    board: Arc<crate::room::Board>,
+    record: crate::room::SeatRecord,
 }
 
 /// A row of the instructor's roster.
@@ -202,6 +205,8 @@ pub struct Classroom {
     opened: Instant,
     new_seats: Throttle,
     guesses: Throttle,
+    /// What the instructor pushed to every seat ([`crate::room`]).
+    board: Arc<crate::room::Board>,
 }
 
 impl Classroom {
@@ -225,6 +230,7 @@ impl Classroom {
             opened: Instant::now(),
             new_seats: Throttle::new(limits.seats_per_address_per_minute, "new seats"),
             guesses: Throttle::new(limits.guesses_per_address_per_minute, "wrong codes"),
+            board: Arc::default(),
         }
     }
 
@@ -300,6 +306,8 @@ impl Classroom {
             runs_live: AtomicUsize::new(0),
             runs_done: AtomicU64::new(0),
             solved: Mutex::new(BTreeSet::new()),
+            board: self.board.clone(),
+            record: crate::room::SeatRecord::default(),
         };
         seats.insert(session.clone(), Arc::new(attendee));
         Ok(session)
@@ -322,6 +330,18 @@ impl Classroom {
         let before = seats.len();
         seats.retain(|_, a| a.number != number);
         seats.len() < before
+    }
+
+    /// The room's notice board.
+    pub fn board(&self) -> &crate::room::Board {
+        &self.board
+    }
+
+    /// Every seat, in joining order.
+    pub fn attendees(&self) -> Vec<Arc<Attendee>> {
+        let mut seats: Vec<Arc<Attendee>> = self.lock().values().cloned().collect();
+        seats.sort_by_key(|a| a.number);
+        seats
     }
 
     /// The roster, in joining order.
@@ -351,6 +371,33 @@ impl Attendee {
     /// The attendee's own long-lived API state (lab clock, tokens).
     pub fn api(&self) -> &Arc<AuthState> {
         &self.api
+    }
+
+    /// A run of this attendee finished: its challenges, and its outcome
+    /// for the room's results.
+    pub fn finished(
+        &self,
+        settings: &RunSettings,
+        verdict: &crate::verdict::Verdict,
+        ids: &[ChallengeId],
+    ) {
+        self.solved(ids);
+        self.record.finished(&self.board, settings, verdict);
+    }
+
+    /// This seat's results in the room.
+    pub fn record(&self) -> &crate::room::SeatRecord {
+        &self.record
+    }
+
+    /// The challenges this seat solved.
+    pub fn solved_challenges(&self) -> Vec<ChallengeId> {
+        self.solved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .copied()
+            .collect()
     }
 
     /// Records challenges a finished run of this attendee solved.
@@ -457,6 +504,10 @@ pub async fn gate(
         // An attendee's page: no share button, and which seat it is.
         let status = serde_json::json!({"role": "attendee", "open": true, "seat": attendee.number});
         return axum::Json(status).into_response();
+    }
+    // The room as one: the seat's own state, the room's events, its lesson.
+    if path == "/lab/room" || path.starts_with("/lab/room/") {
+        return crate::room::seat_answer(&room, &attendee, request).await;
     }
     if path.starts_with("/lab/classroom") {
         return ApiError::Forbidden {

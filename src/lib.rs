@@ -46,6 +46,8 @@
 //!   network commands (pause, step, deliver) while a run lives.
 //! - [`classroom`]: the lab opened to a workshop room — a join code, a seat
 //!   per attendee with its own API and clock, limits per attendee and room.
+//! - [`room`]: the room as one — the instructor pushes a setup or a lesson
+//!   step to every seat and reads the room's results live.
 //! - [`doors`]: what every lab server refuses — foreign `Host`s, cross-site
 //!   state changes, bodies that are not JSON.
 //! - [`export`]: a finished run as HAR, Chrome trace, Mermaid, SVG, PNG or
@@ -71,6 +73,7 @@ pub mod network;
 pub mod page;
 pub mod protocol;
 pub mod render;
+pub mod room;
 pub mod runs;
 pub mod save;
 pub mod scenario;

@@ -412,7 +412,9 @@ async fn drive_run(
         }
     }
     if let (Some(place), Ok(report)) = (&place, &result) {
-        place.attendee().solved(&report.solved);
+        place
+            .attendee()
+            .finished(&settings, &report.verdict, &report.solved);
     }
     let events = result.as_ref().map_or(0, |report| report.events.len());
     let last = match result {

@@ -184,6 +184,9 @@ impl Lab {
             .route("/lab/classroom/open", post(open_room))
             .route("/lab/classroom/close", post(close_room))
             .route("/lab/classroom/seats/{number}/remove", post(remove_seat))
+            // The room as one (crate::room): push to every seat, read the results.
+            .route("/lab/classroom/push", post(push_to_room))
+            .route("/lab/classroom/results", get(room_results))
             .layer(axum::Extension(self.clone()));
         self.router(self.api_state.clone()).merge(classroom)
     }
@@ -299,6 +302,8 @@ impl OpenRoom {
     /// listener (and port) is released; dropping the loop also tells every
     /// connection it served to close.
     async fn close(mut self) {
+        // Every seat's page hears it before its connection ends.
+        self.classroom.board().close();
         self.task.0.abort();
         let _ = (&mut self.task.0).await;
     }
@@ -381,6 +386,40 @@ async fn open_room(
 async fn close_room(axum::Extension(lab): axum::Extension<Arc<Lab>>) -> Json<Value> {
     let closed = lab.close_room().await;
     Json(json!({"closed": closed}))
+}
+
+impl Lab {
+    /// The open classroom, if any.
+    pub fn classroom(&self) -> Option<Arc<Classroom>> {
+        self.room
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|open| open.classroom.clone())
+    }
+
+    fn open_classroom(&self) -> Result<Arc<Classroom>, ApiError> {
+        self.classroom().ok_or(ApiError::NotFound {
+            path: "/lab/classroom (no classroom is open: POST /lab/classroom/open)".into(),
+        })
+    }
+}
+
+/// `POST /lab/classroom/push`: a setup or a lesson step to every seat.
+async fn push_to_room(
+    axum::Extension(lab): axum::Extension<Arc<Lab>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<crate::room::Push>, ApiError> {
+    let room = lab.open_classroom()?;
+    crate::room::push(&room, body).map(Json)
+}
+
+/// `GET /lab/classroom/results`: the room's results for the current push.
+async fn room_results(
+    axum::Extension(lab): axum::Extension<Arc<Lab>>,
+) -> Result<Json<crate::room::RoomResults>, ApiError> {
+    let room = lab.open_classroom()?;
+    Ok(Json(crate::room::results(&room)))
 }
 
 /// `POST /lab/classroom/seats/{number}/remove`: frees one seat.

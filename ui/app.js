@@ -23,6 +23,9 @@ import { Inspector } from './inspector.js';
 import { WalkPanel } from './walk-panel.js';
 import { ExportMenu } from './export-menu.js';
 import { startClassroom } from './classroom-panel.js';
+// The room as one and the lesson (room-view.js, lesson-view.js): mounted before start-up.
+import { mountRoom } from './room-view.js';
+import { mountLesson } from './lesson-view.js';
 import { fetchOptions } from './transport.js';
 import { isHeld } from './lib/reducer.js';
 import { keyAction, controlState } from './lib/network.js';
@@ -294,5 +297,16 @@ async function startUp() {
   await app.link.openAtLoad().catch((error) => app.controls.showError(`The link could not be opened: ${error && error.message ? error.message : error}`));
   document.body.setAttribute('data-ready', 'true');
 }
+
+// The room as one and the lesson (room-view.js, lesson-view.js): the lesson panel; in classroom
+// mode, a seat's banner and the instructor's results.
+const lesson = mountLesson();
+mountRoom({
+  setup: () => { const run = app.link.linkedRun(); return run ? run.state.settings : null; },
+  linkBounds: () => store.state.linkBounds,
+  onStep: (id) => lesson.goTo(id),
+  onProgress: (listener) => lesson.onProgress(listener),
+  showError: app.controls.showError,
+});
 
 startUp();

@@ -174,5 +174,5 @@ export function mountLinks(app, { copyLinkButton, linkBar: linkBarRoot }) {
     if (window.location.hash.startsWith('#s=')) openAtLoad();
   });
 
-  return { render, keepSetup, openAtLoad };
+  return { render, keepSetup, openAtLoad, linkedRun };
 }

@@ -98,6 +98,8 @@ export function mountRuns(app, { log, inspector, exportMenu, timelines, placehol
     if (message.type === 'done') {
       log.note(`${run.prefix}${message.verdict ? message.verdict.sentence : 'done'}`, 'done');
       if (!run.replay && runs.length === 1) app.net.finishedForChallenges(run.state);
+      // The lesson (lesson-view.js) checks its steps from a finished run's settings and verdict.
+      if (!run.replay) window.dispatchEvent(new CustomEvent('refresh-race:run-done', { detail: { settings: run.state.settings, verdict: run.state.verdict, solved: run.state.solved, compare: runs.length > 1 } }));
       return true;
     }
     if (message.type === 'error') {
