@@ -156,6 +156,40 @@ export const LIBRARIES = Object.freeze([
     settings: {},
     options: {},
   },
+  // OAuth, not the article: the lab's OAuth mode (an opaque refresh token
+  // in a form, RFC 6749 §6). An hour-long access token as an identity
+  // provider issues: with the lab's 5 s tokens the library's own
+  // expiring timer (60 s ahead) would renew on its own, on the wall clock.
+  {
+    name: 'oidc-client-ts@3',
+    package: 'oidc-client-ts',
+    version: '3.5.0',
+    npm: 'oidc-client-ts',
+    file: 'oidc-client-ts-3',
+    docs: 'https://authts.github.io/oidc-client-ts/interfaces/UserManagerSettings.html',
+    summary: 'signinSilent(): with a refresh token in the stored user, the refresh-token grant; each call one refresh (no single flight, no lock across tabs). The app around it retries a 401 once after signinSilent() and removes the user when the refresh is refused.',
+    settings: { mode: 'oauth', access_ttl_s: 3600 },
+    options: {
+      userStore: {
+        type: 'choice',
+        values: ['sessionStorage', 'localStorage'],
+        default: 'sessionStorage',
+        doc: 'userStore: Storage object used to persist User for currently authenticated user (default: window.sessionStorage, InMemoryWebStorage iff no window). "sessionStorage": each tab its own copy of the user (as a duplicated tab starts with); "localStorage": one user every tab shares.',
+      },
+      automaticSilentRenew: {
+        type: 'boolean',
+        default: true,
+        doc: 'Flag to indicate if there should be an automatic attempt to renew the access token prior to its expiration. The automatic renew attempt starts 1 minute before the access token expires (default: true).',
+      },
+      expiringNotificationTimeInSeconds: {
+        type: 'integer',
+        min: 1,
+        max: 3600,
+        default: 60,
+        doc: 'The number of seconds before an access token is to expire to raise the accessTokenExpiring event (default: 60).',
+      },
+    },
+  },
 ].map((library) => Object.freeze(library)));
 
 /** The library named `name` (`axios-auth-refresh@5`), or null. */

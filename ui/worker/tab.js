@@ -5,7 +5,7 @@
 // private `fetch` is taken away, so a module can talk to nothing but its
 // run's API, and only through `api` (docs/security.md, "Learner code").
 
-import { createTab, lanesOf, ModuleError, TOKEN_KEY } from '../lib/page-tab.js';
+import { createTab, lanesOf, ModuleError, initialStorage } from '../lib/page-tab.js';
 import { stackLine } from '../lib/stack-line.js';
 import { createShims } from '../lib/tab-shims.js';
 import { installShims, storageEvent } from './shims.js';
@@ -100,7 +100,7 @@ async function run({ page, settings, builtin, source, options, tab: tabNo = 1, t
   shims = createShims({
     tab: tabNo,
     post: (message) => tell({ type: 'hub', message }),
-    initial: typeof page.token === 'string' ? { [TOKEN_KEY]: page.token } : {},
+    initial: initialStorage(page),
     onTaken: () => tabRef?.tookIn(),
     onStorage: (event) => storageEvent(self, event),
   });
@@ -137,6 +137,7 @@ async function run({ page, settings, builtin, source, options, tab: tabNo = 1, t
     tab: tabNo,
     tabs,
     shared: shims,
+    oauth: settings.mode === 'oauth',
     fetch: fetchFor(page),
     later: (fn) => timers.real(fn, 0),
     after: (ms, fn) => timers.real(fn, ms),
