@@ -31,7 +31,8 @@ import { ChallengesPanel } from './challenges-panel.js';
 import { startClassroom } from './classroom-panel.js';
 import { fetchOptions, runLab, networkCommand, LabError } from './transport.js';
 import { startTab } from './page-runtime.js';
-import { describeLockChange } from './lib/tab-hub.js';
+import { describeLockChange, foldLockHolds } from './lib/tab-hub.js';
+import { watchLockMarks } from './lock-marks.js'; // which tab held the lock, on the tab lanes
 import { createRunState, applyMessage, isLive, isHeld, viewNowUs } from './lib/reducer.js';
 import { validateControls, toRunSettings, limitsFromOptions, fieldsFor, controlValues, knobsOf, valuesForPolicy } from './lib/validate.js';
 import { trayModel, tabStateModel, undoSettings, controlState, keyAction, moveCursor, lifeModel, withLifeAction, MAX_SLEEP_S } from './lib/network.js';
@@ -43,14 +44,14 @@ import {
   THEME_KEY, SCALE_KEY, parseTheme, toggleTheme, parseScale, stepScale, rootScale, scaleLabel, viewKeyAction,
 } from './lib/presenter.js';
 import { domainEnd, estimateRunUs } from './lib/scale.js';
-import { defaultPair, comparePlan, compareBy, compareLabel as compareLabelText, compareTitle } from './lib/compare.js';
+import { defaultPair, compareNames, comparePlan, compareBy, compareLabel as compareLabelText, compareTitle } from './lib/compare.js';
 import { parseRunReport, createReplay, MAX_REPORT_BYTES } from './lib/replay.js';
 import { mountCodePanel, OWN_MODULE_KEY } from './code-panel.js'; // the code panel: see its block at the end
 import { checkModule } from './lib/module-check.js';
 import { CHECKS, gradeRow, score } from './lib/grader.js';
 import { runToEnd } from './module-runner.js';
-import { LIBRARIES, libraryNamed, libraryRun } from './lib/libraries.js'; // libraries on the bench: see their block at the end
-import { mountLibraryOptions } from './library-options.js';
+import { LIBRARIES, libraryNamed, libraryRun, pickerGroups } from './lib/libraries.js'; // libraries on the bench: see their block at the end
+import { mountLibraryOptions, paintClientPicker } from './library-options.js';
 import { SETUP_KEY, linkLimits, encodeLink, decodeLink, checkLinkSettings, runLinkSettings, openPlan, nextInOrder } from './lib/link.js'; // a run as a link: see its block at the end
 import { mountCopyLink, mountLinkBar } from './link-view.js';
 import { mountExplore } from './explore-view.js'; // explore: see its block at the end
@@ -266,7 +267,7 @@ function compareChoice() {
 /** Fills A/B with strategies or policies and picks the default pair for the main control's value. */
 function resetComparePair() {
   const by = compareBy(compareControls.by.value);
-  const names = offered[by];
+  const names = compareNames(by, offered[by], controls.runtime.value); // libraries on the bench (compare.js)
   const current = { policies: controls.policy.value, strategies: controls.strategy.value, runtimes: controls.runtime.value }[by];
   const [a, b] = defaultPair(by, names, current);
   for (const [select, value] of [[compareControls.a, a], [compareControls.b, b]]) {
@@ -404,6 +405,8 @@ function start(caseName, { compare = false, own = null } = {}) {
     return false;
   }
   setCase(caseName);
+  // Client picker groups: "your code" runs the code panel's module.
+  if (!own && !compare && controls.strategy.value === OWN_MODULE_NAME) own = codePanel.getSource();
   const check = validateControls(valuesForPolicy(readValues(), knobsFor(controls.policy.value)), limits);
   markInvalid(check.errors.map((e) => e.field));
   if (!check.ok) {
@@ -462,11 +465,16 @@ function startPageTab(run, message) {
   const shown = active && active.runs.length === 1 && active.runs[0] === run;
   if (shown) showRunModule(run, message.settings);
   let locks = [];
+  // Lock marks on the tab lanes (lock-marks.js): which tab held which lock.
+  let holds = {};
+  const marks = run.view && run.view.root ? watchLockMarks(run.view.root, () => holds) : null;
   run.tab = startTab(message, {
     builtin: run.source ? null : libraryFile(run, message.settings),
     // Who holds which lock across the tabs, as it happens, in the log.
     onLocks: (view) => {
       for (const line of describeLockChange(locks, view)) log.note(`${run.prefix}${line}`);
+      holds = foldLockHolds(holds, locks, view); // lock marks
+      marks?.paint(); // lock marks
       locks = view;
     },
     source: run.source ?? null,
@@ -851,6 +859,7 @@ async function loadOptions() {
     offered.policies = policyNames;
     offered.runtimes = (options.runtimes || []).filter((n) => typeof n === 'string');
     fillSelect(controls.strategy, offered.strategies, () => '');
+    offerLibraries(); // client picker groups (library-options.js)
     fillSelect(controls.policy, offered.policies, (name) => offered.policyTitles.get(name) || '');
     applyLimits(next);
     const networks = (options.networks || []).filter((n) => typeof n === 'string');
@@ -973,7 +982,8 @@ controls.policy.addEventListener('change', () => {
   else updateCompareLabel();
 });
 controls.strategy.addEventListener('change', () => {
-  if (!codePanel.isOwn()) showStrategySource(controls.strategy.value);
+  if (controls.strategy.value === OWN_MODULE_NAME) codePanel.showOwn(); // client picker groups: your code
+  else if (!codePanel.isOwn()) showStrategySource(controls.strategy.value);
   // A of a client comparison follows the client you picked.
   if (compareControls.by.value === 'strategies') resetComparePair();
   else updateCompareLabel();
@@ -1254,23 +1264,11 @@ showStrategySource(controls.strategy.value || 'naive');
 
 const libraryOptions = mountLibraryOptions($('[data-library-options]'));
 
-/** Offers the libraries in the client control while the runtime is the browser. */
+/** The client control in groups: built-ins; in the browser runtime your code and the libraries (with versions). */
 function offerLibraries() {
   const current = controls.strategy.value;
-  for (const group of controls.strategy.querySelectorAll('optgroup[data-libraries]')) group.remove();
-  if (controls.runtime.value === 'browser') {
-    const group = document.createElement('optgroup');
-    group.label = 'libraries (their real code)';
-    group.dataset.libraries = '';
-    group.append(...LIBRARIES.map((library) => {
-      // The name gives the major (or minor); the label the exact version the page runs.
-      const option = new Option(`${library.name} (${library.version})`, library.name);
-      option.title = `${library.package} ${library.version}, unmodified, in the page`;
-      return option;
-    }));
-    controls.strategy.append(group);
-  }
-  if ([...controls.strategy.options].some((o) => o.value === current)) controls.strategy.value = current;
+  paintClientPicker(controls.strategy, pickerGroups({ builtins: offered.strategies, runtime: controls.runtime.value, own: OWN_MODULE_NAME }));
+  if (compareBy(compareControls.by.value) === 'strategies') resetComparePair();
   libraryOptions.show(libraryNamed(controls.strategy.value));
   if (controls.strategy.value !== current && !codePanel.isOwn()) showStrategySource(controls.strategy.value);
 }

@@ -111,3 +111,22 @@ export function mountLibraryOptions(root, { onChange = () => {} } = {}) {
     },
   };
 }
+
+/**
+ * Paints the client picker (`select`) with `groups` (ui/lib/libraries.js
+ * `pickerGroups`): one `<optgroup>` each (`data-group`; the libraries' also
+ * `data-libraries`), keeping the picked value when it is still offered.
+ */
+export function paintClientPicker(select, groups) {
+  const current = select.value;
+  select.replaceChildren(...groups.map((group) => {
+    const node = el('optgroup', { label: group.label, 'data-group': group.key, 'data-libraries': group.key === 'libraries' });
+    node.append(...group.options.map((option) => {
+      const item = new Option(option.label, option.value);
+      if (option.title) item.title = option.title;
+      return item;
+    }));
+    return node;
+  }));
+  if ([...select.options].some((option) => option.value === current)) select.value = current;
+}

@@ -236,3 +236,17 @@ test('a library run carries its options in its settings (module_options), and no
   assert.deepEqual(libraryRun(base, library, { deduplicateRefresh: false }).module_options, { deduplicateRefresh: false });
   assert.equal('module_options' in libraryRun(base, library, {}), false);
 });
+
+test('the client picker groups built-ins, your code and the libraries with their versions', async () => {
+  const { pickerGroups, siblingVersions } = await import('../../ui/lib/libraries.js');
+  const rust = pickerGroups({ builtins: ['naive', 'queue'], runtime: 'rust', own: 'your interceptor' });
+  assert.deepEqual(rust.map((g) => g.key), ['builtins']);
+  assert.deepEqual(rust[0].options.map((o) => o.value), ['naive', 'queue']);
+  const browser = pickerGroups({ builtins: ['naive'], runtime: 'browser', own: 'your interceptor' });
+  assert.deepEqual(browser.map((g) => g.label), ['built-in strategies', 'your code', 'libraries (their real code)']);
+  assert.deepEqual(browser[1].options.map((o) => o.value), ['your interceptor']);
+  assert.deepEqual(browser[2].options.map((o) => o.value), LIBRARIES.map((l) => l.name));
+  assert.ok(browser[2].options.some((o) => o.label === 'oidc-client-ts@3 (3.5.0)'));
+  assert.deepEqual(siblingVersions('supabase-auth@2.106'), ['supabase-auth@2.119']);
+  assert.deepEqual(siblingVersions('naive'), []);
+});

@@ -360,3 +360,21 @@ test('naive in two tabs with the cross-tab lock: the second tab re-reads the sto
   assert.equal(refreshes(lab).length, 1);
   assert.equal(lab.calls.filter((c) => c.op === 'retry').length, 2);
 });
+
+test('the lock holds a run folds from the hub\'s lock views: each take counted once, by tab', async () => {
+  const { foldLockHolds, describeHolds, holderTab } = await import('../../ui/lib/tab-hub.js');
+  assert.equal(holderTab({ lane: 'tab3/secret#1' }), 3);
+  assert.equal(holderTab({ lane: 'secret#2' }), 1);
+  assert.equal(holderTab({ tab: 2 }), 2);
+  const lock = (...held) => [{ name: 'lock:sb', held, waiting: [] }];
+  let holds = {};
+  let before = [];
+  for (const view of [lock({ tab: 1 }), lock({ tab: 1 }), [], lock({ tab: 2 }), [], lock({ tab: 1 }), []]) {
+    holds = foldLockHolds(holds, before, view);
+    before = view;
+  }
+  assert.deepEqual(holds, { 1: { 'lock:sb': 2 }, 2: { 'lock:sb': 1 } });
+  assert.equal(describeHolds(holds[1]), 'held "lock:sb" twice');
+  assert.equal(describeHolds(holds[2]), 'held "lock:sb" once');
+  assert.equal(describeHolds(holds[3]), null);
+});

@@ -281,3 +281,29 @@ export function libraryRun(settings, library, options = {}) {
   const run = { ...settings, ...(library.settings ?? {}), strategy: 'naive', runtime: 'browser', module: library.name };
   return options && Object.keys(options).length > 0 ? { ...run, module_options: options } : run;
 }
+
+/**
+ * The client picker's groups (`<optgroup>`s), in order: the lab's built-in
+ * strategies, then in the browser runtime the learner's own code (`own`,
+ * the code panel's module) and the libraries, each with the exact version
+ * the page runs. `[{ key, label, options: [{ value, label, title }] }]`.
+ */
+export function pickerGroups({ builtins = [], runtime = 'rust', own = null } = {}) {
+  const groups = [{ key: 'builtins', label: 'built-in strategies', options: builtins.map((name) => ({ value: name, label: name, title: '' })) }];
+  if (runtime !== 'browser') return groups;
+  if (own) groups.push({ key: 'own', label: 'your code', options: [{ value: own, label: own, title: 'the module in the code panel, run in the page' }] });
+  groups.push({
+    key: 'libraries',
+    label: 'libraries (their real code)',
+    // The name gives the major (or minor); the label the exact version the page runs.
+    options: LIBRARIES.map((library) => ({ value: library.name, label: `${library.name} (${library.version})`, title: `${library.package} ${library.version}, unmodified, in the page` })),
+  });
+  return groups;
+}
+
+/** The other versions on the bench of the library named `name` (supabase-auth@2.106 → [supabase-auth@2.119]). */
+export function siblingVersions(name) {
+  const library = libraryNamed(name);
+  if (!library) return [];
+  return LIBRARIES.filter((other) => other !== library && other.package === library.package).map((other) => other.name);
+}
