@@ -2,7 +2,8 @@
 // tabs once the run's start line arrived, relays what they say (the api
 // call a module just made, its state, what the tabs share), and keeps a
 // watchdog. A module that
-// does not yield for WATCHDOG_MS (an endless loop) gets its Worker
+// does not yield for WATCHDOG_MS (an endless loop), or that keeps more
+// memory than its ceiling (ui/worker/memory.js), gets its Worker
 // terminated and its run ended with a message; the page never freezes,
 // since the module never runs on the page's own thread.
 
@@ -134,6 +135,10 @@ function startTabs(start, { builtin = null, source = null, options = null, onCal
       if (!data || over) return;
       if (data.type === 'pong') lastPong[tab - 1] = performance.now();
       else if (data.type === 'hub') hub.receive(tab, data.message);
+      else if (data.type === 'memory') {
+        const where = lastLine ? ` (its last api call was on line ${lastLine})` : '';
+        end(named(tab, { message: `your module used more than ${data.mb} MB; stopped${where}`, line: lastLine }));
+      }
       else if (data.type === 'call') {
         lastLine = data.line ?? lastLine;
         onCall({ ...data, tab });

@@ -10,6 +10,7 @@ import { stackLine } from '../lib/stack-line.js';
 import { createShims } from '../lib/tab-shims.js';
 import { installShims, storageEvent } from './shims.js';
 import { watchTimers } from './timers.js';
+import { watchMemory, MEMORY_CEILING_MB } from './memory.js';
 
 // What the harness uses, captured before any module runs: a module shares
 // this realm and may patch any prototype (String.prototype.replace,
@@ -106,6 +107,9 @@ async function run({ page, settings, builtin, source, options, tab: tabNo = 1, t
   });
   installShims(self, shims);
   const timers = watchTimers(self);
+  // A module that keeps allocating while it yields answers every ping: the
+  // page stops it at the ceiling instead of the browser running out.
+  watchMemory(self, { ceilingMb: MEMORY_CEILING_MB, onOver: (bytes) => tell({ type: 'memory', mb: MEMORY_CEILING_MB, bytes }) });
   for (const message of early.splice(0)) shims.receive(message);
   moduleUrl = builtin
     ? new URL(`../strategies/${builtin}.js`, import.meta.url).href
