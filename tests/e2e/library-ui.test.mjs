@@ -35,6 +35,12 @@ test('the client picker groups built-ins, your code and the libraries with their
     assert.deepEqual(browser.map(([label]) => label), ['built-in strategies', 'your code', 'libraries (their real code)']);
     assert.deepEqual(browser[1][1], ['your interceptor']);
     for (const label of ['supabase-auth@2.106 (2.106.2)', 'supabase-auth@2.119 (2.119.2)', 'oidc-client-ts@3 (3.5.0)']) assert.ok(browser[2][1].includes(label), label);
+    // A library's own settings: the token lifetime and mode it runs with, beside the controls it does not use.
+    await page.selectOption('[data-control="strategy"]', 'oidc-client-ts@3');
+    const overrides = await page.locator('[data-library-override]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-library-override'), e.textContent]));
+    assert.deepEqual(overrides, [['access-ttl', 'library: 3600 s'], ['mode', 'library: oauth']]);
+    await page.selectOption('[data-control="strategy"]', 'single-flight');
+    assert.equal(await page.locator('[data-library-override]').count(), 0);
     // Back to the engine: the libraries and your code go, the pick stays a built-in.
     await page.selectOption('[data-control="strategy"]', 'oidc-client-ts@3');
     await page.selectOption('[data-control="runtime"]', 'rust');

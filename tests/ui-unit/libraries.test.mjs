@@ -250,3 +250,16 @@ test('the client picker groups built-ins, your code and the libraries with their
   assert.deepEqual(siblingVersions('supabase-auth@2.106'), ['supabase-auth@2.119']);
   assert.deepEqual(siblingVersions('naive'), []);
 });
+
+test('a library\'s own run settings are named for the controls they override (the token lifetime a library run really uses)', async () => {
+  const { libraryOverrides, libraryRun } = await import('../../ui/lib/libraries.js');
+  assert.deepEqual(libraryOverrides(libraryNamed('supabase-auth@2.119')).map((o) => [o.control, o.value]), [['access-ttl', '3600']]);
+  assert.deepEqual(libraryOverrides(libraryNamed('oidc-client-ts@3')).map((o) => [o.control, o.value]), [['access-ttl', '3600'], ['mode', 'oauth']]);
+  assert.deepEqual(libraryOverrides(libraryNamed('ky-recipe')), []);
+  assert.deepEqual(libraryOverrides(null), []);
+  // Each override is what the run's settings get.
+  for (const library of LIBRARIES) {
+    const run = libraryRun({ access_ttl_s: 5, mode: 'article' }, library);
+    for (const o of libraryOverrides(library)) assert.equal(String(run[o.control === 'access-ttl' ? 'access_ttl_s' : 'mode']), o.value);
+  }
+});

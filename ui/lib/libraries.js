@@ -167,7 +167,10 @@ export const LIBRARIES = Object.freeze([
     npm: 'oidc-client-ts',
     file: 'oidc-client-ts-3',
     docs: 'https://authts.github.io/oidc-client-ts/interfaces/UserManagerSettings.html',
-    summary: 'signinSilent(): with a refresh token in the stored user, the refresh-token grant; each call one refresh (no single flight, no lock across tabs). The app around it retries a 401 once after signinSilent() and removes the user when the refresh is refused.',
+    // signinSilent()'s own words; the app around it (ui/lib/oidc-bench.js)
+    // retries a 401 once after signinSilent() and removes the user when the
+    // refresh is refused.
+    summary: 'Trigger a silent request (via refresh token or an iframe) to the authorization endpoint.',
     settings: { mode: 'oauth', access_ttl_s: 3600 },
     options: {
       userStore: {
@@ -306,4 +309,22 @@ export function siblingVersions(name) {
   const library = libraryNamed(name);
   if (!library) return [];
   return LIBRARIES.filter((other) => other !== library && other.package === library.package).map((other) => other.name);
+}
+
+/**
+ * The run settings a library brings that override the lab's controls
+ * (`settings`: Supabase's and the identity provider's hour-long tokens,
+ * OAuth mode), as `{ control, value, words }` for the controls that show
+ * them: a library run uses these, not what the control holds.
+ */
+export function libraryOverrides(library) {
+  const settings = (library && library.settings) || {};
+  const out = [];
+  if (Number.isFinite(settings.access_ttl_s)) {
+    out.push({ control: 'access-ttl', value: String(settings.access_ttl_s), words: `${library.name} runs with ${settings.access_ttl_s} s tokens (its own), not this lifetime` });
+  }
+  if (typeof settings.mode === 'string') {
+    out.push({ control: 'mode', value: settings.mode, words: `${library.name} runs in ${settings.mode} mode (its own)` });
+  }
+  return out;
 }
