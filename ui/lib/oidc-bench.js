@@ -23,8 +23,8 @@
 //     `lab_now_ms`), since the library compares it with `Date.now()`.
 //
 // Pure: UserManager, User and WebStorageStateStore come in as arguments;
-// `installFetch` puts the token endpoint where the library looks for
-// `fetch` (a Worker of the lab has none of its own). No DOM.
+// the bench's `fetch` is the token endpoint, which the adapter puts where
+// the library looks for `fetch` (a Worker of the lab has none). No DOM.
 
 import { claimsOf } from './supabase-bench.js';
 
