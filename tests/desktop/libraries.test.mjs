@@ -59,3 +59,47 @@ test("supabase-auth@2.106 in three tabs of the real window: one refresh across t
     await wd.quit().catch((err) => console.error(`deleting the WebDriver session failed: ${err.message}`));
   }
 });
+
+test("oidc-client-ts@3 in three tabs of the real window, OAuth mode against hydra: a refresh per 401, every request fails", { skip: !linux && "Linux only (WebKitGTK)" }, async () => {
+  const wd = new WebDriver(driver.base);
+  await wd.start(desktopBinary());
+  try {
+    await wd.waitForElement('body[data-ready="true"]', { timeoutMs: 60_000 });
+    await wd.execute(
+      "const set = (name, value) => { const c = document.querySelector(`[data-control=\"${name}\"]`); c.value = value;" +
+        " c.dispatchEvent(new Event('input', { bubbles: true })); c.dispatchEvent(new Event('change', { bubbles: true })); };" +
+        " set('runtime', 'browser'); set('strategy', 'oidc-client-ts@3'); set('secret-count', '2'); set('public-count', '0');" +
+        " set('policy', 'hydra'); set('tabs', '3');",
+      [],
+    );
+    await wd.click(await wd.find('[data-case="expired-refreshable"]'));
+    await wd.waitForElement('[data-timeline][data-runtime="browser"][data-state="done"]', { timeoutMs: 90_000 });
+    const verdict = await wd.waitForElement("[data-verdict][data-refresh-calls]", { timeoutMs: 10_000 });
+    // No single flight: each of the 6 401s refreshes r1; Hydra's reuse revokes the chain.
+    assert.equal(await wd.attr(verdict, "data-refresh-calls"), "6");
+    assert.equal(await wd.attr(verdict, "data-ok"), "0");
+  } finally {
+    await wd.quit().catch((err) => console.error(`deleting the WebDriver session failed: ${err.message}`));
+  }
+});
+
+test("a module that grows the heap while yielding is stopped at its ceiling in WebKit too; the window goes on", { skip: !linux && "Linux only (WebKitGTK)" }, async () => {
+  const wd = new WebDriver(driver.base);
+  await wd.start(desktopBinary());
+  try {
+    await wd.waitForElement('body[data-ready="true"]', { timeoutMs: 60_000 });
+    const outcome = await wd.executeAsync(
+      "const done = arguments[arguments.length - 1];" +
+        " const source = 'export async function request(req, api) { const kept = []; for (;;) { kept.push(new Array(4e6).fill(1)); await new Promise((r) => setTimeout(r, 0)); } }';" +
+        " import('/module-runner.js').then(({ runToEnd }) => runToEnd({ case: 'expired-refreshable', policy: 'strict', secret: 1, public: 0, runtime: 'browser', module: 'own' }, { source }))" +
+        ".then(({ last, failed }) => done({ type: last.type, failed: failed && failed.message }), (e) => done({ error: String(e) }));",
+      [],
+    );
+    assert.deepEqual(outcome, { type: "error", failed: "your module used more than 256 MB; stopped" });
+    // The window goes on: case 2 in the engine plays to its end.
+    await wd.click(await wd.find('[data-case="valid"]'));
+    await wd.waitForElement('[data-timeline][data-state="done"]', { timeoutMs: 60_000 });
+  } finally {
+    await wd.quit().catch((err) => console.error(`deleting the WebDriver session failed: ${err.message}`));
+  }
+});
