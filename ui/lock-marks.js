@@ -1,6 +1,6 @@
 // Which tab held the lock: a mark on each tab's heading in a run's
-// timeline (a lock before "tab 2", its words in a tooltip and in
-// `data-lock-held`), from the lock views the page's tab hub records
+// timeline ("held the lock · tab 2", the lock's name and how often in a
+// tooltip and in `data-lock-held`), from the lock views the page's tab hub records
 // (ui/lib/tab-hub.js `foldLockHolds`). The timeline repaints its rows, so
 // the marks are put back after each repaint; this file only paints.
 
@@ -25,10 +25,10 @@ export function watchLockMarks(root, holds) {
       const tspan = mark ?? document.createElementNS(SVG, 'tspan');
       tspan.setAttribute('data-lock-mark', '');
       tspan.setAttribute('class', 'lock-mark');
-      tspan.textContent = '🔒 ';
       const title = document.createElementNS(SVG, 'title');
       title.textContent = words;
-      tspan.replaceChildren(document.createTextNode('🔒 '), title);
+      // Words, not an emoji: the window's fonts may have no lock glyph.
+      tspan.replaceChildren(document.createTextNode('held the lock · '), title);
       if (!mark) heading.prepend(tspan);
     }
   };

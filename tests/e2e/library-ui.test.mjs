@@ -4,7 +4,8 @@
 // side by side, and oidc-client-ts racing in three tabs on screen.
 //
 //   cargo build && node --test --test-concurrency=1 tests/e2e/library-ui.test.mjs
-//   (WRITE_SCREENSHOTS=1 also writes docs/screenshots/oidc-3-tabs.png)
+//   (WRITE_SCREENSHOTS=1 also writes docs/screenshots/oidc-3-tabs.png and
+//   docs/screenshots/supabase-2.106-lock-marks.png)
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,6 +61,9 @@ test('three tabs of supabase 2.106: the tab lanes say which tab held the Web Loc
     for (const [tab, words, marked] of held) {
       assert.match(words ?? '', /^held "lock:sb-lab-auth-token" /, `tab ${tab}`);
       assert.ok(marked, `tab ${tab} has its mark`);
+    }
+    if (process.env.WRITE_SCREENSHOTS) {
+      await page.screenshot({ path: path.join(REPO, 'docs', 'screenshots', 'supabase-2.106-lock-marks.png') });
     }
   }, { width: 1400, height: 1000 });
 });
