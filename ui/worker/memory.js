@@ -34,9 +34,11 @@ export function watchMemory(scope, { ceilingMb = MEMORY_CEILING_MB, onOver = () 
     live -= bytes;
   });
   const RangeErrorOriginal = scope.RangeError;
+  const counted = new WeakSet(); // each object once (a species-made array passes two wrappers)
   const count = (object, bytes) => {
-    if (!(bytes >= COUNTED_FROM) || object === null || typeof object !== 'object') return object;
+    if (!(bytes >= COUNTED_FROM) || object === null || typeof object !== 'object' || counted.has(object)) return object;
     if (over) throw new RangeErrorOriginal(`the module used more than ${ceilingMb} MB; it is being stopped`);
+    counted.add(object);
     live += bytes;
     registry.register(object, bytes);
     if (live > ceiling) {
@@ -52,9 +54,9 @@ export function watchMemory(scope, { ceilingMb = MEMORY_CEILING_MB, onOver = () 
   const wrapConstructor = (name, bytesOf) => {
     const original = scope[name];
     if (typeof original !== 'function') return;
-    const counted = new Proxy(original, {
+    const wrapped = new Proxy(original, {
       construct(target, args, newTarget) {
-        const made = Reflect.construct(target, args, newTarget === counted ? target : newTarget);
+        const made = Reflect.construct(target, args, newTarget === wrapped ? target : newTarget);
         return count(made, bytesOf(made));
       },
       apply(target, self, args) {
@@ -62,7 +64,9 @@ export function watchMemory(scope, { ceilingMb = MEMORY_CEILING_MB, onOver = () 
         return count(made, bytesOf(made));
       },
     });
-    Object.defineProperty(scope, name, { value: counted, configurable: true, writable: true });
+    Object.defineProperty(scope, name, { value: wrapped, configurable: true, writable: true });
+    // `[].constructor === Array` (and `new Uint8Array(1).constructor === Uint8Array`) stays true.
+    Object.defineProperty(original.prototype, 'constructor', { value: wrapped, configurable: true, writable: true, enumerable: false });
   };
   wrapConstructor('Array', arrayBytes);
   wrapConstructor('ArrayBuffer', (buffer) => buffer.byteLength);
