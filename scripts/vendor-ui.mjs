@@ -4,7 +4,7 @@
 //   ui/vendor/codemirror.js  the editor (CodeMirror 6), one ES module
 //   ui/vendor/acorn.js       the JavaScript parser (precise syntax errors)
 //   ui/vendor/axios.js, ui/vendor/axios-auth-refresh-<major>.js,
-//   ui/vendor/supabase-auth-js-<version>.js
+//   ui/vendor/supabase-auth-js-<version>.js, ui/vendor/oidc-client-ts-3.js
 //                            the real interceptor and auth libraries the
 //                            browser runtime puts on the bench
 //                            (ui/lib/libraries.js)
@@ -98,6 +98,13 @@ export { classHighlighter } from '@lezer/highlight';
     file: 'ky.js',
     what: 'ky, the fetch-based HTTP client whose README gives the afterResponse refresh recipe',
     entry: `export { default } from 'ky';\n`,
+  },
+  // oidc-client-ts 3.x: UserManager refreshes through signinSilent() with
+  // the refresh-token grant (RFC 6749 §6), against the lab's OAuth mode.
+  {
+    file: 'oidc-client-ts-3.js',
+    what: 'oidc-client-ts 3.x (its ESM build, with jwt-decode): UserManager, User, WebStorageStateStore',
+    entry: `export { UserManager, User, WebStorageStateStore, InMemoryWebStorage, Log, Version } from 'oidc-client-ts';\n`,
   },
   {
     file: 'supabase-auth-js-2-119.js',

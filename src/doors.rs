@@ -121,7 +121,7 @@ impl Doors {
             // JSON everywhere; a form only where OAuth prescribes one.
             let allowed = mime.is_some_and(|mime| {
                 mime.eq_ignore_ascii_case("application/json")
-                    || (path == Route::Refresh.path() && mime.eq_ignore_ascii_case(FORM))
+                    || (is_refresh(path) && mime.eq_ignore_ascii_case(FORM))
             });
             if !allowed {
                 return Err(ApiError::UnsupportedMediaType);
@@ -181,6 +181,18 @@ fn host_name(ip: IpAddr) -> String {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => format!("[{v6}]"),
     }
+}
+
+/// The refresh route, on the lab's own `/api` or on a browser run's page API
+/// (`/lab/runs/{id}/api/refresh`, an OAuth-mode library's refresh-token grant).
+fn is_refresh(path: &str) -> bool {
+    path == Route::Refresh.path()
+        || path
+            .strip_prefix("/lab/runs/")
+            .and_then(|rest| rest.split_once('/'))
+            .is_some_and(|(id, rest)| {
+                !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && rest == "api/refresh"
+            })
 }
 
 #[cfg(test)]

@@ -64,6 +64,18 @@ pub struct PageClient {
     sent: Mutex<Sent>,
     /// The run's tabs (1..=8), each a Worker of the page.
     tabs: TabNo,
+    /// OAuth mode: the refresh token the setup's login left (the page asks
+    /// for it once, `GET /lab/runs/{id}/page`), and the refresh token each
+    /// access token came with, by access jti, so a token the page stores is
+    /// recorded with its refresh token as a Rust tab's is.
+    oauth: Option<Mutex<OauthSession>>,
+}
+
+/// What an OAuth-mode page's tabs hold beside the access token.
+#[derive(Default)]
+struct OauthSession {
+    login_refresh: Option<String>,
+    refresh_of: std::collections::HashMap<String, String>,
 }
 
 /// The request lanes a run was started with: what a page may report on.
@@ -151,7 +163,24 @@ impl PageClient {
             lanes: Lanes::of(settings),
             sent: Mutex::new(Sent::default()),
             tabs: tab_count(settings),
+            oauth: (settings.mode == crate::settings::Mode::Oauth)
+                .then(|| Mutex::new(OauthSession::default())),
         }
+    }
+
+    fn oauth(&self) -> Option<std::sync::MutexGuard<'_, OauthSession>> {
+        self.oauth
+            .as_ref()
+            .map(|session| session.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The session the setup's login left for the page: in OAuth mode its
+    /// refresh token (the access token came on the start line), else none.
+    pub fn session(&self) -> Value {
+        let refresh = self
+            .oauth()
+            .and_then(|session| session.login_refresh.clone());
+        serde_json::json!({ "refresh_token": refresh })
     }
 
     fn budget(&self, per_request: usize) -> usize {
@@ -197,10 +226,21 @@ impl PageClient {
         let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         let raw = answer
             .get("token")
+            .or_else(|| answer.get("access_token"))
             .and_then(Value::as_str)
             .filter(|_| status.is_success())
             .ok_or_else(|| format!("login refused: {answer}"))?;
-        self.stored(tokens::peek_jti(raw).unwrap_or_else(|| "?".into()), None);
+        let jti = tokens::peek_jti(raw).unwrap_or_else(|| "?".into());
+        if let (Some(mut session), Some(refresh)) = (
+            self.oauth(),
+            answer.get("refresh_token").and_then(Value::as_str),
+        ) {
+            session.login_refresh = Some(refresh.to_owned());
+            session
+                .refresh_of
+                .insert(jti.clone(), refresh_name(refresh));
+        }
+        self.stored(jti, None);
         Ok(raw.to_owned())
     }
 
@@ -217,14 +257,17 @@ impl PageClient {
     }
 
     fn stored(&self, jti: String, tab: Option<TabNo>) {
+        // OAuth mode: the refresh token that came with this access token.
+        let refresh = self
+            .oauth()
+            .and_then(|session| session.refresh_of.get(&jti).cloned());
         let mut token = self.token();
-        // Article mode (RunSettings refuses OAuth in the page): no refresh token.
         self.recorder.record(
             Lane::Client,
             EventKind::TokenStored {
                 jti: jti.clone(),
                 tab: tab.filter(|_| self.tabs > 1),
-                refresh: None,
+                refresh,
             },
         );
         *token = Some(jti);
@@ -261,7 +304,19 @@ impl PageClient {
             Ok(uri) => uri,
             Err(_) => return server::not_found(parts.uri).await.into_response(),
         };
-        let tag = EdgeTag::read(&parts.headers, Route::from_path(&path));
+        let mut tag = EdgeTag::read(&parts.headers, Route::from_path(&path));
+        // An OAuth refresh presents its refresh token in a form body
+        // (RFC 6749 §6): read it to name the credential, then pass it on.
+        let body = match tag.as_mut() {
+            Some(tag) if self.oauth.is_some() && tag.exchange == Exchange::Refresh => {
+                let Ok(bytes) = to_bytes(body, ANSWER_LIMIT).await else {
+                    return server::lost_answer();
+                };
+                tag.jti = form_refresh_token(&bytes).map(|raw| refresh_name(&raw));
+                Body::from(bytes)
+            }
+            _ => body,
+        };
         let tab = tag.as_ref().and_then(|tag| tag.lane.tab()).unwrap_or(1);
         let _turn = Turn::start(&self.motion, tab);
         if let Some(tag) = &tag {
@@ -279,8 +334,18 @@ impl PageClient {
             return server::lost_answer();
         };
         let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        self.recorder
-            .record(tag.lane, tag.answered(parts.status.as_u16(), &answer));
+        let answered = tag.answered(parts.status.as_u16(), &answer);
+        if let EventKind::RefreshDone {
+            new_jti: Some(jti),
+            new_refresh: Some(refresh),
+            ..
+        } = &answered
+        {
+            if let Some(mut session) = self.oauth() {
+                session.refresh_of.insert(jti.clone(), refresh.clone());
+            }
+        }
+        self.recorder.record(tag.lane, answered);
         Response::from_parts(parts, Body::from(bytes))
     }
 
@@ -479,16 +544,22 @@ impl EdgeTag {
             Exchange::Refresh => {
                 let new_jti = answer
                     .get("token")
+                    .or_else(|| answer.get("access_token"))
                     .and_then(Value::as_str)
                     .filter(|_| status == 200)
                     .and_then(tokens::peek_jti);
+                let new_refresh = answer
+                    .get("refresh_token")
+                    .and_then(Value::as_str)
+                    .filter(|_| new_jti.is_some())
+                    .map(refresh_name);
                 EventKind::RefreshDone {
                     attempt: self.attempt,
                     status,
                     jti: self.jti.clone(),
                     reason: if new_jti.is_some() { None } else { reason },
                     new_jti,
-                    new_refresh: None,
+                    new_refresh,
                 }
             }
             _ => EventKind::Response {
@@ -500,6 +571,20 @@ impl EdgeTag {
             },
         }
     }
+}
+
+/// An OAuth refresh token's name on the timeline: `r2` of `r2.<secret>`.
+fn refresh_name(raw: &str) -> String {
+    raw.split('.').next().unwrap_or("?").to_owned()
+}
+
+/// The `refresh_token` of a refresh's form body, if it has one.
+fn form_refresh_token(bytes: &[u8]) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes).ok()?;
+    pairs
+        .into_iter()
+        .find(|(key, value)| key == "refresh_token" && !value.is_empty())
+        .map(|(_, value)| value)
 }
 
 /// How many tabs (Workers) a run's page opens.

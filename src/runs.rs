@@ -550,6 +550,18 @@ pub async fn page_report(
     Ok(Json(serde_json::json!({"ok": true})))
 }
 
+/// `GET /lab/runs/{id}/page`: the session the setup's login left for the
+/// browser run's tabs beyond the start line's access token (OAuth mode: the
+/// refresh token; `null` otherwise). Same-origin only, like the run's api.
+pub async fn page_session(
+    Extension(runs): Extension<Arc<Runs>>,
+    Path(id): Path<String>,
+    caller: Option<Quota>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let page = runs.page(&id, caller.as_ref())?;
+    Ok(Json(page.session()))
+}
+
 impl Runs {
     fn page(
         &self,

@@ -660,13 +660,14 @@ impl RunSettings {
     }
 
     /// What the browser runtime cannot run yet: 1 to 8 tabs of a built-in
-    /// or own module, in article mode (OAuth refresh tokens and the
-    /// proactive and mutex strategies are the Rust engine's).
+    /// or own module; OAuth mode only with a library or own module (the
+    /// built-in JS strategies present the access token, the article's
+    /// credential); the proactive and mutex strategies are the Rust engine's.
     fn check_in_page(&self) -> Result<(), SettingsError> {
         let refused = if self.has_lifecycle() || self.case == Case::ColdStart {
             Some("sleep, skew, closed and frozen tabs, instances and the cold start")
-        } else if self.mode == Mode::Oauth {
-            Some("OAuth mode")
+        } else if self.mode == Mode::Oauth && self.module.is_none() {
+            Some("OAuth mode with a built-in strategy")
         } else if self.module.is_none() && !self.strategy.in_page() {
             Some("the proactive and mutex strategies")
         } else {
@@ -771,6 +772,15 @@ mod tests {
             ..RunSettings::default()
         });
         assert!(oauth.validate().is_err());
+        let oauth_library = browser(RunSettings {
+            mode: Mode::Oauth,
+            module: Some("oidc-client-ts@3".into()),
+            ..RunSettings::default()
+        });
+        assert!(
+            oauth_library.validate().is_ok(),
+            "a library runs against the OAuth token endpoint"
+        );
         let mutex = browser(RunSettings {
             strategy: Strategy::Mutex,
             ..RunSettings::default()

@@ -210,7 +210,10 @@ impl Lab {
             .route("/lab/options", get(options))
             .route("/lab/runs", post(runs::start_run))
             .route("/lab/runs/{id}/network", post(runs::command))
-            .route("/lab/runs/{id}/page", post(runs::page_report))
+            .route(
+                "/lab/runs/{id}/page",
+                post(runs::page_report).get(runs::page_session),
+            )
             .route("/lab/runs/{id}/api/{*rest}", any(runs::page_exchange))
             .route("/lab/explore", post(crate::explore::lab::explore_route))
             .route("/lab/clock", get(read_clock).post(travel))

@@ -379,3 +379,131 @@ async fn several_tabs_settle_per_tab_and_wait_for_what_the_page_relays() {
         json!(["tab2/secret#1>", "tab2/secret#1<"])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oauth_page_gets_its_refresh_token_and_refreshes_with_a_form() {
+    let base = start_lab().await;
+    // A built-in strategy presents the access token: OAuth mode needs a
+    // library or the learner's module in the page.
+    let builtin = http()
+        .post(format!("{base}/lab/runs"))
+        .json(&json!({"runtime": "browser", "mode": "oauth"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(builtin.status(), 400);
+    assert!(builtin
+        .text()
+        .await
+        .unwrap()
+        .contains("OAuth mode with a built-in strategy"));
+
+    let settings = json!({"runtime": "browser", "mode": "oauth", "module": "oidc-client-ts@3", "secret": 1, "public": 0, "latency_ms": {"secret": 0, "public": 0, "refresh": 0}});
+    let mut stream = Stream::open(&base, settings).await;
+    let (start, _) = stream.until("start").await;
+    let page = start["page"].clone();
+    let access = page["token"].as_str().expect("logged in").to_owned();
+    let session =
+        common::answer(http().get(format!("{base}{}", page["report"].as_str().unwrap()))).await;
+    assert_eq!(session.0, 200);
+    let refresh = session.1["refresh_token"]
+        .as_str()
+        .expect("the login's refresh token")
+        .to_owned();
+    assert!(
+        refresh.starts_with('r') && refresh.contains('.'),
+        "{refresh}"
+    );
+
+    let (status, _) = exchange(
+        &base,
+        &page,
+        "/secret",
+        "secret#1",
+        2,
+        "request",
+        Some(&access),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let url = format!("{base}{}/refresh", page["api"].as_str().unwrap());
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh.as_str()),
+    ];
+    let (status, body) = common::answer(
+        http()
+            .post(url)
+            .header("x-lab-lane", "secret#1")
+            .header("x-lab-attempt", "3")
+            .header("x-lab-exchange", "refresh")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).unwrap()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let fresh = body["access_token"].as_str().unwrap().to_owned();
+    let rotated = body["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(rotated, refresh);
+    let jti = |token: &str| {
+        use base64::Engine;
+        let payload = token.split('.').nth(1).unwrap();
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap();
+        serde_json::from_slice::<Value>(&bytes).unwrap()["jti"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let stored = json!({"seq": 1, "started": 2, "received": 2, "events": [{"kind": "token_stored", "jti": jti(&fresh)}]});
+    assert_eq!(report(&base, &page, stored).await.0, 200);
+    let (status, _) = exchange(
+        &base,
+        &page,
+        "/secret",
+        "secret#1",
+        4,
+        "retry",
+        Some(&fresh),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let end = json!({"seq": 2, "started": 3, "received": 3, "events": [{"kind": "request_done", "lane": "secret#1", "ok": true, "status": 200}], "end": {"outcome": "done"}});
+    assert_eq!(report(&base, &page, end).await.0, 200);
+
+    let name = |raw: &str| raw.split('.').next().unwrap().to_owned();
+    let mut seen = Vec::new();
+    loop {
+        let message = stream.next().await.expect("the run ends");
+        match message["type"].as_str() {
+            Some("event") => {
+                let e = &message["event"];
+                match e["kind"].as_str().unwrap() {
+                    "refresh_sent" => seen.push(format!("sent {}", e["jti"].as_str().unwrap())),
+                    "refresh_done" => seen.push(format!(
+                        "done {} -> {}",
+                        e["jti"].as_str().unwrap(),
+                        e["new_refresh"].as_str().unwrap()
+                    )),
+                    "token_stored" => {
+                        seen.push(format!("stored {}", e["refresh"].as_str().unwrap_or("-")))
+                    }
+                    _ => {}
+                }
+            }
+            Some("done") => break,
+            other => panic!("unexpected line {other:?}: {message}"),
+        }
+    }
+    let (old, new) = (name(&refresh), name(&rotated));
+    assert_eq!(
+        seen,
+        [
+            format!("stored {old}"),
+            format!("sent {old}"),
+            format!("done {old} -> {new}"),
+            format!("stored {new}"),
+        ]
+    );
+}

@@ -32,7 +32,7 @@ import { keyAction, controlState } from './lib/network.js';
 import { viewKeyAction } from './lib/presenter.js';
 import { createStore, initialAppState } from './lib/store.js';
 import { createActions } from './lib/actions.js';
-import { runPlans, benchPlans, setupSettings } from './lib/plan.js';
+import { runPlans, benchPlans, setupSettings, OWN_MODULE_NAME } from './lib/plan.js';
 import { mountViewMode } from './view-mode.js';
 import { mountControls } from './controls-view.js';
 import { mountRuns } from './runs.js';
@@ -103,6 +103,8 @@ function start(caseName, { compare = false, own = null } = {}) {
     return false;
   }
   controls.setCase(caseName);
+  // Client picker groups: "your code" runs the code panel's module.
+  if (!own && !compare && controls.form().strategy === OWN_MODULE_NAME) own = app.code.panel.getSource();
   const check = controls.check();
   if (!check.ok) {
     controls.showError(check.message);

@@ -6,10 +6,12 @@
 // the options arrive late (`touched`).
 
 import { validateControls, limitsFromOptions, fieldsFor, controlValues, knobsOf, valuesForPolicy } from './lib/validate.js';
-import { defaultPair, compareBy, compareLabel as compareLabelText, compareTitle } from './lib/compare.js';
+import { defaultPair, compareNames, compareBy, compareLabel as compareLabelText, compareTitle } from './lib/compare.js';
 import { challengesFromOptions } from './lib/challenges.js';
 import { linkLimits } from './lib/link.js';
-import { LIBRARIES, libraryNamed } from './lib/libraries.js';
+import { libraryNamed, pickerGroups } from './lib/libraries.js';
+import { paintClientPicker } from './library-options.js';
+import { OWN_MODULE_NAME } from './lib/plan.js';
 import { CROSS_TAB_TITLES, MODE_TITLES, RUNTIME_TITLES, NETWORK_TITLES } from './lib/option-titles.js';
 
 const $ = (selector) => document.querySelector(selector);
@@ -153,7 +155,7 @@ export function mountControls(app, { libraryOptions }) {
   function resetComparePair() {
     const { offered } = app.store.state;
     const by = compareBy(compareControls.by.value);
-    const names = offered[by];
+    const names = compareNames(by, offered[by], controls.runtime.value); // libraries on the bench (compare.js)
     const current = { policies: controls.policy.value, strategies: controls.strategy.value, runtimes: controls.runtime.value }[by];
     const [a, b] = defaultPair(by, names, current);
     for (const [select, value] of [[compareControls.a, a], [compareControls.b, b]]) {
@@ -232,23 +234,12 @@ export function mountControls(app, { libraryOptions }) {
     el.value = String(value);
   }
 
-  /** Offers the libraries in the client control while the runtime is the browser. */
+  /** The client control in groups: built-ins; in the browser runtime your code and the libraries (with versions). */
   function offerLibraries() {
     const current = controls.strategy.value;
-    for (const group of controls.strategy.querySelectorAll('optgroup[data-libraries]')) group.remove();
-    if (controls.runtime.value === 'browser') {
-      const group = document.createElement('optgroup');
-      group.label = 'libraries (their real code)';
-      group.dataset.libraries = '';
-      group.append(...LIBRARIES.map((library) => {
-        // The name gives the major (or minor); the label the exact version the page runs.
-        const option = new Option(`${library.name} (${library.version})`, library.name);
-        option.title = `${library.package} ${library.version}, unmodified, in the page`;
-        return option;
-      }));
-      controls.strategy.append(group);
-    }
-    if ([...controls.strategy.options].some((o) => o.value === current)) controls.strategy.value = current;
+    const { offered } = app.store.state;
+    paintClientPicker(controls.strategy, pickerGroups({ builtins: offered.strategies, runtime: controls.runtime.value, own: OWN_MODULE_NAME }));
+    if (compareBy(compareControls.by.value) === 'strategies') resetComparePair();
     libraryOptions.show(libraryNamed(controls.strategy.value));
     if (controls.strategy.value !== current && !app.code.isOwn()) app.code.showStrategySource(controls.strategy.value);
   }
@@ -278,6 +269,7 @@ export function mountControls(app, { libraryOptions }) {
     }
     app.store.update({ linkBounds: linkLimits(options.limits), offered });
     fillSelect(controls.strategy, offered.strategies, () => '');
+    offerLibraries(); // client picker groups (library-options.js)
     fillSelect(controls.policy, offered.policies, (name) => offered.policyTitles.get(name) || '');
     applyLimits(limits);
     fillSelect(controls.network, names(options.networks), (name) => NETWORK_TITLES[name] || '');
@@ -363,7 +355,8 @@ export function mountControls(app, { libraryOptions }) {
     followCompare('policies');
   });
   controls.strategy.addEventListener('change', () => {
-    if (!app.code.isOwn()) app.code.showStrategySource(controls.strategy.value);
+    if (controls.strategy.value === OWN_MODULE_NAME) app.code.panel.showOwn(); // client picker groups: your code
+    else if (!app.code.isOwn()) app.code.showStrategySource(controls.strategy.value);
     followCompare('strategies');
     libraryOptions.show(libraryNamed(controls.strategy.value));
   });

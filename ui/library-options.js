@@ -6,7 +6,7 @@
 // where the learner writes them as JSON. Checking is the pure
 // `checkOptions`; this file only paints.
 
-import { checkOptions, describeOptions } from './lib/libraries.js';
+import { checkOptions, describeOptions, libraryOverrides } from './lib/libraries.js';
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -79,6 +79,7 @@ export function mountLibraryOptions(root, { onChange = () => {} } = {}) {
     show(next) {
       library = next;
       root.hidden = !library;
+      paintOverrides(library);
       if (!library) {
         setOpen(false);
         return;
@@ -110,4 +111,45 @@ export function mountLibraryOptions(root, { onChange = () => {} } = {}) {
       setOpen(true);
     },
   };
+}
+
+/**
+ * Marks the controls whose value a library run does not use (its own
+ * settings: token lifetime, mode): the value it runs with beside the
+ * control (`data-library-override`), the reason in its title.
+ */
+function paintOverrides(library) {
+  for (const note of document.querySelectorAll('[data-library-override]')) note.remove();
+  for (const control of document.querySelectorAll('[data-library-overridden]')) {
+    control.removeAttribute('data-library-overridden');
+    control.title = control.dataset.titleBeforeLibrary ?? '';
+    delete control.dataset.titleBeforeLibrary;
+  }
+  for (const { control: name, value, words } of libraryOverrides(library)) {
+    const control = document.querySelector(`[data-control="${name}"]`);
+    if (!control) continue;
+    control.dataset.titleBeforeLibrary = control.title;
+    control.setAttribute('data-library-overridden', value);
+    control.title = words;
+    control.after(el('span', { class: 'library-override', 'data-library-override': name, title: words }, `library: ${value}${name === 'access-ttl' ? ' s' : ''}`));
+  }
+}
+
+/**
+ * Paints the client picker (`select`) with `groups` (ui/lib/libraries.js
+ * `pickerGroups`): one `<optgroup>` each (`data-group`; the libraries' also
+ * `data-libraries`), keeping the picked value when it is still offered.
+ */
+export function paintClientPicker(select, groups) {
+  const current = select.value;
+  select.replaceChildren(...groups.map((group) => {
+    const node = el('optgroup', { label: group.label, 'data-group': group.key, 'data-libraries': group.key === 'libraries' });
+    node.append(...group.options.map((option) => {
+      const item = new Option(option.label, option.value);
+      if (option.title) item.title = option.title;
+      return item;
+    }));
+    return node;
+  }));
+  if ([...select.options].some((option) => option.value === current)) select.value = current;
 }

@@ -2,12 +2,13 @@
 // tabs once the run's start line arrived, relays what they say (the api
 // call a module just made, its state, what the tabs share), and keeps a
 // watchdog. A module that
-// does not yield for WATCHDOG_MS (an endless loop) gets its Worker
+// does not yield for WATCHDOG_MS (an endless loop), or that keeps more
+// memory than its ceiling (ui/worker/memory.js), gets its Worker
 // terminated and its run ended with a message; the page never freezes,
 // since the module never runs on the page's own thread.
 
 import { createHub } from './lib/tab-hub.js';
-import { TOKEN_KEY } from './lib/page-tab.js';
+import { initialStorage } from './lib/page-tab.js';
 
 /** How long a tab's Worker may go without answering a ping. */
 export const WATCHDOG_MS = 3000;
@@ -24,7 +25,39 @@ const PING_EVERY_MS = 250;
  * `onCall` and `onState` name the tab they come from; `onLocks(view)`
  * tells who holds which lock.
  */
-export function startTab(start, { builtin = null, source = null, options = null, onCall = () => {}, onState = () => {}, onEnded = () => {}, onLocks = () => {} }) {
+export function startTab(start, handlers) {
+  if (start.settings?.mode !== 'oauth') return startTabs(start, handlers);
+  // OAuth mode: the start line carries the access token; the refresh token
+  // the setup's login left comes from the run's page route, before any tab
+  // starts (a library finds the whole session in its storage).
+  let inner = null;
+  let stopped = false;
+  fetch(start.page.report, { cache: 'no-store' })
+    .then((response) => (response.ok ? response.json() : Promise.reject(new Error(`HTTP ${response.status}`))))
+    .then((session) => {
+      if (stopped) return;
+      const refresh = typeof session.refresh_token === 'string' ? session.refresh_token : null;
+      inner = startTabs({ ...start, page: { ...start.page, refresh_token: refresh } }, handlers);
+    }, (error) => {
+      if (stopped) return;
+      const message = `the run's OAuth session could not be read: ${error.message}`;
+      fetch(start.page.report, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ seq: Number.MAX_SAFE_INTEGER, started: 0, received: 0, events: [], end: { outcome: 'failed', message } }),
+      }).catch(() => {});
+      handlers.onEnded?.({ message, line: null });
+    });
+  return {
+    stop: () => {
+      stopped = true;
+      inner?.stop();
+    },
+    locks: () => inner?.locks() ?? [],
+  };
+}
+
+function startTabs(start, { builtin = null, source = null, options = null, onCall = () => {}, onState = () => {}, onEnded = () => {}, onLocks = () => {} }) {
   const tabs = Math.max(1, Number(start.settings?.tabs) || 1);
   const workers = [];
   const lastPong = [];
@@ -34,7 +67,7 @@ export function startTab(start, { builtin = null, source = null, options = null,
 
   const hub = createHub({
     tabs,
-    initial: typeof start.page.token === 'string' ? { [TOKEN_KEY]: start.page.token } : {},
+    initial: initialStorage(start.page),
     send: (tab, message) => workers[tab - 1]?.postMessage({ type: 'hub', message }),
     postReport: async (body) => {
       const response = await fetch(start.page.report, {
@@ -102,6 +135,10 @@ export function startTab(start, { builtin = null, source = null, options = null,
       if (!data || over) return;
       if (data.type === 'pong') lastPong[tab - 1] = performance.now();
       else if (data.type === 'hub') hub.receive(tab, data.message);
+      else if (data.type === 'memory') {
+        const where = lastLine ? ` (its last api call was on line ${lastLine})` : '';
+        end(named(tab, { message: `your module used more than ${data.mb} MB; stopped${where}`, line: lastLine }));
+      }
       else if (data.type === 'call') {
         lastLine = data.line ?? lastLine;
         onCall({ ...data, tab });

@@ -9,7 +9,8 @@
 import { TimelineView } from './timeline-view.js';
 import { runLab, LabError } from './transport.js';
 import { startTab } from './page-runtime.js';
-import { describeLockChange } from './lib/tab-hub.js';
+import { describeLockChange, foldLockHolds } from './lib/tab-hub.js';
+import { watchLockMarks } from './lock-marks.js'; // which tab held the lock, on the tab lanes
 import { createRunState, applyMessage, isLive, isHeld, viewNowUs } from './lib/reducer.js';
 import { domainEnd, estimateRunUs } from './lib/scale.js';
 import { parseRunReport, createReplay, MAX_REPORT_BYTES } from './lib/replay.js';
@@ -122,11 +123,16 @@ export function mountRuns(app, { log, inspector, exportMenu, timelines, placehol
     const code = app.code;
     if (shown) code.showRunModule(run, message.settings);
     let locks = [];
+    // Lock marks on the tab lanes (lock-marks.js): which tab held which lock.
+    let holds = {};
+    const marks = run.view && run.view.root ? watchLockMarks(run.view.root, () => holds) : null;
     run.tab = startTab(message, {
       builtin: run.source ? null : libraryFile(run, message.settings),
       // Who holds which lock across the tabs, as it happens, in the log.
       onLocks: (view) => {
         for (const line of describeLockChange(locks, view)) log.note(`${run.prefix}${line}`);
+        holds = foldLockHolds(holds, locks, view); // lock marks
+        marks?.paint(); // lock marks
         locks = view;
       },
       source: run.source ?? null,

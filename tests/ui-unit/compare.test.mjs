@@ -50,3 +50,19 @@ test('a runtime comparison runs one strategy in the engine and in the page', asy
   assert.equal(compareBy('runtimes'), 'runtimes');
   assert.equal(compareBy('nonsense'), 'strategies');
 });
+
+test('in the browser runtime a client comparison offers the libraries, and a library faces its other version', async () => {
+  const { compareNames } = await import('../../ui/lib/compare.js');
+  const builtins = ['naive', 'single-flight'];
+  assert.deepEqual(compareNames('strategies', builtins, 'rust'), builtins);
+  assert.deepEqual(compareNames('policies', ['strict'], 'browser'), ['strict']);
+  const names = compareNames('strategies', builtins, 'browser');
+  assert.ok(names.includes('supabase-auth@2.106') && names.includes('oidc-client-ts@3'));
+  assert.deepEqual(defaultPair('strategies', names, 'supabase-auth@2.106'), ['supabase-auth@2.106', 'supabase-auth@2.119']);
+  assert.deepEqual(defaultPair('strategies', names, 'supabase-auth@2.119'), ['supabase-auth@2.119', 'supabase-auth@2.106']);
+  assert.deepEqual(defaultPair('strategies', names, 'axios-auth-refresh@3'), ['axios-auth-refresh@3', 'axios-auth-refresh@5']);
+  // One version only on the bench: the usual other side.
+  assert.deepEqual(defaultPair('strategies', names, 'oidc-client-ts@3'), ['oidc-client-ts@3', 'single-flight']);
+  // Not offered (the Rust runtime): no library pair.
+  assert.deepEqual(defaultPair('strategies', builtins, 'supabase-auth@2.106'), ['naive', 'single-flight']);
+});

@@ -167,7 +167,7 @@ test('the list names each library once, at the version package.json pins, with i
       assert.ok(library.package.replace(/^@/, '').replace(/[/]/g, '-').startsWith(library.name.split('@')[0].split('-')[0]), `${library.name} names ${library.package}`);
     }
     assert.match(readFileSync(path.join(REPO, 'ui', 'strategies', `${library.file}.js`), 'utf8'), /export (const request|async function request)/);
-    assert.match(readFileSync(path.join(REPO, 'ui', 'vendor', 'licenses', `${library.npm}.LICENSE`), 'utf8'), /MIT License|Permission is hereby granted/);
+    assert.match(readFileSync(path.join(REPO, 'ui', 'vendor', 'licenses', `${library.npm}.LICENSE`), 'utf8'), /MIT License|Permission is hereby granted|Apache License/);
   }
 });
 
@@ -235,4 +235,31 @@ test('a library run carries its options in its settings (module_options), and no
   assert.deepEqual(libraryRun(base, library), { ...base, strategy: 'naive', runtime: 'browser', module: 'axios-auth-refresh@5' });
   assert.deepEqual(libraryRun(base, library, { deduplicateRefresh: false }).module_options, { deduplicateRefresh: false });
   assert.equal('module_options' in libraryRun(base, library, {}), false);
+});
+
+test('the client picker groups built-ins, your code and the libraries with their versions', async () => {
+  const { pickerGroups, siblingVersions } = await import('../../ui/lib/libraries.js');
+  const rust = pickerGroups({ builtins: ['naive', 'queue'], runtime: 'rust', own: 'your interceptor' });
+  assert.deepEqual(rust.map((g) => g.key), ['builtins']);
+  assert.deepEqual(rust[0].options.map((o) => o.value), ['naive', 'queue']);
+  const browser = pickerGroups({ builtins: ['naive'], runtime: 'browser', own: 'your interceptor' });
+  assert.deepEqual(browser.map((g) => g.label), ['built-in strategies', 'your code', 'libraries (their real code)']);
+  assert.deepEqual(browser[1].options.map((o) => o.value), ['your interceptor']);
+  assert.deepEqual(browser[2].options.map((o) => o.value), LIBRARIES.map((l) => l.name));
+  assert.ok(browser[2].options.some((o) => o.label === 'oidc-client-ts@3 (3.5.0)'));
+  assert.deepEqual(siblingVersions('supabase-auth@2.106'), ['supabase-auth@2.119']);
+  assert.deepEqual(siblingVersions('naive'), []);
+});
+
+test('a library\'s own run settings are named for the controls they override (the token lifetime a library run really uses)', async () => {
+  const { libraryOverrides, libraryRun } = await import('../../ui/lib/libraries.js');
+  assert.deepEqual(libraryOverrides(libraryNamed('supabase-auth@2.119')).map((o) => [o.control, o.value]), [['access-ttl', '3600']]);
+  assert.deepEqual(libraryOverrides(libraryNamed('oidc-client-ts@3')).map((o) => [o.control, o.value]), [['access-ttl', '3600'], ['mode', 'oauth']]);
+  assert.deepEqual(libraryOverrides(libraryNamed('ky-recipe')), []);
+  assert.deepEqual(libraryOverrides(null), []);
+  // Each override is what the run's settings get.
+  for (const library of LIBRARIES) {
+    const run = libraryRun({ access_ttl_s: 5, mode: 'article' }, library);
+    for (const o of libraryOverrides(library)) assert.equal(String(run[o.control === 'access-ttl' ? 'access_ttl_s' : 'mode']), o.value);
+  }
 });

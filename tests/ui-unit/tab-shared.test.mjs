@@ -360,3 +360,63 @@ test('naive in two tabs with the cross-tab lock: the second tab re-reads the sto
   assert.equal(refreshes(lab).length, 1);
   assert.equal(lab.calls.filter((c) => c.op === 'retry').length, 2);
 });
+
+test('the lock holds a run folds from the hub\'s lock views: each take counted once, by tab', async () => {
+  const { foldLockHolds, describeHolds, holderTab } = await import('../../ui/lib/tab-hub.js');
+  assert.equal(holderTab({ lane: 'tab3/secret#1' }), 3);
+  assert.equal(holderTab({ lane: 'secret#2' }), 1);
+  assert.equal(holderTab({ tab: 2 }), 2);
+  const lock = (...held) => [{ name: 'lock:sb', held, waiting: [] }];
+  let holds = {};
+  let before = [];
+  for (const view of [lock({ tab: 1 }), lock({ tab: 1 }), [], lock({ tab: 2 }), [], lock({ tab: 1 }), []]) {
+    holds = foldLockHolds(holds, before, view);
+    before = view;
+  }
+  assert.deepEqual(holds, { 1: { 'lock:sb': 2 }, 2: { 'lock:sb': 1 } });
+  assert.equal(describeHolds(holds[1]), 'held "lock:sb" twice');
+  assert.equal(describeHolds(holds[2]), 'held "lock:sb" once');
+  assert.equal(describeHolds(holds[3]), null);
+});
+
+test('in OAuth mode the harness refreshes with the RFC 6749 form, keeps the refresh token beside the access token and names the refused one on logout', async () => {
+  const { REFRESH_KEY, credentialName, initialStorage } = await import('../../ui/lib/page-tab.js');
+  assert.equal(credentialName('r7.0a1b'), 'r7');
+  assert.equal(credentialName(jwt('t3')), 't3');
+  assert.deepEqual(initialStorage({ token: 'a', refresh_token: 'r1.00' }), { [TOKEN_KEY]: 'a', [REFRESH_KEY]: 'r1.00' });
+  const sent = [];
+  const reports = [];
+  let rotated = 1;
+  const fetch = async (url, init) => {
+    if (url === '/report') {
+      reports.push(JSON.parse(init.body));
+      return { status: 200, ok: true, json: async () => ({ ok: true }) };
+    }
+    sent.push({ url, type: init.headers['content-type'] ?? null, body: init.body ?? null, auth: init.headers.authorization ?? null });
+    if (url.endsWith('/refresh')) {
+      const form = new URLSearchParams(init.body);
+      if (form.get('refresh_token') !== `r${rotated}.00`) return { status: 400, ok: false, json: async () => ({ error: 'invalid_grant', reason: 'reused' }) };
+      rotated += 2;
+      return { status: 200, ok: true, json: async () => ({ access_token: jwt(`t${rotated - 1}`), refresh_token: `r${rotated}.00`, expires_in: 3600, token_type: 'Bearer' }) };
+    }
+    return { status: 200, ok: true, json: async () => ({}) };
+  };
+  const tab = createTab({ page: { api: '/api', report: '/report', token: jwt('t1'), refresh_token: 'r1.00', first_attempt: 2 }, fetch, later: (fn) => setTimeout(fn, 0), after: (ms, fn) => setTimeout(fn, ms), oauth: true });
+  const outcomes = [];
+  await tab.run(async (req, api) => {
+    const presented = api.refreshToken();
+    const answer = await api.refresh(presented);
+    outcomes.push([presented, answer.ok, answer.ok ? answer.refresh : answer.reason]);
+    if (answer.ok) api.store(answer.token, answer.refresh);
+    else api.logout(answer.reason);
+    return { status: answer.ok ? 200 : 401 };
+  }, lanesOf({ secret: 2, public: 0 }));
+  // Both lanes present r1 (no single flight): the first rotates it to r3, the second is refused.
+  assert.deepEqual(outcomes, [['r1.00', true, 'r3.00'], ['r1.00', false, 'reused']]);
+  assert.deepEqual(sent.map((s) => [s.url, s.type, s.auth]), [['/api/refresh', 'application/x-www-form-urlencoded', null], ['/api/refresh', 'application/x-www-form-urlencoded', null]]);
+  assert.equal(sent[0].body, 'grant_type=refresh_token&refresh_token=r1.00');
+  const events = reports.flatMap((r) => r.events);
+  assert.deepEqual(events.filter((e) => e.kind !== 'request_done').map((e) => [e.kind, e.jti]), [['token_stored', 't2'], ['logged_out', 'r1']]);
+  // The logout drops both tokens.
+  assert.equal(tab.token(), null);
+});

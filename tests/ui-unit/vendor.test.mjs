@@ -41,6 +41,7 @@ for (const [file, direct] of [
   ['rtk-query.js', ['@reduxjs/toolkit']],
   ['async-mutex.js', ['async-mutex']],
   ['ky.js', ['ky']],
+  ['oidc-client-ts-3.js', ['oidc-client-ts']],
 ]) {
   test(`ui/vendor/${file} was built from the versions package.json pins`, () => {
     const { bundler, packages } = headerPackages(file);

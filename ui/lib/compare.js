@@ -1,7 +1,12 @@
 // Compare mode: two timelines that differ in one thing only: the client
 // strategy (same server policy), the server policy (same client), or where
 // the client runs (the same strategy in the Rust engine and in the page).
+// In the browser runtime a client comparison also offers the libraries on
+// the bench, and a library's default other side is its other version
+// (supabase-auth@2.106 ⇄ supabase-auth@2.119).
 // No DOM: tested with `node --test`.
+
+import { LIBRARIES, siblingVersions } from './libraries.js';
 
 /** What a comparison can vary, and the default pair for each. */
 export const COMPARE_BY = {
@@ -25,6 +30,9 @@ export function defaultPair(by, names, current) {
   const spec = COMPARE_BY[by] || COMPARE_BY.strategies;
   const known = (name) => !names || names.length === 0 || names.includes(name);
   const [d0, d1] = spec.pair;
+  // Two versions of one library, side by side.
+  const sibling = by === 'strategies' && current && known(current) ? siblingVersions(current).find(known) : null;
+  if (sibling) return [current, sibling];
   let a = current && known(current) ? current : d0;
   let b = d1;
   if (a === b) a = d0;
@@ -45,6 +53,14 @@ export function comparePlan({ by, a, b, strategy, policy }) {
     return [a, b].map((p) => ({ strategy, policy: p, label: p }));
   }
   return [a, b].map((s) => ({ strategy: s, policy, label: s }));
+}
+
+/**
+ * The names a comparison's A/B offer: the lab's `names` for `by`, and for
+ * clients in the browser runtime the libraries on the bench too.
+ */
+export function compareNames(by, names, runtime) {
+  return by === 'strategies' && runtime === 'browser' ? [...names, ...LIBRARIES.map((library) => library.name)] : names;
 }
 
 /** The compare button's label: "naive ⇄ single-flight". */

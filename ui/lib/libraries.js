@@ -156,6 +156,43 @@ export const LIBRARIES = Object.freeze([
     settings: {},
     options: {},
   },
+  // OAuth, not the article: the lab's OAuth mode (an opaque refresh token
+  // in a form, RFC 6749 §6). An hour-long access token as an identity
+  // provider issues: with the lab's 5 s tokens the library's own
+  // expiring timer (60 s ahead) would renew on its own, on the wall clock.
+  {
+    name: 'oidc-client-ts@3',
+    package: 'oidc-client-ts',
+    version: '3.5.0',
+    npm: 'oidc-client-ts',
+    file: 'oidc-client-ts-3',
+    docs: 'https://authts.github.io/oidc-client-ts/interfaces/UserManagerSettings.html',
+    // signinSilent()'s own words; the app around it (ui/lib/oidc-bench.js)
+    // retries a 401 once after signinSilent() and removes the user when the
+    // refresh is refused.
+    summary: 'Trigger a silent request (via refresh token or an iframe) to the authorization endpoint.',
+    settings: { mode: 'oauth', access_ttl_s: 3600 },
+    options: {
+      userStore: {
+        type: 'choice',
+        values: ['sessionStorage', 'localStorage'],
+        default: 'sessionStorage',
+        doc: 'userStore: Storage object used to persist User for currently authenticated user (default: window.sessionStorage, InMemoryWebStorage iff no window). "sessionStorage": each tab its own copy of the user (as a duplicated tab starts with); "localStorage": one user every tab shares.',
+      },
+      automaticSilentRenew: {
+        type: 'boolean',
+        default: true,
+        doc: 'Flag to indicate if there should be an automatic attempt to renew the access token prior to its expiration. The automatic renew attempt starts 1 minute before the access token expires (default: true).',
+      },
+      expiringNotificationTimeInSeconds: {
+        type: 'integer',
+        min: 1,
+        max: 3600,
+        default: 60,
+        doc: 'The number of seconds before an access token is to expire to raise the accessTokenExpiring event (default: 60).',
+      },
+    },
+  },
 ].map((library) => Object.freeze(library)));
 
 /** The library named `name` (`axios-auth-refresh@5`), or null. */
@@ -246,4 +283,48 @@ export function checkOptions(library, text) {
 export function libraryRun(settings, library, options = {}) {
   const run = { ...settings, ...(library.settings ?? {}), strategy: 'naive', runtime: 'browser', module: library.name };
   return options && Object.keys(options).length > 0 ? { ...run, module_options: options } : run;
+}
+
+/**
+ * The client picker's groups (`<optgroup>`s), in order: the lab's built-in
+ * strategies, then in the browser runtime the learner's own code (`own`,
+ * the code panel's module) and the libraries, each with the exact version
+ * the page runs. `[{ key, label, options: [{ value, label, title }] }]`.
+ */
+export function pickerGroups({ builtins = [], runtime = 'rust', own = null } = {}) {
+  const groups = [{ key: 'builtins', label: 'built-in strategies', options: builtins.map((name) => ({ value: name, label: name, title: '' })) }];
+  if (runtime !== 'browser') return groups;
+  if (own) groups.push({ key: 'own', label: 'your code', options: [{ value: own, label: own, title: 'the module in the code panel, run in the page' }] });
+  groups.push({
+    key: 'libraries',
+    label: 'libraries (their real code)',
+    // The name gives the major (or minor); the label the exact version the page runs.
+    options: LIBRARIES.map((library) => ({ value: library.name, label: `${library.name} (${library.version})`, title: `${library.package} ${library.version}, unmodified, in the page` })),
+  });
+  return groups;
+}
+
+/** The other versions on the bench of the library named `name` (supabase-auth@2.106 → [supabase-auth@2.119]). */
+export function siblingVersions(name) {
+  const library = libraryNamed(name);
+  if (!library) return [];
+  return LIBRARIES.filter((other) => other !== library && other.package === library.package).map((other) => other.name);
+}
+
+/**
+ * The run settings a library brings that override the lab's controls
+ * (`settings`: Supabase's and the identity provider's hour-long tokens,
+ * OAuth mode), as `{ control, value, words }` for the controls that show
+ * them: a library run uses these, not what the control holds.
+ */
+export function libraryOverrides(library) {
+  const settings = (library && library.settings) || {};
+  const out = [];
+  if (Number.isFinite(settings.access_ttl_s)) {
+    out.push({ control: 'access-ttl', value: String(settings.access_ttl_s), words: `${library.name} runs with ${settings.access_ttl_s} s tokens (its own), not this lifetime` });
+  }
+  if (typeof settings.mode === 'string') {
+    out.push({ control: 'mode', value: settings.mode, words: `${library.name} runs in ${settings.mode} mode (its own)` });
+  }
+  return out;
 }

@@ -30,6 +30,23 @@ export const REASONS = ['missing', 'malformed', 'bad_signature', 'expired', 'rev
 
 /** The key of the storage area under which the tabs keep the lab's token (api.token, api.store). */
 export const TOKEN_KEY = 'refresh-race.token';
+/** OAuth mode: the key of the refresh token kept beside it (api.refreshToken). */
+export const REFRESH_KEY = 'refresh-race.refresh-token';
+
+/** What the tabs' shared storage holds when a run starts: the setup's login. */
+export function initialStorage(page) {
+  const initial = {};
+  if (typeof page.token === 'string') initial[TOKEN_KEY] = page.token;
+  if (typeof page.refresh_token === 'string') initial[REFRESH_KEY] = page.refresh_token;
+  return initial;
+}
+
+/** The lab's name of a credential: a JWT's jti, or `r2` of an OAuth refresh token `r2.<secret>`. */
+export function credentialName(token) {
+  if (typeof token !== 'string') return null;
+  const opaque = /^(r\d+)\.[0-9a-f]+$/.exec(token);
+  return opaque ? opaque[1] : jtiOf(token);
+}
 
 /**
  * The lanes of tab `tab` of a run, in the order the lab starts them:
@@ -118,11 +135,16 @@ function checkToken(token, call) {
  *   hooks.call({ lane, op, attempt })  each api call, for the code panel
  *   hooks.changed()  after anything the module's state() may show changed
  */
-export function createTab({ page, fetch, later, after, busy = () => false, stuckMs = STUCK_MS, hooks = {}, tab = 1, tabs = 1, shared = null }) {
-  let own = typeof page.token === 'string' ? page.token : null;
-  const store = shared
-    ? { get: () => shared.storage.getItem(TOKEN_KEY), set: (token) => (token === null ? shared.storage.removeItem(TOKEN_KEY) : shared.storage.setItem(TOKEN_KEY, token)) }
-    : { get: () => own, set: (token) => { own = token; } };
+export function createTab({ page, fetch, later, after, busy = () => false, stuckMs = STUCK_MS, hooks = {}, tab = 1, tabs = 1, shared = null, oauth = false }) {
+  const keyed = (key) => {
+    let own = initialStorage(page)[key] ?? null;
+    return shared
+      ? { get: () => shared.storage.getItem(key), set: (value) => (value === null ? shared.storage.removeItem(key) : shared.storage.setItem(key, value)) }
+      : { get: () => own, set: (value) => { own = value; } };
+  };
+  const store = keyed(TOKEN_KEY);
+  // OAuth mode: the refresh token beside the access token (RFC 6749 §6).
+  const refreshStore = keyed(REFRESH_KEY);
   // Tabs number their exchanges in turn (tab 1 the first of each round), so
   // ids never collide and a held run orders them alike every time.
   let round = 0;
@@ -256,7 +278,7 @@ export function createTab({ page, fetch, later, after, busy = () => false, stuck
     let lastSent = null;
     let lastRefreshed = null;
 
-    async function exchange(op, path, method, token) {
+    async function exchange(op, path, method, token, form = null) {
       const attempt = takeAttempt();
       activity += 1;
       hooks.call?.({ lane, op, attempt });
@@ -267,12 +289,17 @@ export function createTab({ page, fetch, later, after, busy = () => false, stuck
       if (events.length) await post();
       const headers = { [LANE_HEADER]: lane, [ATTEMPT_HEADER]: String(attempt), [EXCHANGE_HEADER]: op };
       if (token !== null) headers.authorization = `Bearer ${token}`;
+      const init = { method, headers, cache: 'no-store' };
+      if (form !== null) {
+        headers['content-type'] = 'application/x-www-form-urlencoded';
+        init.body = new URLSearchParams(form).toString();
+      }
       let status = 0;
       let body = null;
       try {
         // no-store: a browser's HTTP cache lets only one request per URL
         // wait for its answer at a time; the lanes of a held run all wait.
-        const response = await fetch(page.api + path, { method, headers, cache: 'no-store' });
+        const response = await fetch(page.api + path, init);
         status = response.status;
         body = await response.json().catch(() => null);
       } catch {
@@ -302,13 +329,28 @@ export function createTab({ page, fetch, later, after, busy = () => false, stuck
           throw new ModuleError('api.refresh(token): pass the token to present (a string)');
         }
         lastRefreshed = token;
-        const { status, body } = await exchange('refresh', '/refresh', 'POST', token);
-        if (status === 200 && typeof body.token === 'string') return { ok: true, token: body.token };
+        // OAuth mode: the refresh token in a form (RFC 6749 §6); the
+        // article's: the expired access token as bearer.
+        const { status, body } = oauth
+          ? await exchange('refresh', '/refresh', 'POST', null, { grant_type: 'refresh_token', refresh_token: token })
+          : await exchange('refresh', '/refresh', 'POST', token);
+        const fresh = oauth ? body.access_token : body.token;
+        if (status === 200 && typeof fresh === 'string') {
+          return oauth && typeof body.refresh_token === 'string'
+            ? { ok: true, token: fresh, refresh: body.refresh_token, expiresIn: body.expires_in }
+            : { ok: true, token: fresh };
+        }
         return { ok: false, status, reason: typeof body.reason === 'string' ? body.reason : null };
       },
-      store(token) {
+      /** OAuth mode: the refresh token stored beside the access token (null in the article's mode). */
+      refreshToken: () => refreshStore.get(),
+      store(token, refresh = undefined) {
         checkToken(token, 'api.store(token)');
         if (token === null) throw new ModuleError('api.store(token): to drop the token, call api.logout(why)');
+        if (refresh !== undefined) {
+          checkToken(refresh, 'api.store(token, refresh)');
+          refreshStore.set(refresh);
+        }
         store.set(token);
         events.push({ kind: 'token_stored', jti: jtiOf(token) || '?', ...named });
         reportSoon();
@@ -316,11 +358,12 @@ export function createTab({ page, fetch, later, after, busy = () => false, stuck
       logout(why) {
         // The lab names the logout by the refused token, as the Rust tabs do.
         const current = store.get();
-        const jti = jtiOf(lastRefreshed) || jtiOf(current) || '?';
+        const jti = credentialName(lastRefreshed) || jtiOf(current) || '?';
         // A logout of a store another tab already emptied: the lab records
         // only the first, as the engine's tabs do.
         events.push({ kind: 'logged_out', jti, reason: REASONS.includes(why) ? why : 'malformed', ...named });
         store.set(null);
+        if (oauth) refreshStore.set(null);
         reportSoon();
       },
       /**

@@ -45,6 +45,41 @@ export function describeLockChange(before, after) {
   return lines;
 }
 
+/** The tab a lock holder belongs to: its own `tab`, else its lane's (`tab2/secret#1` → 2, `secret#1` → 1). */
+export function holderTab(holder) {
+  if (Number.isInteger(holder.tab)) return holder.tab;
+  const match = /^tab(\d+)\//.exec(holder.lane ?? '');
+  return match ? Number(match[1]) : 1;
+}
+
+/**
+ * Folds one view of the locks (`hub.locks()`) into `holds`, what the run's
+ * tabs held so far: `{ [tab]: { [lock name]: times taken } }`. A holder
+ * counts once per take: it is new in `view` against `before`.
+ */
+export function foldLockHolds(holds, before, view) {
+  const key = (name, h) => `${name}\u0000${h.lane ?? `tab ${h.tab}`}`;
+  const was = new Set(before.flatMap((lock) => lock.held.map((h) => key(lock.name, h))));
+  const next = Object.fromEntries(Object.entries(holds).map(([tab, names]) => [tab, { ...names }]));
+  for (const lock of view) {
+    for (const holder of lock.held) {
+      if (was.has(key(lock.name, holder))) continue;
+      const tab = holderTab(holder);
+      next[tab] = next[tab] ?? {};
+      next[tab][lock.name] = (next[tab][lock.name] ?? 0) + 1;
+    }
+  }
+  return next;
+}
+
+/** What a tab's lane label says of the locks it held: `held "lock:x" twice`, or null. */
+export function describeHolds(names) {
+  const entries = Object.entries(names ?? {});
+  if (entries.length === 0) return null;
+  const times = (n) => (n === 1 ? 'once' : n === 2 ? 'twice' : `${n} times`);
+  return `held ${entries.map(([name, n]) => `"${name}" ${times(n)}`).join(', ')}`;
+}
+
 /**
  * A hub for `tabs` tabs.
  *   send(tab, message)   posts a message to a tab's Worker

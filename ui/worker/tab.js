@@ -5,11 +5,12 @@
 // private `fetch` is taken away, so a module can talk to nothing but its
 // run's API, and only through `api` (docs/security.md, "Learner code").
 
-import { createTab, lanesOf, ModuleError, TOKEN_KEY } from '../lib/page-tab.js';
+import { createTab, lanesOf, ModuleError, initialStorage } from '../lib/page-tab.js';
 import { stackLine } from '../lib/stack-line.js';
 import { createShims } from '../lib/tab-shims.js';
 import { installShims, storageEvent } from './shims.js';
 import { watchTimers } from './timers.js';
+import { watchMemory, MEMORY_CEILING_MB } from './memory.js';
 
 // What the harness uses, captured before any module runs: a module shares
 // this realm and may patch any prototype (String.prototype.replace,
@@ -100,12 +101,15 @@ async function run({ page, settings, builtin, source, options, tab: tabNo = 1, t
   shims = createShims({
     tab: tabNo,
     post: (message) => tell({ type: 'hub', message }),
-    initial: typeof page.token === 'string' ? { [TOKEN_KEY]: page.token } : {},
+    initial: initialStorage(page),
     onTaken: () => tabRef?.tookIn(),
     onStorage: (event) => storageEvent(self, event),
   });
   installShims(self, shims);
   const timers = watchTimers(self);
+  // A module that keeps allocating while it yields answers every ping: the
+  // page stops it at the ceiling instead of the browser running out.
+  watchMemory(self, { ceilingMb: MEMORY_CEILING_MB, onOver: (bytes) => tell({ type: 'memory', mb: MEMORY_CEILING_MB, bytes }) });
   for (const message of early.splice(0)) shims.receive(message);
   moduleUrl = builtin
     ? new URL(`../strategies/${builtin}.js`, import.meta.url).href
@@ -137,6 +141,7 @@ async function run({ page, settings, builtin, source, options, tab: tabNo = 1, t
     tab: tabNo,
     tabs,
     shared: shims,
+    oauth: settings.mode === 'oauth',
     fetch: fetchFor(page),
     later: (fn) => timers.real(fn, 0),
     after: (ms, fn) => timers.real(fn, ms),
