@@ -114,7 +114,7 @@ pub async fn explore_route(
         network: crate::settings::NetworkDriver::Hand,
         ..request.settings
     };
-    match super::check(&settings, budget_s.is_some()) {
+    match super::check(&settings, budget_s.is_some(), true) {
         Ok(()) => {}
         Err(ExploreError::Settings(err)) => return Err(err.into()),
         Err(err) => {
@@ -131,6 +131,13 @@ pub async fn explore_route(
     let cancel = Arc::new(AtomicBool::new(false));
     let (lines, body_lines) = mpsc::unbounded_channel::<Bytes>();
     let progress_lines = lines.clone();
+    let page_lines = lines.clone();
+    // A browser-runtime setup: the page that asked runs each run's tabs.
+    let page: super::page::Tell = Arc::new(move |message: super::page::PageMessage| {
+        let mut text = serde_json::to_string(&message).unwrap_or_default();
+        text.push('\n');
+        let _ = page_lines.send(Bytes::from(text));
+    });
     let options = Options {
         budget: budget_s.map(Duration::from_secs),
         cancel: Some(cancel.clone()),
@@ -144,6 +151,7 @@ pub async fn explore_route(
                 .line(),
             );
         })),
+        page: Some(page),
         ..Options::default()
     };
     let task = tokio::spawn(async move {

@@ -20,6 +20,7 @@
 //! budget, and a budget cut short says "at least".
 
 pub mod lab;
+pub mod page;
 mod state;
 
 use std::collections::{BTreeMap, HashMap};
@@ -74,7 +75,9 @@ impl Outcome {
             refresh_rejected: verdict.refresh_rejected,
             failed: verdict.failed,
             logged_out: verdict.logouts > 0,
-            hang: verdict.requests < requests,
+            // The verdict tells a hang (what waits, on what); a run that
+            // settled with requests unfinished and no hang found is one too.
+            hang: verdict.hang || verdict.requests < requests,
         }
     }
 
@@ -249,6 +252,9 @@ pub struct Options {
     /// Runs every edge even when commuting deliveries predict it, and fails
     /// if a prediction was wrong (slower; for tests).
     pub check_shortcuts: bool,
+    /// The page that runs the tabs of a browser-runtime setup ([`page`]):
+    /// without it such a setup is refused.
+    pub page: Option<page::Tell>,
 }
 
 impl Options {
@@ -280,6 +286,8 @@ pub enum ExploreError {
     Diverged { prefix: String },
     #[error("more orders than the explorer can count (over 2^64)")]
     Overflow,
+    #[error("{0}")]
+    Page(String),
 }
 
 /// Index of a distinct outcome.
@@ -332,6 +340,8 @@ struct Cursor {
     run: LiveRun,
     recorder: Recorder,
     at: Vec<LegId>,
+    /// A browser-runtime run's place (its tabs run in the page while it lives).
+    _attached: Option<page::Attached>,
 }
 
 struct Explorer<'a> {
@@ -350,12 +360,16 @@ struct Explorer<'a> {
 
 /// Refuses what the explorer cannot explore, and (without a budget) a setup
 /// estimated past [`MAX_ESTIMATED_STATES`], with its estimate.
-pub fn check(settings: &RunSettings, budgeted: bool) -> Result<(), ExploreError> {
+/// `in_page`: a page is there to run the tabs of a browser-runtime setup.
+pub fn check(settings: &RunSettings, budgeted: bool, in_page: bool) -> Result<(), ExploreError> {
     settings.validate()?;
     if settings.runtime == Runtime::Browser {
-        return Err(ExploreError::Refused(
-            "explore runs the engine's clients (runtime rust); a client that runs in the page cannot be explored yet".into(),
-        ));
+        if !in_page {
+            return Err(ExploreError::Refused(
+                "a client that runs in the page (runtime browser) is explored from the lab's page (Explore, or the grader); here explore runs the engine's clients (runtime rust)".into(),
+            ));
+        }
+        page::check(settings)?;
     }
     if !settings.drop.is_empty() {
         return Err(ExploreError::Refused(
@@ -383,7 +397,7 @@ pub async fn explore(
         network: NetworkDriver::Hand,
         ..settings.clone()
     };
-    check(&settings, options.budgeted())?;
+    check(&settings, options.budgeted(), options.page.is_some())?;
     let requests = settings.tab_numbers().count() as u32
         * (settings.secret + settings.public + u32::from(settings.late));
     let mut explorer = Explorer {
@@ -414,21 +428,43 @@ impl Explorer<'_> {
             deliver: prefix.to_vec(),
             ..self.settings.clone()
         };
-        let run = scenario::start(&settings, recorder.clone()).await?;
+        let (run, attached) = match &self.options.page {
+            Some(tell) if settings.runtime == Runtime::Browser => {
+                let (run, attached) = page::open(&settings, recorder.clone(), tell).await?;
+                (run, Some(attached))
+            }
+            _ => (scenario::start(&settings, recorder.clone()).await?, None),
+        };
         Ok(Cursor {
             run,
             recorder,
             at: prefix.to_vec(),
+            _attached: attached,
         })
+    }
+
+    /// A module in the page keeps a memory the lab cannot read: its runs
+    /// are told apart by the order in which their tabs got answers too.
+    fn opaque(&self) -> bool {
+        self.settings.runtime == Runtime::Browser
     }
 
     /// Reads the settled run's state: its node (new or met before).
     async fn observe(&mut self, cursor: &Cursor) -> Result<Seen, ExploreError> {
-        cursor.run.network.settled().await;
+        if self.opaque() {
+            tokio::time::timeout(page::PAGE_SETTLE_TIMEOUT, cursor.run.network.settled())
+                .await
+                .map_err(|_| page::not_settled())?;
+        } else {
+            cursor.run.network.settled().await;
+        }
         let events = cursor.recorder.events();
         let legs = cursor.run.network.legs();
         let tab = cursor.run.client.tab_view();
-        let key = state::of(&events, &legs, &tab, &mut self.interner);
+        let mut key = state::of(&events, &legs, &tab, &mut self.interner);
+        if self.opaque() {
+            state::answers_heard(&cursor.at, &mut key, &mut self.interner);
+        }
         if let Some(&node) = self.memo.get(&key) {
             return Ok(Seen {
                 node,
@@ -616,11 +652,13 @@ impl Explorer<'_> {
                     });
                 }
             }
-            let local = state::local(
-                (&before.events, &before.legs, &before.tab),
-                (&seen.events, &seen.legs, &seen.tab),
-                leg,
-            );
+            // An answer a module in the page heard changes its hidden memory.
+            let local = !(self.opaque() && state::heard(leg))
+                && state::local(
+                    (&before.events, &before.legs, &before.tab),
+                    (&seen.events, &seen.legs, &seen.tab),
+                    leg,
+                );
             self.link(node, seen.node, local);
             if seen.new && self.nodes[seen.node as usize].reach.is_none() {
                 stack.push(Frame { node: seen.node });
