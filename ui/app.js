@@ -47,8 +47,8 @@ import { defaultPair, comparePlan, compareBy, compareLabel as compareLabelText, 
 import { parseRunReport, createReplay, MAX_REPORT_BYTES } from './lib/replay.js';
 import { mountCodePanel, OWN_MODULE_KEY } from './code-panel.js'; // the code panel: see its block at the end
 import { checkModule } from './lib/module-check.js';
-import { CHECKS, gradeRow, score } from './lib/grader.js';
-import { runToEnd } from './module-runner.js';
+import { CHECKS, score } from './lib/grader.js';
+import { gradeModule } from './grade-runner.js'; // grader over every order
 import { LIBRARIES, libraryNamed, libraryRun } from './lib/libraries.js'; // libraries on the bench: see their block at the end
 import { mountLibraryOptions } from './library-options.js';
 import { SETUP_KEY, linkLimits, encodeLink, decodeLink, checkLinkSettings, runLinkSettings, openPlan, nextInOrder } from './lib/link.js'; // a run as a link: see its block at the end
@@ -1194,25 +1194,27 @@ function moduleReady(source) {
 
 let graded = null; // { source, rows } of the last grading: its rows open their timelines
 
+// grader over every order: grade-runner.js explores each check with several
+// requests (rows carry their counts and shortest counterexample, and a link to it)
 async function grade(source) {
   if (!moduleReady(source)) return;
-  const rows = [];
-  graded = { source, rows };
-  codePanel.showGrade(rows);
-  for (const check of CHECKS) {
-    let outcome;
-    try {
-      const { last, failed } = await runToEnd({ ...check.settings, module: OWN_MODULE_NAME }, { source });
-      const error = failed ? `${failed.message}${failed.line ? ` (line ${failed.line})` : ''}` : last && last.type !== 'done' ? last.message : null;
-      outcome = { verdict: last && last.verdict, error };
-      if (failed && !rows.some((row) => !row.pass)) codePanel.showError(failed);
-    } catch (error) {
-      outcome = { error: error && error.message ? error.message : String(error) };
-    }
-    if (graded.source !== source) return; // a newer grading owns the card
-    rows.push(gradeRow(check, outcome));
-    codePanel.showGrade([...rows]);
-  }
+  graded = { source, rows: [] };
+  const mine = graded;
+  codePanel.showGrade([], CHECKS.length);
+  const rows = await gradeModule(source, {
+    module: OWN_MODULE_NAME,
+    stillWanted: () => graded === mine, // a newer grading owns the card
+    onModuleError: (failed) => codePanel.showError(failed),
+    makeLink: async (settings) => {
+      const made = linkBounds ? await encodeLink({ settings, source }, linkBounds) : null;
+      return made && made.ok ? made.fragment : null;
+    },
+    onRows: (sofar) => {
+      mine.rows = sofar;
+      codePanel.showGrade(sofar, CHECKS.length);
+    },
+  });
+  if (graded !== mine) return;
   // The card sits below the editor: bring it into the panel's view.
   const card = document.querySelector('[data-grade]');
   if (card) {
@@ -1221,6 +1223,20 @@ async function grade(source) {
   }
   log.note(`graded your interceptor: ${score(rows).passed} of ${score(rows).total} checks pass`, 'done');
 }
+
+/** A failing check's "Show me": its shortest failing order, by hand, with the graded module. */
+function showCounterexample(id) {
+  const row = graded && graded.rows.find((r) => r.id === id);
+  const cx = row && row.counterexample;
+  if (!cx) return;
+  const settings = { ...cx.settings, module: OWN_MODULE_NAME };
+  playing = null;
+  if (CASES.includes(settings.case)) setCase(settings.case);
+  launch([{ strategy: settings.strategy ?? 'naive', policy: settings.policy, label: OWN_MODULE_NAME, settings, source: graded.source, badge: 'counterexample' }], {
+    note: `counterexample to "${row.title}": ${row.why} (by hand, ${settings.deliver.length} deliveries played)`,
+  });
+}
+// end grader over every order
 
 /** A score card row: the check's run, on the timeline, with the graded module. */
 function openCheck(id) {
@@ -1242,6 +1258,7 @@ const codePanel = mountCodePanel($('[data-code-panel]'), {
     grade(source).catch((error) => showError(`Grading failed: ${error && error.message ? error.message : error}`));
   },
   onOpenCheck: openCheck,
+  onShowCounterexample: showCounterexample, // grader over every order
 });
 strategySource('naive').then((text) => codePanel.setTemplate(text), () => {});
 showStrategySource(controls.strategy.value || 'naive');
@@ -1567,6 +1584,11 @@ exploreUi = mountExplore({
     const state = run && run.state;
     if (!state || !isHeld(state) || !state.settings || state.settings.network !== 'hand' || state.settings.runtime === 'browser') return null;
     return { settings: state.settings, delivered: state.delivered };
+  },
+  // links from counterexamples: each class's shortest order as a #s=… link
+  makeLink: async (settings) => {
+    const made = linkBounds ? await encodeLink({ settings }, linkBounds) : null;
+    return made && made.ok ? made.fragment : null;
   },
   open: (cx) => {
     const { settings } = cx;

@@ -638,7 +638,14 @@ impl Explorer<'_> {
                     (fresh, seen)
                 }
             };
-            if here.run.network.deliver(leg).await.is_err() {
+            let delivered = if self.opaque() {
+                tokio::time::timeout(page::PAGE_SETTLE_TIMEOUT, here.run.network.deliver(leg))
+                    .await
+                    .map_err(|_| page::not_settled())?
+            } else {
+                here.run.network.deliver(leg).await
+            };
+            if delivered.is_err() {
                 return Err(ExploreError::Diverged {
                     prefix: names(&prefix),
                 });
