@@ -106,3 +106,33 @@ test('a module graded over every order: the queue fails in k of M orders (the CL
     assert.equal(await page.getAttribute('[data-verdict]', 'data-refresh-calls'), String(shortest.outcome.refresh_calls));
   }, { width: 1600, height: 1000 });
 });
+
+test('the Explore drawer explores a client in the page: the JS queue counts what the engine counts, each class has its link, Show me opens it by hand', async () => {
+  await lab.withPage(async (page) => {
+    await page.click('[data-case="expired-refreshable"]');
+    await page.locator('[data-timeline][data-state="done"]').waitFor();
+    await page.selectOption('[data-control="runtime"]', 'browser');
+    await page.selectOption('[data-control="strategy"]', 'queue');
+    await page.selectOption('[data-control="policy"]', 'strict');
+    await page.fill('[data-control="secret-count"]', '2');
+    await page.fill('[data-control="public-count"]', '0');
+    const cli = cliExplore(['--case', 'expired-refreshable', '--client', 'queue', '--policy', 'strict', '--secret', '2', '--public', '0']);
+    await page.click('[data-action="explore"]');
+    const chart = page.locator('[data-explore]');
+    await chart.waitFor({ timeout: 120_000 });
+    assert.deepEqual(
+      [await chart.getAttribute('data-orders'), await chart.getAttribute('data-failing'), await chart.getAttribute('data-exact')],
+      [String(cli.orders), String(cli.failing), 'true'],
+    );
+    const shown = await page.locator('[data-explore-class]').evaluateAll((els) => els.map((el) => [Number(el.dataset.count), el.dataset.ok === 'true']));
+    assert.deepEqual(shown, cli.classes.map((c) => [c.count, c.ok]));
+    await page.locator('[data-explore-link]').first().waitFor();
+    const links = await page.locator('[data-explore-link]').evaluateAll((els) => els.map((el) => el.getAttribute('href')));
+    assert.equal(links.length, cli.classes.length);
+    for (const href of links) assert.match(href, /^#s=1\./);
+
+    const out = cli.classes.findIndex((c) => !c.ok);
+    await page.locator('[data-explore-class]').nth(out).locator('[data-action="show-order"]').click();
+    await page.locator(`[data-timeline][data-runtime="browser"][data-held="true"][data-delivered="${cli.classes[out].no_return + 1}"]`).waitFor({ timeout: 30_000 });
+  }, { width: 1400, height: 900 });
+});
