@@ -175,3 +175,23 @@ async fn a_seat_explores_within_its_places_and_cannot_starve_the_room_or_the_ins
     assert!(cy_explores.is_some(), "Ada's place never came back");
     drop((bob_explores, cy_explores, run));
 }
+
+/// A client that runs in the page is explored within the page's bound; past
+/// it the lab refuses before anything runs, naming the bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_setup_past_two_request_lanes_is_refused_with_the_bound() {
+    let room = open().await;
+    let body = json!({"settings": {"case": "expired-refreshable", "strategy": "queue", "runtime": "browser", "secret": 3, "public": 3}});
+    let refused = explore(&room.instructor, None, body).await.unwrap_err();
+    assert_eq!(refused.0, 400, "{}", refused.1);
+    assert!(
+        message(&refused).contains("at most 2 request lanes"),
+        "{}",
+        refused.1
+    );
+    assert!(
+        message(&refused).contains("this setup has 6"),
+        "{}",
+        refused.1
+    );
+}

@@ -107,7 +107,7 @@ pub fn check(settings: &RunSettings) -> Result<(), ExploreError> {
     let lanes = tabs * (settings.secret + settings.public + u32::from(settings.late));
     if lanes > MAX_PAGE_LANES {
         return Err(ExploreError::Refused(format!(
-            "a client that runs in the page is explored with at most {MAX_PAGE_LANES} request lanes (secret, public and late, over every tab); this setup has {lanes}: e.g. --secret 2 --public 0"
+            "a client that runs in the page is explored with at most {MAX_PAGE_LANES} request lanes (secret, public and late, over every tab); this setup has {lanes}: explore it with 2 secret requests and no public one"
         )));
     }
     Ok(())
