@@ -13,11 +13,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { useLab, serverBinary, REPO } from './harness.mjs';
 import { CHECKS, ORDER_POLICIES, orderSettings, gradeOrders } from '../../ui/lib/grader.js';
 
 const lab = useLab();
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** axe-core's WCAG 2 A/AA violations inside `selector`, one line per node. */
+async function audit(page, selector) {
+  await page.addScriptTag({ path: AXE });
+  return page.evaluate(async (sel) => {
+    const result = await window.axe.run(document.querySelector(sel), { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
+    return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
+  }, selector);
+}
 
 /** The engine's exploration of a setup (runtime rust), as JSON. */
 function cliExplore(args) {
@@ -89,6 +100,9 @@ test('a module graded over every order: the queue fails in k of M orders (the CL
         assert.match(await card.locator(`[data-counterexample-link="${check.id}"]`).getAttribute('href'), /^#s=1\./);
       }
     }
+    // The card with its counts, Show me buttons and links: no WCAG 2 A/AA violation.
+    assert.deepEqual(await audit(page, '[data-grade]'), []);
+
     // The queue's known weakness: a late 401 refreshes again.
     assert.equal(await card.locator('[data-check="late-401"]').getAttribute('data-pass'), 'false');
     assert.equal(await card.locator('[data-check="answer-after-401s"]').getAttribute('data-pass'), 'true');
@@ -104,7 +118,7 @@ test('a module graded over every order: the queue fails in k of M orders (the CL
     await page.locator('[data-timeline][data-runtime="browser"][data-state="done"]').waitFor({ timeout: 30_000 });
     assert.equal(await timeline.getAttribute('data-delivered'), String(shortest.shortest.length));
     assert.equal(await page.getAttribute('[data-verdict]', 'data-refresh-calls'), String(shortest.outcome.refresh_calls));
-  }, { width: 1600, height: 1000 });
+  }, { width: 1600, height: 1000, bypassCSP: true });
 });
 
 test('the Explore drawer explores a client in the page: the JS queue counts what the engine counts, each class has its link, Show me opens it by hand', async () => {
