@@ -156,14 +156,19 @@ pub async fn open(
     match played {
         Ok(Ok(())) => Ok((live, attached)),
         Ok(Err(err)) => Err(err.into()),
-        Err(_) => Err(not_settled()),
+        Err(_) => Err(not_settled(&settings.deliver)),
     }
 }
 
-/// The page did not answer in time.
-pub fn not_settled() -> ExploreError {
+/// The page did not answer in time, after the deliveries `at`.
+pub fn not_settled(at: &[crate::protocol::LegId]) -> ExploreError {
+    let after = if at.is_empty() {
+        "at the start".to_owned()
+    } else {
+        format!("after {}", super::names(at))
+    };
     ExploreError::Page(format!(
-        "the page's tabs did not settle within {} s (a module that never answers, or the page went away)",
+        "the page's tabs did not settle within {} s {after} (a module that never answers, or the page went away)",
         PAGE_SETTLE_TIMEOUT.as_secs()
     ))
 }

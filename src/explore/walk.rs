@@ -133,7 +133,7 @@ impl<'a> Explorer<'a> {
         if self.opaque() {
             tokio::time::timeout(page::PAGE_SETTLE_TIMEOUT, cursor.run.network.settled())
                 .await
-                .map_err(|_| page::not_settled())?;
+                .map_err(|_| page::not_settled(&cursor.at))?;
         } else {
             cursor.run.network.settled().await;
         }
@@ -320,7 +320,7 @@ impl<'a> Explorer<'a> {
             let delivered = if self.opaque() {
                 tokio::time::timeout(page::PAGE_SETTLE_TIMEOUT, here.run.network.deliver(leg))
                     .await
-                    .map_err(|_| page::not_settled())?
+                    .map_err(|_| page::not_settled(&[here.at.as_slice(), &[leg]].concat()))?
             } else {
                 here.run.network.deliver(leg).await
             };
