@@ -216,6 +216,15 @@ impl Lab {
             )
             .route("/lab/runs/{id}/api/{*rest}", any(runs::page_exchange))
             .route("/lab/explore", post(crate::explore::lab::explore_route))
+            // explore: the tabs of an explored browser-runtime run (src/explore/page.rs)
+            .route(
+                "/lab/runs/explored/{id}/page",
+                post(crate::explore::page::report_route),
+            )
+            .route(
+                "/lab/runs/explored/{id}/api/{*rest}",
+                any(crate::explore::page::exchange_route),
+            )
             .route("/lab/clock", get(read_clock).post(travel))
             // The same limit as the auth API, so a 413 names the real limit.
             .layer(DefaultBodyLimit::max(server::BODY_LIMIT))

@@ -40,6 +40,7 @@ import { mountNetworkUi, NET_BUTTONS } from './network-ui.js';
 import { mountCodeRuns } from './code-runs.js';
 import { mountLibraryOptions } from './library-options.js'; // libraries on the bench: the picked library's options
 import { mountLinks } from './link-wiring.js';
+import { encodeLink } from './lib/link.js';
 import { mountExplore } from './explore-view.js'; // explore: see its block at the end
 
 const $ = (selector) => document.querySelector(selector);
@@ -251,6 +252,12 @@ app.explore = mountExplore({
   hints: $('[data-control="hints"]'),
   rail: $('[data-rail]'),
   currentSettings: currentRunSettings,
+  // links from counterexamples: each class's shortest order as a #s=… link
+  makeLink: async (settings) => {
+    const { linkBounds } = store.state;
+    const made = linkBounds ? await encodeLink({ settings }, linkBounds) : null;
+    return made && made.ok ? made.fragment : null;
+  },
   heldRun: () => {
     const run = app.net.controlledRun();
     const state = run && run.state;

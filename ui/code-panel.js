@@ -3,19 +3,12 @@
 // to it), or the learner's own interceptor in an editor, with its score card.
 // It paints what app.js hands it and reports clicks; whether a module is fit
 // to run is decided in lib/module-check.js. Closed unless its button
-// (`data-action="code"`, found by aria-controls) opens it.
-//
-// The editor is CodeMirror 6 (ui/vendor/codemirror.js, bundled by
-// scripts/vendor-ui.mjs). Highlighting is by CSS class (tok-keyword, …), so
-// code-panel.css colours it with the theme's variables, in both themes.
+// (`data-action="code"`, found by aria-controls) opens it. The editor is
+// code-editor.js's, the score card score-card.js's.
 
-import {
-  EditorState, Compartment, StateField, StateEffect,
-  EditorView, Decoration, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter,
-  drawSelection, highlightSpecialChars, history, defaultKeymap, historyKeymap,
-  syntaxHighlighting, indentOnInput, bracketMatching, javascript, classHighlighter,
-} from './vendor/codemirror.js';
 import { h } from './dom.js';
+import { mountEditor } from './code-editor.js';
+import { paintScoreCard } from './score-card.js';
 import { checkModule, MAX_MODULE_BYTES } from './lib/module-check.js';
 
 /** Where the last own module is kept between visits. */
@@ -24,55 +17,6 @@ export const OWN_MODULE_KEY = 'refresh-race.interceptor';
 export const SAVE_NAME = 'interceptor.js';
 /** How long typing must pause before the module is checked (and stored) again. */
 const CHECK_DELAY_MS = 250;
-
-// The two line marks: the step's current line and the line of an error.
-const setMarks = StateEffect.define();
-const marksField = StateField.define({
-  create: () => Decoration.none,
-  update(marks, tr) {
-    let next = marks.map(tr.changes);
-    for (const effect of tr.effects) {
-      if (!effect.is(setMarks)) continue;
-      const ranges = [];
-      for (const [line, cls] of [[effect.value.current, 'cm-step-line'], [effect.value.error, 'cm-error-line']]) {
-        if (line != null && line >= 1 && line <= tr.state.doc.lines) {
-          ranges.push(Decoration.line({ class: cls }).range(tr.state.doc.line(line).from));
-        }
-      }
-      next = Decoration.set(ranges, true);
-    }
-    return next;
-  },
-  provide: (field) => EditorView.decorations.from(field),
-});
-
-// The editor's look, in the theme's CSS variables (they reach into the
-// shadow root; code-panel.css does not). Highlighting is by
-// classHighlighter's classes (tok-keyword, …).
-const editorTheme = EditorView.theme({
-  '&': { height: '100%', background: 'var(--well)', color: 'var(--text)', fontSize: '.85rem' },
-  '&.cm-focused': { outline: '2px solid var(--accent)', outlineOffset: '-2px' },
-  '.cm-scroller': { fontFamily: 'var(--mono)', lineHeight: '1.45' },
-  '.cm-content': { caretColor: 'var(--accent)' },
-  '.cm-cursor, .cm-dropCursor': { borderLeftColor: 'var(--accent)' },
-  '.cm-gutters': { background: 'var(--sunk)', color: 'var(--muted)', borderRight: '1px solid var(--line)' },
-  // The cursor's line only while the editor has the focus: unfocused, it would read as a mark.
-  '&.cm-focused .cm-activeLine': { background: 'var(--row-odd)' },
-  '&.cm-focused .cm-activeLineGutter': { background: 'var(--panel-2)', color: 'var(--text)' },
-  '.cm-activeLine, .cm-activeLineGutter': { background: 'transparent' },
-  '&.cm-focused > .cm-scroller > .cm-selectionLayer .cm-selectionBackground, .cm-selectionBackground': { background: 'var(--violet-bg)' },
-  '&.cm-focused .cm-matchingBracket': { outline: '1px solid var(--violet)', background: 'none' },
-  '.cm-step-line': { background: 'var(--gold-bg)', boxShadow: 'inset 4px 0 0 var(--accent)' },
-  '.cm-error-line': { background: 'var(--bad-bg)', boxShadow: 'inset 4px 0 0 var(--bad-bright)' },
-  '.tok-keyword, .tok-modifier, .tok-operatorKeyword': { color: 'var(--violet-text)', fontWeight: '700' },
-  '.tok-string, .tok-string2': { color: 'var(--ok-text)' },
-  '.tok-number, .tok-bool, .tok-atom': { color: 'var(--warn-text)' },
-  '.tok-comment': { color: 'var(--muted)', fontStyle: 'italic' },
-  '.tok-variableName.tok-definition, .tok-propertyName.tok-definition': { color: 'var(--jwt-payload)' },
-  '.tok-propertyName': { color: 'var(--info-text)' },
-  '.tok-punctuation, .tok-operator': { color: 'var(--soft-text)' },
-  '.tok-invalid': { color: 'var(--bad-text)' },
-});
 
 function readStored() {
   try {
@@ -113,9 +57,10 @@ function kib(bytes) {
  * @param {(source: string) => void} options.onRun          Run pressed (own mode), with the module's source
  * @param {(source: string) => void} options.onGrade        Grade pressed (own mode), with the module's source
  * @param {(id: string) => void} options.onOpenCheck        a score card row was clicked
+ * @param {(id: string) => void} [options.onShowCounterexample] a row's "Show me" was clicked
  * @param {string} options.template                          the own module when nothing is stored (the naive strategy)
  */
-export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, template = '' }) {
+export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, onShowCounterexample = () => {}, template = '' }) {
   const toggle = root.id ? document.querySelector(`[data-action="code"][aria-controls="${root.id}"]`) : null;
   const marks = { current: null, error: null };
   let mode = 'module';
@@ -148,52 +93,19 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, template = '
   root.setAttribute('aria-labelledby', title.id);
 
   // ---- the editor ----
-  const readOnly = new Compartment();
-  const label = new Compartment();
-  // In a shadow root: there CodeMirror's style-mod puts its styles in a
-  // constructed stylesheet (adoptedStyleSheets), which the page's CSP
-  // (style-src 'self') allows; in the document it would add a <style>
-  // element, which that CSP blocks (see editorTheme).
-  const shadow = editorBox.attachShadow({ mode: 'open' });
-  const view = new EditorView({
-    parent: shadow,
-    root: shadow,
-    state: EditorState.create({
-      doc: '',
-      extensions: [
-        lineNumbers(),
-        highlightActiveLineGutter(),
-        highlightSpecialChars(),
-        history(),
-        drawSelection(),
-        indentOnInput(),
-        bracketMatching(),
-        highlightActiveLine(),
-        // No Tab binding: Tab leaves the editor, so the keyboard is never trapped.
-        keymap.of([...defaultKeymap, ...historyKeymap]),
-        javascript(),
-        syntaxHighlighting(classHighlighter),
-        editorTheme,
-        EditorView.lineWrapping,
-        marksField,
-        readOnly.of(EditorState.readOnly.of(true)),
-        label.of(EditorView.contentAttributes.of({ 'aria-label': 'Strategy source' })),
-        // Said out loud, although contenteditable is focusable anyway: checkers
-        // (axe's scrollable-region-focusable) look for a tabindex.
-        EditorView.contentAttributes.of({ tabindex: '0' }),
-        EditorView.updateListener.of((update) => {
-          if (update.docChanged && mode === 'own') ownChanged();
-        }),
-      ],
-    }),
+  const editor = mountEditor(editorBox, {
+    onDocChanged: () => {
+      if (mode === 'own') ownChanged();
+    },
   });
+  const { view } = editor;
 
   function dispatchMarks() {
-    view.dispatch({ effects: setMarks.of({ ...marks }) });
+    editor.mark(marks);
   }
 
   function setDoc(source) {
-    view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: source } });
+    editor.setDoc(source);
   }
 
   function setMode(next, { source, ariaLabel }) {
@@ -201,12 +113,7 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, template = '
     root.setAttribute('data-mode', next);
     tools.hidden = next !== 'own';
     ownButton.hidden = next === 'own';
-    view.dispatch({
-      effects: [
-        readOnly.reconfigure(EditorState.readOnly.of(next !== 'own')),
-        label.reconfigure(EditorView.contentAttributes.of({ 'aria-label': ariaLabel })),
-      ],
-    });
+    editor.configure(next !== 'own', ariaLabel);
     setDoc(source);
   }
 
@@ -271,6 +178,11 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, template = '
     const target = event.target instanceof Element ? event.target : null;
     const action = target && target.closest('[data-action]');
     const check = target && target.closest('[data-check]');
+    const shown = target && target.closest('[data-action="show-counterexample"]');
+    if (shown && root.contains(shown)) {
+      onShowCounterexample(shown.getAttribute('data-for-check'));
+      return;
+    }
     if (check && root.contains(check)) {
       onOpenCheck(check.getAttribute('data-check'));
       return;
@@ -369,9 +281,7 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, template = '
       marks.current = line;
       if (line == null) root.removeAttribute('data-current-line');
       else root.setAttribute('data-current-line', String(line));
-      const effects = [setMarks.of({ ...marks })];
-      if (line != null) effects.push(EditorView.scrollIntoView(view.state.doc.line(line).from, { y: 'center' }));
-      view.dispatch({ effects });
+      editor.mark(marks, line);
     },
     /** Shows the module's state ({isRefreshing: true, queue: 2, …}) beside its source; null hides it. */
     showState(obj) {
@@ -404,34 +314,13 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, template = '
         dispatchMarks();
       }
     },
-    /** Paints the score card from [{id, title, pass, why}]; null hides it. */
-    showGrade(rows) {
-      if (!Array.isArray(rows)) {
-        grade.hidden = true;
-        grade.replaceChildren();
-        grade.removeAttribute('data-passed');
-        grade.removeAttribute('data-total');
-        return;
-      }
-      const passed = rows.filter((r) => r.pass).length;
-      grade.hidden = false;
-      grade.setAttribute('data-passed', String(passed));
-      grade.setAttribute('data-total', String(rows.length));
-      grade.classList.toggle('all-pass', rows.length > 0 && passed === rows.length);
-      grade.replaceChildren(
-        h('h3', { class: 'code-grade-title' }, 'Score ', h('b', {}, `${passed}/${rows.length}`),
-          h('span', { class: 'code-grade-sub' }, ' · a check opens its timeline')),
-        h('ul', { class: 'code-checks' }, ...rows.map((row) => h('li', {},
-          h('button', {
-            type: 'button',
-            class: `code-check ${row.pass ? 'pass' : 'fail'}`,
-            'data-check': row.id,
-            'data-pass': row.pass ? 'true' : 'false',
-          },
-          h('span', { class: 'code-check-mark', 'aria-hidden': 'true' }, row.pass ? '✓' : '✗'),
-          h('span', { class: 'sr-only' }, row.pass ? 'passed: ' : 'failed: '),
-          h('span', { class: 'code-check-title' }, row.title),
-          h('span', { class: 'code-check-why' }, row.why))))));
+    /**
+     * Paints the score card from [{id, title, pass, why, orders?, …}]
+     * (score-card.js); null hides it. `total`: the rows still to come
+     * keep it running.
+     */
+    showGrade(rows, total) {
+      paintScoreCard(grade, rows, total);
     },
     isOwn() {
       return mode === 'own';

@@ -6,8 +6,9 @@
 
 import { mountCodePanel } from './code-panel.js';
 import { checkModule } from './lib/module-check.js';
-import { CHECKS, gradeRow, score } from './lib/grader.js';
-import { runToEnd } from './module-runner.js';
+import { CHECKS, score } from './lib/grader.js';
+import { gradeModule } from './grade-runner.js'; // grader over every order
+import { encodeLink } from './lib/link.js';
 import { libraryNamed } from './lib/libraries.js';
 import { OWN_MODULE_NAME } from './lib/plan.js';
 
@@ -86,24 +87,26 @@ export function mountCodeRuns(app, { root, start }) {
 
   async function grade(source) {
     if (!moduleReady(source)) return;
-    const rows = [];
-    const graded = { source, rows };
-    store.update({ graded });
-    panel.showGrade(rows);
-    for (const check of CHECKS) {
-      let outcome;
-      try {
-        const { last, failed } = await runToEnd({ ...check.settings, module: OWN_MODULE_NAME }, { source });
-        const error = failed ? `${failed.message}${failed.line ? ` (line ${failed.line})` : ''}` : last && last.type !== 'done' ? last.message : null;
-        outcome = { verdict: last && last.verdict, error };
-        if (failed && !rows.some((row) => !row.pass)) panel.showError(failed);
-      } catch (error) {
-        outcome = { error: error && error.message ? error.message : String(error) };
-      }
-      if (store.state.graded.source !== source) return; // a newer grading owns the card
-      rows.push(gradeRow(check, outcome));
-      panel.showGrade([...rows]);
-    }
+    // Grader over every order: grade-runner.js explores each check with several
+    // requests (rows carry their counts, shortest counterexample and its link).
+    const mine = { source, rows: [] };
+    store.update({ graded: mine });
+    panel.showGrade([], CHECKS.length);
+    const rows = await gradeModule(source, {
+      module: OWN_MODULE_NAME,
+      stillWanted: () => store.state.graded === mine, // a newer grading owns the card
+      onModuleError: (failed) => panel.showError(failed),
+      makeLink: async (settings) => {
+        const { linkBounds } = store.state;
+        const made = linkBounds ? await encodeLink({ settings, source }, linkBounds) : null;
+        return made && made.ok ? made.fragment : null;
+      },
+      onRows: (sofar) => {
+        mine.rows = sofar;
+        panel.showGrade(sofar, CHECKS.length);
+      },
+    });
+    if (store.state.graded !== mine) return;
     // The card sits below the editor: bring it into the panel's view.
     const card = document.querySelector('[data-grade]');
     if (card) {
@@ -111,6 +114,20 @@ export function mountCodeRuns(app, { root, start }) {
       card.scrollTop = 0; // its score first
     }
     app.log.note(`graded your interceptor: ${score(rows).passed} of ${score(rows).total} checks pass`, 'done');
+  }
+
+  /** A failing check's "Show me": its shortest failing order, by hand, with the graded module. */
+  function showCounterexample(id) {
+    const { graded } = store.state;
+    const row = graded && graded.rows.find((r) => r.id === id);
+    const cx = row && row.counterexample;
+    if (!cx) return;
+    const settings = { ...cx.settings, module: OWN_MODULE_NAME };
+    store.update({ playing: null });
+    if (app.controls.CASES.includes(settings.case)) app.controls.setCase(settings.case);
+    app.runs.launch([{ strategy: settings.strategy ?? 'naive', policy: settings.policy, label: OWN_MODULE_NAME, settings, source: graded.source, badge: 'counterexample' }], {
+      note: `counterexample to "${row.title}": ${row.why} (by hand, ${settings.deliver.length} deliveries played)`,
+    });
   }
 
   /** A score card row: the check's run, on the timeline, with the graded module. */
@@ -134,6 +151,7 @@ export function mountCodeRuns(app, { root, start }) {
       grade(source).catch((error) => app.controls.showError(`Grading failed: ${error && error.message ? error.message : error}`));
     },
     onOpenCheck: openCheck,
+    onShowCounterexample: showCounterexample, // grader over every order
   });
 
   /** The template (the naive client) and the picked client's source, once the client control is filled. */

@@ -7,7 +7,7 @@
 // fail. This file paints and fetches; the models are lib/explore.js's.
 
 import { h } from './dom.js';
-import { createLineSplitter } from './lib/ndjson.js';
+import { exploreLab } from './explore-client.js';
 import {
   exploreSettings, createExploreState, applyExploreMessage, chartModel, counterexample,
   failShares, hintSettings, progressText,
@@ -15,45 +15,6 @@ import {
 
 /** How long the hints may explore from one point (they say nothing past it). */
 const HINT_BUDGET_S = 20;
-
-/**
- * POST lab/explore; calls `onMessage` per stream line. Rejects with the
- * lab's message when it refuses, with an AbortError when `signal` aborts.
- */
-async function exploreLab(body, { signal, onMessage }) {
-  const response = await fetch('lab/explore', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
-    body: JSON.stringify(body),
-    signal,
-  });
-  if (!response.ok) {
-    let message = `The lab refused the exploration (HTTP ${response.status}).`;
-    try {
-      const answer = await response.json();
-      if (answer && typeof answer.message === 'string') message = answer.message;
-    } catch {
-      // not JSON: the status line says enough
-    }
-    throw new Error(message);
-  }
-  const splitter = createLineSplitter((line) => {
-    try {
-      onMessage(JSON.parse(line));
-    } catch {
-      onMessage({ type: 'error', message: `unreadable line from the lab: ${line.slice(0, 80)}` });
-    }
-  });
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    splitter.push(decoder.decode(value, { stream: true }));
-  }
-  splitter.push(decoder.decode());
-  splitter.end();
-}
 
 /**
  * @param {object} o
@@ -64,10 +25,13 @@ async function exploreLab(body, { signal, onMessage }) {
  * @param {() => {settings?: object, error?: string}} o.currentSettings the setup on screen
  * @param {() => {settings: object, delivered: string[]}|null} o.heldRun the run held by hand, if any
  * @param {(cx: object) => void} o.open opens a counterexample (lib/explore.js counterexample())
+ * @param {() => object} [o.client] what runs in the page for a browser-runtime setup (explore-client.js)
+ * @param {(settings: object) => Promise<string|null>} [o.makeLink] a `#s=…` link to a hand run
  */
-export function mountExplore({ panel, button, hints, rail, currentSettings, heldRun, open }) {
+export function mountExplore({ panel, button, hints, rail, currentSettings, heldRun, open, client = () => ({}), makeLink = async () => null }) {
   let state = createExploreState();
   let controller = null;
+  let links = new Map(); // class index → its shortest order's `#s=…` link
   const progress = h('progress', { max: '1', value: '0', 'data-explore-progress': '', 'aria-label': 'exploration progress' });
   const progressNote = h('span', { class: 'explore-progress-note' }, '');
   const cancel = h('button', { type: 'button', class: 'explore-cancel', 'data-action': 'cancel-explore' }, 'Cancel');
@@ -120,7 +84,10 @@ export function mountExplore({ panel, button, hints, rail, currentSettings, held
       'data-action': 'show-order',
       'data-class-index': String(index),
       title: 'Open this class’s shortest order by hand, stopped at its point of no return',
-    }, `Show me (${c.steps} deliveries)`)));
+    }, `Show me (${c.steps} deliveries)`),
+    links.has(index)
+      ? h('a', { class: 'explore-link', href: links.get(index), 'data-explore-link': c.key, title: 'A link to this order: the setup and the order, opened by hand' }, 'link')
+      : ''));
     result.replaceChildren(h('section', {
       class: 'explore-chart',
       'data-explore': '',
@@ -143,6 +110,7 @@ export function mountExplore({ panel, button, hints, rail, currentSettings, held
       return;
     }
     stop();
+    links = new Map();
     const settings = exploreSettings(current.settings);
     setupLine.textContent = `${settings.strategy} client, ${settings.policy} server, ${settings.secret} secret + ${settings.public} public${settings.late ? ' + late' : ''}${settings.tabs > 1 ? `, ${settings.tabs} tabs` : ''}`;
     state = createExploreState();
@@ -154,6 +122,7 @@ export function mountExplore({ panel, button, hints, rail, currentSettings, held
     try {
       await exploreLab({ settings }, {
         signal: mine.signal,
+        client: client(),
         onMessage: (message) => {
           if (controller !== mine) return;
           applyExploreMessage(state, message);
@@ -168,6 +137,15 @@ export function mountExplore({ panel, button, hints, rail, currentSettings, held
       applyExploreMessage(state, { type: 'error', message: error && error.message ? error.message : String(error) });
     }
     if (controller === mine) controller = null;
+    paint();
+    if (state.status === 'done' && controller === null) linkClasses(state.exploration);
+  }
+
+  /** Each class's shortest order as a link (the whole order, from the start). */
+  async function linkClasses(exploration) {
+    const made = await Promise.all(exploration.classes.map((c) => makeLink({ ...exploration.setup, network: 'hand', deliver: [...c.shortest] }).catch(() => null)));
+    if (state.exploration !== exploration) return;
+    links = new Map(made.flatMap((link, index) => (link ? [[index, link]] : [])));
     paint();
   }
 

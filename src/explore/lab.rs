@@ -5,12 +5,15 @@
 //! Closing the stream (the page's Cancel aborts the fetch) cancels the
 //! exploration and frees its runs at once. Explorations are heavy, so the
 //! lab runs at most [`MAX_EXPLORATIONS`] at a time; in a classroom each
-//! one takes one of the attendee's live-run places and gets at most
-//! [`CLASSROOM_BUDGET_S`] seconds, so one seat cannot starve the room.
+//! one takes one of the attendee's live-run places, gets at most
+//! [`CLASSROOM_BUDGET_S`] seconds, and one of the room's own
+//! [`ROOM_EXPLORATIONS`] places, one per seat at a time: one seat cannot
+//! starve the room, nor the room the instructor.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -32,8 +35,15 @@ pub const MAX_EXPLORATIONS: usize = 2;
 pub const MAX_BUDGET_S: u64 = 600;
 /// Longest exploration of a classroom attendee, seconds.
 pub const CLASSROOM_BUDGET_S: u64 = 20;
+/// Explorations of a classroom's seats at once, all seats together
+/// (counted apart from [`MAX_EXPLORATIONS`], the lab's own).
+pub const ROOM_EXPLORATIONS: usize = 2;
+/// Explorations one seat may run at once.
+pub const SEAT_EXPLORATIONS: usize = 1;
 
 static RUNNING: AtomicUsize = AtomicUsize::new(0);
+/// The seats exploring now (attendee by address → explorations).
+static SEATS: LazyLock<Mutex<HashMap<usize, usize>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// What the page posts.
 #[derive(Debug, Default, Deserialize)]
@@ -63,28 +73,70 @@ impl ExploreMessage {
     }
 }
 
-/// A place among the running explorations, given back when dropped.
-struct Slot;
+/// A place among the running explorations, given back when dropped: the
+/// lab's own (the instructor's port), or a classroom seat's (`seat`: the
+/// attendee, by address while they explore), counted apart so the room
+/// can never take the instructor's places, and one at a time per seat so
+/// one seat cannot take the room's.
+struct Slot {
+    seat: Option<usize>,
+}
+
+fn seats() -> std::sync::MutexGuard<'static, HashMap<usize, usize>> {
+    SEATS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn busy(what: String) -> ApiError {
+    ApiError::Busy {
+        what,
+        retry_after_s: 5,
+    }
+}
 
 impl Slot {
-    fn take() -> Result<Slot, ApiError> {
-        let taken = RUNNING.fetch_add(1, Ordering::SeqCst);
-        if taken >= MAX_EXPLORATIONS {
-            RUNNING.fetch_sub(1, Ordering::SeqCst);
-            return Err(ApiError::Busy {
-                what: format!(
+    fn take(seat: Option<usize>) -> Result<Slot, ApiError> {
+        let Some(seat) = seat else {
+            let taken = RUNNING.fetch_add(1, Ordering::SeqCst);
+            if taken >= MAX_EXPLORATIONS {
+                RUNNING.fetch_sub(1, Ordering::SeqCst);
+                return Err(busy(format!(
                     "{MAX_EXPLORATIONS} explorations are already running on this lab; try again when one ends"
-                ),
-                retry_after_s: 5,
-            });
+                )));
+            }
+            return Ok(Slot { seat: None });
+        };
+        let mut seats = seats();
+        if seats.get(&seat).copied().unwrap_or(0) >= SEAT_EXPLORATIONS {
+            return Err(busy(
+                "your seat is exploring already: one exploration at a time per seat; try again when it ends".into(),
+            ));
         }
-        Ok(Slot)
+        if seats.values().sum::<usize>() >= ROOM_EXPLORATIONS {
+            return Err(busy(format!(
+                "the room's seats have {ROOM_EXPLORATIONS} explorations running; try again when one ends (each stops within {CLASSROOM_BUDGET_S} s)"
+            )));
+        }
+        *seats.entry(seat).or_insert(0) += 1;
+        Ok(Slot { seat: Some(seat) })
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        RUNNING.fetch_sub(1, Ordering::SeqCst);
+        match self.seat {
+            None => {
+                RUNNING.fetch_sub(1, Ordering::SeqCst);
+            }
+            Some(seat) => {
+                let mut seats = seats();
+                if let Some(n) = seats.get_mut(&seat) {
+                    *n -= 1;
+                    if *n == 0 {
+                        seats.remove(&seat);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -114,7 +166,7 @@ pub async fn explore_route(
         network: crate::settings::NetworkDriver::Hand,
         ..request.settings
     };
-    match super::check(&settings, budget_s.is_some()) {
+    match super::check(&settings, budget_s.is_some(), true) {
         Ok(()) => {}
         Err(ExploreError::Settings(err)) => return Err(err.into()),
         Err(err) => {
@@ -127,10 +179,20 @@ pub async fn explore_route(
         Some(Extension(quota)) => Some(quota.take(&settings)?),
         None => None,
     };
-    let slot = Slot::take()?;
+    let seat = quota
+        .as_ref()
+        .map(|Extension(quota)| Arc::as_ptr(&quota.attendee) as usize);
+    let slot = Slot::take(seat)?;
     let cancel = Arc::new(AtomicBool::new(false));
     let (lines, body_lines) = mpsc::unbounded_channel::<Bytes>();
     let progress_lines = lines.clone();
+    let page_lines = lines.clone();
+    // A browser-runtime setup: the page that asked runs each run's tabs.
+    let page: super::page::Tell = Arc::new(move |message: super::page::PageMessage| {
+        let mut text = serde_json::to_string(&message).unwrap_or_default();
+        text.push('\n');
+        let _ = page_lines.send(Bytes::from(text));
+    });
     let options = Options {
         budget: budget_s.map(Duration::from_secs),
         cancel: Some(cancel.clone()),
@@ -144,6 +206,7 @@ pub async fn explore_route(
                 .line(),
             );
         })),
+        page: Some(page),
         ..Options::default()
     };
     let task = tokio::spawn(async move {

@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
-use crate::protocol::{Lane, LegId, LegView, Route, TabView};
+use crate::protocol::{Direction, Lane, LegId, LegView, Route, TabView};
 use crate::timeline::{Event, EventKind};
 
 /// Fields whose strings are names the run made up.
@@ -56,6 +56,7 @@ const END_LANE: u32 = u32::MAX - 2;
 const LEGS: u32 = u32::MAX - 3;
 const TAB: u32 = u32::MAX - 4;
 const STORE: u32 = u32::MAX - 5;
+const HEARD: u32 = u32::MAX - 6;
 
 /// Every distinct piece of a state, numbered once, so that a state is a
 /// short list of numbers: exact (no hashing), and small enough to keep
@@ -260,4 +261,22 @@ pub(super) fn of(
     state.push(TAB);
     state.push(interner.id(names.text(tab, false)));
     state
+}
+
+/// A delivery the tabs hear: an answer coming back (a request reaching the
+/// server, or a refresh committing, only the server sees).
+pub(super) fn heard(leg: LegId) -> bool {
+    leg.direction == Direction::ToClient
+}
+
+/// Appends to `state` the answers the tabs heard, in the order they heard
+/// them (from the run's deliveries `delivered`). A module in the page keeps
+/// a memory the lab cannot read, built from what it heard in that order:
+/// with it in the state, two runs merge only when their tabs heard the
+/// same things in the same order, whatever the server got meanwhile.
+pub(super) fn answers_heard(delivered: &[LegId], state: &mut Vec<u32>, interner: &mut Interner) {
+    state.push(HEARD);
+    for leg in delivered.iter().filter(|leg| heard(**leg)) {
+        state.push(interner.id(leg.to_string()));
+    }
 }

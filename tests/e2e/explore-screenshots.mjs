@@ -1,13 +1,15 @@
-// Saves the README's two explore screenshots: the chart of outcome classes
-// (the queue client with a late request, strict server), and its failing
+// Saves the README's explore screenshots: the chart of outcome classes
+// (the queue client with a late request, strict server), its failing
 // class's counterexample opened by hand, stopped at its point of no return,
-// with the hints on.
+// with the hints on, and the grader's score card over every order (the
+// queue's module graded as a learner's; `grade-orders.png`).
 //
 //   node tests/e2e/explore-screenshots.mjs [OUT_DIR]   (default docs/screenshots)
 //
 // Starts its own `refresh-race serve` (see harness.mjs for which binary).
 
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { startServer, launchBrowser, openLab, REPO } from './harness.mjs';
 
 const out = path.resolve(process.argv[2] ?? path.join(REPO, 'docs', 'screenshots'));
@@ -38,7 +40,23 @@ try {
   const counterexample = path.join(out, 'explore-counterexample.png');
   await page.screenshot({ path: counterexample });
   console.log(`saved ${counterexample}`);
-  if (errors.length) console.error('page errors:', errors);
+
+  // The grader over every order: the queue's module as a learner's own.
+  const graded = await openLab(browser, server.url, { width: 1600, height: 1500 });
+  await graded.page.click('[data-case="expired-refreshable"]');
+  await graded.page.locator('[data-timeline][data-state="done"]').waitFor();
+  await graded.page.click('[data-action="code"]');
+  await graded.page.click('[data-action="own-code"]');
+  await graded.page.setInputFiles('[data-control="code-file"]', {
+    name: 'queue.js', mimeType: 'text/javascript', buffer: readFileSync(path.join(REPO, 'ui', 'strategies', 'queue.js')),
+  });
+  await graded.page.click('[data-action="grade"]');
+  await graded.page.locator('[data-grade][data-state="done"]').waitFor({ timeout: 300_000 });
+  const card = path.join(out, 'grade-orders.png');
+  await graded.page.locator('[data-grade]').evaluate((el) => { el.scrollTop = 0; el.scrollIntoView({ block: 'start' }); });
+  await graded.page.locator('[data-code-panel]').screenshot({ path: card });
+  console.log(`saved ${card}`);
+  if (errors.length || graded.errors.length) console.error('page errors:', errors, graded.errors);
 } finally {
   await browser.close();
   await server.stop();

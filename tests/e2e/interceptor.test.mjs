@@ -29,8 +29,8 @@ async function grade(page) {
   await page.click('[data-action="grade"]');
   await page.waitForFunction(() => {
     const card = document.querySelector('[data-grade]');
-    return card && !card.hidden && card.getAttribute('data-total') === '7';
-  }, null, { timeout: 60_000 });
+    return card && !card.hidden && card.getAttribute('data-state') === 'done' && card.getAttribute('data-total') === '7';
+  }, null, { timeout: 300_000 });
   return page.evaluate(() => {
     const card = document.querySelector('[data-grade]');
     const checks = Object.fromEntries([...card.querySelectorAll('[data-check]')].map((row) => [row.dataset.check, row.dataset.pass === 'true']));

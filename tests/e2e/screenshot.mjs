@@ -176,7 +176,7 @@ try {
     await page.setInputFiles('[data-control="code-file"]', path.resolve(gradeModule));
     await page.locator('[data-code-status]:not(:empty)').waitFor();
     await page.click('[data-action="grade"]');
-    await page.locator('[data-grade][data-total="6"]').waitFor({ timeout: 60_000 });
+    await page.locator('[data-grade][data-state="done"]').waitFor({ timeout: 300_000 });
     const failing = await page.locator('[data-check][data-pass="false"]').first();
     if (await failing.count()) await failing.click();
     else await page.click('[data-check="several-requests"]');
