@@ -689,9 +689,9 @@ async fn execute(command: Command) -> ExitCode {
             }
         }
         Command::Schema { out } => {
-            for (name, schema) in crate::protocol::schemas() {
+            for (name, schema) in crate::protocol::schema::schemas() {
                 let path = out.join(name);
-                let text = crate::protocol::schema_text(&schema);
+                let text = crate::protocol::schema::schema_text(&schema);
                 if let Err(err) = crate::save::write_atomically(&path, text.as_bytes()) {
                     return fail(1, &format!("cannot write {}: {err}", path.display()));
                 }

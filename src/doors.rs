@@ -21,8 +21,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::http::{header, HeaderMap, Method};
 
-use crate::protocol::Route;
-use crate::server::{ApiError, FORM};
+use crate::protocol::{Route, FORM};
+use crate::server::ApiError;
 
 /// Who may knock: the `Host` values and origins of the addresses the lab
 /// answers on.

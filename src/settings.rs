@@ -21,8 +21,8 @@ pub const MAX_REFRESH_WINDOW_S: u64 = 30 * 86_400;
 pub const MAX_GRACE_S: u64 = 60;
 /// Largest reuse count a preset may be given.
 pub const MAX_REUSE_COUNT: u32 = 100;
-/// Most browser tabs in one run.
-pub const MAX_TABS: u8 = 8;
+/// Most browser tabs in one run (a lane names its tab, so the words own it).
+pub use crate::protocol::MAX_TABS;
 /// Most legs a run's delivery script may name.
 pub const MAX_SCRIPT_LEGS: usize = 100_000;
 /// Most requests (secret, public and late together) of a run whose client

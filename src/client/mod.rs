@@ -24,8 +24,11 @@ use serde_json::Value;
 
 use crate::clock::LabClock;
 use crate::motion::Motion;
-use crate::protocol::{Exchange, Lane, LaneKind, Reason, Route, StrategyView, TabNo, TabView};
-use crate::server::{ATTEMPT_HEADER, EXCHANGE_HEADER, LANE_HEADER};
+use crate::protocol::views::{StrategyView, TabView};
+use crate::protocol::{
+    Exchange, Lane, LaneKind, Reason, Route, TabNo, ATTEMPT_HEADER, EXCHANGE_HEADER, FORM,
+    LANE_HEADER,
+};
 use crate::settings::{Case, CrossTab, RunSettings, Strategy};
 use crate::timeline::{EventKind, Recorder};
 
@@ -743,15 +746,13 @@ impl Tab {
             .header(EXCHANGE_HEADER, Exchange::Refresh.as_str());
         let request = match &used.refresh {
             // RFC 6749 §6: the refresh token in a form body.
-            Some(refresh) => request
-                .header(reqwest::header::CONTENT_TYPE, crate::server::FORM)
-                .body(
-                    serde_urlencoded::to_string([
-                        ("grant_type", "refresh_token"),
-                        ("refresh_token", refresh.raw.as_str()),
-                    ])
-                    .unwrap_or_default(),
-                ),
+            Some(refresh) => request.header(reqwest::header::CONTENT_TYPE, FORM).body(
+                serde_urlencoded::to_string([
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh.raw.as_str()),
+                ])
+                .unwrap_or_default(),
+            ),
             // The article: the expired access token is the credential.
             None => request.bearer_auth(&used.raw),
         };

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use super::slots::Slots;
 use super::{Tab, Token};
 use crate::motion::Motion;
-use crate::protocol::{Lane, StrategyView};
+use crate::protocol::views::StrategyView;
+use crate::protocol::Lane;
 
 pub struct Mutex {
     lock: Slots,

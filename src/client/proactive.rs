@@ -8,7 +8,8 @@
 
 use super::single_flight::SingleFlight;
 use super::{Tab, Token};
-use crate::protocol::{Lane, StrategyView};
+use crate::protocol::views::StrategyView;
+use crate::protocol::Lane;
 
 /// How long before `exp` the timer is set to fire, in lab ms.
 pub const AHEAD_MS: u64 = 1_000;

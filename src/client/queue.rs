@@ -9,7 +9,8 @@ use std::sync::Mutex;
 use tokio::sync::oneshot;
 
 use super::{Tab, Token};
-use crate::protocol::{Lane, StrategyView};
+use crate::protocol::views::StrategyView;
+use crate::protocol::Lane;
 use crate::timeline::EventKind;
 
 #[derive(Default)]

@@ -320,8 +320,8 @@ struct Seen {
     node: NodeId,
     new: bool,
     events: Vec<crate::timeline::Event>,
-    legs: Vec<crate::protocol::LegView>,
-    tab: crate::protocol::TabView,
+    legs: Vec<crate::protocol::views::LegView>,
+    tab: crate::protocol::views::TabView,
 }
 
 /// Parents kept per state: enough to find a commuting pair.
