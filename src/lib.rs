@@ -61,7 +61,6 @@ pub mod classroom;
 pub mod cli;
 pub mod client;
 pub mod clock;
-pub mod doors;
 pub mod explore;
 pub mod export;
 pub mod link;

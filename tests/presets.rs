@@ -8,8 +8,8 @@ mod common;
 use std::sync::Arc;
 
 use refresh_race::scenario::{self, RunReport};
-use refresh_race::server::presets::{self, PRESETS};
 use refresh_race::server::{AuthServer, AuthState, FORM};
+use refresh_race::settings::presets::{self, PRESETS};
 use refresh_race::settings::{Case, Latency, Mode, NetworkDriver, Policy, RunSettings, Strategy};
 use refresh_race::timeline::{EventKind, Reason, RevokeCause};
 use serde_json::Value;

@@ -13,7 +13,7 @@
 //!   process's open-file limit leaves room for ([`connection_cap`]); the
 //!   next one gets one 503 and is closed;
 //! - every request must pass the locked doors of the listener's address
-//!   ([`crate::doors`]) before the router sees it;
+//!   ([`super::doors`]) before the router sees it;
 //! - every answer says `X-Content-Type-Options: nosniff`.
 //!
 //! HTTP/1.1 only: browsers speak it to a plain `http://` origin, and so do
@@ -45,8 +45,8 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 use tower::Service;
 
+use super::doors::Doors;
 use super::ApiError;
-use crate::doors::Doors;
 
 /// What a server grants its peers. [`Limits::DEFAULT`] holds the documented
 /// values; tests shorten them.

@@ -4,10 +4,10 @@
 //! `app(state)` builds the router so tests and the lab can run it
 //! in-process; `AuthServer::start` binds it to 127.0.0.1 on a free port.
 
+pub mod doors;
 pub mod error;
 pub mod grants;
 pub mod listen;
-pub mod presets;
 pub mod revocation;
 pub mod tokens;
 
@@ -129,7 +129,10 @@ impl AuthState {
     ) -> Arc<Self> {
         let state = Arc::new(AuthState {
             authority: TokenAuthority::new(),
-            revocations: RevocationStore::new(presets::rule(settings), limits.max_remembered),
+            revocations: RevocationStore::new(
+                crate::settings::presets::rule(settings),
+                limits.max_remembered,
+            ),
             clock,
             network: Arc::new(network),
             recorder,

@@ -7,10 +7,8 @@
 //! calls it), `reuse_count` its reuse count, `rotate` its rotation switch.
 //! A preset that has no such parameter refuses the knob.
 
-use super::revocation::{Beyond, Rule};
-use crate::settings::{
-    check_range, Policy, RunSettings, SettingsError, MAX_GRACE_S, MAX_REUSE_COUNT,
-};
+use super::policy::{Beyond, Rule};
+use super::{check_range, Policy, RunSettings, SettingsError, MAX_GRACE_S, MAX_REUSE_COUNT};
 
 /// The knob values a preset's rule is built from (its defaults filled in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,7 +202,7 @@ pub fn rule(settings: &RunSettings) -> Rule {
 pub fn markdown() -> String {
     let mut out = String::from(
         "# Server presets\n\n\
-         Generated from `src/server/presets.rs` (`refresh_race::server::presets::markdown`); do not edit by hand. \
+         Generated from `src/settings/presets.rs` (`refresh_race::settings::presets::markdown`); do not edit by hand. \
          `cargo test --test presets` fails when this file is stale; `REFRESH_RACE_WRITE_DOCS=1 cargo test --test presets` rewrites it. \
          Each row is tested over real HTTP in `tests/presets.rs`, by a test that names the row's source.\n\n\
          | preset | knobs (default) | what a token that comes back gets | access tokens of a revoked login | refresh token lifetimes | sources |\n\

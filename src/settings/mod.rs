@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub mod policy;
+pub mod presets;
+
 /// Most requests of one kind in one run.
 pub const MAX_REQUESTS: u32 = 10_000;
 /// Longest per-route latency, in milliseconds.
@@ -148,7 +151,7 @@ named_enum!(
         None => "none",
         /// Strict, but check and revoke are two steps (a deliberate bug).
         NonAtomic => "non-atomic",
-        // Real servers' rules (src/server/presets.rs: parameters, defaults, sources).
+        // Real servers' rules (src/settings/presets.rs: parameters, defaults, sources).
         /// Auth0: rotation overlap period, then reuse detection.
         Auth0 => "auth0",
         /// Okta: rotation with a grace period (default 30 s), then reuse detection.
@@ -222,7 +225,7 @@ impl Strategy {
 impl Policy {
     /// The real systems this policy mirrors, for tooltips and docs.
     pub fn mirrors(self) -> &'static str {
-        if let Some(preset) = crate::server::presets::preset(self) {
+        if let Some(preset) = presets::preset(self) {
             return preset.source;
         }
         match self {
@@ -540,7 +543,7 @@ impl RunSettings {
         check_range("idle_s", self.idle_s, 1, MAX_IDLE_S)?;
         check_range("tabs", self.tabs, 1, u32::from(MAX_TABS))?;
         self.check_lifecycle()?;
-        crate::server::presets::check_knobs(self)?;
+        presets::check_knobs(self)?;
         check_range("deliver", self.deliver.len(), 0, MAX_SCRIPT_LEGS)?;
         check_range("drop", self.drop.len(), 0, MAX_SCRIPT_LEGS)?;
         if self.runtime == Runtime::Browser {
