@@ -122,7 +122,12 @@ async fn no_order_breaks_single_flight() {
     let preset = challenge::describe(ChallengeId::BreakSingleFlight).settings;
     let orders = common::every_order(&preset, |report| {
         assert!(
-            !challenge::reached(ChallengeId::BreakSingleFlight, report),
+            !challenge::reached(
+                ChallengeId::BreakSingleFlight,
+                &report.settings,
+                &report.events,
+                &report.verdict
+            ),
             "broken by {:?}: {}",
             report.delivered,
             report.verdict.sentence

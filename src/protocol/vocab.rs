@@ -26,6 +26,10 @@ pub const ATTEMPT_HEADER: &str = "x-lab-attempt";
 /// network tray shows it.
 pub const EXCHANGE_HEADER: &str = "x-lab-exchange";
 
+/// Where a browser joins a workshop room (`/join?code=…`): the accept
+/// loop lets it through before the room's checks.
+pub const JOIN_PATH: &str = "/join";
+
 /// The form content type RFC 6749 §6 prescribes for a refresh.
 pub const FORM: &str = "application/x-www-form-urlencoded";
 

@@ -330,7 +330,7 @@ impl Service<Request<Incoming>> for Front {
         let mut request = request.map(|body| Body::new(DeadlineBody::new(body, limit)));
         // Only joining a room asks who the peer is (its limits are per
         // address); other requests are spared the extensions' allocation.
-        if request.uri().path() == crate::classroom::JOIN_PATH {
+        if request.uri().path() == crate::protocol::JOIN_PATH {
             request
                 .extensions_mut()
                 .insert(axum::extract::ConnectInfo(self.peer));

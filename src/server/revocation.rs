@@ -28,6 +28,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+pub use super::error::Full;
 use super::tokens::{FamilyId, TokenId};
 use crate::protocol::Reason;
 pub use crate::settings::policy::{Beyond, Rule};
@@ -62,16 +63,6 @@ pub enum Refusal {
     Overwritten,
     /// The token's login was revoked earlier.
     FamilyDead,
-}
-
-/// The store holds as many entries as it may: it issues nothing new until
-/// some lapse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Full {
-    /// The store's capacity, in entries.
-    pub capacity: usize,
-    /// Lab seconds until the oldest entry lapses (at least 1).
-    pub retry_after_s: u64,
 }
 
 #[derive(Debug, Default)]
