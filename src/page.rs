@@ -235,8 +235,8 @@ impl PageClient {
     pub fn tab_view(&self) -> TabView {
         TabView {
             token: self.token().clone(),
-            strategy: StrategyView::InPage,
-            other_tabs: vec![StrategyView::InPage; usize::from(self.tabs) - 1],
+            strategy: StrategyView::in_page(),
+            other_tabs: vec![StrategyView::in_page(); usize::from(self.tabs) - 1],
         }
     }
 

@@ -39,32 +39,69 @@ pub struct TabView {
     pub other_tabs: Vec<StrategyView>,
 }
 
-/// A strategy's own memory.
+/// A strategy's own memory, as the rows the hidden-state panel shows: each
+/// strategy reports what it keeps, so a new strategy needs no new type here
+/// and no new case in a view.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "strategy", rename_all = "kebab-case")]
-pub enum StrategyView {
-    /// Keeps nothing: every 401 refreshes on its own.
-    Naive,
-    /// The article's flag and the number of requests waiting for the refresh.
-    Queue { is_refreshing: bool, waiting: u32 },
-    /// The token whose shared refresh is running or done, and who joined it.
-    SingleFlight {
-        flight: Option<String>,
-        running: bool,
-        joined: u32,
-    },
-    /// The token the timer refreshed once it fired, and the 401s' own
-    /// shared refresh (as single-flight's).
-    Proactive {
-        timer_fired: Option<String>,
-        flight: Option<String>,
-        running: bool,
-        joined: u32,
-    },
-    /// Whether the lock is held, and how many requests wait for it.
-    Mutex { locked: bool, waiting: u32 },
-    /// A module running in the lab's page: its memory is the page's to show.
-    InPage,
+pub struct StrategyView {
+    /// The strategy's name (`queue`), or `in-page` for a module running in
+    /// the lab's page (its memory is the page's to show).
+    pub strategy: String,
+    /// What it keeps, one row each (none for a module in the page).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<StateRow>,
+}
+
+impl StrategyView {
+    /// The view of a module running in the lab's page.
+    pub fn in_page() -> StrategyView {
+        StrategyView {
+            strategy: "in-page".into(),
+            rows: Vec::new(),
+        }
+    }
+}
+
+/// One thing a strategy keeps: its name in the code, its value now and a
+/// note on what that value means for the next 401.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StateRow {
+    /// As the code names it, e.g. `isRefreshing`.
+    pub name: String,
+    pub value: String,
+    pub note: String,
+    /// The page marks the panel with it (`data-{name}="{value}"`), for
+    /// tests and tools; absent for rows that are only read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook: Option<Hook>,
+}
+
+/// A hook attribute of the hidden-state panel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Hook {
+    /// Without the `data-` prefix, e.g. `is-refreshing`.
+    pub name: String,
+    pub value: String,
+}
+
+impl StateRow {
+    pub fn new(name: &str, value: impl Into<String>, note: impl Into<String>) -> StateRow {
+        StateRow {
+            name: name.into(),
+            value: value.into(),
+            note: note.into(),
+            hook: None,
+        }
+    }
+
+    /// The row, marking the panel with `data-{name}="{value}"`.
+    pub fn hook(mut self, name: &str, value: impl Into<String>) -> StateRow {
+        self.hook = Some(Hook {
+            name: name.into(),
+            value: value.into(),
+        });
+        self
+    }
 }
 
 /// The network of one run, as a viewer sees it between two deliveries.

@@ -107,22 +107,29 @@ named_enum!(
     }
 );
 
-named_enum!(
-    /// How the client handles a 401.
-    Strategy {
-        /// Every 401 refreshes on its own.
-        Naive => "naive",
-        /// The article's flag-and-queue interceptor.
-        Queue => "queue",
-        /// One shared refresh per failed token.
-        SingleFlight => "single-flight",
-        /// A timer refreshes shortly before `exp`; 401s share one refresh
-        /// among themselves, but not with the timer.
-        Proactive => "proactive",
-        /// A lock, and a re-read of the stored token after taking it.
-        Mutex => "mutex",
-    }
-);
+/// The `Strategy` enum, from the client's list of strategies.
+macro_rules! strategy_enum {
+    ($($(#[$doc:meta])* $variant:ident => $text:literal, $module:ident, page: $page:literal;)+) => {
+        named_enum!(
+            /// How the client handles a 401 (one line each in src/client/list.rs).
+            Strategy {
+                $($(#[$doc])* $variant => $text),+
+            }
+        );
+
+        impl Strategy {
+            /// Whether the strategy also exists as a module of the page
+            /// (ui/strategies/NAME.js), so the browser runtime can run it.
+            pub fn in_page(self) -> bool {
+                match self {
+                    $(Strategy::$variant => $page),+
+                }
+            }
+        }
+    };
+}
+
+crate::client::list::strategies!(strategy_enum);
 
 named_enum!(
     /// How the tabs of one browser coordinate their refreshes.
@@ -208,17 +215,6 @@ named_enum!(
 impl Runtime {
     fn is_rust(&self) -> bool {
         *self == Runtime::Rust
-    }
-}
-
-impl Strategy {
-    /// Whether the strategy also exists as a module of the page
-    /// (ui/strategies/NAME.js), so the browser runtime can run it.
-    pub fn in_page(self) -> bool {
-        matches!(
-            self,
-            Strategy::Naive | Strategy::Queue | Strategy::SingleFlight
-        )
     }
 }
 
