@@ -41,7 +41,7 @@ enum Command {
         /// cold-start (the app starts holding only the refresh credential)
         #[arg(long, default_value = "expired-refreshable")]
         case: Case,
-        /// naive | queue | single-flight | proactive | mutex
+        /// The 401 strategy: naive, queue, single-flight, … (a wrong name lists them all)
         #[arg(long = "client", default_value = "naive")]
         strategy: Strategy,
         /// Browser tabs open on the app (1..=8): each has its own interceptor,
@@ -116,7 +116,7 @@ enum Command {
         /// guest | valid | expired-refreshable | expired-not-refreshable
         #[arg(long, default_value = "expired-refreshable")]
         case: Case,
-        /// naive | queue | single-flight | proactive | mutex
+        /// The 401 strategy: naive, queue, single-flight, … (a wrong name lists them all)
         #[arg(long = "client", default_value = "naive")]
         strategy: Strategy,
         /// Browser tabs open on the app (1..=8).
@@ -239,7 +239,7 @@ struct LinkSetup {
     /// guest | valid | expired-refreshable | expired-not-refreshable
     #[arg(long, default_value = "expired-refreshable")]
     case: Case,
-    /// naive | queue | single-flight | proactive | mutex
+    /// The 401 strategy: naive, queue, single-flight, … (a wrong name lists them all)
     #[arg(long = "client", default_value = "naive")]
     strategy: Strategy,
     /// Browser tabs open on the app (1..=8).

@@ -567,3 +567,16 @@ async fn keycloak_cognito_hydra_and_spring_follow_their_parameters() {
     assert_eq!(common::refresh_rejections(&hydra), [Reason::Reused]);
     assert!(hydra.verdict.family_revoked > 0);
 }
+
+/// Every policy is in exactly one table, generic or preset, and says which
+/// real systems it mirrors.
+#[test]
+fn every_policy_is_one_row_of_one_table() {
+    use refresh_race::settings::policy::generic;
+    for &policy in Policy::ALL {
+        let tables = [generic(policy).is_some(), presets::preset(policy).is_some()];
+        assert_eq!(tables.iter().filter(|t| **t).count(), 1, "{policy}");
+        assert!(!policy.mirrors().is_empty(), "{policy}");
+    }
+    assert_eq!(Policy::ALL.len(), 12);
+}

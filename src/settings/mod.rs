@@ -221,17 +221,10 @@ impl Runtime {
 impl Policy {
     /// The real systems this policy mirrors, for tooltips and docs.
     pub fn mirrors(self) -> &'static str {
-        if let Some(preset) = presets::preset(self) {
-            return preset.source;
-        }
-        match self {
-            Policy::Strict => "AWS Cognito RefreshTokenRotation ENABLED with RetryGracePeriodSeconds 0 (a reuse is refused, nothing else dies)",
-            Policy::Family => "RFC 9700 §4.14.2 reuse detection; Okta reuse detection; Ory Hydra default; Keycloak revokeRefreshToken=true, refreshTokenMaxReuse=0 (ends the client session)",
-            Policy::Grace => "Okta grace period (default 30 s); Ory Hydra rotation_grace_period; AWS Cognito RetryGracePeriodSeconds",
-            Policy::None => "Spring Authorization Server default; Keycloak default; AWS Cognito default; Okta STATIC",
-            Policy::NonAtomic => "Spring Authorization Server reuseRefreshTokens=false (last write wins); Keycloak CVE-2026-1035; Ory Hydra #3604 (check-then-revoke race)",
-            // Presets answered above.
-            _ => "",
+        match (policy::generic(self), presets::preset(self)) {
+            (Some(generic), _) => generic.mirrors,
+            (None, Some(preset)) => preset.source,
+            (None, None) => "",
         }
     }
 }

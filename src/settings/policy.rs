@@ -1,7 +1,10 @@
 //! The generic mechanisms a server's refresh-token rule is made of: what
 //! the revocation store does with a token that comes back. Policies and
 //! presets are built from them; the store (`server::revocation`) follows
-//! them.
+//! them. The generic policies are one table, [`GENERIC`], as the real
+//! servers' presets are one table (`settings::presets::PRESETS`).
+
+use super::{Policy, RunSettings};
 
 /// What a server does with a refresh credential that comes back: the
 /// generic mechanisms every policy and preset is made of.
@@ -80,4 +83,50 @@ impl Rule {
             ..Rule::STRICT
         }
     }
+}
+
+/// A policy built from the generic mechanisms alone.
+pub struct Generic {
+    pub policy: Policy,
+    /// The real systems this policy mirrors, for tooltips and docs.
+    pub mirrors: &'static str,
+    /// Its rule, from the run's settings (`grace_s`).
+    pub rule: fn(&RunSettings) -> Rule,
+}
+
+/// Every generic policy, in the picker's order.
+pub const GENERIC: &[Generic] = &[
+    Generic {
+        policy: Policy::Strict,
+        mirrors: "AWS Cognito RefreshTokenRotation ENABLED with RetryGracePeriodSeconds 0 (a reuse is refused, nothing else dies)",
+        rule: |_| Rule::STRICT,
+    },
+    Generic {
+        policy: Policy::Family,
+        mirrors: "RFC 9700 §4.14.2 reuse detection; Okta reuse detection; Ory Hydra default; Keycloak revokeRefreshToken=true, refreshTokenMaxReuse=0 (ends the client session)",
+        rule: |_| Rule::reuse_detection(0),
+    },
+    Generic {
+        policy: Policy::Grace,
+        mirrors: "Okta grace period (default 30 s); Ory Hydra rotation_grace_period; AWS Cognito RetryGracePeriodSeconds",
+        rule: |s| Rule::reuse_detection(s.grace_s * 1000),
+    },
+    Generic {
+        policy: Policy::None,
+        mirrors: "Spring Authorization Server default; Keycloak default; AWS Cognito default; Okta STATIC",
+        rule: |_| Rule::NO_ROTATION,
+    },
+    Generic {
+        policy: Policy::NonAtomic,
+        mirrors: "Spring Authorization Server reuseRefreshTokens=false (last write wins); Keycloak CVE-2026-1035; Ory Hydra #3604 (check-then-revoke race)",
+        rule: |_| Rule {
+            atomic: false,
+            ..Rule::STRICT
+        },
+    },
+];
+
+/// The generic policy `policy`, if it is one (not a preset).
+pub fn generic(policy: Policy) -> Option<&'static Generic> {
+    GENERIC.iter().find(|g| g.policy == policy)
 }

@@ -177,23 +177,16 @@ pub fn preset(policy: Policy) -> Option<&'static Preset> {
 
 /// The rule a run's server follows: its policy's, with the knobs applied.
 pub fn rule(settings: &RunSettings) -> Rule {
-    match settings.policy {
-        Policy::Strict => Rule::STRICT,
-        Policy::Family => Rule::reuse_detection(0),
-        Policy::Grace => Rule::reuse_detection(settings.grace_s * 1000),
-        Policy::None => Rule::NO_ROTATION,
-        Policy::NonAtomic => Rule {
-            atomic: false,
-            ..Rule::STRICT
-        },
-        policy => match preset(policy) {
-            Some(preset) => (preset.rule)(Knobs {
-                overlap_ms: settings.overlap_s.or(preset.overlap_s).unwrap_or(0) * 1000,
-                reuse_count: settings.reuse_count.or(preset.reuse_count).unwrap_or(0),
-                rotate: settings.rotate.or(preset.rotate).unwrap_or(true),
-            }),
-            None => Rule::STRICT,
-        },
+    if let Some(generic) = super::policy::generic(settings.policy) {
+        return (generic.rule)(settings);
+    }
+    match preset(settings.policy) {
+        Some(preset) => (preset.rule)(Knobs {
+            overlap_ms: settings.overlap_s.or(preset.overlap_s).unwrap_or(0) * 1000,
+            reuse_count: settings.reuse_count.or(preset.reuse_count).unwrap_or(0),
+            rotate: settings.rotate.or(preset.rotate).unwrap_or(true),
+        }),
+        None => Rule::STRICT,
     }
 }
 
