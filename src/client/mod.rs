@@ -452,9 +452,7 @@ impl Client {
     pub async fn run_lane(&self, lane: Lane) -> Option<Outcome> {
         match lane {
             Lane::Request(tab, LaneKind::Timer, _) => {
-                let Some(proactive) = self.interceptor_of(lane).proactive() else {
-                    return None;
-                };
+                let proactive = self.interceptor_of(lane).proactive()?;
                 // A tab whose clock runs ahead finds each new token due at
                 // once, and its timer fires again: the refresh loop.
                 for _ in 0..MAX_TIMER_FIRES {
