@@ -22,6 +22,8 @@ macro_rules! strategies {
             Proactive => "proactive", proactive, page: false;
             /// A lock, and a re-read of the stored token after taking it.
             Mutex => "mutex", mutex, page: false;
+            /// The queue, but a 401 whose token was already replaced retries with the new one.
+            LateCheck => "late-check", late_check, page: false;
         }
     };
 }
