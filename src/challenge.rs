@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::protocol::LaneKind;
 use crate::protocol::RevokeCause;
-use crate::scenario::RunReport;
 use crate::settings::{Case, CrossTab, NetworkDriver, Policy, RunSettings, Sleep, Strategy};
-use crate::timeline::EventKind;
+use crate::timeline::{Event, EventKind};
+use crate::verdict::Verdict;
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
@@ -176,11 +176,18 @@ pub fn describe(id: ChallengeId) -> Challenge {
     }
 }
 
-/// Does `report` reach challenge `id`? Played on its own settings (the
-/// strategy and policy; held, so the order was the learner's).
-pub fn reached(id: ChallengeId, report: &RunReport) -> bool {
+/// Does a run reach challenge `id`? Played on its own settings (the
+/// strategy and policy; held, so the order was the learner's). A run is
+/// read as its settings, events and verdict, so challenges sit below the
+/// scenario that runs them.
+pub fn reached(
+    id: ChallengeId,
+    settings: &RunSettings,
+    events: &[Event],
+    verdict: &Verdict,
+) -> bool {
     let preset = describe(id).settings;
-    let s = &report.settings;
+    let s = settings;
     let played = s.strategy == preset.strategy
         && s.policy == preset.policy
         && s.case == preset.case
@@ -189,14 +196,13 @@ pub fn reached(id: ChallengeId, report: &RunReport) -> bool {
     if !played {
         return false;
     }
-    let v = &report.verdict;
+    let v = verdict;
     match id {
         ChallengeId::LogoutTwoRequests => s.secret == 2 && v.logouts > 0,
         ChallengeId::QueueRefreshesTwice => v.refresh_calls >= 2,
         ChallengeId::TwoLiveTokens => v.refresh_accepted_by_server >= 2,
         ChallengeId::FamilyKillsWinner => {
-            let fresh: Vec<&String> = report
-                .events
+            let fresh: Vec<&String> = events
                 .iter()
                 .filter_map(|e| match &e.kind {
                     EventKind::RefreshDone {
@@ -205,7 +211,7 @@ pub fn reached(id: ChallengeId, report: &RunReport) -> bool {
                     _ => None,
                 })
                 .collect();
-            report.events.iter().any(|e| {
+            events.iter().any(|e| {
                 matches!(&e.kind, EventKind::Revoked { jti, cause: RevokeCause::Family, .. } if fresh.contains(&jti))
             })
         }
@@ -216,7 +222,7 @@ pub fn reached(id: ChallengeId, report: &RunReport) -> bool {
         ChallengeId::SkewLoop => {
             // A timer lane that refreshed three times in a row.
             let mut by_timer = std::collections::BTreeMap::new();
-            for e in &report.events {
+            for e in events {
                 if matches!(e.kind, EventKind::RefreshSent { .. })
                     && e.lane.kind() == Some(LaneKind::Timer)
                 {
@@ -231,10 +237,10 @@ pub fn reached(id: ChallengeId, report: &RunReport) -> bool {
     }
 }
 
-/// The challenges `report` solved.
-pub fn solved_by(report: &RunReport) -> Vec<ChallengeId> {
+/// The challenges a run solved.
+pub fn solved_by(settings: &RunSettings, events: &[Event], verdict: &Verdict) -> Vec<ChallengeId> {
     ChallengeId::ALL
         .into_iter()
-        .filter(|id| reached(*id, report))
+        .filter(|id| reached(*id, settings, events, verdict))
         .collect()
 }

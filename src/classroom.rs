@@ -45,7 +45,7 @@ const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 /// addresses at once, half the codes take about 100,000 years to try.
 const CODE_LEN: usize = 10;
 /// Where a browser joins (`/join?code=…`).
-pub const JOIN_PATH: &str = "/join";
+pub use crate::protocol::JOIN_PATH;
 /// The cookie that holds a browser's seat.
 pub const SEAT_COOKIE: &str = "rr_seat";
 

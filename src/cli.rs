@@ -41,7 +41,7 @@ enum Command {
         /// cold-start (the app starts holding only the refresh credential)
         #[arg(long, default_value = "expired-refreshable")]
         case: Case,
-        /// naive | queue | single-flight | proactive | mutex
+        /// The 401 strategy: naive, queue, single-flight, … (a wrong name lists them all)
         #[arg(long = "client", default_value = "naive")]
         strategy: Strategy,
         /// Browser tabs open on the app (1..=8): each has its own interceptor,
@@ -116,7 +116,7 @@ enum Command {
         /// guest | valid | expired-refreshable | expired-not-refreshable
         #[arg(long, default_value = "expired-refreshable")]
         case: Case,
-        /// naive | queue | single-flight | proactive | mutex
+        /// The 401 strategy: naive, queue, single-flight, … (a wrong name lists them all)
         #[arg(long = "client", default_value = "naive")]
         strategy: Strategy,
         /// Browser tabs open on the app (1..=8).
@@ -239,7 +239,7 @@ struct LinkSetup {
     /// guest | valid | expired-refreshable | expired-not-refreshable
     #[arg(long, default_value = "expired-refreshable")]
     case: Case,
-    /// naive | queue | single-flight | proactive | mutex
+    /// The 401 strategy: naive, queue, single-flight, … (a wrong name lists them all)
     #[arg(long = "client", default_value = "naive")]
     strategy: Strategy,
     /// Browser tabs open on the app (1..=8).
@@ -689,9 +689,9 @@ async fn execute(command: Command) -> ExitCode {
             }
         }
         Command::Schema { out } => {
-            for (name, schema) in crate::protocol::schemas() {
+            for (name, schema) in crate::protocol::schema::schemas() {
                 let path = out.join(name);
-                let text = crate::protocol::schema_text(&schema);
+                let text = crate::protocol::schema::schema_text(&schema);
                 if let Err(err) = crate::save::write_atomically(&path, text.as_bytes()) {
                     return fail(1, &format!("cannot write {}: {err}", path.display()));
                 }

@@ -26,9 +26,9 @@ use tokio::sync::{oneshot, Notify};
 
 use crate::clock::LabClock;
 use crate::motion::Motion;
+use crate::protocol::views::{LegView, NetworkView, TabView};
 use crate::protocol::{
-    Direction, Exchange, Lane, LaneKind, LegId, LegView, LostAnswer, NetworkView, Reason, Route,
-    TabNo, TabView,
+    Direction, Exchange, Lane, LaneKind, LegId, LostAnswer, Reason, Route, TabNo,
 };
 use crate::settings::{NetworkDriver, Point, RunSettings};
 

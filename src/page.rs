@@ -26,9 +26,9 @@ use tower::ServiceExt;
 
 use crate::motion::{Motion, PageProgress};
 use crate::network::Network;
-use crate::protocol::{
-    Exchange, Lane, LaneKind, PageEnd, PageEvent, PageReport, Route, StrategyView, TabNo, TabView,
-};
+use crate::protocol::views::{StrategyView, TabView};
+use crate::protocol::wire::{PageEnd, PageEvent, PageReport};
+use crate::protocol::{Exchange, Lane, LaneKind, Route, TabNo};
 use crate::server::{
     self, tokens, ApiError, AuthState, ATTEMPT_HEADER, EXCHANGE_HEADER, LANE_HEADER,
 };
@@ -278,8 +278,8 @@ impl PageClient {
     pub fn tab_view(&self) -> TabView {
         TabView {
             token: self.token().clone(),
-            strategy: StrategyView::InPage,
-            other_tabs: vec![StrategyView::InPage; usize::from(self.tabs) - 1],
+            strategy: StrategyView::in_page(),
+            other_tabs: vec![StrategyView::in_page(); usize::from(self.tabs) - 1],
         }
     }
 

@@ -21,7 +21,9 @@ use crate::client::{Client, ClientError};
 use crate::narrate;
 use crate::network::{Action, Lifecycle, NetError, Network};
 use crate::page::PageClient;
-use crate::protocol::{Lane, LaneKind, LegId, LostAnswer, PageEnd, TabNo, TabView};
+use crate::protocol::views::TabView;
+use crate::protocol::wire::PageEnd;
+use crate::protocol::{Lane, LaneKind, LegId, LostAnswer, TabNo};
 use crate::server::{AuthServer, AuthState};
 use crate::settings::{Case, NetworkDriver, RunSettings, Runtime, SettingsError};
 use crate::timeline::{Event, EventKind, Recorder};
@@ -652,6 +654,6 @@ fn report(
         narration,
         solved: Vec::new(),
     };
-    report.solved = challenge::solved_by(&report);
+    report.solved = challenge::solved_by(&report.settings, &report.events, &report.verdict);
     report
 }

@@ -502,7 +502,7 @@ async fn options() -> Json<Value> {
         .iter()
         .map(|p| {
             let mut entry = json!({"name": p.as_str(), "mirrors": p.mirrors()});
-            if let Some(preset) = crate::server::presets::preset(*p) {
+            if let Some(preset) = crate::settings::presets::preset(*p) {
                 entry["knobs"] = json!({
                     "overlap_s": preset.overlap_s,
                     "reuse_count": preset.reuse_count,

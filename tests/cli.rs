@@ -3,6 +3,8 @@
 
 use std::process::{Command, Output};
 
+use refresh_race::settings::{Case, Strategy};
+
 fn refresh_race(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_refresh-race"))
         .args(args)
@@ -75,8 +77,9 @@ fn matrix_prints_every_case_and_client() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     let rows: Vec<&str> = text.lines().skip(1).collect();
-    // 5 cases x 5 clients.
-    assert_eq!(rows.len(), 25, "{text}");
+    // Every case x every client.
+    assert_eq!(rows.len(), Case::ALL.len() * Strategy::ALL.len(), "{text}");
+    assert_eq!(Case::ALL.len(), 5);
     let naive_race = rows
         .iter()
         .find(|row| row.starts_with("expired-refreshable      naive"))
@@ -91,8 +94,12 @@ fn the_matrix_has_tabs_and_modes_and_the_reference_table_is_current() {
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
-    // 2 tab counts x 5 cases x 5 clients, under one policy and one mode.
-    assert_eq!(text.lines().skip(1).count(), 50, "{text}");
+    // 2 tab counts x every case x every client, under one policy and one mode.
+    assert_eq!(
+        text.lines().skip(1).count(),
+        2 * Case::ALL.len() * Strategy::ALL.len(),
+        "{text}"
+    );
     let three_tabs = text
         .lines()
         .find(|row| {
@@ -143,10 +150,6 @@ fn out_of_range_and_unknown_values_exit_2_with_a_message() {
             "unknown CrossTab 'always' (expected one of: none, lock, storage-lock)",
         ),
         (
-            vec!["run", "--client", "optimistic"],
-            "unknown Strategy 'optimistic' (expected one of: naive, queue, single-flight, proactive, mutex)",
-        ),
-        (
             vec!["run", "--drop", "secret#1<"],
             "'secret#1<' is not a refresh answer: write refresh#N< for the answer to the run's N-th refresh call, e.g. refresh#1<",
         ),
@@ -190,6 +193,16 @@ fn out_of_range_and_unknown_values_exit_2_with_a_message() {
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(stderr(&output).contains(message), "{args:?}: {}", stderr(&output));
     }
+    // The strategies are the list's, in its order.
+    let names: Vec<&str> = Strategy::ALL.iter().map(|s| s.as_str()).collect();
+    let message = format!(
+        "unknown Strategy 'optimistic' (expected one of: {})",
+        names.join(", ")
+    );
+    let output = refresh_race(&["run", "--client", "optimistic"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains(&message), "{}", stderr(&output));
+    assert!(message.contains("naive, queue, single-flight, proactive, mutex"));
 }
 
 #[test]

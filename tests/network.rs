@@ -122,7 +122,12 @@ async fn no_order_breaks_single_flight() {
     let preset = challenge::describe(ChallengeId::BreakSingleFlight).settings;
     let orders = common::every_order(&preset, |report| {
         assert!(
-            !challenge::reached(ChallengeId::BreakSingleFlight, report),
+            !challenge::reached(
+                ChallengeId::BreakSingleFlight,
+                &report.settings,
+                &report.events,
+                &report.verdict
+            ),
             "broken by {:?}: {}",
             report.delivered,
             report.verdict.sentence
@@ -187,7 +192,8 @@ async fn a_hand_run_is_played_over_http_and_bad_legs_change_nothing() {
     .await;
     // secret#1 holds t2 and retries; the flag is down again.
     assert_eq!(view["tab"]["token"], "t2");
-    assert_eq!(view["tab"]["strategy"]["is_refreshing"], false);
+    assert_eq!(view["tab"]["strategy"]["rows"][0]["name"], "isRefreshing");
+    assert_eq!(view["tab"]["strategy"]["rows"][0]["value"], "false");
     let (status, view) = command(&base, run, json!({"command": "deliver-all"})).await;
     assert_eq!(status, 200);
     assert!(view["delivered"].as_array().unwrap().len() >= 6);

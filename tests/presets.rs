@@ -8,8 +8,8 @@ mod common;
 use std::sync::Arc;
 
 use refresh_race::scenario::{self, RunReport};
-use refresh_race::server::presets::{self, PRESETS};
 use refresh_race::server::{AuthServer, AuthState, FORM};
+use refresh_race::settings::presets::{self, PRESETS};
 use refresh_race::settings::{Case, Latency, Mode, NetworkDriver, Policy, RunSettings, Strategy};
 use refresh_race::timeline::{EventKind, Reason, RevokeCause};
 use serde_json::Value;
@@ -566,4 +566,17 @@ async fn keycloak_cognito_hydra_and_spring_follow_their_parameters() {
     .await;
     assert_eq!(common::refresh_rejections(&hydra), [Reason::Reused]);
     assert!(hydra.verdict.family_revoked > 0);
+}
+
+/// Every policy is in exactly one table, generic or preset, and says which
+/// real systems it mirrors.
+#[test]
+fn every_policy_is_one_row_of_one_table() {
+    use refresh_race::settings::policy::generic;
+    for &policy in Policy::ALL {
+        let tables = [generic(policy).is_some(), presets::preset(policy).is_some()];
+        assert_eq!(tables.iter().filter(|t| **t).count(), 1, "{policy}");
+        assert!(!policy.mirrors().is_empty(), "{policy}");
+    }
+    assert_eq!(Policy::ALL.len(), 12);
 }

@@ -1,7 +1,8 @@
 //! The checked-in JSON Schemas (docs/schema/) are what the Rust types say
 //! today, and what the engine sends validates against them.
 
-use refresh_race::protocol::{schema_text, schemas, StreamMessage};
+use refresh_race::protocol::schema::{schema_text, schemas};
+use refresh_race::protocol::wire::StreamMessage;
 use refresh_race::scenario;
 use refresh_race::settings::{RunSettings, Strategy};
 

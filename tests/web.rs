@@ -123,10 +123,13 @@ async fn options_headers_and_errors() {
         .unwrap();
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     let options: Value = response.json().await.unwrap();
-    assert_eq!(
-        options["strategies"],
-        serde_json::json!(["naive", "queue", "single-flight", "proactive", "mutex"])
-    );
+    // Every strategy of the list, in its order (the picker is built from it).
+    let strategies: Vec<&str> = refresh_race::settings::Strategy::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    assert_eq!(options["strategies"], serde_json::json!(strategies));
+    assert_eq!(options["strategies"][2], "single-flight");
     // Five policies, then seven real servers' presets.
     assert_eq!(options["policies"].as_array().unwrap().len(), 12);
     assert_eq!(options["modes"], serde_json::json!(["article", "oauth"]));

@@ -8,24 +8,24 @@
 //! strategy memory), and each strategy module holds only its answer to "a
 //! request just got 401 with token X; what token should it retry with?".
 
-mod mutex;
-mod naive;
-mod proactive;
-mod queue;
-mod single_flight;
+pub(crate) mod list;
 mod slots;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use futures::future::BoxFuture;
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::clock::LabClock;
 use crate::motion::Motion;
-use crate::protocol::{Exchange, Lane, LaneKind, Reason, Route, StrategyView, TabNo, TabView};
-use crate::server::{ATTEMPT_HEADER, EXCHANGE_HEADER, LANE_HEADER};
+use crate::protocol::views::{StateRow, StrategyView, TabView};
+use crate::protocol::{
+    Exchange, Lane, LaneKind, Reason, Route, TabNo, ATTEMPT_HEADER, EXCHANGE_HEADER, FORM,
+    LANE_HEADER,
+};
 use crate::settings::{Case, CrossTab, RunSettings, Strategy};
 use crate::timeline::{EventKind, Recorder};
 
@@ -123,8 +123,10 @@ pub struct Tab {
 /// The browser's tabs, each with its 401 strategy: what the scenario drives.
 pub struct Client {
     tab: Arc<Tab>,
+    /// Every tab's strategy.
+    strategy: Strategy,
     /// `instances` per tab, tab 1's first: each instance's own strategy memory.
-    interceptors: Vec<Interceptor>,
+    interceptors: Vec<Box<dyn Interceptor>>,
     /// Client instances per tab (StrictMode starts two).
     instances: u32,
     /// The tabs' shared lock (`cross_tab` `lock`), if they coordinate.
@@ -154,49 +156,50 @@ struct Life {
 /// run forever.
 pub const MAX_TIMER_FIRES: u32 = 5;
 
-/// One tab's strategy, with its own memory. Adding a strategy: a module, a
-/// line here and one in each `match` below.
-enum Interceptor {
-    Naive(naive::Naive),
-    Queue(queue::Queue),
-    SingleFlight(single_flight::SingleFlight),
-    Proactive(proactive::Proactive),
-    Mutex(mutex::Mutex),
+/// One tab's strategy, with its own memory: what it does with a 401 and
+/// what it keeps. Each strategy is a file of this module, listed once in
+/// [`list`]; the client knows none of them by name, except for the two
+/// extra roles below (a timer, a lock others wait for).
+trait Interceptor: Send + Sync {
+    /// A request just got 401 with `used`: the token to retry with, or
+    /// `None` to give up.
+    fn handle_401<'a>(
+        &'a self,
+        tab: &'a Tab,
+        lane: Lane,
+        used: Token,
+    ) -> BoxFuture<'a, Option<Token>>;
+
+    /// What it keeps, for the hidden-state panel.
+    fn rows(&self) -> Vec<StateRow>;
+
+    /// A strategy with a refresh timer (its own lanes).
+    fn proactive(&self) -> Option<&proactive::Proactive> {
+        None
+    }
+
+    /// A strategy with a lock that requests wait for (a hang names it).
+    fn mutex(&self) -> Option<&mutex::Mutex> {
+        None
+    }
 }
 
-impl Interceptor {
-    fn new(strategy: Strategy, motion: &Arc<Motion>) -> Self {
-        match strategy {
-            Strategy::Naive => Interceptor::Naive(naive::Naive),
-            Strategy::Queue => Interceptor::Queue(queue::Queue::default()),
-            Strategy::SingleFlight => {
-                Interceptor::SingleFlight(single_flight::SingleFlight::default())
+/// The client's table, from the list: each strategy's module and how a
+/// tab gets a new one.
+macro_rules! interceptor_table {
+    ($($(#[$doc:meta])* $variant:ident => $text:literal, $module:ident, page: $page:literal;)+) => {
+        $(mod $module;)+
+
+        /// A new strategy memory for one tab.
+        fn make_interceptor(strategy: Strategy, motion: &Arc<Motion>) -> Box<dyn Interceptor> {
+            match strategy {
+                $(Strategy::$variant => $module::make(motion)),+
             }
-            Strategy::Proactive => Interceptor::Proactive(proactive::Proactive::default()),
-            Strategy::Mutex => Interceptor::Mutex(mutex::Mutex::new(motion.clone())),
         }
-    }
-
-    async fn handle_401(&self, tab: &Tab, lane: Lane, used: Token) -> Option<Token> {
-        match self {
-            Interceptor::Naive(naive) => naive.handle_401(tab, lane, used).await,
-            Interceptor::Queue(queue) => queue.handle_401(tab, lane, used).await,
-            Interceptor::SingleFlight(single) => single.handle_401(tab, lane, used).await,
-            Interceptor::Proactive(proactive) => proactive.handle_401(tab, lane, used).await,
-            Interceptor::Mutex(mutex) => mutex.handle_401(tab, lane, used).await,
-        }
-    }
-
-    fn view(&self) -> StrategyView {
-        match self {
-            Interceptor::Naive(_) => StrategyView::Naive,
-            Interceptor::Queue(queue) => queue.view(),
-            Interceptor::SingleFlight(single) => single.view(),
-            Interceptor::Proactive(proactive) => proactive.view(),
-            Interceptor::Mutex(mutex) => mutex.view(),
-        }
-    }
+    };
 }
+
+list::strategies!(interceptor_table);
 
 impl Client {
     /// One tab with `strategy`.
@@ -260,7 +263,7 @@ impl Client {
             cold: std::sync::atomic::AtomicBool::new(settings.case == Case::ColdStart),
         });
         let interceptors = (0..u32::from(tabs.max(1)) * instances)
-            .map(|_| Interceptor::new(strategy, &motion))
+            .map(|_| make_interceptor(strategy, &motion))
             .collect();
         let cross_tab = match cross_tab {
             CrossTab::None => None,
@@ -269,6 +272,7 @@ impl Client {
         let strands_on_close = settings.cross_tab == CrossTab::StorageLock;
         Client {
             tab,
+            strategy,
             interceptors,
             instances,
             cross_tab,
@@ -295,7 +299,7 @@ impl Client {
     /// The interceptor of `lane`: its tab's, and among the tab's instances
     /// the one whose turn the lane's number is (tab 1's first instance for
     /// a lane out of range).
-    fn interceptor_of(&self, lane: Lane) -> &Interceptor {
+    fn interceptor_of(&self, lane: Lane) -> &dyn Interceptor {
         let (tab, n) = match lane {
             Lane::Request(tab, _, n) => (tab, n),
             Lane::Client | Lane::Server => (1, 1),
@@ -305,6 +309,7 @@ impl Client {
         self.interceptors
             .get(index as usize)
             .unwrap_or(&self.interceptors[0])
+            .as_ref()
     }
 
     /// Tab `tab`'s own "now": the lab's, off by its skew.
@@ -330,10 +335,10 @@ impl Client {
             let mut last = first;
             for instance in 1..=self.instances {
                 let lane = Lane::Request(tab, LaneKind::Timer, first + instance);
-                let due = match self.interceptor_of(lane) {
-                    Interceptor::Proactive(proactive) => proactive.timer_due(token.as_ref(), now),
-                    _ => false,
-                };
+                let due = self
+                    .interceptor_of(lane)
+                    .proactive()
+                    .is_some_and(|proactive| proactive.timer_due(token.as_ref(), now));
                 if due {
                     lanes.push(lane);
                     last = first + instance;
@@ -380,7 +385,7 @@ impl Client {
             }
         }
         for interceptor in &self.interceptors {
-            if let Interceptor::Mutex(mutex) = interceptor {
+            if let Some(mutex) = interceptor.mutex() {
                 mutex.forget_waiters(tab);
             }
         }
@@ -428,7 +433,7 @@ impl Client {
             }
         }
         for (index, interceptor) in self.interceptors.iter().enumerate() {
-            if let Interceptor::Mutex(mutex) = interceptor {
+            if let Some(mutex) = interceptor.mutex() {
                 let (holders, waiters) = mutex.holders_and_waiters();
                 if !waiters.is_empty() {
                     let tab = index as u32 / self.instances + 1;
@@ -447,9 +452,7 @@ impl Client {
     pub async fn run_lane(&self, lane: Lane) -> Option<Outcome> {
         match lane {
             Lane::Request(tab, LaneKind::Timer, _) => {
-                let Interceptor::Proactive(proactive) = self.interceptor_of(lane) else {
-                    return None;
-                };
+                let proactive = self.interceptor_of(lane).proactive()?;
                 // A tab whose clock runs ahead finds each new token due at
                 // once, and its timer fires again: the refresh loop.
                 for _ in 0..MAX_TIMER_FIRES {
@@ -566,10 +569,16 @@ impl Client {
             .interceptors
             .iter()
             .step_by(self.instances as usize)
-            .map(Interceptor::view);
+            .map(|interceptor| StrategyView {
+                strategy: self.strategy.as_str().to_owned(),
+                rows: interceptor.rows(),
+            });
         TabView {
             token: self.tab.current().map(|token| token.jti),
-            strategy: views.next().unwrap_or(StrategyView::Naive),
+            strategy: views.next().unwrap_or_else(|| StrategyView {
+                strategy: self.strategy.as_str().to_owned(),
+                rows: Vec::new(),
+            }),
             other_tabs: views.collect(),
         }
     }
@@ -743,15 +752,13 @@ impl Tab {
             .header(EXCHANGE_HEADER, Exchange::Refresh.as_str());
         let request = match &used.refresh {
             // RFC 6749 §6: the refresh token in a form body.
-            Some(refresh) => request
-                .header(reqwest::header::CONTENT_TYPE, crate::server::FORM)
-                .body(
-                    serde_urlencoded::to_string([
-                        ("grant_type", "refresh_token"),
-                        ("refresh_token", refresh.raw.as_str()),
-                    ])
-                    .unwrap_or_default(),
-                ),
+            Some(refresh) => request.header(reqwest::header::CONTENT_TYPE, FORM).body(
+                serde_urlencoded::to_string([
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh.raw.as_str()),
+                ])
+                .unwrap_or_default(),
+            ),
             // The article: the expired access token is the credential.
             None => request.bearer_auth(&used.raw),
         };

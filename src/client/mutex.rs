@@ -8,9 +8,12 @@
 use std::sync::Arc;
 
 use super::slots::Slots;
-use super::{Tab, Token};
+use futures::future::BoxFuture;
+
+use super::{Interceptor, Tab, Token};
 use crate::motion::Motion;
-use crate::protocol::{Lane, StrategyView};
+use crate::protocol::views::StateRow;
+use crate::protocol::Lane;
 
 pub struct Mutex {
     lock: Slots,
@@ -23,7 +26,7 @@ impl Mutex {
         }
     }
 
-    pub async fn handle_401(&self, tab: &Tab, lane: Lane, used: Token) -> Option<Token> {
+    async fn on_401(&self, tab: &Tab, lane: Lane, used: Token) -> Option<Token> {
         let _held = tab.take_lock(&self.lock, lane, &used).await;
         // The re-check: whoever held the lock before may have refreshed.
         match tab.current() {
@@ -44,12 +47,38 @@ impl Mutex {
         self.lock.holders_and_waiters()
     }
 
+}
+
+/// A new lock, for each tab.
+pub fn make(motion: &Arc<Motion>) -> Box<dyn Interceptor> {
+    Box::new(Mutex::new(motion.clone()))
+}
+
+impl Interceptor for Mutex {
+    fn handle_401<'a>(&'a self, tab: &'a Tab, lane: Lane, used: Token) -> BoxFuture<'a, Option<Token>> {
+        Box::pin(self.on_401(tab, lane, used))
+    }
+
     /// Whether the lock is held, and how many wait for it.
-    pub fn view(&self) -> StrategyView {
+    fn rows(&self) -> Vec<StateRow> {
         let (free, waiting) = self.lock.counts();
-        StrategyView::Mutex {
-            locked: free == 0,
-            waiting: waiting as u32,
-        }
+        let locked = (free == 0).to_string();
+        let note = match free == 0 {
+            true => "a 401 holds the lock",
+            false => "the next 401 takes it",
+        };
+        vec![
+            StateRow::new("locked", &locked, note).hook("locked", &locked),
+            StateRow::new(
+                "waiting",
+                waiting.to_string(),
+                "will re-read the store once they have the lock",
+            )
+            .hook("waiting", waiting.to_string()),
+        ]
+    }
+
+    fn mutex(&self) -> Option<&Mutex> {
+        Some(self)
     }
 }

@@ -7,8 +7,14 @@
 //! token, and a rotating server refuses one of them.
 
 use super::single_flight::SingleFlight;
-use super::{Tab, Token};
-use crate::protocol::{Lane, StrategyView};
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+use super::{Interceptor, Tab, Token};
+use crate::motion::Motion;
+use crate::protocol::views::StateRow;
+use crate::protocol::Lane;
 
 /// How long before `exp` the timer is set to fire, in lab ms.
 pub const AHEAD_MS: u64 = 1_000;
@@ -35,19 +41,40 @@ impl Proactive {
         tab.refresh_and_store(lane, &used).await.ok()
     }
 
-    pub async fn handle_401(&self, tab: &Tab, lane: Lane, used: Token) -> Option<Token> {
-        self.on_401.handle_401(tab, lane, used).await
+}
+
+/// A new timer and shared refresh, for each tab.
+pub fn make(_motion: &Arc<Motion>) -> Box<dyn Interceptor> {
+    Box::new(Proactive::default())
+}
+
+impl Interceptor for Proactive {
+    fn handle_401<'a>(&'a self, tab: &'a Tab, lane: Lane, used: Token) -> BoxFuture<'a, Option<Token>> {
+        Box::pin(self.on_401.handle_401(tab, lane, used))
     }
 
     /// The timer's token, and the 401s' shared refresh.
-    pub fn view(&self) -> StrategyView {
-        let timer_fired = self.fired.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let (flight, running, joined) = self.on_401.parts();
-        StrategyView::Proactive {
-            timer_fired,
-            flight,
-            running,
-            joined,
-        }
+    fn rows(&self) -> Vec<StateRow> {
+        let fired = self.fired.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let (flight, running, _) = self.on_401.parts();
+        let timer_note = match &fired {
+            Some(token) => format!("fired: refreshes {token} on its own"),
+            None => "set for shortly before exp".into(),
+        };
+        let flight_note = match (&flight, running) {
+            (Some(token), true) => format!("401s with {token} join it, not the timer"),
+            (Some(_), false) => "done".into(),
+            (None, _) => "no 401 refresh yet".into(),
+        };
+        vec![
+            StateRow::new("timer", fired.as_deref().unwrap_or("waiting"), timer_note)
+                .hook("timer-fired", fired.as_deref().unwrap_or("")),
+            StateRow::new("flight", flight.as_deref().unwrap_or("none"), flight_note)
+                .hook("flight", flight.as_deref().unwrap_or("")),
+        ]
+    }
+
+    fn proactive(&self) -> Option<&Proactive> {
+        Some(self)
     }
 }

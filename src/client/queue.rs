@@ -8,8 +8,14 @@ use std::sync::Mutex;
 
 use tokio::sync::oneshot;
 
-use super::{Tab, Token};
-use crate::protocol::{Lane, StrategyView};
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+use super::{Interceptor, Tab, Token};
+use crate::motion::Motion;
+use crate::protocol::views::StateRow;
+use crate::protocol::Lane;
 use crate::timeline::EventKind;
 
 #[derive(Default)]
@@ -28,7 +34,7 @@ impl Queue {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub async fn handle_401(&self, tab: &Tab, lane: Lane, used: Token) -> Option<Token> {
+    async fn on_401(&self, tab: &Tab, lane: Lane, used: Token) -> Option<Token> {
         let waiter = {
             let mut state = self.lock();
             if state.is_refreshing {
@@ -67,13 +73,30 @@ impl Queue {
         }
         result
     }
+}
 
-    /// The flag and the queue's length, for the hidden-state panel.
-    pub fn view(&self) -> StrategyView {
+/// A new queue, for each tab.
+pub fn make(_motion: &Arc<Motion>) -> Box<dyn Interceptor> {
+    Box::new(Queue::default())
+}
+
+impl Interceptor for Queue {
+    fn handle_401<'a>(&'a self, tab: &'a Tab, lane: Lane, used: Token) -> BoxFuture<'a, Option<Token>> {
+        Box::pin(self.on_401(tab, lane, used))
+    }
+
+    /// The flag and the queue's length.
+    fn rows(&self) -> Vec<StateRow> {
         let state = self.lock();
-        StrategyView::Queue {
-            is_refreshing: state.is_refreshing,
-            waiting: state.waiting.len() as u32,
-        }
+        let flag = state.is_refreshing.to_string();
+        let waiting = state.waiting.len().to_string();
+        let note = match state.is_refreshing {
+            true => "new 401s wait in the queue",
+            false => "the next 401 refreshes",
+        };
+        vec![
+            StateRow::new("isRefreshing", &flag, note).hook("is-refreshing", &flag),
+            StateRow::new("queue", &waiting, "waiting for the refresh").hook("waiting", &waiting),
+        ]
     }
 }

@@ -7,8 +7,14 @@ use std::sync::Mutex;
 
 use tokio::sync::oneshot;
 
-use super::{Tab, Token};
-use crate::protocol::{Lane, StrategyView};
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+use super::{Interceptor, Tab, Token};
+use crate::motion::Motion;
+use crate::protocol::views::StateRow;
+use crate::protocol::Lane;
 use crate::timeline::EventKind;
 
 #[derive(Default)]
@@ -92,16 +98,8 @@ impl SingleFlight {
     }
 
     /// The flight's token, whether it still runs, and who joined it.
-    pub fn view(&self) -> StrategyView {
-        let (flight, running, joined) = self.parts();
-        StrategyView::SingleFlight {
-            flight,
-            running,
-            joined,
-        }
-    }
-
-    /// What [`SingleFlight::view`] shows, for strategies built on this one.
+    /// The flight's token, whether it runs and who joined it, for this
+    /// strategy's rows and those built on it.
     pub fn parts(&self) -> (Option<String>, bool, u32) {
         let flight = self.lock();
         (
@@ -109,5 +107,38 @@ impl SingleFlight {
             flight.as_ref().is_some_and(|f| f.outcome.is_none()),
             flight.as_ref().map_or(0, |f| f.joiners.len() as u32),
         )
+    }
+}
+
+/// A new shared refresh, for each tab.
+pub fn make(_motion: &Arc<Motion>) -> Box<dyn Interceptor> {
+    Box::new(SingleFlight::default())
+}
+
+impl Interceptor for SingleFlight {
+    fn handle_401<'a>(&'a self, tab: &'a Tab, lane: Lane, used: Token) -> BoxFuture<'a, Option<Token>> {
+        Box::pin(self.handle_401(tab, lane, used))
+    }
+
+    /// The token whose shared refresh is running or done, and who joined it.
+    fn rows(&self) -> Vec<StateRow> {
+        let (flight, running, joined) = self.parts();
+        let note = match (&flight, running) {
+            (Some(token), true) => format!("401s with {token} join it"),
+            (Some(_), false) => "done: retry with the new token".into(),
+            (None, _) => "no refresh yet".into(),
+        };
+        let running_note = match running {
+            true => "the shared refresh is out",
+            false => "nothing to join",
+        };
+        vec![
+            StateRow::new("flight", flight.as_deref().unwrap_or("none"), note)
+                .hook("flight", flight.as_deref().unwrap_or("")),
+            StateRow::new("running", running.to_string(), running_note)
+                .hook("running", running.to_string()),
+            StateRow::new("joined", joined.to_string(), "sharing that refresh")
+                .hook("joined", joined.to_string()),
+        ]
     }
 }

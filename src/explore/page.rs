@@ -29,7 +29,7 @@ use serde::Serialize;
 
 use super::ExploreError;
 use crate::page::PageClient;
-use crate::protocol::{PageReport, PageStart};
+use crate::protocol::wire::{PageReport, PageStart};
 use crate::scenario::{self, LiveRun, Side};
 use crate::server::{self, ApiError};
 use crate::settings::RunSettings;

@@ -25,7 +25,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
-use crate::protocol::{Direction, Lane, LegId, LegView, Route, TabView};
+use crate::protocol::views::{LegView, TabView};
+use crate::protocol::{Direction, Lane, LegId, Route};
 use crate::timeline::{Event, EventKind};
 
 /// Fields whose strings are names the run made up.

@@ -50,8 +50,8 @@ pub(super) struct Seen {
     pub(super) node: NodeId,
     pub(super) new: bool,
     pub(super) events: Vec<crate::timeline::Event>,
-    pub(super) legs: Vec<crate::protocol::LegView>,
-    pub(super) tab: crate::protocol::TabView,
+    pub(super) legs: Vec<crate::protocol::views::LegView>,
+    pub(super) tab: crate::protocol::views::TabView,
 }
 
 /// Parents kept per state: enough to find a commuting pair.

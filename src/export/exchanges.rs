@@ -292,7 +292,7 @@ impl<'a> Exchanges<'a> {
             requests,
             lanes: lanes.into_keys().collect(),
             end_us,
-            sentences: super::narrate::sentences(report),
+            sentences: sentences(report),
         }
     }
 
@@ -385,6 +385,16 @@ pub fn lane_list(lanes: &[Lane]) -> String {
     }
     let texts: Vec<&str> = parts.iter().map(|(text, _)| text.as_str()).collect();
     texts.join(", ")
+}
+
+/// One sentence per event, in order: the report's own narration, or the
+/// engine's when the report has none (an older saved run).
+pub fn sentences(report: &RunReport) -> Vec<String> {
+    if report.narration.len() == report.events.len() {
+        report.narration.clone()
+    } else {
+        crate::narrate::all(&report.settings, &report.events)
+    }
 }
 
 #[cfg(test)]

@@ -5,21 +5,10 @@
 
 use std::collections::HashMap;
 
-use crate::narrate;
 use crate::protocol::Lane;
 use crate::scenario::RunReport;
 
 use super::exchanges::Exchange;
-
-/// One sentence per event, in order: the report's own narration, or the
-/// engine's when the report has none (an older saved run).
-pub fn sentences(report: &RunReport) -> Vec<String> {
-    if report.narration.len() == report.events.len() {
-        report.narration.clone()
-    } else {
-        narrate::all(&report.settings, &report.events)
-    }
-}
 
 /// The sentences of `ex`'s events, joined. A request lane's events that
 /// belong to no exchange (`queued`, `request_done`) go with the lane's

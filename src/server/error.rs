@@ -8,9 +8,18 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use super::revocation::Full;
 use crate::protocol::Reason;
 use crate::settings::SettingsError;
+
+/// The revocation store holds as many entries as it may: it issues nothing new until
+/// some lapse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full {
+    /// The store's capacity, in entries.
+    pub capacity: usize,
+    /// Lab seconds until the oldest entry lapses (at least 1).
+    pub retry_after_s: u64,
+}
 
 /// What is wrong with a presented token, before time and revocation.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -13,7 +13,7 @@
 //!   process's open-file limit leaves room for ([`connection_cap`]); the
 //!   next one gets one 503 and is closed;
 //! - every request must pass the locked doors of the listener's address
-//!   ([`crate::doors`]) before the router sees it;
+//!   ([`super::doors`]) before the router sees it;
 //! - every answer says `X-Content-Type-Options: nosniff`.
 //!
 //! HTTP/1.1 only: browsers speak it to a plain `http://` origin, and so do
@@ -45,8 +45,8 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 use tower::Service;
 
+use super::doors::Doors;
 use super::ApiError;
-use crate::doors::Doors;
 
 /// What a server grants its peers. [`Limits::DEFAULT`] holds the documented
 /// values; tests shorten them.
@@ -330,7 +330,7 @@ impl Service<Request<Incoming>> for Front {
         let mut request = request.map(|body| Body::new(DeadlineBody::new(body, limit)));
         // Only joining a room asks who the peer is (its limits are per
         // address); other requests are spared the extensions' allocation.
-        if request.uri().path() == crate::classroom::JOIN_PATH {
+        if request.uri().path() == crate::protocol::JOIN_PATH {
             request
                 .extensions_mut()
                 .insert(axum::extract::ConnectInfo(self.peer));

@@ -4,10 +4,10 @@
 //! `app(state)` builds the router so tests and the lab can run it
 //! in-process; `AuthServer::start` binds it to 127.0.0.1 on a free port.
 
+pub mod doors;
 pub mod error;
 pub mod grants;
 pub mod listen;
-pub mod presets;
 pub mod revocation;
 pub mod tokens;
 
@@ -44,13 +44,9 @@ use tokens::{Claims, FamilyId, TokenAuthority, TokenId};
 /// Largest request body the API reads; a login needs far less.
 pub const BODY_LIMIT: usize = 16 * 1024;
 
-/// Request headers the lab's clients add so the server's events can name
-/// the lane and attempt they belong to. Other clients simply omit them.
-pub const LANE_HEADER: &str = "x-lab-lane";
-pub const ATTEMPT_HEADER: &str = "x-lab-attempt";
-/// What the exchange is for (`request`, `refresh`, `retry`, `login`): the
-/// network tray shows it.
-pub const EXCHANGE_HEADER: &str = "x-lab-exchange";
+/// The lab's request headers and the refresh's form type are words the
+/// clients share with the server.
+pub use crate::protocol::{ATTEMPT_HEADER, EXCHANGE_HEADER, FORM, LANE_HEADER};
 
 /// Everything one server shares between its handlers.
 pub struct AuthState {
@@ -133,7 +129,10 @@ impl AuthState {
     ) -> Arc<Self> {
         let state = Arc::new(AuthState {
             authority: TokenAuthority::new(),
-            revocations: RevocationStore::new(presets::rule(settings), limits.max_remembered),
+            revocations: RevocationStore::new(
+                crate::settings::presets::rule(settings),
+                limits.max_remembered,
+            ),
             clock,
             network: Arc::new(network),
             recorder,
@@ -695,9 +694,6 @@ struct Credential {
     /// An OAuth refresh token's value (handed back when nothing rotates).
     value: Option<String>,
 }
-
-/// The form content type RFC 6749 §6 prescribes for a refresh.
-pub const FORM: &str = "application/x-www-form-urlencoded";
 
 async fn refresh(
     State(state): State<Arc<AuthState>>,

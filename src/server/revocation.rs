@@ -4,7 +4,7 @@
 //! What the store does with a token that comes back is a [`Rule`] built
 //! from a few generic mechanisms (rotation, a reuse window, a reuse count,
 //! what a reuse beyond them does, Supabase's parent rule); every policy and
-//! every real server's preset is one such rule (`server::presets`).
+//! every real server's preset is one such rule (`settings::presets`).
 //!
 //! Under every rule but the non-atomic one the check and the mark happen
 //! under one lock, so of K concurrent refreshes of one token exactly the
@@ -28,87 +28,10 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+pub use super::error::Full;
 use super::tokens::{FamilyId, TokenId};
 use crate::protocol::Reason;
-
-/// What a server does with a refresh credential that comes back: the
-/// generic mechanisms every policy and preset is made of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rule {
-    /// A refresh spends the presented token (false: it refreshes forever).
-    pub rotate: bool,
-    /// A spent token may be refreshed again for this long after it was
-    /// spent, each time issuing new tokens (a grace or overlap period) ...
-    pub reuse_window_ms: u64,
-    /// ... at most this many times (`None`: as often as the window allows).
-    pub reuse_limit: Option<u32>,
-    /// What a reuse beyond the window or the count does.
-    pub beyond: Beyond,
-    /// Supabase: a spent token whose child is still unspent (the client
-    /// never stored the child) gets that child back instead of a new one.
-    pub parent_gets_active: bool,
-    /// Check and spend as one step; false is the non-atomic bug.
-    pub atomic: bool,
-    /// Supabase: a reuse inside the window restarts it (the server stamps
-    /// the spent token again), so a client that keeps retrying keeps it open.
-    pub sliding: bool,
-    /// Auth0: only the previous token may be reused inside the window; a
-    /// spent token whose child was spent too is beyond it at once.
-    pub only_previous: bool,
-    /// Keycloak: the session remembers the token last presented and how
-    /// often it was used; any token but that one or the newest issued is
-    /// stale, which is fatal like a reuse past the count.
-    pub stale: bool,
-    /// Spring (non-atomic): two refreshes of one token both pass, and the
-    /// one that saves last overwrites the other's new token, which the
-    /// server then no longer knows.
-    pub last_write_wins: bool,
-    /// Whether a login's access tokens die with its revoked family (Okta,
-    /// Hydra) or live until `exp` (self-contained JWTs: Auth0, Supabase,
-    /// Keycloak).
-    pub access_dies_with_family: bool,
-}
-
-/// What a reuse outside the window does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Beyond {
-    /// Refused (`reused`); nothing else changes.
-    Reject,
-    /// Reuse detection (RFC 9700 §4.14.2): refused, and every token of the
-    /// login dies, the one that won the race too.
-    RevokeFamily,
-}
-
-impl Rule {
-    /// Single use: a reuse is refused.
-    pub const STRICT: Rule = Rule {
-        rotate: true,
-        reuse_window_ms: 0,
-        reuse_limit: None,
-        beyond: Beyond::Reject,
-        parent_gets_active: false,
-        atomic: true,
-        sliding: false,
-        only_previous: false,
-        stale: false,
-        last_write_wins: false,
-        access_dies_with_family: true,
-    };
-    /// No rotation: the same token refreshes as often as it likes.
-    pub const NO_ROTATION: Rule = Rule {
-        rotate: false,
-        ..Rule::STRICT
-    };
-
-    /// Reuse detection after a window of `window_ms` (0: at once).
-    pub const fn reuse_detection(window_ms: u64) -> Rule {
-        Rule {
-            reuse_window_ms: window_ms,
-            beyond: Beyond::RevokeFamily,
-            ..Rule::STRICT
-        }
-    }
-}
+pub use crate::settings::policy::{Beyond, Rule};
 
 /// The outcome of asking to refresh one token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,16 +63,6 @@ pub enum Refusal {
     Overwritten,
     /// The token's login was revoked earlier.
     FamilyDead,
-}
-
-/// The store holds as many entries as it may: it issues nothing new until
-/// some lapse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Full {
-    /// The store's capacity, in entries.
-    pub capacity: usize,
-    /// Lab seconds until the oldest entry lapses (at least 1).
-    pub retry_after_s: u64,
 }
 
 #[derive(Debug, Default)]

@@ -70,9 +70,9 @@ test('hidden state: the stored token and the strategy\'s own memory, as hooks', 
   const refreshing = all.map((v) => tabStateModel(v.tab)).find((t) => t.attrs['data-is-refreshing'] === 'true');
   assert.ok(refreshing, 'the flag went up at some point');
   assert.equal(refreshing.rows[0].name, 'isRefreshing');
-  assert.deepEqual(tabStateModel({ token: 't2', strategy: { strategy: 'single-flight', flight: 't1', running: true, joined: 1 } }).attrs,
+  assert.deepEqual(tabStateModel({ token: 't2', strategy: { strategy: 'single-flight', rows: [{ name: 'flight', value: 't1', note: '401s with t1 join it', hook: { name: 'flight', value: 't1' } }, { name: 'running', value: 'true', note: 'the shared refresh is out', hook: { name: 'running', value: 'true' } }, { name: 'joined', value: '1', note: 'sharing that refresh', hook: { name: 'joined', value: '1' } }] } }).attrs,
     { 'data-token': 't2', 'data-strategy': 'single-flight', 'data-flight': 't1', 'data-running': 'true', 'data-joined': '1' });
-  const naive = tabStateModel({ token: null, strategy: { strategy: 'naive' } });
+  const naive = tabStateModel({ token: null, strategy: { strategy: 'naive', rows: [{ name: 'memory', value: 'none', note: 'each 401 refreshes alone' }] } });
   assert.deepEqual([naive.token, naive.attrs['data-token'], naive.rows.length], [null, '', 1]);
   assert.equal(tabStateModel(null), null);
 });
@@ -80,8 +80,8 @@ test('hidden state: the stored token and the strategy\'s own memory, as hooks', 
 test('hidden state of several tabs: one store, each tab\'s own memory by name', () => {
   const three = tabStateModel({
     token: 't1',
-    strategy: { strategy: 'mutex', locked: true, waiting: 2 },
-    other_tabs: [{ strategy: 'mutex', locked: false, waiting: 0 }, { strategy: 'proactive', timer_fired: 't1', flight: null, running: false, joined: 0 }],
+    strategy: { strategy: 'mutex', rows: [{ name: 'locked', value: 'true', note: 'a 401 holds the lock', hook: { name: 'locked', value: 'true' } }, { name: 'waiting', value: '2', note: 'will re-read the store once they have the lock', hook: { name: 'waiting', value: '2' } }] },
+    other_tabs: [{ strategy: 'mutex', rows: [{ name: 'locked', value: 'false', note: 'the next 401 takes it', hook: { name: 'locked', value: 'false' } }, { name: 'waiting', value: '0', note: 'will re-read the store once they have the lock', hook: { name: 'waiting', value: '0' } }] }, { strategy: 'proactive', rows: [{ name: 'timer', value: 't1', note: 'fired: refreshes t1 on its own', hook: { name: 'timer-fired', value: 't1' } }, { name: 'flight', value: 'none', note: 'no 401 refresh yet', hook: { name: 'flight', value: '' } }] }],
   });
   assert.deepEqual(three.attrs, { 'data-token': 't1', 'data-strategy': 'mutex', 'data-locked': 'true', 'data-waiting': '2', 'data-tabs': '3' });
   assert.deepEqual(three.rows.map((r) => [r.name, r.value]), [

@@ -143,51 +143,16 @@ export function tabStateModel(tab) {
   return { token, strategy: s.strategy ?? null, attrs, rows };
 }
 
-/** One tab's strategy memory as rows; its hook attributes go into `attrs`. */
+/**
+ * One tab's strategy memory as rows (each strategy reports its own: name,
+ * value, note); a row's hook goes into `attrs` as `data-NAME`.
+ */
 function strategyRows(s, attrs) {
-  let rows;
-  switch (s.strategy) {
-    case 'queue':
-      attrs['data-is-refreshing'] = String(!!s.is_refreshing);
-      attrs['data-waiting'] = String(s.waiting ?? 0);
-      rows = [
-        { name: 'isRefreshing', value: String(!!s.is_refreshing), note: s.is_refreshing ? 'new 401s wait in the queue' : 'the next 401 refreshes' },
-        { name: 'queue', value: String(s.waiting ?? 0), note: 'waiting for the refresh' },
-      ];
-      break;
-    case 'single-flight':
-      attrs['data-flight'] = s.flight ?? '';
-      attrs['data-running'] = String(!!s.running);
-      attrs['data-joined'] = String(s.joined ?? 0);
-      rows = [
-        { name: 'flight', value: s.flight ?? 'none', note: s.flight ? (s.running ? `401s with ${s.flight} join it` : 'done: retry with the new token') : 'no refresh yet' },
-        { name: 'running', value: String(!!s.running), note: s.running ? 'the shared refresh is out' : 'nothing to join' },
-        { name: 'joined', value: String(s.joined ?? 0), note: 'sharing that refresh' },
-      ];
-      break;
-    case 'proactive':
-      attrs['data-timer-fired'] = s.timer_fired ?? '';
-      attrs['data-flight'] = s.flight ?? '';
-      rows = [
-        { name: 'timer', value: s.timer_fired ?? 'waiting', note: s.timer_fired ? `fired: refreshes ${s.timer_fired} on its own` : 'set for shortly before exp' },
-        { name: 'flight', value: s.flight ?? 'none', note: s.flight ? (s.running ? `401s with ${s.flight} join it, not the timer` : 'done') : 'no 401 refresh yet' },
-      ];
-      break;
-    case 'mutex':
-      attrs['data-locked'] = String(!!s.locked);
-      attrs['data-waiting'] = String(s.waiting ?? 0);
-      rows = [
-        { name: 'locked', value: String(!!s.locked), note: s.locked ? 'a 401 holds the lock' : 'the next 401 takes it' },
-        { name: 'waiting', value: String(s.waiting ?? 0), note: 'will re-read the store once they have the lock' },
-      ];
-      break;
-    case 'naive':
-      rows = [{ name: 'memory', value: 'none', note: 'each 401 refreshes alone' }];
-      break;
-    default:
-      rows = [];
+  const rows = Array.isArray(s.rows) ? s.rows : [];
+  for (const row of rows) {
+    if (row && row.hook && typeof row.hook.name === 'string') attrs[`data-${row.hook.name}`] = String(row.hook.value ?? '');
   }
-  return rows;
+  return rows.map((row) => ({ name: String(row?.name ?? ''), value: String(row?.value ?? ''), note: String(row?.note ?? '') }));
 }
 
 /**

@@ -2,7 +2,7 @@
 //!
 //! A server on 127.0.0.1 is reachable from every web page the user visits.
 //! Two attacks follow, and both are refused here, on every server the lab
-//! runs: the accept loop ([`crate::server::listen`]) checks every request
+//! runs: the accept loop ([`super::listen`]) checks every request
 //! before its router sees it (docs/security.md):
 //! - **DNS rebinding**: a page on `attacker.example` re-points its name at
 //!   127.0.0.1 and reads our answers as same-origin. Its requests carry
@@ -21,8 +21,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::http::{header, HeaderMap, Method};
 
-use crate::protocol::Route;
-use crate::server::{ApiError, FORM};
+use super::ApiError;
+use crate::protocol::{Route, FORM};
 
 /// Who may knock: the `Host` values and origins of the addresses the lab
 /// answers on.

@@ -1,11 +1,12 @@
 //! The words the engine and its viewers share: lanes, routes, refusal
-//! reasons, revocation causes, and the messages of a streamed run.
+//! reasons, revocation causes, leg names, the lab's request headers and the
+//! limits these words are checked against.
 //!
-//! Each is a type, not text: the server, the clients, the verdict and the
-//! views match on these enums, and serde gives each one fixed spelling on
-//! the wire. `docs/schema/` holds the JSON Schema generated from these types
-//! (`refresh-race schema`); a test fails when it is stale. docs/design.md
-//! explains the event model these words describe.
+//! The bottom layer: it names nothing else of the crate, so every module can
+//! use it. Each word is a type, not text: the server, the clients, the
+//! verdict and the views match on these enums, and serde gives each one
+//! fixed spelling on the wire. docs/design.md explains the event model these
+//! words describe.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -14,9 +15,23 @@ use std::str::FromStr;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
-use crate::settings::RunSettings;
-use crate::timeline::Event;
-use crate::verdict::Verdict;
+/// Most browser tabs in one run.
+pub const MAX_TABS: u8 = 8;
+
+/// Request headers the lab's clients add so the server's events can name
+/// the lane and attempt they belong to. Other clients simply omit them.
+pub const LANE_HEADER: &str = "x-lab-lane";
+pub const ATTEMPT_HEADER: &str = "x-lab-attempt";
+/// What the exchange is for (`request`, `refresh`, `retry`, `login`): the
+/// network tray shows it.
+pub const EXCHANGE_HEADER: &str = "x-lab-exchange";
+
+/// Where a browser joins a workshop room (`/join?code=…`): the accept
+/// loop lets it through before the room's checks.
+pub const JOIN_PATH: &str = "/join";
+
+/// The form content type RFC 6749 §6 prescribes for a refresh.
+pub const FORM: &str = "application/x-www-form-urlencoded";
 
 /// Why a request or a refresh was refused. The server puts it in its JSON
 /// error body (`"reason"`), the timeline records it, the verdict counts it.
@@ -258,7 +273,7 @@ impl fmt::Display for Lane {
 
 /// A lane name that is not one of the lab's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown lane '{0}' (expected server, client, secret#N, public#N, late#N or timer#N, with tabK/ in front for tab K = 2..{max})", max = crate::settings::MAX_TABS)]
+#[error("unknown lane '{0}' (expected server, client, secret#N, public#N, late#N or timer#N, with tabK/ in front for tab K = 2..{max})", max = MAX_TABS)]
 pub struct UnknownLane(pub String);
 
 /// A positive number written in plain digits: `+1`, ` 1` or `01` would
@@ -285,7 +300,7 @@ impl FromStr for Lane {
             Some(tabbed) => {
                 let (tab, rest) = tabbed.split_once('/').ok_or_else(unknown)?;
                 let tab: TabNo = plain_number(tab).ok_or_else(unknown)?;
-                if !(2..=crate::settings::MAX_TABS).contains(&tab) {
+                if !(2..=MAX_TABS).contains(&tab) {
                     return Err(unknown());
                 }
                 (tab, rest)
@@ -533,289 +548,6 @@ impl JsonSchema for LostAnswer {
             "description": "The answer to the run's N-th refresh call, lost by the network: `refresh#1<`."
         })
     }
-}
-
-/// One leg waiting in the network: a card in the UI's tray.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct LegView {
-    pub id: LegId,
-    pub lane: Lane,
-    pub exchange: Exchange,
-    pub direction: Direction,
-    pub route: Route,
-    /// The exchange's attempt id (as in the events), when the client sent one.
-    pub attempt: Option<u64>,
-    /// The token the request carries (requests and commits).
-    pub jti: Option<String>,
-    /// The answer's status and reason (legs back to the client).
-    pub status: Option<u16>,
-    pub reason: Option<Reason>,
-    /// Lab ms, since the run's burst started, when a timer would deliver it.
-    pub due_ms: u64,
-}
-
-/// What the simulated tab holds right now: the hidden state a learner
-/// needs while stepping.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct TabView {
-    /// The stored token's jti, `None` when logged out or a guest (one
-    /// store for all tabs).
-    pub token: Option<String>,
-    /// Tab 1's strategy memory.
-    pub strategy: StrategyView,
-    /// The other tabs' strategy memory, tab 2 first (absent with one tab).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub other_tabs: Vec<StrategyView>,
-}
-
-/// A strategy's own memory.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "strategy", rename_all = "kebab-case")]
-pub enum StrategyView {
-    /// Keeps nothing: every 401 refreshes on its own.
-    Naive,
-    /// The article's flag and the number of requests waiting for the refresh.
-    Queue { is_refreshing: bool, waiting: u32 },
-    /// The token whose shared refresh is running or done, and who joined it.
-    SingleFlight {
-        flight: Option<String>,
-        running: bool,
-        joined: u32,
-    },
-    /// The token the timer refreshed once it fired, and the 401s' own
-    /// shared refresh (as single-flight's).
-    Proactive {
-        timer_fired: Option<String>,
-        flight: Option<String>,
-        running: bool,
-        joined: u32,
-    },
-    /// Whether the lock is held, and how many requests wait for it.
-    Mutex { locked: bool, waiting: u32 },
-    /// A module running in the lab's page: its memory is the page's to show.
-    InPage,
-}
-
-/// The network of one run, as a viewer sees it between two deliveries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct NetworkView {
-    pub driver: crate::settings::NetworkDriver,
-    /// True when nothing moves until the user acts (step, hand, or paused).
-    pub paused: bool,
-    /// Legs in flight, in the order a timer would deliver them.
-    pub legs: Vec<LegView>,
-    /// Legs delivered so far, in order: replaying them gives this run again.
-    pub delivered: Vec<LegId>,
-    /// Refresh answers lost so far (replay them with `drop`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub dropped: Vec<LostAnswer>,
-    pub tab: TabView,
-}
-
-/// What the page needs to be a browser-runtime run's client.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct PageStart {
-    /// The run's auth API, e.g. `/lab/runs/7/api` (`{api}/secret`, …).
-    pub api: String,
-    /// Where the page reports its events and its progress.
-    pub report: String,
-    /// The token the tab holds at the start (the setup's login), if any.
-    pub token: Option<String>,
-    /// The setup used the attempts below this one: the page numbers its
-    /// exchanges from here, so ids never collide.
-    pub first_attempt: u64,
-    /// The lab clock when the burst starts (unix ms; the case's jump in
-    /// time is made): a library that checks `exp` against its own clock
-    /// (supabase-js) is told how far the lab's runs ahead of the page's.
-    #[serde(default)]
-    pub lab_now_ms: u64,
-}
-
-/// `POST /lab/runs/{id}/page`: what the page's tab did since its last
-/// report, and how far it has come. Sent each time the page has caught up
-/// (nothing left to run but waiting) and before each of its exchanges.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PageReport {
-    /// Counts up with every report; an older one arriving late is ignored.
-    pub seq: u64,
-    /// Exchanges the page has started so far.
-    pub started: u64,
-    /// Answers the page has taken in so far.
-    pub received: u64,
-    /// Events only the page knows, in its order.
-    #[serde(default)]
-    pub events: Vec<PageEvent>,
-    /// Set on the last report: every lane's request returned, or the
-    /// module failed.
-    #[serde(default)]
-    pub end: Option<PageEnd>,
-    /// With several tabs: each tab's own `started` and `received` (the
-    /// totals above are their sums). A tab missing here has done nothing.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tabs: Vec<TabProgress>,
-    /// With several tabs: messages the page relays between its tabs
-    /// (storage events, lock grants, broadcasts) that a tab has not taken
-    /// in yet. A held run waits for them as for an answer.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub relaying: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-/// One tab's progress in a page report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TabProgress {
-    pub tab: TabNo,
-    pub started: u64,
-    pub received: u64,
-}
-
-/// What only the page knows of its tab; its exchanges are recorded at the
-/// tab's edge of the network.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum PageEvent {
-    /// The strategy put the lane's request on hold behind a refresh.
-    Queued { lane: Lane, jti: Option<String> },
-    /// The tab stored a token (in the storage every tab shares).
-    TokenStored {
-        jti: String,
-        /// Which tab, when the run has several.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        tab: Option<TabNo>,
-    },
-    /// The tab dropped the shared token because a refresh was refused.
-    LoggedOut {
-        jti: String,
-        reason: Reason,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        tab: Option<TabNo>,
-    },
-    /// The lane's request returned to its caller.
-    RequestDone { lane: Lane, ok: bool, status: u16 },
-}
-
-/// Longest jti a page may report: the lab's own are 8 characters.
-const MAX_REPORTED_JTI: usize = 64;
-
-impl PageEvent {
-    /// Refuses what the page cannot have seen: a request lane's event on
-    /// another lane, or a jti no server of ours could have issued.
-    pub fn check(&self) -> Result<(), String> {
-        let lane = match self {
-            PageEvent::Queued { lane, .. } | PageEvent::RequestDone { lane, .. } => Some(*lane),
-            PageEvent::TokenStored { .. } | PageEvent::LoggedOut { .. } => None,
-        };
-        if lane.is_some_and(|lane| lane.kind().is_none()) {
-            return Err(format!(
-                "{self:?}: this event belongs to a request lane (secret#1, public#2, late#1)"
-            ));
-        }
-        let jti = match self {
-            PageEvent::Queued { jti, .. } => jti.as_deref(),
-            PageEvent::TokenStored { jti, .. } | PageEvent::LoggedOut { jti, .. } => {
-                Some(jti.as_str())
-            }
-            PageEvent::RequestDone { .. } => None,
-        };
-        if jti.is_some_and(|jti| jti.is_empty() || jti.len() > MAX_REPORTED_JTI) {
-            return Err(format!(
-                "a jti must be 1 to {MAX_REPORTED_JTI} characters long"
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// How the page ended its run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
-pub enum PageEnd {
-    /// Every lane's request returned.
-    Done,
-    /// The module could not run on: a syntax error, an exception, an
-    /// endless loop, a request that never returned. The message names it.
-    Failed { message: String },
-}
-
-/// One line of `POST /lab/runs`' NDJSON stream (docs/lab-api.md).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum StreamMessage {
-    /// First line: the validated settings, the run's id (for the network
-    /// controls) and its lab time at start.
-    Start {
-        /// Boxed: the settings are much larger than every other message.
-        settings: Box<RunSettings>,
-        run: u64,
-        lab_now_ms: u64,
-        /// For a browser-runtime run: where the page's client talks to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page: Option<PageStart>,
-    },
-    /// The network after it settled: sent when a run pauses and after each
-    /// step or delivery, never while a timer run flows.
-    Network { network: NetworkView },
-    /// One event, in `seq` order, as it happens, with its narration.
-    Event { event: Event, caption: String },
-    /// Last line of a run that finished.
-    Done {
-        verdict: Verdict,
-        lab_now_ms: u64,
-        /// A held run's deliveries, in order (replay them with `deliver`).
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        delivered: Vec<LegId>,
-        /// Refresh answers the network lost (replay them with `drop`).
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        dropped: Vec<LostAnswer>,
-        /// The challenges this run reached.
-        #[serde(default)]
-        solved: Vec<crate::challenge::ChallengeId>,
-    },
-    /// Last line of a run that could not finish.
-    Error { message: String },
-    /// Last line of a held run that nobody touched for its idle time; its
-    /// resources are freed.
-    Abandoned { message: String },
-}
-
-impl StreamMessage {
-    /// The message as one NDJSON line (with its newline).
-    pub fn to_line(&self) -> String {
-        // Serialising these plain types cannot fail (no maps with non-string
-        // keys, no custom serialisers that error).
-        let mut text = serde_json::to_string(self).unwrap_or_else(|err| {
-            format!(r#"{{"type":"error","message":"cannot encode a message: {err}"}}"#)
-        });
-        text.push('\n');
-        text
-    }
-}
-
-/// The JSON Schemas checked in under `docs/schema/`, by file name.
-pub fn schemas() -> Vec<(&'static str, Schema)> {
-    vec![
-        (
-            "stream-message.schema.json",
-            schemars::schema_for!(StreamMessage),
-        ),
-        ("page-report.schema.json", schemars::schema_for!(PageReport)),
-        (
-            "run-report.schema.json",
-            schemars::schema_for!(crate::scenario::RunReport),
-        ),
-    ]
-}
-
-/// A schema as the pretty JSON text that is checked in.
-pub fn schema_text(schema: &Schema) -> String {
-    let mut text = serde_json::to_string_pretty(schema).unwrap_or_default();
-    text.push('\n');
-    text
 }
 
 #[cfg(test)]

@@ -7,10 +7,8 @@
 //! calls it), `reuse_count` its reuse count, `rotate` its rotation switch.
 //! A preset that has no such parameter refuses the knob.
 
-use super::revocation::{Beyond, Rule};
-use crate::settings::{
-    check_range, Policy, RunSettings, SettingsError, MAX_GRACE_S, MAX_REUSE_COUNT,
-};
+use super::policy::{Beyond, Rule};
+use super::{check_range, Policy, RunSettings, SettingsError, MAX_GRACE_S, MAX_REUSE_COUNT};
 
 /// The knob values a preset's rule is built from (its defaults filled in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,23 +177,16 @@ pub fn preset(policy: Policy) -> Option<&'static Preset> {
 
 /// The rule a run's server follows: its policy's, with the knobs applied.
 pub fn rule(settings: &RunSettings) -> Rule {
-    match settings.policy {
-        Policy::Strict => Rule::STRICT,
-        Policy::Family => Rule::reuse_detection(0),
-        Policy::Grace => Rule::reuse_detection(settings.grace_s * 1000),
-        Policy::None => Rule::NO_ROTATION,
-        Policy::NonAtomic => Rule {
-            atomic: false,
-            ..Rule::STRICT
-        },
-        policy => match preset(policy) {
-            Some(preset) => (preset.rule)(Knobs {
-                overlap_ms: settings.overlap_s.or(preset.overlap_s).unwrap_or(0) * 1000,
-                reuse_count: settings.reuse_count.or(preset.reuse_count).unwrap_or(0),
-                rotate: settings.rotate.or(preset.rotate).unwrap_or(true),
-            }),
-            None => Rule::STRICT,
-        },
+    if let Some(generic) = super::policy::generic(settings.policy) {
+        return (generic.rule)(settings);
+    }
+    match preset(settings.policy) {
+        Some(preset) => (preset.rule)(Knobs {
+            overlap_ms: settings.overlap_s.or(preset.overlap_s).unwrap_or(0) * 1000,
+            reuse_count: settings.reuse_count.or(preset.reuse_count).unwrap_or(0),
+            rotate: settings.rotate.or(preset.rotate).unwrap_or(true),
+        }),
+        None => Rule::STRICT,
     }
 }
 
@@ -204,7 +195,7 @@ pub fn rule(settings: &RunSettings) -> Rule {
 pub fn markdown() -> String {
     let mut out = String::from(
         "# Server presets\n\n\
-         Generated from `src/server/presets.rs` (`refresh_race::server::presets::markdown`); do not edit by hand. \
+         Generated from `src/settings/presets.rs` (`refresh_race::settings::presets::markdown`); do not edit by hand. \
          `cargo test --test presets` fails when this file is stale; `REFRESH_RACE_WRITE_DOCS=1 cargo test --test presets` rewrites it. \
          Each row is tested over real HTTP in `tests/presets.rs`, by a test that names the row's source.\n\n\
          | preset | knobs (default) | what a token that comes back gets | access tokens of a revoked login | refresh token lifetimes | sources |\n\

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub mod policy;
+pub mod presets;
+
 /// Most requests of one kind in one run.
 pub const MAX_REQUESTS: u32 = 10_000;
 /// Longest per-route latency, in milliseconds.
@@ -21,8 +24,8 @@ pub const MAX_REFRESH_WINDOW_S: u64 = 30 * 86_400;
 pub const MAX_GRACE_S: u64 = 60;
 /// Largest reuse count a preset may be given.
 pub const MAX_REUSE_COUNT: u32 = 100;
-/// Most browser tabs in one run.
-pub const MAX_TABS: u8 = 8;
+/// Most browser tabs in one run (a lane names its tab, so the words own it).
+pub use crate::protocol::MAX_TABS;
 /// Most legs a run's delivery script may name.
 pub const MAX_SCRIPT_LEGS: usize = 100_000;
 /// Most requests (secret, public and late together) of a run whose client
@@ -104,22 +107,29 @@ named_enum!(
     }
 );
 
-named_enum!(
-    /// How the client handles a 401.
-    Strategy {
-        /// Every 401 refreshes on its own.
-        Naive => "naive",
-        /// The article's flag-and-queue interceptor.
-        Queue => "queue",
-        /// One shared refresh per failed token.
-        SingleFlight => "single-flight",
-        /// A timer refreshes shortly before `exp`; 401s share one refresh
-        /// among themselves, but not with the timer.
-        Proactive => "proactive",
-        /// A lock, and a re-read of the stored token after taking it.
-        Mutex => "mutex",
-    }
-);
+/// The `Strategy` enum, from the client's list of strategies.
+macro_rules! strategy_enum {
+    ($($(#[$doc:meta])* $variant:ident => $text:literal, $module:ident, page: $page:literal;)+) => {
+        named_enum!(
+            /// How the client handles a 401 (one line each in src/client/list.rs).
+            Strategy {
+                $($(#[$doc])* $variant => $text),+
+            }
+        );
+
+        impl Strategy {
+            /// Whether the strategy also exists as a module of the page
+            /// (ui/strategies/NAME.js), so the browser runtime can run it.
+            pub fn in_page(self) -> bool {
+                match self {
+                    $(Strategy::$variant => $page),+
+                }
+            }
+        }
+    };
+}
+
+crate::client::list::strategies!(strategy_enum);
 
 named_enum!(
     /// How the tabs of one browser coordinate their refreshes.
@@ -148,7 +158,7 @@ named_enum!(
         None => "none",
         /// Strict, but check and revoke are two steps (a deliberate bug).
         NonAtomic => "non-atomic",
-        // Real servers' rules (src/server/presets.rs: parameters, defaults, sources).
+        // Real servers' rules (src/settings/presets.rs: parameters, defaults, sources).
         /// Auth0: rotation overlap period, then reuse detection.
         Auth0 => "auth0",
         /// Okta: rotation with a grace period (default 30 s), then reuse detection.
@@ -208,31 +218,13 @@ impl Runtime {
     }
 }
 
-impl Strategy {
-    /// Whether the strategy also exists as a module of the page
-    /// (ui/strategies/NAME.js), so the browser runtime can run it.
-    pub fn in_page(self) -> bool {
-        matches!(
-            self,
-            Strategy::Naive | Strategy::Queue | Strategy::SingleFlight
-        )
-    }
-}
-
 impl Policy {
     /// The real systems this policy mirrors, for tooltips and docs.
     pub fn mirrors(self) -> &'static str {
-        if let Some(preset) = crate::server::presets::preset(self) {
-            return preset.source;
-        }
-        match self {
-            Policy::Strict => "AWS Cognito RefreshTokenRotation ENABLED with RetryGracePeriodSeconds 0 (a reuse is refused, nothing else dies)",
-            Policy::Family => "RFC 9700 §4.14.2 reuse detection; Okta reuse detection; Ory Hydra default; Keycloak revokeRefreshToken=true, refreshTokenMaxReuse=0 (ends the client session)",
-            Policy::Grace => "Okta grace period (default 30 s); Ory Hydra rotation_grace_period; AWS Cognito RetryGracePeriodSeconds",
-            Policy::None => "Spring Authorization Server default; Keycloak default; AWS Cognito default; Okta STATIC",
-            Policy::NonAtomic => "Spring Authorization Server reuseRefreshTokens=false (last write wins); Keycloak CVE-2026-1035; Ory Hydra #3604 (check-then-revoke race)",
-            // Presets answered above.
-            _ => "",
+        match (policy::generic(self), presets::preset(self)) {
+            (Some(generic), _) => generic.mirrors,
+            (None, Some(preset)) => preset.source,
+            (None, None) => "",
         }
     }
 }
@@ -547,7 +539,7 @@ impl RunSettings {
         check_range("idle_s", self.idle_s, 1, MAX_IDLE_S)?;
         check_range("tabs", self.tabs, 1, u32::from(MAX_TABS))?;
         self.check_lifecycle()?;
-        crate::server::presets::check_knobs(self)?;
+        presets::check_knobs(self)?;
         check_range("deliver", self.deliver.len(), 0, MAX_SCRIPT_LEGS)?;
         check_range("drop", self.drop.len(), 0, MAX_SCRIPT_LEGS)?;
         if self.runtime == Runtime::Browser {
