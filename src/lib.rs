@@ -46,7 +46,7 @@
 //!    bounded URL fragment; [`save`], atomic file writes.
 //! 6. The fronts: [`runs`], live runs on the lab's port (the NDJSON stream
 //!    and the network commands); [`classroom`], the lab opened to a
-//!    workshop room; [`room`], the room as one (the instructor pushes a
+//!    workshop room; `classroom::room`, the room as one (the instructor pushes a
 //!    setup or a lesson step to every seat and reads the room's results
 //!    live); [`ui_files`], the UI compiled into the binary; [`web`],
 //!    the lab's HTTP front, used by `refresh-race serve` and the desktop
@@ -66,7 +66,6 @@ pub mod network;
 pub mod page;
 pub mod protocol;
 pub mod render;
-pub mod room;
 pub mod runs;
 pub mod save;
 pub mod scenario;

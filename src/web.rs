@@ -184,7 +184,7 @@ impl Lab {
             .route("/lab/classroom/open", post(open_room))
             .route("/lab/classroom/close", post(close_room))
             .route("/lab/classroom/seats/{number}/remove", post(remove_seat))
-            // The room as one (crate::room): push to every seat, read the results.
+            // The room as one (crate::classroom::room): push to every seat, read the results.
             .route("/lab/classroom/push", post(push_to_room))
             .route("/lab/classroom/results", get(room_results))
             .layer(axum::Extension(self.clone()));
@@ -421,17 +421,17 @@ impl Lab {
 async fn push_to_room(
     axum::Extension(lab): axum::Extension<Arc<Lab>>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<crate::room::Push>, ApiError> {
+) -> Result<Json<crate::classroom::room::Push>, ApiError> {
     let room = lab.open_classroom()?;
-    crate::room::push(&room, body).map(Json)
+    crate::classroom::room::push(&room, body).map(Json)
 }
 
 /// `GET /lab/classroom/results`: the room's results for the current push.
 async fn room_results(
     axum::Extension(lab): axum::Extension<Arc<Lab>>,
-) -> Result<Json<crate::room::RoomResults>, ApiError> {
+) -> Result<Json<crate::classroom::room::RoomResults>, ApiError> {
     let room = lab.open_classroom()?;
-    Ok(Json(crate::room::results(&room)))
+    Ok(Json(crate::classroom::room::results(&room)))
 }
 
 /// `POST /lab/classroom/seats/{number}/remove`: frees one seat.

@@ -6,7 +6,7 @@
 // lesson-view.js paints it. The page keeps the progress in localStorage
 // (the desktop shell keeps localStorage across launches).
 //
-// The step ids are the lab's too (src/room.rs): a seat's page reports the
+// The step ids are the lab's too (src/classroom/room.rs): a seat's page reports the
 // steps it checked to the room's results.
 
 import { libraryNamed } from './libraries.js';

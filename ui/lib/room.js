@@ -88,7 +88,7 @@ export function stepNumber(id) {
   return STEP_IDS.indexOf(id) + 1;
 }
 
-/** The workshop's steps, in order: ids shared with src/room.rs and lib/lesson.js. */
+/** The workshop's steps, in order: ids shared with src/classroom/room.rs and lib/lesson.js. */
 export const STEP_IDS = ['watch-the-race', 'queue-twice', 'fix-it', 'across-tabs', 'real-library', 'by-hand', 'own-interceptor', 'every-order'];
 
 /**

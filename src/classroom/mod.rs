@@ -17,6 +17,8 @@
 //! seats' runs have a share of the lab's of their own
 //! ([`crate::runs::ROOM_LIVE_RUNS`]).
 
+pub mod room;
+
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -179,8 +181,8 @@ pub struct Attendee {
     runs_done: AtomicU64,
     solved: Mutex<BTreeSet<ChallengeId>>,
     /// The room's notice board (what was pushed) and this seat's results.
-    board: Arc<crate::room::Board>,
-    record: crate::room::SeatRecord,
+    board: Arc<room::Board>,
+    record: room::SeatRecord,
 }
 
 /// A row of the instructor's roster.
@@ -205,8 +207,8 @@ pub struct Classroom {
     opened: Instant,
     new_seats: Throttle,
     guesses: Throttle,
-    /// What the instructor pushed to every seat ([`crate::room`]).
-    board: Arc<crate::room::Board>,
+    /// What the instructor pushed to every seat ([`room`]).
+    board: Arc<room::Board>,
 }
 
 impl Classroom {
@@ -307,7 +309,7 @@ impl Classroom {
             runs_done: AtomicU64::new(0),
             solved: Mutex::new(BTreeSet::new()),
             board: self.board.clone(),
-            record: crate::room::SeatRecord::default(),
+            record: room::SeatRecord::default(),
         };
         seats.insert(session.clone(), Arc::new(attendee));
         Ok(session)
@@ -333,7 +335,7 @@ impl Classroom {
     }
 
     /// The room's notice board.
-    pub fn board(&self) -> &crate::room::Board {
+    pub fn board(&self) -> &room::Board {
         &self.board
     }
 
@@ -386,7 +388,7 @@ impl Attendee {
     }
 
     /// This seat's results in the room.
-    pub fn record(&self) -> &crate::room::SeatRecord {
+    pub fn record(&self) -> &room::SeatRecord {
         &self.record
     }
 
@@ -507,7 +509,7 @@ pub async fn gate(
     }
     // The room as one: the seat's own state, the room's events, its lesson.
     if path == "/lab/room" || path.starts_with("/lab/room/") {
-        return crate::room::seat_answer(&room, &attendee, request).await;
+        return room::seat_answer(&room, &attendee, request).await;
     }
     if path.starts_with("/lab/classroom") {
         return ApiError::Forbidden {

@@ -37,8 +37,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+use super::{Attendee, Classroom};
 use crate::challenge::ChallengeId;
-use crate::classroom::{Attendee, Classroom};
 use crate::server::{self, ApiError};
 use crate::settings::RunSettings;
 use crate::verdict::Verdict;
