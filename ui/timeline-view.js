@@ -67,13 +67,15 @@ export class TimelineView {
       failed: h('b', {}, '0'),
       logouts: h('b', {}, '0'),
     };
+    // "1 logout", "2 logouts": the nouns follow their counts.
+    this.nouns = { refreshCalls: document.createTextNode(' refresh calls'), logouts: document.createTextNode(' logouts') };
     this.verdict = h('div', { class: 'verdict tone-running', 'data-verdict': '', 'aria-live': 'polite' },
       this.sentence,
       h('ul', { class: 'verdict-counts' },
-        h('li', { class: 'count-refresh' }, this.counts.refreshCalls, ' refresh calls'),
+        h('li', { class: 'count-refresh' }, this.counts.refreshCalls, this.nouns.refreshCalls),
         h('li', { class: 'count-ok' }, this.counts.ok, ' ok'),
         h('li', { class: 'count-failed' }, this.counts.failed, ' failed'),
-        h('li', { class: 'count-logouts' }, this.counts.logouts, ' logouts')));
+        h('li', { class: 'count-logouts' }, this.counts.logouts, this.nouns.logouts)));
     this.root = h('section', {
       class: `timeline${compact ? ' compact' : ''}`,
       'data-timeline': '',
@@ -363,6 +365,8 @@ export class TimelineView {
     this.counts.ok.textContent = String(v.ok);
     this.counts.failed.textContent = String(v.failed);
     this.counts.logouts.textContent = String(v.logouts);
+    this.nouns.refreshCalls.textContent = v.refreshCalls === 1 ? ' refresh call' : ' refresh calls';
+    this.nouns.logouts.textContent = v.logouts === 1 ? ' logout' : ' logouts';
     this.pill.textContent = v.pill;
     this.pill.className = `state-pill pill-${v.status}`;
     this.root.classList.toggle('family-revoked', v.familyRevoked);
