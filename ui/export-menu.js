@@ -16,6 +16,8 @@ import { EXPORT_FORMATS, createCollector, collect, reportOf, fileNameFrom } from
 
 /** Event the desktop shell dispatches on `window` when a download ended. */
 export const DOWNLOAD_EVENT = 'refresh-race:download';
+/** How many times an export refused with 429 (another export running) is tried. */
+const EXPORT_TRIES = 5;
 
 export class ExportMenu {
   /** `root` holds the `data-action="export"` button; the menu is built here. */
@@ -122,15 +124,23 @@ export class ExportMenu {
     this.close();
     this.say(`Exporting ${spec.label}…`);
     let response;
-    try {
-      response = await fetch(`lab/export/${encodeURIComponent(format)}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(report),
-      });
-    } catch (error) {
-      this.say(`Cannot reach the lab: ${error && error.message ? error.message : error}`, 'error');
-      return;
+    // The lab renders one export at a time (a busy room): a 429 waits its
+    // Retry-After and tries again, a few times, saying so.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        response = await fetch(`lab/export/${encodeURIComponent(format)}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(report),
+        });
+      } catch (error) {
+        this.say(`Cannot reach the lab: ${error && error.message ? error.message : error}`, 'error');
+        return;
+      }
+      if (response.status !== 429 || attempt >= EXPORT_TRIES) break;
+      const wait = Math.min(Math.max(Number(response.headers.get('retry-after')) || 2, 1), 10);
+      this.say(`The lab is busy with another export: trying again in ${wait} s…`);
+      await new Promise((resolve) => { setTimeout(resolve, wait * 1000); });
     }
     if (!response.ok) {
       let message = `The lab could not export ${spec.label} (HTTP ${response.status}).`;

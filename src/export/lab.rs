@@ -27,8 +27,10 @@ use super::{export, parse_report, ExportError, ExportFormat};
 /// Largest report body the export route reads: 32 MiB.
 pub const EXPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
 
-/// Exports one lab runs at once (reading, rendering, answering).
-pub const EXPORTS_IN_FLIGHT: usize = 2;
+/// Exports one lab runs at once (reading, rendering, answering). One: a
+/// large PNG render takes a whole core, and on a 2-core laptop two of them
+/// starve the instructor's own requests (BENCHMARKS.md §9).
+pub const EXPORTS_IN_FLIGHT: usize = 1;
 
 /// The export route, with its own body limit and its own places; merge it
 /// into the lab router.
