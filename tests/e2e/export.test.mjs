@@ -123,3 +123,31 @@ test('Escape closes the menu, and a new run disables it until it is done', async
     await page.close();
   }
 });
+
+test('an export refused with 429 (the lab renders one at a time) waits its Retry-After, says so, and downloads', async () => {
+  const { page, errors } = await openLab(browser, server.url);
+  try {
+    await page.click('[data-case="expired-refreshable"]');
+    await page.locator('[data-timeline][data-state="done"]').waitFor({ timeout: 20_000 });
+    await page.waitForSelector('[data-export-menu][data-state="ready"]');
+    // The lab's own refusal, as its export route words it, for the first try only.
+    let refused = 0;
+    await page.route('**/lab/export/**', async (route) => {
+      if (refused++ === 0) {
+        await route.fulfill({ status: 429, headers: { 'retry-after': '1', 'content-type': 'application/json' }, body: JSON.stringify({ error: 'busy', message: '1 exports are running on this lab, its limit; try again shortly' }) });
+      } else {
+        await route.continue();
+      }
+    });
+    const menu = page.locator('[data-export-menu]');
+    const waiting = menu.getByText(/busy with another export: trying again in 1 s/);
+    const saved = download(page, 'json');
+    await waiting.waitFor({ timeout: 5_000 });
+    const json = await saved;
+    assert.equal(JSON.parse(json.bytes.toString('utf8')).verdict.refresh_calls, 3);
+    assert.equal(refused, 2, 'one refusal, then the real export');
+    assert.deepEqual(errors.filter((e) => !/429/.test(e)), []);
+  } finally {
+    await page.close();
+  }
+});
