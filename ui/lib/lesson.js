@@ -74,7 +74,7 @@ export const LESSON = Object.freeze([
   {
     id: 'by-hand',
     title: 'Cause the race by hand',
-    todo: 'With the naive client, set network to hand and press 3: nothing moves until you deliver. Deliver the legs (→ delivers the next one) until a refresh is refused.',
+    todo: 'With the naive client and cross-tab back to none (More, then tabs · OAuth: a lock would serialise even one tab), set network to hand and press 3: nothing moves until you deliver. Deliver the legs (→ delivers the next one) until a refresh is refused.',
     control: '[data-control="network"]',
     parts: [{ id: 'refused', check: (r) => isRun(r) && r.settings.network === 'hand' && Number(r.verdict.refresh_rejected) >= 1 }],
   },
