@@ -4,44 +4,14 @@
 
 mod common;
 
-use std::sync::Arc;
+use common::{open_room, Room};
 
 use common::http;
 use refresh_race::settings::RunSettings;
 use refresh_race::timeline::Recorder;
 use refresh_race::ui_files::UiFiles;
-use refresh_race::web::{self, Lab, RoomInfo};
+use refresh_race::web::{self, Lab};
 use serde_json::{json, Value};
-
-struct Room {
-    instructor: String,
-    room: String,
-    info: RoomInfo,
-    _lab: Arc<Lab>,
-}
-
-async fn open() -> Room {
-    let lab = Lab::new(
-        UiFiles::Embedded,
-        &web::long_lived_api_settings(),
-        Recorder::bounded(100),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let instructor = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(web::serve_router(
-        listener,
-        lab.instructor_router(),
-        std::future::pending(),
-    ));
-    let info = lab.open_room("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let room = info.join_url.split("/join").next().unwrap().to_owned();
-    Room {
-        instructor,
-        room,
-        info,
-        _lab: lab,
-    }
-}
 
 /// Joins with `code`; returns the seat cookie (`name=value`) on success.
 async fn join(room: &Room, code: &str) -> (u16, Option<String>, String) {
@@ -78,7 +48,7 @@ async fn post(url: String, cookie: &str, body: Value) -> (u16, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_code_there_is_only_the_join_page() {
-    let room = open().await;
+    let room = open_room().await;
     let (status, page) = get(format!("{}/", room.room), None).await;
     assert_eq!(status, 200);
     assert!(page.contains("data-join") && page.contains("Enter the code"));
@@ -113,11 +83,11 @@ async fn without_the_code_there_is_only_the_join_page() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_attendee_has_their_own_clock_tokens_and_runs() {
-    let room = open().await;
-    let (status, ada, _) = join(&room, &room.info.code.to_lowercase()).await;
+    let room = open_room().await;
+    let (status, ada, _) = join(&room, &room.code.to_lowercase()).await;
     assert_eq!(status, 303);
     let ada = ada.expect("a seat cookie");
-    let (_, bob, _) = join(&room, &room.info.code).await;
+    let (_, bob, _) = join(&room, &room.code).await;
     let bob = bob.unwrap();
     let (status, page) = get(format!("{}/", room.room), Some(&ada)).await;
     assert_eq!(status, 200);
@@ -303,13 +273,13 @@ async fn the_status_says_whose_page_it_is_without_a_failed_request() {
     let room = Room {
         instructor: base.clone(),
         room: info.join_url.split("/join").next().unwrap().to_owned(),
-        info,
-        _lab: lab,
+        code: info.code,
+        lab,
     };
     let (code, _) = status(format!("{}/lab/classroom/status", room.room), None).await;
     assert_eq!(code, 401);
-    join(&room, &room.info.code).await;
-    let (_, seat, _) = join(&room, &room.info.code).await;
+    join(&room, &room.code).await;
+    let (_, seat, _) = join(&room, &room.code).await;
     let (code, body) = status(format!("{}/lab/classroom/status", room.room), seat).await;
     assert_eq!(
         (code, body),
@@ -319,9 +289,9 @@ async fn the_status_says_whose_page_it_is_without_a_failed_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_attendee_reaches_only_their_own_runs() {
-    let room = open().await;
-    let (_, ada, _) = join(&room, &room.info.code).await;
-    let (_, bob, _) = join(&room, &room.info.code).await;
+    let room = open_room().await;
+    let (_, ada, _) = join(&room, &room.code).await;
+    let (_, bob, _) = join(&room, &room.code).await;
     let (ada, bob) = (ada.unwrap(), bob.unwrap());
 
     // Ada's held browser run: its start line names its id and its page paths.

@@ -5,44 +5,11 @@
 
 mod common;
 
-use std::sync::Arc;
+use common::{open_room, Room};
 
 use common::http;
 use refresh_race::explore::lab::{ROOM_EXPLORATIONS, SEAT_EXPLORATIONS};
-use refresh_race::timeline::Recorder;
-use refresh_race::ui_files::UiFiles;
-use refresh_race::web::{self, Lab};
 use serde_json::{json, Value};
-
-struct Room {
-    instructor: String,
-    room: String,
-    code: String,
-    _lab: Arc<Lab>,
-}
-
-async fn open() -> Room {
-    let lab = Lab::new(
-        UiFiles::Embedded,
-        &web::long_lived_api_settings(),
-        Recorder::bounded(100),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let instructor = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(web::serve_router(
-        listener,
-        lab.instructor_router(),
-        std::future::pending(),
-    ));
-    let info = lab.open_room("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let room = info.join_url.split("/join").next().unwrap().to_owned();
-    Room {
-        instructor,
-        room,
-        code: info.code,
-        _lab: lab,
-    }
-}
 
 /// A new seat's cookie.
 async fn seat(room: &Room) -> String {
@@ -93,7 +60,7 @@ fn message(err: &(u16, Value)) -> &str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seat_explores_within_its_places_and_cannot_starve_the_room_or_the_instructor() {
     assert_eq!((SEAT_EXPLORATIONS, ROOM_EXPLORATIONS), (1, 2));
-    let room = open().await;
+    let room = open_room().await;
     let (ada, bob, cy) = (seat(&room).await, seat(&room).await, seat(&room).await);
 
     // Ada's exploration runs; a second one of hers waits for it.
@@ -180,7 +147,7 @@ async fn a_seat_explores_within_its_places_and_cannot_starve_the_room_or_the_ins
 /// it the lab refuses before anything runs, naming the bound.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_setup_past_two_request_lanes_is_refused_with_the_bound() {
-    let room = open().await;
+    let room = open_room().await;
     let body = json!({"settings": {"case": "expired-refreshable", "strategy": "queue", "runtime": "browser", "secret": 3, "public": 3}});
     let refused = explore(&room.instructor, None, body).await.unwrap_err();
     assert_eq!(refused.0, 400, "{}", refused.1);

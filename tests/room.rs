@@ -6,45 +6,14 @@
 
 mod common;
 
+use common::{open_room, Room};
+
 use std::sync::Arc;
 
 use common::http;
 use refresh_race::link::{self, Link};
 use refresh_race::settings::{Case, RunSettings, Strategy};
-use refresh_race::timeline::Recorder;
-use refresh_race::ui_files::UiFiles;
-use refresh_race::web::{self, Lab};
 use serde_json::{json, Value};
-
-struct Room {
-    instructor: String,
-    room: String,
-    code: String,
-    lab: Arc<Lab>,
-}
-
-async fn open() -> Room {
-    let lab = Lab::new(
-        UiFiles::Embedded,
-        &web::long_lived_api_settings(),
-        Recorder::bounded(100),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let instructor = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(web::serve_router(
-        listener,
-        lab.instructor_router(),
-        std::future::pending(),
-    ));
-    let info = lab.open_room("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let room = info.join_url.split("/join").next().unwrap().to_owned();
-    Room {
-        instructor,
-        room,
-        code: info.code,
-        lab,
-    }
-}
 
 fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
@@ -182,7 +151,7 @@ impl Events {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_instructor_pushes_and_every_seat_hears_it() {
-    let room = open().await;
+    let room = open_room().await;
     let ada = join(&room).await;
     let mut heard = Events::open(&room, &ada).await;
     let (name, first) = heard.next().await.unwrap();
@@ -254,7 +223,7 @@ async fn only_the_instructor_pushes_and_every_seat_hears_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_results_count_each_seats_runs_as_their_streams_reported() {
-    let room = open().await;
+    let room = open_room().await;
     let (ada, bob, cy) = (join(&room).await, join(&room).await, join(&room).await);
     let naive = case3(Strategy::Naive);
     // A run before the push counts for nothing.
@@ -346,7 +315,7 @@ async fn the_results_count_each_seats_runs_as_their_streams_reported() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_tells_every_seat_and_ends_its_connections() {
-    let room = open().await;
+    let room = open_room().await;
     let (ada, bob) = (join(&room).await, join(&room).await);
     let mut streams = [
         Events::open(&room, &ada).await,
@@ -383,7 +352,7 @@ async fn closing_tells_every_seat_and_ends_its_connections() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seat_that_comes_back_has_its_number_and_runs() {
-    let room = open().await;
+    let room = open_room().await;
     let _first = join(&room).await;
     let ada = join(&room).await;
     let naive = case3(Strategy::Naive);
@@ -409,7 +378,7 @@ async fn a_seat_that_comes_back_has_its_number_and_runs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flooding_seat_does_not_starve_the_others() {
-    let room = open().await;
+    let room = open_room().await;
     let (flood, ada) = (join(&room).await, join(&room).await);
     let single = case3(Strategy::SingleFlight);
     push_setup(&room, &single).await;

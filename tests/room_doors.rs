@@ -6,8 +6,9 @@
 
 mod common;
 
+use common::{open_room, Room};
+
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::{http, start_lab};
@@ -16,36 +17,6 @@ use refresh_race::ui_files::UiFiles;
 use refresh_race::web::{self, Lab};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-struct Room {
-    instructor: String,
-    room: String,
-    code: String,
-    _lab: Arc<Lab>,
-}
-
-async fn open() -> Room {
-    let lab = Lab::new(
-        UiFiles::Embedded,
-        &web::long_lived_api_settings(),
-        Recorder::bounded(100),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let instructor = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(web::serve_router(
-        listener,
-        lab.instructor_router(),
-        std::future::pending(),
-    ));
-    let info = lab.open_room("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let room = info.join_url.split("/join").next().unwrap().to_owned();
-    Room {
-        instructor,
-        room,
-        code: info.code,
-        _lab: lab,
-    }
-}
 
 /// A browser on the machine 127.0.0.`n`.
 fn browser(n: u8) -> reqwest::Client {
@@ -266,7 +237,7 @@ async fn run_ids_cannot_be_counted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejoin_gets_the_same_seat() {
-    let room = open().await;
+    let room = open_room().await;
     let first = join(&room, 1, &room.code, None).await;
     assert_eq!(first.status, 303, "{}", first.body);
     let cookie = first.cookie.unwrap();
@@ -280,7 +251,7 @@ async fn a_rejoin_gets_the_same_seat() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_cannot_take_every_seat() {
-    let room = open().await;
+    let room = open_room().await;
     let mut seated = 0;
     let mut limited = None;
     for _ in 0..70 {
@@ -306,7 +277,7 @@ async fn one_address_cannot_take_every_seat() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seats_cannot_take_the_instructors_runs() {
-    let room = open().await;
+    let room = open_room().await;
     let mut held = Vec::new();
     for n in 10..26 {
         let seat = join(&room, n, &room.code, None).await.cookie.unwrap();
@@ -344,7 +315,7 @@ async fn an_idle_seat_gives_its_place_to_a_newcomer() {
         instructor: String::new(),
         room: info.join_url.split("/join").next().unwrap().to_owned(),
         code: info.code,
-        _lab: lab.clone(),
+        lab: lab.clone(),
     };
     let first = join(&room, 50, &room.code, None).await.cookie.unwrap();
     let full = join(&room, 51, &room.code, None).await;
@@ -366,7 +337,7 @@ async fn an_idle_seat_gives_its_place_to_a_newcomer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_code_has_40_bits_and_is_typed_forgivingly() {
-    let room = open().await;
+    let room = open_room().await;
     let letters: String = room
         .code
         .chars()
@@ -392,7 +363,7 @@ async fn the_code_has_40_bits_and_is_typed_forgivingly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_guesses_are_rate_limited_per_address() {
-    let room = open().await;
+    let room = open_room().await;
     let mut refused = 0;
     let limited = loop {
         let joined = join(&room, 5, "AAAAAAAAAA", None).await;
@@ -595,7 +566,7 @@ async fn exports_in_flight_are_bounded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seats_request_limit_counts_every_tab() {
-    let room = open().await;
+    let room = open_room().await;
     let seat = join(&room, 40, &room.code, None).await.cookie.unwrap();
     let settings = json!({"tabs": 8, "secret": 100, "public": 100});
     let refused = Run::start(&browser(40), &room.room, Some(&seat), settings).await;
@@ -675,7 +646,7 @@ async fn the_room_closes_reopens_on_its_port_and_seats_can_be_removed() {
         instructor: base.clone(),
         room: format!("http://127.0.0.1:{port}"),
         code: second["code"].as_str().unwrap().to_owned(),
-        _lab: lab.clone(),
+        lab: lab.clone(),
     };
     let seat = join(&room, 41, &room.code, None).await.cookie.unwrap();
     let options = |cookie: String| {

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use refresh_race::server::{AuthServer, AuthState};
 use refresh_race::settings::{Latency, Policy, RunSettings};
 use refresh_race::timeline::Recorder;
+use refresh_race::ui_files::UiFiles;
+use refresh_race::web::{self, Lab};
 use serde_json::Value;
 
 /// Settings with no latency, for API tests that do not race.
@@ -222,4 +224,37 @@ pub fn refreshers(report: &refresh_race::scenario::RunReport) -> Vec<String> {
         .filter(|e| matches!(e.kind, EventKind::RefreshSent { .. }))
         .map(|e| e.lane.to_string())
         .collect()
+}
+
+/// A lab with its room open on 127.0.0.1: the instructor's base URL, the
+/// room's, its join code, and the lab (kept alive with the test).
+pub struct Room {
+    pub instructor: String,
+    pub room: String,
+    pub code: String,
+    pub lab: Arc<Lab>,
+}
+
+/// Opens a lab on a random port and its room on another, as the instructor does.
+pub async fn open_room() -> Room {
+    let lab = Lab::new(
+        UiFiles::Embedded,
+        &web::long_lived_api_settings(),
+        Recorder::bounded(100),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let instructor = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(web::serve_router(
+        listener,
+        lab.instructor_router(),
+        std::future::pending(),
+    ));
+    let info = lab.open_room("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let room = info.join_url.split("/join").next().unwrap().to_owned();
+    Room {
+        instructor,
+        room,
+        code: info.code,
+        lab,
+    }
 }
