@@ -99,7 +99,15 @@ test('the laptop wakes: three tabs refresh at once and the user is logged out', 
     // Quiet: the laptop sleeps past exp, and every tab wakes at once.
     await page.locator('[data-tray] [data-leg="tab3/secret#2>"]').waitFor();
     // The stampede: every leg in flight goes at once, round after round.
-    while ((await timeline(page).getAttribute('data-state')) !== 'done') {
+    for (;;) {
+      // The last answers can end the run on their own, after the delivered count
+      // moved: wait for either the end or legs to deliver (held legs keep it alive).
+      await page.waitForFunction(() => {
+        const t = document.querySelector('[data-timeline]');
+        const all = document.querySelector('[data-controls] [data-action="deliver-all"]');
+        return t && (t.getAttribute('data-state') === 'done' || (all && !all.disabled));
+      });
+      if ((await timeline(page).getAttribute('data-state')) === 'done') break;
       const before = Number(await timeline(page).getAttribute('data-delivered'));
       await page.locator('[data-controls] [data-action="deliver-all"]:not([disabled])').click();
       await page.waitForFunction((n) => {
