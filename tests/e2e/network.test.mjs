@@ -344,7 +344,14 @@ test('the impossible challenge: Give up, or three runs, and the panel says why',
       await card.locator('[data-action="play"]').click();
       await settledAt(page, 0);
       // Everything in flight, again and again, until the run is over.
-      while ((await timeline(page).getAttribute('data-state')) !== 'done') {
+      for (;;) {
+        // The last answers can end the run on their own: wait for the end or legs to deliver.
+        await page.waitForFunction(() => {
+          const t = document.querySelector('[data-timeline]');
+          const all = document.querySelector('[data-controls] [data-action="deliver-all"]');
+          return t && (t.getAttribute('data-state') === 'done' || (all && !all.disabled));
+        });
+        if ((await timeline(page).getAttribute('data-state')) === 'done') break;
         const before = await deliveredCount(page);
         await page.click('[data-controls] [data-action="deliver-all"]');
         await page.waitForFunction((n) => {
