@@ -13,7 +13,10 @@
 //! A real run cannot be forked, so a state's second and later legs are
 //! explored from a fresh run that replays the prefix (the network replays
 //! exactly: docs/design.md, "The network"). The first leg continues on the
-//! run at hand.
+//! run at hand. Many steps need no run at all: each delivery's footprint
+//! (what it wrote: the server, the tab, other lanes) is kept, and two
+//! deliveries of different lanes that neither wrote what the other reads
+//! commute, so S·b·a is read off S·a·b ([`state::independent`]).
 //!
 //! Budgets: [`estimate`] sizes a setup before anything runs; past
 //! [`MAX_ESTIMATED_STATES`] the explorer refuses unless it is given a

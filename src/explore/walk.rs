@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::{page, state, Cut, Exploration, ExploreError, Options, Outcome, Progress};
 use crate::protocol::LegId;
 use crate::scenario::{self, LiveRun};
-use crate::settings::{RunSettings, Runtime};
+use crate::settings::{CrossTab, RunSettings, Runtime};
 use crate::timeline::Recorder;
 use crate::verdict::Verdict;
 
@@ -37,9 +37,9 @@ pub(super) struct Node {
     pub(super) children: Vec<NodeId>,
     /// Filled in once every leg is explored (or at once for an end).
     pub(super) reach: Option<Vec<Reach>>,
-    /// Per explored leg: its delivery touched only its own lane (see
+    /// Per explored leg: what its delivery changed (see
     /// [`Explorer::predict`]).
-    pub(super) local: Vec<bool>,
+    pub(super) foot: Vec<state::Foot>,
     /// Some of the (state, leg index) edges that lead here.
     pub(super) parents: Vec<(NodeId, u32)>,
 }
@@ -55,7 +55,7 @@ pub(super) struct Seen {
 }
 
 /// Parents kept per state: enough to find a commuting pair.
-const MAX_PARENTS: usize = 4;
+const MAX_PARENTS: usize = 16;
 
 /// A live run at a known prefix, with its recorder.
 pub(super) struct Cursor {
@@ -140,7 +140,11 @@ impl<'a> Explorer<'a> {
         let events = cursor.recorder.events();
         let legs = cursor.run.network.legs();
         let tab = cursor.run.client.tab_view();
-        let mut key = state::of(&events, &legs, &tab, &mut self.interner);
+        let reasons = match self.opaque() {
+            true => state::Reasons::All,
+            false => state::Reasons::OfRefreshesOnly,
+        };
+        let mut key = state::of(&events, &legs, &tab, reasons, &mut self.interner);
         if self.opaque() {
             state::answers_heard(&cursor.at, &mut key, &mut self.interner);
         }
@@ -172,7 +176,7 @@ impl<'a> Explorer<'a> {
             legs: ids,
             children: Vec::new(),
             reach,
-            local: Vec::new(),
+            foot: Vec::new(),
             parents: Vec::new(),
         });
         self.memo.insert(key, id);
@@ -185,24 +189,24 @@ impl<'a> Explorer<'a> {
         })
     }
 
-    /// The state that delivering `leg` at `node` leads to, known without a
-    /// run when it commutes: if `node` was reached from a state S by a leg
-    /// b of another lane, and at S both b and `leg` touched only their own
-    /// lane (their own events, their own legs, nothing the tab holds), then
-    /// neither changed what the other reads, so S·b·leg is S·leg·b, which
-    /// may be explored already. tests/explore.rs checks every shortcut
-    /// against a real run (`Options::check_shortcuts`).
-    fn predict(&self, node: usize, leg: LegId) -> Option<NodeId> {
+    /// The state that delivering `leg` at `node` leads to, and what that
+    /// delivery changes, known without a run when it commutes: if `node`
+    /// was reached from a state S by a leg b of another lane, and at S
+    /// neither b nor `leg` changed what the other reads or writes
+    /// ([`state::independent`]), then S·b·leg is S·leg·b, which may be
+    /// explored already, and `leg` does at S·b what it did at S.
+    /// tests/explore.rs checks every shortcut against a real run
+    /// (`Options::check_shortcuts`).
+    fn predict(&self, node: usize, leg: LegId) -> Option<(NodeId, state::Foot)> {
         for &(parent, via) in &self.nodes[node].parents {
             let s = &self.nodes[parent as usize];
             let b = s.legs[via as usize];
-            if b.lane == leg.lane || !s.local[via as usize] {
-                continue;
-            }
             let Ok(a) = s.legs.binary_search(&leg) else {
                 continue;
             };
-            if a >= s.children.len() || !s.local[a] {
+            if a >= s.children.len()
+                || !state::independent((leg, s.foot[a]), (b, s.foot[via as usize]))
+            {
                 continue;
             }
             let x = &self.nodes[s.children[a] as usize];
@@ -210,17 +214,17 @@ impl<'a> Explorer<'a> {
                 continue;
             };
             if let Some(&child) = x.children.get(b_at_x) {
-                return Some(child);
+                return Some((child, s.foot[a]));
             }
         }
         None
     }
 
     /// Records the edge `node` --legs[index]--> `child`.
-    fn link(&mut self, node: usize, child: NodeId, local: bool) {
+    fn link(&mut self, node: usize, child: NodeId, foot: state::Foot) {
         let index = self.nodes[node].children.len() as u32;
         self.nodes[node].children.push(child);
-        self.nodes[node].local.push(local);
+        self.nodes[node].foot.push(foot);
         let parents = &mut self.nodes[child as usize].parents;
         if parents.len() < MAX_PARENTS {
             parents.push((node as NodeId, index));
@@ -296,9 +300,9 @@ impl<'a> Explorer<'a> {
             }
             let leg = self.nodes[node].legs[explored];
             let predicted = self.predict(node, leg);
-            if let (Some(child), false) = (predicted, self.options.check_shortcuts) {
+            if let (Some((child, foot)), false) = (predicted, self.options.check_shortcuts) {
                 self.shortcuts += 1;
-                self.link(node, child, true);
+                self.link(node, child, foot);
                 continue;
             }
             let prefix: Vec<LegId> = root_prefix.iter().chain(&path).copied().collect();
@@ -331,21 +335,30 @@ impl<'a> Explorer<'a> {
             }
             here.at.push(leg);
             let seen = self.observe(&here).await?;
+            // A module in the page keeps a memory the lab cannot read: there
+            // only deliveries that touch nothing but their own lane, and no
+            // answer it heard, commute.
+            let mut foot = state::footprint(
+                (&before.events, &before.legs, &before.tab),
+                (&seen.events, &seen.legs, &seen.tab),
+                leg,
+            );
+            if self.opaque() && (state::heard(leg) || !foot.local()) {
+                foot = state::Foot::ALL;
+            }
+            // The tabs' shared lock is taken without a trace when it is
+            // free: an answer may have taken it.
+            if self.settings.cross_tab != CrossTab::None && state::heard(leg) {
+                foot.tab = true;
+            }
             if let Some(expected) = predicted {
-                if expected != seen.node {
+                if expected != (seen.node, foot) {
                     return Err(ExploreError::Diverged {
                         prefix: format!("{} (a shortcut was wrong)", names(&here.at)),
                     });
                 }
             }
-            // An answer a module in the page heard changes its hidden memory.
-            let local = !(self.opaque() && state::heard(leg))
-                && state::local(
-                    (&before.events, &before.legs, &before.tab),
-                    (&seen.events, &seen.legs, &seen.tab),
-                    leg,
-                );
-            self.link(node, seen.node, local);
+            self.link(node, seen.node, foot);
             if seen.new && self.nodes[seen.node as usize].reach.is_none() {
                 stack.push(Frame { node: seen.node });
                 path.push(leg);
