@@ -66,7 +66,7 @@ export const CHECKS = Object.freeze([
   },
   {
     id: 'several-tabs',
-    title: 'Three tabs share the token: one refresh for the browser',
+    title: 'Tabs share the token: one refresh for the browser',
     settings: {
       case: 'expired-refreshable',
       secret: 1,
