@@ -60,6 +60,9 @@ pub struct PageClient {
     /// the network view).
     token: Mutex<Option<String>>,
     end: Mutex<Option<oneshot::Sender<PageEnd>>>,
+    /// Why the page ended the run, when its module failed (an exception,
+    /// an endless loop): an explored order ends there, in an error.
+    failure: Mutex<Option<String>>,
     lanes: Lanes,
     sent: Mutex<Sent>,
     /// The run's tabs (1..=8), each a Worker of the page.
@@ -160,6 +163,7 @@ impl PageClient {
             motion,
             token: Mutex::new(None),
             end: Mutex::new(Some(end)),
+            failure: Mutex::new(None),
             lanes: Lanes::of(settings),
             sent: Mutex::new(Sent::default()),
             tabs: tab_count(settings),
@@ -449,11 +453,29 @@ impl PageClient {
             relaying: report.relaying,
         });
         if let Some(end) = report.end {
+            if let PageEnd::Failed { message } = &end {
+                self.failure
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get_or_insert_with(|| message.clone());
+            }
+            // The page's last word: whatever it still relays between its
+            // tabs (a storage event to a tab whose requests all returned)
+            // can change nothing the lab records, so the run has settled.
+            self.motion.finish();
             if let Some(sender) = self.end.lock().unwrap_or_else(|p| p.into_inner()).take() {
                 let _ = sender.send(end);
             }
         }
         Ok(())
+    }
+
+    /// The message the page ended the run with, if its module failed.
+    pub fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }
 

@@ -241,6 +241,11 @@ function currentRunSettings() {
   if (!check.ok) return { error: check.message };
   const form = app.controls.form();
   const knobs = app.controls.knobsFor(form.policy);
+  // "Your code" in the client picker: the code panel's module, in the page.
+  if (form.strategy === OWN_MODULE_NAME) {
+    const { strategy, ...settings } = setupSettings({ caseName: currentCase, strategy: 'naive', policy: form.policy, runtime: 'browser', form, values: check.values, knobs, network: 'hand' });
+    return { settings: { ...settings, module: OWN_MODULE_NAME } };
+  }
   return {
     settings: setupSettings({ caseName: currentCase, strategy: form.strategy, policy: form.policy, runtime: form.runtime, form, values: check.values, knobs, network: 'hand' }),
   };
@@ -252,6 +257,8 @@ app.explore = mountExplore({
   hints: $('[data-control="hints"]'),
   rail: $('[data-rail]'),
   currentSettings: currentRunSettings,
+  // A browser-runtime setup of "your code" explores the code panel's module.
+  client: () => (app.controls.form().strategy === OWN_MODULE_NAME ? { source: app.code.panel.getSource() } : {}),
   // links from counterexamples: each class's shortest order as a #s=… link
   makeLink: async (settings) => {
     const { linkBounds } = store.state;
@@ -268,7 +275,9 @@ app.explore = mountExplore({
     const { settings } = cx;
     store.update({ playing: null });
     if (app.controls.CASES.includes(settings.case)) app.controls.setCase(settings.case);
-    app.runs.launch([{ strategy: settings.strategy, policy: settings.policy, label: settings.strategy, settings, badge: 'counterexample' }], {
+    // An order of "your code" replays the code panel's module.
+    const own = settings.module === OWN_MODULE_NAME ? { label: OWN_MODULE_NAME, source: app.code.panel.getSource() } : { label: settings.strategy };
+    app.runs.launch([{ strategy: settings.strategy, policy: settings.policy, settings, badge: 'counterexample', ...own }], {
       note: `counterexample: ${cx.sentence} (by hand, ${settings.deliver.length} deliveries played)`,
     });
     const { active } = store.state;

@@ -10,7 +10,7 @@ import { createLineSplitter } from './lib/ndjson.js';
 import { startTab } from './page-runtime.js';
 import { libraryNamed } from './lib/libraries.js';
 
-/** A module that failed in one of the explored runs: the exploration stops with it. */
+/** A module that could not load in an explored run: the exploration stops with it. */
 export class ModuleFailed extends Error {
   constructor(failed) {
     super(failed.message);
@@ -24,7 +24,8 @@ export class ModuleFailed extends Error {
  * browser-runtime setup, `{ source }` (a learner's module) or `{ builtin }`
  * (ui/strategies/<name>.js); by default the library the settings' `module`
  * names, else their strategy. Rejects with the lab's message when it
- * refuses, with a ModuleFailed when the module failed in a run, with an
+ * refuses, with a ModuleFailed when the module could not load (one that
+ * fails in some order ends that order in an `error` class), with an
  * AbortError when `signal` aborts. Every tab it started is stopped when it
  * returns.
  */
@@ -51,7 +52,11 @@ export async function exploreLab(body, { signal, onMessage, client = {} }) {
       options: client.options ?? null,
       onEnded: (failed) => {
         tabs.delete(run);
-        if (failed && !moduleFailed) {
+        // A module that throws (or loops) in one order ends that order in
+        // an error: the page told the lab, which counts it as a class of
+        // its own and explores on. One that cannot load fails every order
+        // alike: the exploration stops and says where.
+        if (failed && failed.load && !moduleFailed) {
           moduleFailed = new ModuleFailed(failed);
           local.abort();
         }

@@ -78,6 +78,7 @@ export function mountExplore({ panel, button, hints, rail, currentSettings, held
     h('p', { class: 'explore-sentence' }, h('b', {}, c.sentence), ` (${c.percent})`),
     h('p', { class: 'explore-detail' }, c.detail,
       c.noReturnLeg ? ` · no return after delivery ${c.noReturn + 1} (${c.noReturnLeg})` : ''),
+    c.error ? h('p', { class: 'explore-error-message', 'data-explore-error-message': '' }, `The client failed: ${c.error}`) : '',
     h('button', {
       type: 'button',
       class: 'explore-show',
@@ -112,7 +113,7 @@ export function mountExplore({ panel, button, hints, rail, currentSettings, held
     stop();
     links = new Map();
     const settings = exploreSettings(current.settings);
-    setupLine.textContent = `${settings.strategy} client, ${settings.policy} server, ${settings.secret} secret + ${settings.public} public${settings.late ? ' + late' : ''}${settings.tabs > 1 ? `, ${settings.tabs} tabs` : ''}`;
+    setupLine.textContent = `${settings.module ?? settings.strategy} client, ${settings.policy} server, ${settings.secret} secret + ${settings.public} public${settings.late ? ' + late' : ''}${settings.tabs > 1 ? `, ${settings.tabs} tabs` : ''}`;
     state = createExploreState();
     state.status = 'running';
     setOpen(true);

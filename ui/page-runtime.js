@@ -21,7 +21,8 @@ const PING_EVERY_MS = 250;
  * Either `builtin` (a strategy name: ui/strategies/<name>.js) or `source`
  * (the learner's module text); `options`: a library adapter's options
  * (ui/lib/libraries.js). Returns `{ stop() }`; `onEnded({ message,
- * line } | null)` is called once, when every tab finished or one failed.
+ * line, load? } | null)` is called once, when every tab finished or one
+ * failed (`load`: the module could not even load).
  * `onCall` and `onState` name the tab they come from; `onLocks(view)`
  * tells who holds which lock.
  */
@@ -144,7 +145,8 @@ function startTabs(start, { builtin = null, source = null, options = null, onCal
         onCall({ ...data, tab });
       } else if (data.type === 'state') onState(data.state, tab);
       else if (data.type === 'ended') {
-        if (data.failed) end(named(tab, data.failed));
+        // `load`: the module never ran (a syntax error, no request export).
+        if (data.failed) end(named(tab, { ...data.failed, load: Boolean(data.load) }));
         else if ((done += 1) === tabs) end(null);
         else {
           finished.add(tab);

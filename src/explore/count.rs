@@ -151,6 +151,8 @@ impl Explorer<'_> {
                 count: reach.count,
                 shortest,
                 no_return,
+                // The walk above ends on the shortest order's last state.
+                error: self.errors.get(&node).cloned(),
             });
         }
         classes.sort_by(|a, b| {

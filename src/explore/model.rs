@@ -30,6 +30,11 @@ pub struct Outcome {
     pub logged_out: bool,
     /// Nothing was left in flight, yet some request never finished.
     pub hang: bool,
+    /// The client's code failed in this order (a learner's module threw,
+    /// or ran without yielding): the run ended there, its requests
+    /// unfinished. Only a client that runs in the page can.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub error: bool,
 }
 
 impl Outcome {
@@ -43,12 +48,23 @@ impl Outcome {
             // The verdict tells a hang (what waits, on what); a run that
             // settled with requests unfinished and no hang found is one too.
             hang: verdict.hang || verdict.requests < requests,
+            error: false,
+        }
+    }
+
+    /// The outcome of a run whose client failed: what it had done so far,
+    /// and the error (its unfinished requests are the error's, not a hang).
+    pub fn failed(verdict: &Verdict) -> Outcome {
+        Outcome {
+            hang: false,
+            error: true,
+            ..Outcome::of(verdict, 0)
         }
     }
 
     /// Every request succeeded and the user stayed logged in.
     pub fn ok(&self) -> bool {
-        self.failed == 0 && !self.logged_out && !self.hang
+        self.failed == 0 && !self.logged_out && !self.hang && !self.error
     }
 
     /// "2 refreshes, 1 rejected, 1 failed, logged out".
@@ -67,12 +83,17 @@ impl Outcome {
         if self.hang {
             parts.push("hangs".into());
         }
+        if self.error {
+            parts.push("the client failed".into());
+        }
         parts.join(", ")
     }
 
     /// What the orders of this outcome do to the user, for "k of M orders …".
     pub fn effect(&self) -> &'static str {
-        if self.hang {
+        if self.error {
+            "end in an error of the client"
+        } else if self.hang {
             "leave a request hanging"
         } else if self.logged_out {
             "log the user out"
@@ -99,6 +120,10 @@ pub struct Class {
     /// the first delivery (every order fails), and when a budget cut the
     /// exploration short (then it cannot be told).
     pub no_return: Option<usize>,
+    /// For an outcome in error: what the client's failure said in the
+    /// shortest order (the page's message, "tab 2: …" with several tabs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// What delivering one of the legs in flight now leads to (the hints).

@@ -155,7 +155,11 @@ pub async fn open(
     let played = tokio::time::timeout(PAGE_SETTLE_TIMEOUT, live.play_script(settings)).await;
     match played {
         Ok(Ok(())) => Ok((live, attached)),
-        Ok(Err(err)) => Err(err.into()),
+        // Name the whole prefix: a replay that meets another state says where.
+        Ok(Err(err)) => Err(ExploreError::Page(format!(
+            "replaying {} in the page: {err}",
+            super::names(&settings.deliver)
+        ))),
         Err(_) => Err(not_settled(&settings.deliver)),
     }
 }

@@ -82,6 +82,9 @@ pub fn render(exploration: &Exploration) -> String {
             class.shortest.len(),
             names(&class.shortest)
         );
+        if let Some(message) = &class.error {
+            let _ = writeln!(out, "  the client failed: {message}");
+        }
         match (class.ok, class.no_return) {
             (true, _) => {}
             (false, None) if !exploration.exact => {
@@ -142,7 +145,7 @@ pub async fn replay(setup: &RunSettings, class: &Class) -> Result<scenario::RunR
 
 /// Writes each failing class's shortest order as a run file in `dir`
 /// (created if need be), named by its rank and outcome; returns the paths.
-/// A class of runs that hang has no report to write, and is skipped.
+/// A class of runs that hang or fail has no report to write, and is skipped.
 pub async fn save_failing(
     exploration: &Exploration,
     dir: &std::path::Path,
@@ -151,7 +154,7 @@ pub async fn save_failing(
         .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
     let mut paths = Vec::new();
     for (rank, class) in exploration.classes.iter().enumerate() {
-        if class.ok || class.outcome.hang {
+        if class.ok || class.outcome.hang || class.outcome.error {
             continue;
         }
         let report = replay(&exploration.setup, class).await?;

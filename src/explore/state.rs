@@ -60,6 +60,7 @@ const LEGS: u32 = u32::MAX - 3;
 const TAB: u32 = u32::MAX - 4;
 const STORE: u32 = u32::MAX - 5;
 const HEARD: u32 = u32::MAX - 6;
+const FAILED: u32 = u32::MAX - 7;
 
 /// Every distinct piece of a state, numbered once, so that a state is a
 /// short list of numbers: exact (no hashing), and small enough to keep
@@ -411,6 +412,11 @@ pub(super) fn answers_heard(delivered: &[LegId], state: &mut Vec<u32>, interner:
     for leg in delivered.iter().filter(|leg| heard(**leg)) {
         state.push(interner.id(leg.to_string()));
     }
+}
+
+/// Marks `state` as one where the client failed (its run ended there).
+pub(super) fn failed(state: &mut Vec<u32>) {
+    state.push(FAILED);
 }
 
 #[cfg(test)]

@@ -78,6 +78,8 @@ pub(super) struct Explorer<'a> {
     pub(super) runs: u64,
     /// Edges known without a run (commuting deliveries).
     pub(super) shortcuts: u64,
+    /// What the client's failure said, per state where it failed.
+    pub(super) errors: HashMap<NodeId, String>,
 }
 
 /// One frame of the depth-first walk: a state being explored.
@@ -97,6 +99,7 @@ impl<'a> Explorer<'a> {
             outcome_ids: HashMap::new(),
             runs: 0,
             shortcuts: 0,
+            errors: HashMap::new(),
         }
     }
 
@@ -140,6 +143,12 @@ impl<'a> Explorer<'a> {
         let events = cursor.recorder.events();
         let legs = cursor.run.network.legs();
         let tab = cursor.run.client.tab_view();
+        // A client in the page that failed ended its run here: the legs
+        // still in flight are never delivered.
+        let failure = match &cursor.run.client {
+            scenario::Side::Page(page) => page.failure(),
+            _ => None,
+        };
         let reasons = match self.opaque() {
             true => state::Reasons::All,
             false => state::Reasons::OfRefreshesOnly,
@@ -147,6 +156,9 @@ impl<'a> Explorer<'a> {
         let mut key = state::of(&events, &legs, &tab, reasons, &mut self.interner);
         if self.opaque() {
             state::answers_heard(&cursor.at, &mut key, &mut self.interner);
+        }
+        if failure.is_some() {
+            state::failed(&mut key);
         }
         if let Some(&node) = self.memo.get(&key) {
             return Ok(Seen {
@@ -158,10 +170,20 @@ impl<'a> Explorer<'a> {
             });
         }
         let id = NodeId::try_from(self.nodes.len()).map_err(|_| ExploreError::Overflow)?;
-        let mut ids: Vec<LegId> = legs.iter().map(|leg| leg.id).collect();
+        let mut ids: Vec<LegId> = match failure {
+            Some(_) => Vec::new(),
+            None => legs.iter().map(|leg| leg.id).collect(),
+        };
         ids.sort();
         let reach = if ids.is_empty() {
-            let outcome = Outcome::of(&Verdict::from_events(&events), self.requests);
+            let verdict = Verdict::from_events(&events);
+            let outcome = match &failure {
+                Some(message) => {
+                    self.errors.insert(id, message.clone());
+                    Outcome::failed(&verdict)
+                }
+                None => Outcome::of(&verdict, self.requests),
+            };
             let class = self.class_id(outcome);
             Some(vec![Reach {
                 class,

@@ -38,7 +38,8 @@ function cliExplore(args) {
 /** CLI flags of an order check's settings under `policy` (the Rust twin of `strategy`). */
 function cliArgs(settings, strategy) {
   const args = ['--case', settings.case, '--client', strategy, '--policy', settings.policy,
-    '--secret', String(settings.secret), '--public', String(settings.public ?? 0)];
+    '--secret', String(settings.secret), '--public', String(settings.public ?? 0),
+    '--tabs', String(settings.tabs ?? 1), '--cross-tab', settings.cross_tab ?? 'none'];
   if (settings.late) args.push('--late');
   if (settings.deliver.length) args.push('--deliver', settings.deliver.join(','));
   return args;

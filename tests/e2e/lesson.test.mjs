@@ -121,7 +121,8 @@ test('a learner does all eight steps through the page; each is ticked by what th
     const own = String(readFileSync(path.join(REPO, 'ui', 'strategies', 'single-flight.js'))).replace("if (req.crossTab !== 'lock') return handle();", '');
     await page.setInputFiles('[data-control="code-file"]', { name: 'mine.js', mimeType: 'text/javascript', buffer: Buffer.from(own) });
     await page.click('[data-action="grade"]');
-    await ticked(page, 'own-interceptor', 90_000);
+    // Five checks over every order (the tabs check: 620 orders of two tabs), under a shared machine's load.
+    await ticked(page, 'own-interceptor', 180_000);
     await page.click('[data-action="code"]');
 
     // 8. Explore every order of a small setup.

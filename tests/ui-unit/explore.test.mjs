@@ -101,6 +101,18 @@ test('outcome words', () => {
   assert.equal(effect({ ...o, logged_out: false }), 'lose a request');
   assert.equal(outcomeText({ refresh_calls: 1, refresh_rejected: 0, failed: 0, logged_out: false, hang: false }), '1 refresh, none failed');
   assert.equal(classKey(o), '2r-1x-1f-out');
+  // An order in which the client's code failed: a class of its own, with the failure's words.
+  const failed = { refresh_calls: 1, refresh_rejected: 0, failed: 0, logged_out: false, hang: false, error: true };
+  assert.equal(effect(failed), 'end in an error of the client');
+  assert.equal(outcomeText(failed), '1 refresh, none failed, the client failed');
+  assert.equal(classKey(failed), '1r-0x-0f-error');
+  const chart = chartModel({ orders: 6, failing: 3, exact: true, classes: [
+    { outcome: { ...failed, error: false }, ok: true, count: 3, shortest: ['secret#1>'], no_return: null },
+    { outcome: failed, ok: false, count: 3, shortest: ['secret#2>', 'secret#2<'], no_return: 1, error: 'Error: joined a flight' },
+  ] });
+  assert.equal(chart.classes[1].sentence, '3 of 6 orders end in an error of the client');
+  assert.equal(chart.classes[1].error, 'Error: joined a flight');
+  assert.equal(chart.classes[0].error, null);
   assert.equal(noReturnCaption({ ok: false, outcome: o, shortest: ['secret#1>'], no_return: null }), 'Lost before the first delivery: every order of this setup fails.');
 });
 

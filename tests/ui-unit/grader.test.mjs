@@ -18,7 +18,9 @@ test('the checks with several requests are explored within the bound, by hand, u
   assert.deepEqual(ORDER_POLICIES, ['strict', 'family']);
   assert.equal(ORDER_BOUND, 'every order of 2 request lanes, under strict and family');
   const explored = CHECKS.filter((c) => c.orders).map((c) => c.id);
-  assert.deepEqual(explored, ['several-requests', 'refresh-refused', 'late-401', 'answer-after-401s']);
+  assert.deepEqual(explored, ['several-requests', 'refresh-refused', 'late-401', 'answer-after-401s', 'several-tabs']);
+  // Two of the three tabs, a request each, the lab's cross-tab lock off: the module coordinates them.
+  assert.deepEqual([orderSettings(check('several-tabs'), 'strict').tabs, orderSettings(check('several-tabs'), 'strict').cross_tab], [2, 'none']);
   for (const c of CHECKS.filter((x) => x.orders)) {
     for (const policy of ORDER_POLICIES) {
       const s = orderSettings(c, policy);
@@ -67,6 +69,7 @@ test('a check reads an order by its own rule, not by the class being ok', () => 
   assert.deepEqual(orderVerdict(loggedOut, settings), { refresh_calls: 1, logouts: 1, failed: 2, requests: 2, ok: 0, secret_ok: 0, public_ok: 0, public_failed: 0 });
   assert.match(orderProblem(check('refresh-refused'), { ...loggedOut, refresh_calls: 2 }, settings), /^2 refresh calls/);
   assert.equal(orderProblem(check('several-requests'), { ...loggedOut, hang: true }, settings), 'a request never finished');
+  assert.equal(orderProblem(check('several-requests'), { ...loggedOut, error: true }, settings, 'tab 2: Error: boom'), 'the module failed: tab 2: Error: boom');
 });
 
 test('an exploration that could not run fails its check with the message; the single-order rows stay as they were', () => {

@@ -43,6 +43,7 @@ const plural = (n, one, many) => `${n.toLocaleString('en')} ${n === 1 ? one : ma
 
 /** What the orders of `outcome` do to the user, as "k of M orders …" ends. */
 export function effect(outcome) {
+  if (outcome.error) return 'end in an error of the client';
   if (outcome.hang) return 'leave a request hanging';
   if (outcome.logged_out) return 'log the user out';
   if (outcome.failed > 0) return 'lose a request';
@@ -56,12 +57,13 @@ export function outcomeText(outcome) {
   parts.push(outcome.failed ? `${outcome.failed} failed` : 'none failed');
   if (outcome.logged_out) parts.push('logged out');
   if (outcome.hang) parts.push('hangs');
+  if (outcome.error) parts.push('the client failed');
   return parts.join(', ');
 }
 
 /** A stable key for a class (the hook's value). */
 export function classKey(outcome) {
-  return `${outcome.refresh_calls}r-${outcome.refresh_rejected}x-${outcome.failed}f${outcome.logged_out ? '-out' : ''}${outcome.hang ? '-hang' : ''}`;
+  return `${outcome.refresh_calls}r-${outcome.refresh_rejected}x-${outcome.failed}f${outcome.logged_out ? '-out' : ''}${outcome.hang ? '-hang' : ''}${outcome.error ? '-error' : ''}`;
 }
 
 /**
@@ -84,6 +86,8 @@ export function chartModel(exploration) {
       steps: c.shortest.length,
       noReturn: c.no_return ?? null,
       noReturnLeg: c.no_return != null ? c.shortest[c.no_return] : null,
+      // What the client's failure said in the shortest order (an error class).
+      error: c.outcome.error ? (c.error ?? 'the client failed') : null,
     };
   });
   const total = exact

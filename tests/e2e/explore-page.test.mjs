@@ -1,0 +1,170 @@
+// Explore in the page, in headless Debian chromium against a real
+// `refresh-race serve`: several tabs of a client that runs in the page
+// (each a Worker, their storage and locks relayed by the page) count the
+// same orders and classes as the engine's tabs (`explore --tabs N --json`,
+// which tests/explore.rs checks by brute force); the grader's several-tabs
+// check over every order of its bound; and a learner's module that throws
+// or never returns in some orders: those orders are a class of their own,
+// and the exploration goes on.
+//
+//   cargo build && node --test --test-concurrency=1 tests/e2e/explore-page.test.mjs
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { useLab, serverBinary, REPO } from './harness.mjs';
+import { CHECKS, ORDER_POLICIES, orderSettings, gradeOrders } from '../../ui/lib/grader.js';
+
+const lab = useLab();
+
+/** The engine's exploration of a setup (runtime rust), as JSON. */
+function cliExplore(args) {
+  return JSON.parse(execFileSync(serverBinary(), ['explore', ...args, '--json'], { encoding: 'utf8' }));
+}
+
+/** CLI flags of explored page settings, for the Rust twin `strategy` (and its cross-tab). */
+function cliArgs(settings, strategy, crossTab = settings.cross_tab ?? 'none') {
+  const args = ['--case', settings.case, '--client', strategy, '--policy', settings.policy,
+    '--secret', String(settings.secret), '--public', String(settings.public ?? 0),
+    '--tabs', String(settings.tabs ?? 1), '--cross-tab', crossTab];
+  if (settings.late) args.push('--late');
+  if (settings.deliver?.length) args.push('--deliver', settings.deliver.join(','));
+  return args;
+}
+
+/** Classes as comparable rows: outcome, count, shortest length. */
+const classes = (exploration) => exploration.classes
+  .map((c) => `${JSON.stringify(c.outcome)} ×${c.count} in ${c.shortest.length}`)
+  .sort();
+
+/** Explores `settings` in the page with `client` ({ builtin } or { source }). */
+function exploreInPage(page, settings, client) {
+  return page.evaluate(async ([s, c]) => {
+    const { exploreToEnd } = await import('/explore-client.js');
+    return exploreToEnd({ settings: s }, { client: c });
+  }, [settings, client]);
+}
+
+const singleFlight = readFileSync(path.join(REPO, 'ui', 'strategies', 'single-flight.js'), 'utf8');
+/** single-flight that takes the Web Lock whatever the lab's cross-tab setting: a learner's fix. */
+const alwaysLocks = singleFlight.replace("if (req.crossTab !== 'lock') return handle();", '');
+
+test('two tabs in the page count what the engine\'s two tabs count: single-flight without and with the cross-tab lock', async () => {
+  assert.notEqual(alwaysLocks, singleFlight, 'the fix applies to the module on disk');
+  await lab.withPage(async (page) => {
+    for (const crossTab of ['none', 'lock']) {
+      for (const policy of ORDER_POLICIES) {
+        const settings = { case: 'expired-refreshable', strategy: 'single-flight', policy, secret: 1, public: 0, tabs: 2, cross_tab: crossTab, runtime: 'browser', network: 'hand', jitter_ms: 0, deliver: [] };
+        const inPage = await exploreInPage(page, settings, { builtin: 'single-flight' });
+        const rust = cliExplore(cliArgs(settings, 'single-flight'));
+        const label = `single-flight ${policy} cross-tab ${crossTab}`;
+        assert.equal(inPage.exact, true, label);
+        assert.deepEqual([inPage.orders, inPage.failing], [rust.orders, rust.failing], label);
+        assert.deepEqual(classes(inPage), classes(rust), label);
+      }
+    }
+  });
+});
+
+test('the several-tabs check over every order: a module without api.lock fails in k of M (the engine\'s counts), one with it passes every order', async () => {
+  const check = CHECKS.find((c) => c.id === 'several-tabs');
+  assert.ok(check.orders, 'several-tabs is graded over every order');
+  const expected = (crossTab) => gradeOrders(check, ORDER_POLICIES.map((policy) => ({
+    policy, exploration: cliExplore(cliArgs(orderSettings(check, policy), 'single-flight', crossTab)),
+  })));
+  await lab.withPage(async (page) => {
+    for (const [source, crossTab] of [[singleFlight, 'none'], [alwaysLocks, 'lock']]) {
+      const row = await page.evaluate(async ([src, id]) => {
+        const { CHECKS: checks, ORDER_POLICIES: policies, orderSettings: settingsOf, gradeOrders: grade } = await import('/lib/grader.js');
+        const { exploreToEnd } = await import('/explore-client.js');
+        const c = checks.find((x) => x.id === id);
+        const results = [];
+        for (const policy of policies) {
+          results.push({ policy, exploration: await exploreToEnd({ settings: settingsOf(c, policy) }, { client: { source: src } }) });
+        }
+        return grade(c, results);
+      }, [source, check.id]);
+      const want = expected(crossTab);
+      assert.deepEqual([row.pass, row.orders, row.failing], [want.pass, want.orders, want.failing], `cross-tab as ${crossTab}`);
+      if (crossTab === 'none') {
+        assert.ok(want.failing > 0, 'two tabs without a lock refresh twice in some order');
+        assert.match(row.why, new RegExp(`^fails in ${want.failing} of ${want.orders} orders`));
+      } else {
+        assert.equal(want.failing, 0);
+        assert.match(row.why, new RegExp(`^passes in all ${want.orders} orders`));
+      }
+    }
+  });
+});
+
+/** single-flight for one tab, with a flaw in the orders where a second 401 meets the refresh still out. */
+function flawed(flaw) {
+  return `let refreshing = null;
+export async function request(req, api) {
+  const used = api.token();
+  const answer = await api.send(req, used);
+  if (answer.status !== 401 || used === null) return answer;
+  const current = api.token();
+  if (current !== used) return current ? api.send(req, current) : answer;
+  if (refreshing) ${flaw}
+  refreshing = api.refresh(used).then((r) => {
+    if (r.ok) api.store(r.token);
+    else api.logout(r.reason);
+    return r.ok ? r.token : null;
+  });
+  const fresh = await refreshing;
+  return fresh ? api.send(req, fresh) : answer;
+}
+`;
+}
+
+test('a module that throws, or never returns, in some orders: those orders are a class of their own in the chart, and exploration goes on', async () => {
+  await lab.withPage(async (page) => {
+    await page.click('[data-case="expired-refreshable"]');
+    await page.locator('[data-timeline][data-state="done"]').waitFor();
+    await page.selectOption('[data-control="runtime"]', 'browser');
+    await page.fill('[data-control="secret-count"]', '2');
+    await page.fill('[data-control="public-count"]', '0');
+    await page.selectOption('[data-control="policy"]', 'strict');
+    await page.selectOption('[data-control="strategy"]', 'your interceptor');
+    await page.click('[data-action="code"]');
+    await page.locator('[data-code-panel][data-mode="own"]').waitFor();
+    const settings = { case: 'expired-refreshable', policy: 'strict', secret: 2, public: 0, runtime: 'browser', network: 'hand', jitter_ms: 0, deliver: [] };
+    for (const [flaw, kind] of [["throw new Error('a second 401 while the refresh is out');", 'error'], ['return new Promise(() => {});', 'hang']]) {
+      const source = flawed(flaw);
+      const direct = await exploreInPage(page, settings, { source });
+      assert.equal(direct.exact, true, kind);
+      const bad = direct.classes.filter((c) => c.outcome[kind]);
+      assert.equal(bad.length, 1, `one ${kind} class: ${JSON.stringify(direct.classes.map((c) => c.outcome))}`);
+      assert.ok(direct.classes.some((c) => c.ok), 'the other orders end well');
+      assert.equal(direct.classes.reduce((n, c) => n + c.count, 0), direct.orders);
+      assert.equal(direct.failing, bad[0].count, `only the ${kind} orders fail`);
+      if (kind === 'error') {
+        assert.equal(bad[0].outcome.hang, false);
+        assert.match(bad[0].error, /a second 401 while the refresh is out/);
+      } else {
+        assert.equal(bad[0].outcome.error ?? false, false);
+        assert.equal(bad[0].error, undefined);
+      }
+
+      // The drawer explores the code panel's module: the same counts, the class labelled.
+      await page.setInputFiles('[data-control="code-file"]', { name: `${kind}.js`, mimeType: 'text/javascript', buffer: Buffer.from(source) });
+      await page.click('[data-action="explore"]');
+      const chart = page.locator('[data-explore]');
+      await chart.waitFor({ timeout: 120_000 });
+      assert.deepEqual([await chart.getAttribute('data-orders'), await chart.getAttribute('data-failing')], [String(direct.orders), String(direct.failing)]);
+      const row = page.locator(`[data-explore-class$="-${kind}"]`);
+      assert.equal(await row.count(), 1);
+      assert.equal(await row.getAttribute('data-count'), String(bad[0].count));
+      const text = await row.textContent();
+      assert.match(text, new RegExp(`${bad[0].count} of ${direct.orders} orders ${kind === 'error' ? 'end in an error of the client' : 'leave a request hanging'}`));
+      if (kind === 'error') {
+        assert.match(await row.locator('[data-explore-error-message]').textContent(), /^The client failed: .*a second 401 while the refresh is out/);
+        await page.screenshot({ path: '/tmp/explore-error-class.png' }).catch(() => {});
+      }
+      await page.click('[data-action="close-explore"]');
+    }
+  }, { width: 1400, height: 1000 });
+});
