@@ -219,7 +219,7 @@ impl Lab {
             // explore: the tabs of an explored browser-runtime run (src/explore/page.rs)
             .route(
                 "/lab/runs/explored/{id}/page",
-                post(crate::explore::page::report_route),
+                post(crate::explore::page::report_route).get(crate::explore::page::session_route),
             )
             .route(
                 "/lab/runs/explored/{id}/api/{*rest}",

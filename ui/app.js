@@ -42,6 +42,7 @@ import { mountLibraryOptions } from './library-options.js'; // libraries on the 
 import { mountLinks } from './link-wiring.js';
 import { encodeLink } from './lib/link.js';
 import { mountExplore } from './explore-view.js'; // explore: see its block at the end
+import { pageClient } from './lib/explore.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -268,8 +269,9 @@ app.explore = mountExplore({
   heldRun: () => {
     const run = app.net.controlledRun();
     const state = run && run.state;
-    if (!state || !isHeld(state) || !state.settings || state.settings.network !== 'hand' || state.settings.runtime === 'browser') return null;
-    return { settings: state.settings, delivered: state.delivered };
+    if (!state || !isHeld(state) || !state.settings || state.settings.network !== 'hand') return null;
+    // A run in the page explores with its own module (a built-in's JS, a library with its options, the learner's code).
+    return { settings: state.settings, delivered: state.delivered, client: pageClient(run) };
   },
   open: (cx) => {
     const { settings } = cx;

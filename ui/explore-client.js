@@ -46,10 +46,17 @@ export async function exploreLab(body, { signal, onMessage, client = {} }) {
   const attach = (message) => {
     const run = message.run;
     const builtin = client.source ? null : client.builtin ?? library?.file ?? message.settings.strategy;
-    tabs.set(run, startTab({ run, settings: message.settings, page: message.page }, {
+    // The explored run's tab traffic goes without credentials (its routes
+    // need none): the browser then keeps it in a socket pool of its own.
+    // In the page's pool (6 connections per host) a held run on screen (its
+    // stream and held requests) and the exploration's stream leave too few
+    // for an explored run's requests and reports, and it never settles.
+    const page = { ...message.page, credentials: 'omit' };
+    tabs.set(run, startTab({ run, settings: message.settings, page }, {
       source: client.source ?? null,
       builtin,
-      options: client.options ?? null,
+      // A library's options: the client's, else those the settings carry (as a run's tab takes them).
+      options: client.options ?? message.settings.module_options ?? null,
       onEnded: (failed) => {
         tabs.delete(run);
         // A module that throws (or loops) in one order ends that order in

@@ -23,7 +23,8 @@ const HINT_BUDGET_S = 20;
  * @param {HTMLInputElement} o.hints   the Hints checkbox (`data-control="hints"`)
  * @param {HTMLElement} o.rail         the rail whose tray holds the leg cards
  * @param {() => {settings?: object, error?: string}} o.currentSettings the setup on screen
- * @param {() => {settings: object, delivered: string[]}|null} o.heldRun the run held by hand, if any
+ * @param {() => {settings: object, delivered: string[], client?: object|null}|null} o.heldRun the run held by hand, if any
+ *   (`client`: what runs in the page for a browser-runtime run, lib/explore.js pageClient())
  * @param {(cx: object) => void} o.open opens a counterexample (lib/explore.js counterexample())
  * @param {() => object} [o.client] what runs in the page for a browser-runtime setup (explore-client.js)
  * @param {(settings: object) => Promise<string|null>} [o.makeLink] a `#s=…` link to a hand run
@@ -206,7 +207,7 @@ export function mountExplore({ panel, button, hints, rail, currentSettings, held
 
   async function refreshHints() {
     const held = hints.checked ? heldRun() : null;
-    const key = held ? JSON.stringify([held.settings, held.delivered]) : null;
+    const key = held ? JSON.stringify([held.settings, held.delivered, held.client ?? null]) : null;
     if (key === hint.key) {
       decorate();
       return;
@@ -221,6 +222,8 @@ export function mountExplore({ panel, button, hints, rail, currentSettings, held
     try {
       await exploreLab({ settings: hintSettings(held.settings, held.delivered), budget_s: HINT_BUDGET_S }, {
         signal: mine.signal,
+        // A run in the page: its tabs' Workers play the same module for every explored run.
+        client: held.client ?? {},
         onMessage: (message) => {
           if (message.type === 'result') exploration = message.exploration;
         },

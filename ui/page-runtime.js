@@ -10,6 +10,9 @@
 import { createHub } from './lib/tab-hub.js';
 import { initialStorage } from './lib/page-tab.js';
 
+/** An explored run's tab traffic goes without credentials (explore-client.js says why). */
+const credentialsOf = (start) => start.page.credentials ?? 'same-origin';
+
 /** How long a tab's Worker may go without answering a ping. */
 export const WATCHDOG_MS = 3000;
 const PING_EVERY_MS = 250;
@@ -33,7 +36,7 @@ export function startTab(start, handlers) {
   // starts (a library finds the whole session in its storage).
   let inner = null;
   let stopped = false;
-  fetch(start.page.report, { cache: 'no-store' })
+  fetch(start.page.report, { cache: 'no-store', credentials: credentialsOf(start) })
     .then((response) => (response.ok ? response.json() : Promise.reject(new Error(`HTTP ${response.status}`))))
     .then((session) => {
       if (stopped) return;
@@ -44,6 +47,7 @@ export function startTab(start, handlers) {
       const message = `the run's OAuth session could not be read: ${error.message}`;
       fetch(start.page.report, {
         method: 'POST',
+        credentials: credentialsOf(start),
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ seq: Number.MAX_SAFE_INTEGER, started: 0, received: 0, events: [], end: { outcome: 'failed', message } }),
       }).catch(() => {});
@@ -73,6 +77,7 @@ function startTabs(start, { builtin = null, source = null, options = null, onCal
     postReport: async (body) => {
       const response = await fetch(start.page.report, {
         method: 'POST',
+        credentials: credentialsOf(start),
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
@@ -101,6 +106,7 @@ function startTabs(start, { builtin = null, source = null, options = null, onCal
       // was terminated): the run must end either way, with the reason.
       fetch(start.page.report, {
         method: 'POST',
+        credentials: credentialsOf(start),
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ seq: Number.MAX_SAFE_INTEGER, started: 0, received: 0, events: [], end: { outcome: 'failed', message: failed.message } }),
       }).catch(() => {});

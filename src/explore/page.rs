@@ -191,6 +191,13 @@ pub async fn exchange_route(
     client(&id)?.exchange(&rest, request).await
 }
 
+/// `GET /lab/runs/explored/{id}/page`: the run's session as a live run's
+/// page route gives it (in OAuth mode the page starts the tabs with its
+/// refresh token).
+pub async fn session_route(Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(client(&id)?.session()))
+}
+
 /// `POST /lab/runs/explored/{id}/page`: a tab's report.
 pub async fn report_route(
     Path(id): Path<String>,

@@ -184,11 +184,13 @@ fn host_name(ip: IpAddr) -> String {
 }
 
 /// The refresh route, on the lab's own `/api` or on a browser run's page API
-/// (`/lab/runs/{id}/api/refresh`, an OAuth-mode library's refresh-token grant).
+/// (`/lab/runs/{id}/api/refresh`, an OAuth-mode library's refresh-token grant;
+/// an explored run's is `/lab/runs/explored/{id}/api/refresh`).
 fn is_refresh(path: &str) -> bool {
     path == Route::Refresh.path()
         || path
             .strip_prefix("/lab/runs/")
+            .map(|rest| rest.strip_prefix("explored/").unwrap_or(rest))
             .and_then(|rest| rest.split_once('/'))
             .is_some_and(|(id, rest)| {
                 !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && rest == "api/refresh"
@@ -230,6 +232,26 @@ mod tests {
                     .is_err(),
                 "{host}"
             );
+        }
+    }
+
+    #[test]
+    fn a_form_is_let_in_on_the_refresh_routes_only() {
+        for path in [
+            "/api/refresh",
+            "/lab/runs/123/api/refresh",
+            "/lab/runs/explored/123/api/refresh",
+        ] {
+            assert!(is_refresh(path), "{path}");
+        }
+        for path in [
+            "/api/secret",
+            "/lab/runs/explored/api/refresh",
+            "/lab/runs/explored/12x/api/refresh",
+            "/lab/runs/123/api/secret",
+            "/lab/runs//api/refresh",
+        ] {
+            assert!(!is_refresh(path), "{path}");
         }
     }
 

@@ -150,6 +150,83 @@ test('cancel stops an exploration, and bad settings are refused with the lab\'s 
   }
 });
 
+/** Clicks the tray card of `leg` and waits until the held run has delivered `n` legs and the tray is idle. */
+async function deliverLeg(page, leg, n) {
+  await page.locator(`[data-tray]:not([aria-busy]) [data-leg="${leg}"]`).click();
+  await page.locator(`[data-timeline][data-held="true"][data-delivered="${n}"]`).waitFor({ timeout: 30_000 });
+  await page.locator(`[data-tray][data-delivered="${n}"]:not([aria-busy])`).waitFor();
+}
+
+/** Turns the Hints on and waits until every card in the tray carries its share: `{ leg: "k/M" }`. */
+async function hintShares(page) {
+  await page.locator('[data-control="hints"]').check();
+  await page.waitForFunction(() => {
+    const cards = [...document.querySelectorAll('[data-tray] [data-leg]')];
+    return cards.length > 0 && cards.every((c) => c.hasAttribute('data-fail-share'));
+  }, null, { timeout: 60_000 });
+  return Object.fromEntries(await page.locator('[data-tray] [data-leg]').evaluateAll((els) => els.map((el) => [el.getAttribute('data-leg'), el.getAttribute('data-fail-share')])));
+}
+
+/** The shares an exploration's `next` gives, as the hints show them. */
+const sharesOf = (exploration) => Object.fromEntries(exploration.next.map((n) => [n.leg, `${n.failing}/${n.orders}`]));
+
+// Hints for a run that runs in the page: the hints explore from the held
+// point with the run's own client (its tabs as Workers), not the Rust one.
+test('hints on a run held in the page: the JS queue\'s shares are what the engine counts for its Rust twin from the same point', async () => {
+  await lab.withPage(async (page) => {
+    await setControls(page, { runtime: 'browser', strategy: 'queue', policy: 'strict', 'secret-count': 2, 'public-count': 0, network: 'hand' });
+    await page.click('[data-case="expired-refreshable"]');
+    await page.locator('[data-timeline][data-runtime="browser"][data-held="true"][data-delivered="0"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-tray][data-delivered="0"]:not([aria-busy]) [data-leg="secret#1>"]').waitFor();
+    const played = ['secret#1>', 'secret#1<'];
+    for (const [i, leg] of played.entries()) await deliverLeg(page, leg, i + 1);
+    const shown = await hintShares(page);
+    const cli = cliExplore(['--case', 'expired-refreshable', '--client', 'queue', '--policy', 'strict', '--secret', '2', '--public', '0', '--deliver', played.join(',')]);
+    assert.ok(cli.exact && cli.failing > 0 && cli.failing < cli.orders, `from here some orders fail, some do not: ${cli.failing}/${cli.orders}`);
+    assert.deepEqual(shown, sharesOf(cli));
+    // One more delivery: the hints follow the run.
+    const next = cli.next.find((n) => n.orders > 0).leg;
+    await deliverLeg(page, next, played.length + 1);
+    await page.waitForFunction((n) => {
+      const cards = [...document.querySelectorAll(`[data-tray][data-delivered="${n}"] [data-leg]`)];
+      return cards.length > 0 && cards.every((c) => c.hasAttribute('data-fail-share'));
+    }, played.length + 1, { timeout: 60_000 });
+    const after = Object.fromEntries(await page.locator('[data-tray] [data-leg]').evaluateAll((els) => els.map((el) => [el.getAttribute('data-leg'), el.getAttribute('data-fail-share')])));
+    assert.deepEqual(after, sharesOf(cliExplore(['--case', 'expired-refreshable', '--client', 'queue', '--policy', 'strict', '--secret', '2', '--public', '0', '--deliver', [...played, next].join(',')])));
+  }, { width: 1400, height: 1000 });
+});
+
+// A library has no Rust twin: its hints are checked against the lab's
+// explorer run from the same point with the library in the page's Workers.
+test('hints on a library held in the page (axios-auth-refresh 3 with an option): the shares an exploration from that point reports', async () => {
+  await lab.withPage(async (page) => {
+    const options = { skipWhileRefreshing: true };
+    await setControls(page, { runtime: 'browser', strategy: 'axios-auth-refresh@3', policy: 'strict', 'secret-count': 2, 'public-count': 0, network: 'hand' });
+    await page.click('[data-action="library-options"]');
+    await page.fill('[data-control="library-options"]', JSON.stringify(options));
+    await page.click('[data-action="close-library-options"]');
+    await page.click('[data-case="expired-refreshable"]');
+    await page.locator('[data-timeline][data-runtime="browser"][data-held="true"][data-delivered="0"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-tray][data-delivered="0"]:not([aria-busy]) [data-leg="secret#1>"]').waitFor();
+    const played = ['secret#1>', 'secret#2>'];
+    for (const [i, leg] of played.entries()) await deliverLeg(page, leg, i + 1);
+    const shown = await hintShares(page);
+    await page.locator('[data-control="hints"]').uncheck();
+    await page.waitForFunction(() => !document.querySelector('[data-tray] [data-fail-share]'));
+    // The engine's count from the same point, the library (with its options) in the page.
+    const engine = await page.evaluate(async ([settings, options]) => {
+      const { exploreToEnd } = await import('/explore-client.js');
+      return exploreToEnd({ settings }, { client: { options } });
+    }, [{
+      case: 'expired-refreshable', strategy: 'naive', runtime: 'browser', module: 'axios-auth-refresh@3', module_options: options,
+      policy: 'strict', secret: 2, public: 0, network: 'hand', deliver: played,
+    }, options]);
+    assert.ok(engine.exact);
+    assert.deepEqual(shown, sharesOf(engine));
+    assert.ok(Object.keys(shown).length >= 2, `two legs in flight: ${JSON.stringify(shown)}`);
+  }, { width: 1400, height: 1000 });
+});
+
 // The first screen that fits 1280 and 1400 wide is presenter mode's (the
 // dark theme's controls take more rows: presenter.test.mjs); there the
 // verdict stays on screen and Explore is folded under More. In the dark

@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import {
   exploreSettings, createExploreState, applyExploreMessage, chartModel, counterexample,
   failShares, hintSettings, effect, outcomeText, classKey, noReturnCaption, progressText,
+  pageClient, lossSummary, lossText,
 } from '../../ui/lib/explore.js';
+import { LIBRARIES, libraryRun } from '../../ui/lib/libraries.js';
 
 // Explorations the engine wrote (`cargo test --test explore` checks that it
 // still writes these bytes; UPDATE_FIXTURES=1 rewrites them).
@@ -130,4 +132,37 @@ test('hints: k/M per leg in flight, only from an exact exploration', () => {
   assert.deepEqual([k, m], [exploration.failing, exploration.orders]);
   assert.equal(failShares({ ...exploration, exact: false }).size, 0);
   assert.equal(failShares(null).size, 0);
+});
+
+test('a run in the page explores with its own client: the learner\'s code, a library with its options, a JS built-in', () => {
+  const browser = { case: 'expired-refreshable', strategy: 'queue', runtime: 'browser', network: 'hand' };
+  assert.equal(pageClient({ settings: { ...browser, runtime: undefined } }), null, 'a Rust run has no page client');
+  assert.equal(pageClient(null), null);
+  assert.deepEqual(pageClient({ settings: browser }), { builtin: 'queue', options: null });
+  assert.deepEqual(pageClient({ settings: browser, source: 'export default {}' }), { source: 'export default {}' });
+  const library = LIBRARIES.find((l) => l.name === 'axios-auth-refresh@3');
+  const settings = libraryRun(browser, library, { skipWhileRefreshing: true });
+  // Picked on the bench (the plan carries the library and its checked options) …
+  assert.deepEqual(pageClient({ settings, library, libraryOptions: { skipWhileRefreshing: true } }), { builtin: library.file, options: { skipWhileRefreshing: true } });
+  // … or opened from a link or a counterexample (the settings name it).
+  assert.deepEqual(pageClient({ settings }), { builtin: library.file, options: { skipWhileRefreshing: true } });
+});
+
+test('an exploration as a table line: k of M lose a request, j log out, and the shortest losing order', () => {
+  const naive = load('naive-strict-2-secret');
+  const s = lossSummary(naive);
+  const lost = naive.classes.filter((c) => c.outcome.failed > 0);
+  assert.ok(lost.length > 0);
+  assert.equal(s.lost, lost.reduce((n, c) => n + c.count, 0));
+  assert.equal(s.loggedOut, naive.classes.filter((c) => c.outcome.logged_out).reduce((n, c) => n + c.count, 0));
+  assert.equal(s.shortest.length, Math.min(...lost.map((c) => c.shortest.length)));
+  assert.ok(lost.some((c) => c.shortest.join() === s.shortest.join()), 'the shortest is a losing class\'s shortest order');
+  assert.equal(lossText(s), `${s.lost} of ${naive.orders} orders lose a request${s.loggedOut ? `, ${s.loggedOut} log out` : ''}`);
+
+  const sf = lossSummary(load('single-flight-strict-2-secret'));
+  assert.deepEqual([sf.orders, sf.lost, sf.loggedOut, sf.shortest], [194, 0, 0, null]);
+  assert.equal(lossText(sf), '0 of 194 orders lose a request');
+
+  const cut = lossSummary({ ...naive, exact: false, orders: 40, at_least: 310, classes: [{ ...naive.classes[0], count: 40 }] });
+  assert.match(lossText(cut), /^at least \d+ of at least 310 orders \(40 explored\) lose a request/);
 });

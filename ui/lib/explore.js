@@ -3,6 +3,8 @@
 // the models the explore panel, the counterexample run and the hints paint.
 // No DOM.
 
+import { libraryFile } from './plan.js';
+
 /** Settings the lab explores: the run's, by hand, from the start. */
 export function exploreSettings(settings) {
   const { deliver, drop, ...rest } = settings;
@@ -137,6 +139,57 @@ export function failShares(exploration) {
 /** The settings whose continuations the hints count: the held run so far. */
 export function hintSettings(settings, delivered) {
   return { ...exploreSettings(settings), deliver: [...delivered] };
+}
+
+/**
+ * What runs in the page for `run` (a run on screen: its settings, and the
+ * learner's `source` or the `library` it was started with), as
+ * explore-client.js's exploreLab takes it: the same module with the same
+ * options, so an exploration from a held page run explores that client.
+ * Null for a run of the Rust engine.
+ */
+export function pageClient(run) {
+  const settings = run && run.settings;
+  if (!settings || settings.runtime !== 'browser') return null;
+  if (run.source) return { source: run.source };
+  return { builtin: libraryFile(run, settings), options: run.libraryOptions ?? settings.module_options ?? null };
+}
+
+/**
+ * An exploration as one line of a table: how many orders lose a request,
+ * log the user out or hang, out of how many, and the shortest order that
+ * loses a request (a `deliver` list; null when none does). A cut-short
+ * exploration's counts are lower bounds (`exact: false`).
+ */
+export function lossSummary(exploration) {
+  const sum = (keep) => exploration.classes.filter((c) => keep(c.outcome)).reduce((n, c) => n + c.count, 0);
+  let shortest = null;
+  for (const c of exploration.classes) {
+    if (c.outcome.failed > 0 && (!shortest || c.shortest.length < shortest.shortest.length)) shortest = c;
+  }
+  return {
+    orders: exploration.orders,
+    exact: exploration.exact,
+    atLeast: exploration.at_least ?? exploration.orders,
+    failing: exploration.failing,
+    lost: sum((o) => o.failed > 0),
+    loggedOut: sum((o) => o.logged_out),
+    hang: sum((o) => o.hang),
+    shortest: shortest ? [...shortest.shortest] : null,
+    shortestOutcome: shortest ? { ...shortest.outcome } : null,
+  };
+}
+
+/** lossSummary() in words: "37 of 194 orders lose a request, 37 log out". */
+export function lossText(summary) {
+  const n = (x) => x.toLocaleString('en');
+  const of = summary.exact
+    ? `${n(summary.lost)} of ${n(summary.orders)} orders`
+    : `at least ${n(summary.lost)} of at least ${n(summary.atLeast)} orders (${n(summary.orders)} explored)`;
+  const parts = [`${of} lose a request`];
+  if (summary.loggedOut) parts.push(`${n(summary.loggedOut)} log out`);
+  if (summary.hang) parts.push(`${n(summary.hang)} hang`);
+  return parts.join(', ');
 }
 
 /** Progress as the bar shows it. */

@@ -40,7 +40,8 @@ function fetchFor(page) {
     if (typeof url !== 'string' || !(url === report || startsWith(url, api)) || includes(url, '/.') || includes(url, '%') || includes(url, '\\')) {
       throw new TypeError(`the harness fetches only its run's API, not ${url}`);
     }
-    const response = await fetchOriginal(url, init);
+    // An explored run's tab asks for no credentials (explore-client.js: a socket pool of its own).
+    const response = await fetchOriginal(url, page.credentials ? { ...init, credentials: page.credentials } : init);
     const status = statusOf(response);
     const text = await textOf(response);
     return freeze({
