@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The desktop app, release build: binary size, time from launch until the
 # UI is interactive (the page's load event, after its module scripts ran),
-# and idle memory (RSS of the app plus its WebKit processes, 5 s after load).
+# and idle memory (RSS of the app plus its WebKit processes, 5 s after load);
+# then the memory after one case-3 run (bench/app-run.mjs: the app driven
+# through tauri-driver, PSS idle and 5 s after the run).
 # Median of REPS launches under a private Xvfb.
 #
 # usage: bench/app.sh [REPS=5]
@@ -63,4 +65,5 @@ echo "launch → interactive: median $(median "${launch_ms[@]}") ms   runs: ${la
 echo "idle RSS (app+webkit): median $(( $(median "${rss[@]}") / 1024 )) MB   runs (KiB): ${rss[*]}"
 echo "idle PSS (app+webkit): median $(( $(median "${pss[@]}") / 1024 )) MB   runs (KiB): ${pss[*]}"
 echo "  (RSS counts the shared WebKit libraries once per process; PSS splits them)"
+node bench/app-run.mjs "$app" "$reps"
 echo "machine: $(nproc) cores; $reps launches under Xvfb; $(date -u +%F)"

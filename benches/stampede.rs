@@ -4,7 +4,11 @@
 //!   and naive + strict (must finish; exactly 1 refresh accepted);
 //! - memory over 1,000 consecutive runs in one process (flat within 10%).
 //!
-//! `cargo bench --bench stampede` (add `-- --quick` for fewer repetitions).
+//! `cargo bench --bench stampede` (add `-- --quick` for fewer repetitions,
+//! `-- --single-flight N` for N single-flight stampedes only, the profiling
+//! setup). Each stampede also reports the CPU time the process spent on it
+//! (user + system), which the machine's other load moves much less than the
+//! wall time.
 
 use std::time::{Duration, Instant};
 
@@ -23,6 +27,24 @@ fn stampede(strategy: Strategy) -> RunSettings {
     }
 }
 
+/// CPU time (user + system) this process has used so far.
+#[cfg(unix)]
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+#[cfg(not(unix))]
+fn cpu_time() -> Duration {
+    Duration::ZERO
+}
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -39,17 +61,33 @@ fn rss_kib() -> u64 {
 }
 
 fn main() {
-    let quick = std::env::args().any(|arg| arg == "--quick");
-    let repetitions = if quick { 3 } else { 7 };
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|arg| arg == "--quick");
+    let only_single_flight = args
+        .iter()
+        .position(|arg| arg == "--single-flight")
+        .map(|at| {
+            args.get(at + 1)
+                .and_then(|n| n.parse::<usize>().ok())
+                .expect("--single-flight N: N stampedes")
+        });
+    let repetitions = only_single_flight.unwrap_or(if quick { 3 } else { 7 });
+    let strategies: &[Strategy] = match only_single_flight {
+        Some(_) => &[Strategy::SingleFlight],
+        None => &[Strategy::SingleFlight, Strategy::Naive],
+    };
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
 
-    for strategy in [Strategy::SingleFlight, Strategy::Naive] {
+    for &strategy in strategies {
         let settings = stampede(strategy);
         let mut samples = Vec::new();
+        let mut cpu = Vec::new();
         for _ in 0..repetitions {
             let started = Instant::now();
+            let cpu_before = cpu_time();
             let report = runtime.block_on(scenario::run(&settings)).expect("run");
             samples.push(started.elapsed());
+            cpu.push(cpu_time() - cpu_before);
             let v = &report.verdict;
             match strategy {
                 Strategy::SingleFlight => {
@@ -69,11 +107,17 @@ fn main() {
             }
         }
         println!(
-            "stampede {strategy}: median {:.3} s over {repetitions} runs (min {:.3}, max {:.3})",
+            "stampede {strategy}: median {:.3} s over {repetitions} runs (min {:.3}, max {:.3}); CPU time median {:.3} s (min {:.3}, max {:.3})",
             median(samples.clone()).as_secs_f64(),
             samples.iter().min().unwrap().as_secs_f64(),
-            samples.iter().max().unwrap().as_secs_f64()
+            samples.iter().max().unwrap().as_secs_f64(),
+            median(cpu.clone()).as_secs_f64(),
+            cpu.iter().min().unwrap().as_secs_f64(),
+            cpu.iter().max().unwrap().as_secs_f64()
         );
+    }
+    if only_single_flight.is_some() {
+        return;
     }
 
     let runs = if quick { 300 } else { 1000 };

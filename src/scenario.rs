@@ -421,6 +421,16 @@ impl RunLife {
         });
     }
 
+    /// Whether a lane is left whose tab is not frozen. Asked each time a
+    /// lane ends, so it stops at the first such lane: a scan of every lane
+    /// left made a stampede's ends quadratic in its lanes.
+    fn has_open_lanes(&self) -> bool {
+        self.book()
+            .live
+            .keys()
+            .any(|lane| !lane.tab().is_some_and(|tab| self.client.is_frozen(tab)))
+    }
+
     /// Lanes left whose tab is not frozen.
     fn open_lanes(&self) -> Vec<Lane> {
         let book = self.book();
@@ -452,7 +462,7 @@ impl RunLife {
                 // A command under way (a step taking its sleep) may start
                 // lanes yet: judge the run once it is done.
                 let _turn = network.turn().await;
-                let open = !self.open_lanes().is_empty();
+                let open = self.has_open_lanes();
                 let settled = self.motion.is_settled() && network.legs().is_empty();
                 match (quiet, open, network.has_timed_action()) {
                     (_, _, true) => {}
@@ -472,7 +482,7 @@ impl RunLife {
     async fn all_done(&self) {
         loop {
             let changed = self.changed.notified();
-            if self.open_lanes().is_empty() {
+            if !self.has_open_lanes() {
                 return;
             }
             changed.await;
@@ -492,7 +502,7 @@ impl RunLife {
             // still settled after an empty read was settled with nothing in
             // flight.
             let quiet = network.legs().is_empty() && self.motion.is_settled();
-            if quiet && !self.open_lanes().is_empty() {
+            if quiet && self.has_open_lanes() {
                 return match network.has_timed_action() {
                     true => Quiet::Timed,
                     false => Quiet::Hang,

@@ -4,12 +4,13 @@
 // It paints what app.js hands it and reports clicks; whether a module is fit
 // to run is decided in lib/module-check.js. Closed unless its button
 // (`data-action="code"`, found by aria-controls) opens it. The editor is
-// code-editor.js's, the score card score-card.js's.
+// code-editor.js's, the score card score-card.js's; the editor and the
+// module checker load when first needed (code-parts.js).
 
 import { h } from './dom.js';
-import { mountEditor } from './code-editor.js';
+import { deferredEditor, loadChecker } from './code-parts.js';
 import { paintScoreCard } from './score-card.js';
-import { checkModule, MAX_MODULE_BYTES } from './lib/module-check.js';
+import { MAX_MODULE_BYTES } from './lib/module-size.js';
 
 /** Where the last own module is kept between visits. */
 export const OWN_MODULE_KEY = 'refresh-race.interceptor';
@@ -92,13 +93,14 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, onShowCounte
     tools, status, error, state, editorBox, grade);
   root.setAttribute('aria-labelledby', title.id);
 
-  // ---- the editor ----
-  const editor = mountEditor(editorBox, {
+  // ---- the editor (CodeMirror once the panel first opens) ----
+  const editor = deferredEditor(editorBox, {
     onDocChanged: () => {
       if (mode === 'own') ownChanged();
     },
   });
-  const { view } = editor;
+  /** lib/module-check.js's checkModule, once it has been loaded. */
+  let checkModule = null;
 
   function dispatchMarks() {
     editor.mark(marks);
@@ -119,7 +121,7 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, onShowCounte
 
   // ---- own module: checked and kept as it is typed ----
   function ownChanged() {
-    ownSource = view.state.doc.toString();
+    ownSource = editor.text();
     clearTimeout(checkTimer);
     checkTimer = setTimeout(checkNow, CHECK_DELAY_MS);
   }
@@ -130,6 +132,15 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, onShowCounte
     checkTimer = null;
     if (mode !== 'own') return;
     if (keep) store(ownSource);
+    if (!checkModule) {
+      // The first check loads the parser, then checks what is there by then.
+      const source = ownSource;
+      loadChecker().then((checker) => {
+        checkModule = checker.checkModule;
+        if (mode === 'own' && !checkTimer && ownSource === source) checkNow({ keep: false });
+      }, (err) => api.showError({ message: `The module checker did not load: ${err.message}`, line: null }));
+      return;
+    }
     const result = checkModule(ownSource);
     api.showError(result.ok ? null : { message: result.message, line: result.line });
   }
@@ -162,7 +173,7 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, onShowCounte
   }
 
   function save() {
-    const source = view.state.doc.toString();
+    const source = editor.text();
     const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
     const link = h('a', { href: url, download: SAVE_NAME, hidden: true });
     document.body.append(link);
@@ -195,7 +206,7 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, onShowCounte
         break;
       case 'own-code':
         api.showOwn();
-        view.focus();
+        editor.focus();
         break;
       case 'save-code':
         save();
@@ -236,7 +247,8 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, onShowCounte
     open() {
       root.hidden = false;
       if (toggle) toggle.setAttribute('aria-expanded', 'true');
-      view.requestMeasure(); // it was laid out while hidden
+      editor.load().then(() => editor.requestMeasure(), // it was laid out while hidden
+        (err) => api.showError({ message: `The editor did not load: ${err.message}`, line: null }));
     },
     close() {
       root.hidden = true;
@@ -266,7 +278,7 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, onShowCounte
       checkNow({ keep: false });
     },
     getSource() {
-      return view.state.doc.toString();
+      return editor.text();
     },
     /** Puts a module that came from elsewhere (a link) in the editor, checked and kept, not run; `note` says so. */
     loadOwn(text, note) {
@@ -277,7 +289,7 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, onShowCounte
     },
     /** Marks line `n` (1-based) as the one that produced the current event; null unmarks. */
     markLine(n) {
-      const line = Number.isInteger(n) && n >= 1 && n <= view.state.doc.lines ? n : null;
+      const line = Number.isInteger(n) && n >= 1 && n <= editor.lines() ? n : null;
       marks.current = line;
       if (line == null) root.removeAttribute('data-current-line');
       else root.setAttribute('data-current-line', String(line));

@@ -5,7 +5,7 @@
 // checks of lib/grader.js, a score card row opens its timeline.
 
 import { mountCodePanel } from './code-panel.js';
-import { checkModule } from './lib/module-check.js';
+import { loadChecker } from './code-parts.js';
 import { CHECKS, score } from './lib/grader.js';
 import { gradeModule } from './grade-runner.js'; // grader over every order
 import { encodeLink } from './lib/link.js';
@@ -75,7 +75,8 @@ export function mountCodeRuns(app, { root, start }) {
   }
 
   /** The module's own problems (syntax, exports) before anything starts; true when it may run. */
-  function moduleReady(source) {
+  async function moduleReady(source) {
+    const { checkModule } = await loadChecker();
     const check = checkModule(source);
     if (check.ok) {
       panel.showError(null);
@@ -86,7 +87,7 @@ export function mountCodeRuns(app, { root, start }) {
   }
 
   async function grade(source) {
-    if (!moduleReady(source)) return;
+    if (!(await moduleReady(source))) return;
     // Grader over every order: grade-runner.js explores each check with several
     // requests (rows carry their counts, shortest counterexample and its link).
     const mine = { source, rows: [] };
@@ -145,7 +146,9 @@ export function mountCodeRuns(app, { root, start }) {
   const panel = mountCodePanel(root, {
     template: '',
     onRun: (source) => {
-      if (moduleReady(source)) start(source);
+      moduleReady(source).then((ready) => {
+        if (ready) start(source);
+      }, (error) => app.controls.showError(`The module checker did not load: ${error.message}`));
     },
     onGrade: (source) => {
       grade(source).catch((error) => app.controls.showError(`Grading failed: ${error && error.message ? error.message : error}`));

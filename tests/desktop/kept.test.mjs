@@ -62,8 +62,16 @@ async function launch(fn) {
   }
 }
 
+/** Waits until the code panel's editor is there (CodeMirror loads when the panel first opens). */
+function editorShown(wd) {
+  return waitFor("the code panel's editor", () =>
+    wd.execute("return !!document.querySelector('[data-code-panel] [data-editor]').shadowRoot?.querySelector('.cm-editor');"),
+  { timeoutMs: 10_000 });
+}
+
 /** The own module's text in the editor (CodeMirror, in its shadow root). */
-function editorText(wd) {
+async function editorText(wd) {
+  await editorShown(wd);
   return wd.executeAsync(
     "const done = arguments[arguments.length - 1];" +
       " import('./vendor/codemirror.js').then(({ EditorView }) => {" +
@@ -87,6 +95,7 @@ test("the learner's module, a solved challenge and presenter mode survive quitti
     // Typed into the editor (a change as the keyboard makes it), checked and kept.
     await wd.click(await wd.find('[data-action="code"]'));
     await wd.click(await wd.waitForElement('[data-action="own-code"]', { timeoutMs: 10_000 }));
+    await editorShown(wd);
     await wd.executeAsync(
       "const done = arguments[arguments.length - 1]; const text = arguments[0];" +
         " import('./vendor/codemirror.js').then(({ EditorView }) => {" +

@@ -57,6 +57,8 @@ async function loadFile(page, name, text, mimeType = 'text/javascript') {
 async function openPanel(page) {
   await page.click('[data-action="code"]');
   await page.locator('[data-code-panel]:not([hidden])').waitFor();
+  // The editor loads when the panel first opens (code-parts.js).
+  await page.locator('[data-code-panel] [data-editor] .cm-editor').waitFor();
 }
 
 /** Opens the panel on the learner's own module (it opens on the picked strategy's source). */
@@ -235,6 +237,29 @@ test('read-only mode: the strategy source, a marked line, the module\'s state, a
     assert.equal(await grade.isHidden(), true);
     assert.equal(await panel.locator('.cm-error-line').textContent(), 'let flight = null;');
     assert.equal(await panel.locator('[data-code-error]').textContent(), 'line 2: boom');
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('a first run loads neither the editor nor the parser; opening the panel loads the editor, a module\'s check the parser', async () => {
+  const { page, errors } = await lab.open();
+  try {
+    /** Which of the heavy vendor files the page has fetched so far. */
+    const fetched = () => page.evaluate(() => performance.getEntriesByType('resource')
+      .map((entry) => new URL(entry.name).pathname)
+      .filter((path) => path === '/vendor/codemirror.js' || path === '/vendor/acorn.js')
+      .sort());
+    await page.click('[data-case="expired-refreshable"]');
+    await page.locator('[data-timeline][data-state="done"] [data-verdict]').waitFor({ timeout: 20_000 });
+    assert.deepEqual(await fetched(), [], 'a run needs neither');
+    await openPanel(page);
+    assert.deepEqual(await fetched(), ['/vendor/codemirror.js'], 'the panel shows the strategy in the editor');
+    await page.click('[data-action="own-code"]');
+    await loadFile(page, 'broken.js', BROKEN);
+    await page.locator('[data-code-error][data-line="4"]').waitFor();
+    assert.deepEqual(await fetched(), ['/vendor/acorn.js', '/vendor/codemirror.js'], 'checking a module loads the parser');
     assert.deepEqual(errors, []);
   } finally {
     await page.close();

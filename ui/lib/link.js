@@ -8,7 +8,7 @@
 // links.js wire it.
 
 import { validateControls, controlValues, valuesForPolicy } from './validate.js';
-import { MAX_MODULE_BYTES } from './module-check.js';
+import { MAX_MODULE_BYTES } from './module-size.js';
 
 /** Where a link's setup starts in a URL. */
 export const FRAGMENT_PREFIX = '#s=';

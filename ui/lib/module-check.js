@@ -9,8 +9,7 @@
 
 import { parse } from '../vendor/acorn.js';
 
-/** The largest module the panel loads from a file (a strategy is a page of code). */
-export const MAX_MODULE_BYTES = 64 * 1024;
+export { MAX_MODULE_BYTES } from './module-size.js';
 
 export const MISSING_REQUEST = 'the module must export a function named request(req, api)';
 
