@@ -247,9 +247,12 @@ function currentRunSettings() {
     const { strategy, ...settings } = setupSettings({ caseName: currentCase, strategy: 'naive', policy: form.policy, runtime: 'browser', form, values: check.values, knobs, network: 'hand' });
     return { settings: { ...settings, module: OWN_MODULE_NAME } };
   }
-  return {
-    settings: setupSettings({ caseName: currentCase, strategy: form.strategy, policy: form.policy, runtime: form.runtime, form, values: check.values, knobs, network: 'hand' }),
-  };
+  const settings = setupSettings({ caseName: currentCase, strategy: form.strategy, policy: form.policy, runtime: form.runtime, form, values: check.values, knobs, network: 'hand' });
+  // A library on the bench explores as its runs run: the library's module
+  // with its options, in the page (benchPlans, as for Run).
+  const bench = benchPlans([{ strategy: form.strategy, settings }], { readOptions: () => libraryOptions.read() });
+  if (!bench.ok) return { error: bench.message };
+  return { settings: bench.plans[0].settings };
 }
 
 app.explore = mountExplore({

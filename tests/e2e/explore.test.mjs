@@ -227,6 +227,33 @@ test('hints on a library held in the page (axios-auth-refresh 3 with an option):
   }, { width: 1400, height: 1000 });
 });
 
+// The Explore button with a library picked explores the library (its
+// module with its options, in the page's Workers), not a strategy of that
+// name: the chart's counts equal the lab's explorer run with that module.
+test('Explore with a library picked (axios-auth-refresh 3 with an option): the chart counts the library\'s orders', async () => {
+  await lab.withPage(async (page) => {
+    const options = { skipWhileRefreshing: true };
+    await setControls(page, { runtime: 'browser', strategy: 'axios-auth-refresh@3', policy: 'strict', 'secret-count': 2, 'public-count': 0 });
+    await page.click('[data-action="library-options"]');
+    await page.fill('[data-control="library-options"]', JSON.stringify(options));
+    await page.click('[data-action="close-library-options"]');
+    await page.click('[data-case="expired-refreshable"]');
+    await page.locator('[data-timeline][data-state="done"]').waitFor({ timeout: 30_000 });
+    const chart = await explore(page);
+    const engine = await page.evaluate(async ([settings, options]) => {
+      const { exploreToEnd } = await import('/explore-client.js');
+      return exploreToEnd({ settings }, { client: { options } });
+    }, [{
+      case: 'expired-refreshable', strategy: 'naive', runtime: 'browser', module: 'axios-auth-refresh@3', module_options: options,
+      policy: 'strict', secret: 2, public: 0, network: 'hand',
+    }, options]);
+    assert.ok(engine.exact);
+    assert.equal(chart.orders, engine.orders);
+    assert.equal(chart.failing, engine.failing);
+    assert.deepEqual(chart.classes.map((c) => c.count).sort((a, b) => a - b), engine.classes.map((c) => c.count).sort((a, b) => a - b));
+  }, { width: 1400, height: 1000 });
+});
+
 // The first screen that fits 1280 and 1400 wide is presenter mode's (the
 // dark theme's controls take more rows: presenter.test.mjs); there the
 // verdict stays on screen and Explore is folded under More. In the dark
