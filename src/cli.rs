@@ -489,10 +489,16 @@ async fn reference_matrix(knobs: &Knobs, policies: &[Policy]) -> ExitCode {
 /// Parses the arguments and runs the command.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Explore drops thousands of runs mid-flight on purpose: their clients'
+    // "no answer" warnings would bury the result (RUST_LOG still shows them).
+    let default_filter = match &cli.command {
+        Command::Explore { .. } => "refresh_race=info,refresh_race::client=error",
+        _ => "refresh_race=info",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "refresh_race=info".into()),
+                .unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();

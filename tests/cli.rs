@@ -415,6 +415,8 @@ fn explore_counts_every_order_and_prints_the_same_bytes_twice() {
     assert!(text.contains("lost before the first delivery"), "{text}");
     let second = refresh_race(&args);
     assert_eq!(first.stdout, second.stdout, "explore is deterministic");
+    // The runs it drops mid-flight do not warn about their lost answers.
+    assert!(!stderr(&first).contains("no answer"), "{}", stderr(&first));
     let queue = refresh_race(&[
         "explore", "--client", "queue", "--secret", "1", "--public", "0", "--late",
     ]);

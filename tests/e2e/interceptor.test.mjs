@@ -38,6 +38,11 @@ async function grade(page) {
   });
 }
 
+/** The score card's text: why each check failed, for an assertion's message. */
+function cardText(page) {
+  return page.locator('[data-grade]').innerText();
+}
+
 test('a naive module fails the several-requests and late-401 checks; single-flight passes all but several tabs; with api.lock all seven', async () => {
   const { page, errors } = await lab.open({ width: 1600, height: 1000 });
   try {
@@ -59,13 +64,13 @@ test('a naive module fails the several-requests and late-401 checks; single-flig
 
     await load(page, 'single-flight.js', strategyFile('single-flight'));
     const inTab = await grade(page);
-    assert.deepEqual(inTab, { passed: 6, total: 7, checks: Object.fromEntries(Object.keys(naive.checks).map((id) => [id, id !== 'several-tabs'])) });
+    assert.deepEqual(inTab, { passed: 6, total: 7, checks: Object.fromEntries(Object.keys(naive.checks).map((id) => [id, id !== 'several-tabs'])) }, await cardText(page));
     // The cross-tab fix: single-flight that always takes the lock across tabs.
     const locked = String(strategyFile('single-flight')).replace("if (req.crossTab !== 'lock') return handle();", '');
     assert.notEqual(locked, String(strategyFile('single-flight')));
     await load(page, 'single-flight-locked.js', Buffer.from(locked));
     const good = await grade(page);
-    assert.deepEqual(good, { passed: 7, total: 7, checks: Object.fromEntries(Object.keys(naive.checks).map((id) => [id, true])) });
+    assert.deepEqual(good, { passed: 7, total: 7, checks: Object.fromEntries(Object.keys(naive.checks).map((id) => [id, true])) }, await cardText(page));
     assert.deepEqual(errors, []);
   } finally {
     await page.close();
