@@ -104,7 +104,9 @@ test("the queue challenge, played by clicking legs only, is solved in the deskto
     assert.equal(await wd.attr(await wd.find("[data-tab-state]"), "data-token"), "t2");
     // Then whatever is left, first card first.
     for (let i = 0; i < 20; i++) {
-      const s = await pageState(wd);
+      // Between two deliveries the tray can be empty for a moment (the last
+      // answers end the run): wait for the end or the next card.
+      const s = await until(wd, "the run's end or a leg to deliver", (x) => x.state === "done" || (x.cards.length > 0 && !x.busy));
       if (s.state === "done") break;
       const [leg, exchange] = s.cards[0];
       await clickLeg(wd, leg, exchange);
