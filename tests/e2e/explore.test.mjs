@@ -41,6 +41,21 @@ async function setControls(page, values) {
   }
 }
 
+/** Sets the picked library's options through its dialog. */
+async function setLibraryOptions(page, options) {
+  await page.click('[data-action="library-options"]');
+  await page.fill('[data-control="library-options"]', JSON.stringify(options));
+  await page.click('[data-action="close-library-options"]');
+}
+
+/** The lab's explorer over `settings`, the library (with `options`) in the page's Workers. */
+function exploreLibraryInPage(page, settings, options) {
+  return page.evaluate(async ([s, o]) => {
+    const { exploreToEnd } = await import('/explore-client.js');
+    return exploreToEnd({ settings: s }, { client: { options: o } });
+  }, [settings, options]);
+}
+
 /** Explores the setup on screen and waits for the chart. */
 async function explore(page) {
   await page.click('[data-action="explore"]');
@@ -202,9 +217,7 @@ test('hints on a library held in the page (axios-auth-refresh 3 with an option):
   await lab.withPage(async (page) => {
     const options = { skipWhileRefreshing: true };
     await setControls(page, { runtime: 'browser', strategy: 'axios-auth-refresh@3', policy: 'strict', 'secret-count': 2, 'public-count': 0, network: 'hand' });
-    await page.click('[data-action="library-options"]');
-    await page.fill('[data-control="library-options"]', JSON.stringify(options));
-    await page.click('[data-action="close-library-options"]');
+    await setLibraryOptions(page, options);
     await page.click('[data-case="expired-refreshable"]');
     await page.locator('[data-timeline][data-runtime="browser"][data-held="true"][data-delivered="0"]').waitFor({ timeout: 30_000 });
     await page.locator('[data-tray][data-delivered="0"]:not([aria-busy]) [data-leg="secret#1>"]').waitFor();
@@ -214,13 +227,10 @@ test('hints on a library held in the page (axios-auth-refresh 3 with an option):
     await page.locator('[data-control="hints"]').uncheck();
     await page.waitForFunction(() => !document.querySelector('[data-tray] [data-fail-share]'));
     // The engine's count from the same point, the library (with its options) in the page.
-    const engine = await page.evaluate(async ([settings, options]) => {
-      const { exploreToEnd } = await import('/explore-client.js');
-      return exploreToEnd({ settings }, { client: { options } });
-    }, [{
+    const engine = await exploreLibraryInPage(page, {
       case: 'expired-refreshable', strategy: 'naive', runtime: 'browser', module: 'axios-auth-refresh@3', module_options: options,
       policy: 'strict', secret: 2, public: 0, network: 'hand', deliver: played,
-    }, options]);
+    }, options);
     assert.ok(engine.exact);
     assert.deepEqual(shown, sharesOf(engine));
     assert.ok(Object.keys(shown).length >= 2, `two legs in flight: ${JSON.stringify(shown)}`);
@@ -234,19 +244,14 @@ test('Explore with a library picked (axios-auth-refresh 3 with an option): the c
   await lab.withPage(async (page) => {
     const options = { skipWhileRefreshing: true };
     await setControls(page, { runtime: 'browser', strategy: 'axios-auth-refresh@3', policy: 'strict', 'secret-count': 2, 'public-count': 0 });
-    await page.click('[data-action="library-options"]');
-    await page.fill('[data-control="library-options"]', JSON.stringify(options));
-    await page.click('[data-action="close-library-options"]');
+    await setLibraryOptions(page, options);
     await page.click('[data-case="expired-refreshable"]');
     await page.locator('[data-timeline][data-state="done"]').waitFor({ timeout: 30_000 });
     const chart = await explore(page);
-    const engine = await page.evaluate(async ([settings, options]) => {
-      const { exploreToEnd } = await import('/explore-client.js');
-      return exploreToEnd({ settings }, { client: { options } });
-    }, [{
+    const engine = await exploreLibraryInPage(page, {
       case: 'expired-refreshable', strategy: 'naive', runtime: 'browser', module: 'axios-auth-refresh@3', module_options: options,
       policy: 'strict', secret: 2, public: 0, network: 'hand',
-    }, options]);
+    }, options);
     assert.ok(engine.exact);
     assert.equal(chart.orders, engine.orders);
     assert.equal(chart.failing, engine.failing);
