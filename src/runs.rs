@@ -10,7 +10,7 @@
 //! touches for its `idle_s`, and a browser run whose page goes quiet for as
 //! long, is abandoned and freed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -58,10 +58,18 @@ const RUN_IDS: std::ops::Range<u64> = (1 << 32)..(1 << 53);
 /// How long one network command may wait for the run to settle.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How many ended runs the registry remembers (see [`Runs::ended`]).
+const ENDED_KEPT: usize = 256;
+
 /// The runs alive on this server.
 #[derive(Default)]
 pub struct Runs {
     live: Mutex<HashMap<u64, Slot>>,
+    /// Runs that ended lately, with their owner: a browser run's page may
+    /// still send a report that was on its way when the run ended (its tab
+    /// failed and the page says so too). It is taken in and ignored, not
+    /// answered as an unknown run, which the browser logs as an error.
+    ended: Mutex<VecDeque<(u64, Option<Arc<Attendee>>)>>,
 }
 
 /// A run's place: whose share it counts against, and (once started) its
@@ -96,7 +104,15 @@ struct Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        self.runs.lock().remove(&self.id);
+        let slot = self.runs.lock().remove(&self.id);
+        let Some(control) = slot.and_then(|slot| slot.control) else {
+            return;
+        };
+        let mut ended = self.runs.ended.lock().unwrap_or_else(|p| p.into_inner());
+        if ended.len() == ENDED_KEPT {
+            ended.pop_front();
+        }
+        ended.push_back((self.id, control.owner));
     }
 }
 
@@ -144,6 +160,22 @@ impl Runs {
     /// The run `id` as `caller` may reach it. An attendee reaches only their
     /// own runs; anyone else's answers as if it did not exist, so run ids
     /// cannot be probed. The instructor's port (no caller) reaches all.
+    /// True when run `id` ended lately and `caller` could have reached it.
+    fn ended_lately(&self, id: &str, caller: Option<&Quota>) -> bool {
+        let Ok(number) = id.parse::<u64>() else {
+            return false;
+        };
+        let ended = self.ended.lock().unwrap_or_else(|p| p.into_inner());
+        ended.iter().any(|(ended, owner)| {
+            *ended == number
+                && match (caller, owner) {
+                    (None, _) => true,
+                    (Some(Extension(quota)), Some(owner)) => Arc::ptr_eq(&quota.attendee, owner),
+                    (Some(_), None) => false,
+                }
+        })
+    }
+
     fn control(&self, id: &str, caller: Option<&Quota>) -> Result<Control, ApiError> {
         let unknown = || ApiError::UnknownRun { id: id.to_owned() };
         // Any text names no run: an id past u64 is as unknown as any other.
@@ -265,6 +297,11 @@ async fn drive_run(
     place: Option<RunPlace>,
     lines: Lines,
 ) {
+    // Locals drop in reverse: the registration leaves (the run counts as
+    // ended) before the stream closes, so a page that read the stream's end
+    // finds the run ended, never still registered.
+    let lines = lines;
+    let registration = registration;
     let recorder = Recorder::new();
     let mut live_events = recorder.subscribe();
     // The run's clock starts at wall time; it has not been made yet.
@@ -541,7 +578,13 @@ pub async fn page_report(
     caller: Option<Quota>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let control = runs.control(&id, caller.as_ref())?;
+    let control = match runs.control(&id, caller.as_ref()) {
+        Ok(control) => control,
+        Err(_) if runs.ended_lately(&id, caller.as_ref()) => {
+            return Ok(Json(serde_json::json!({"ok": false, "gone": true})));
+        }
+        Err(err) => return Err(err),
+    };
     let report: PageReport = server::json_body(body, "page report")?;
     let Side::Page(page) = &control.client else {
         return Err(ApiError::BadJson(format!(

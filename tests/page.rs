@@ -197,6 +197,23 @@ async fn a_failing_module_ends_its_run_with_the_message() {
     assert_eq!(report(&base, &start["page"], end).await.0, 200);
     let (error, _) = stream.until("error").await;
     assert_eq!(error["message"], "TypeError: x is not a function (line 4)");
+    // The page says it too (its tab failed, and it ends the run itself), a
+    // report that may arrive after the run ended: taken in and ignored, so
+    // the browser logs no error; a run that never was stays unknown.
+    assert!(
+        stream.next().await.is_none(),
+        "the stream ends after the error"
+    );
+    let again = json!({"seq": 9007199254740991u64, "started": 0, "received": 0, "end": {"outcome": "failed", "message": "the tab's Worker failed"}});
+    let (status, body) = report(&base, &start["page"], again.clone()).await;
+    assert_eq!((status, &body), (200, &json!({"ok": false, "gone": true})));
+    let never = json!({"report": "/lab/runs/4294967296/page"});
+    let (status, body) = report(&base, &never, again).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("unknown_run")),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -509,56 +509,60 @@ async fn page_reports_are_checked_against_the_run() {
 async fn exports_in_flight_are_bounded() {
     let base = start_lab().await;
     let addr = base.trim_start_matches("http://").to_owned();
-    // Exports that are still uploading hold their places.
+    // Exports that are still uploading hold their places. `Expect:
+    // 100-continue`: the server says "100 Continue" when the export starts
+    // reading its body, after it took its place, so the test knows when.
     let mut uploading = Vec::new();
     for _ in 0..refresh_race::export::lab::EXPORTS_IN_FLIGHT {
         let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
         let head = format!(
-            "POST /lab/export/svg HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{{\"settings\""
+            "POST /lab/export/svg HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nExpect: 100-continue\r\n\r\n"
         );
         socket.write_all(head.as_bytes()).await.unwrap();
+        let mut heard = Vec::new();
+        while !heard.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            assert_eq!(
+                socket.read(&mut byte).await.unwrap(),
+                1,
+                "the server closed early"
+            );
+            heard.push(byte[0]);
+        }
+        let heard = String::from_utf8_lossy(&heard);
+        assert!(heard.starts_with("HTTP/1.1 100 Continue"), "{heard}");
+        socket.write_all(b"{\"settings\"").await.unwrap();
         uploading.push(socket);
     }
-    // Let the server take them in: a request that needs no export place
-    // answers after them on the same loop.
-    let mut refused = None;
-    for _ in 0..50 {
-        let response = http()
-            .post(format!("{base}/lab/export/svg"))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap();
-        if response.status() == 429 {
-            refused = Some(response);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let refused = refused.expect("a third export while two are in flight");
+    let refused = http()
+        .post(format!("{base}/lab/export/svg"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status(),
+        429,
+        "another export while the places are taken"
+    );
     assert!(refused.headers().contains_key("retry-after"));
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["error"], "too_many_requests", "{body}");
-    // Once they end, exports go through again.
+    // Once they end (the server answered them, so their places are free),
+    // exports go through again.
     for mut socket in uploading {
         socket.shutdown().await.unwrap();
         let mut rest = Vec::new();
         let _ = socket.read_to_end(&mut rest).await;
     }
-    let mut answered = 0;
-    for _ in 0..50 {
-        let response = http()
-            .post(format!("{base}/lab/export/svg"))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap();
-        answered = response.status().as_u16();
-        if answered != 429 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let answered = http()
+        .post(format!("{base}/lab/export/svg"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
     assert_eq!(answered, 400, "a bad report, not a busy lab");
 }
 

@@ -124,7 +124,11 @@ export async function openLab(browser, url, { width = 1400, height = 1000, bypas
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
+    if (message.type() !== 'error') return;
+    // The browser's own line for a failed load names no resource: add it.
+    const where = message.location()?.url;
+    const text = message.text();
+    errors.push(/^Failed to load resource/.test(text) && where ? `${text} (${where})` : text);
   });
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]');
