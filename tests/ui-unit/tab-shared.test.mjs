@@ -269,6 +269,56 @@ test('the wire: at most PAGE_EXCHANGES exchanges of all tabs at once, handed on 
   assert.deepEqual(order, ['t1-1', 't1-2', 't1-3', 't2-1']);
 });
 
+test('an exchange leaves only once the lab has the events before it, also when their report left while the tab waited for the wire', async () => {
+  // The page is slow to grant the wire (its thread is busy): the tab falls
+  // quiet meanwhile and its report, with the queued event, leaves first.
+  // The lab records the exchange when it arrives and the event when its
+  // report does, over two connections: had the exchange left before the
+  // lab answered that report, either could arrive first.
+  const log = [];
+  let grant = null;
+  let answerReport = null;
+  let shims = null;
+  const hub = createHub({
+    tabs: 1,
+    initial: {},
+    send: (tab, message) => {
+      const deliver = () => setImmediate(() => shims.receive(message));
+      if (message.op === 'wire-granted' && answerReport === null) grant = deliver;
+      else deliver();
+    },
+    postReport: (body) => {
+      if (!body.events.some((e) => e.kind === 'queued')) return Promise.resolve({ ok: true, status: 200 });
+      log.push('report with queued');
+      grant?.();
+      return new Promise((resolve) => {
+        answerReport = () => {
+          log.push('report answered');
+          resolve({ ok: true, status: 200 });
+        };
+      });
+    },
+  });
+  shims = createShims({ tab: 1, initial: {}, post: (m) => setImmediate(() => hub.receive(1, m)), onTaken: () => tab.tookIn() });
+  const fetch = async (url) => {
+    log.push(`exchange ${url}`);
+    return { status: 200, ok: true, json: async () => ({}) };
+  };
+  const page = { api: '/api', report: '/report', token: jwt('t1'), first_attempt: 2 };
+  const tab = createTab({ page, fetch, later: (fn) => setTimeout(fn, 0), after: (ms, fn) => setTimeout(fn, ms), shared: shims });
+  const ran = tab.run(async (req, api) => {
+    api.queued();
+    const { status } = await api.send(req, api.token());
+    return { status };
+  }, lanesOf({ secret: 1, public: 0 }));
+  while (answerReport === null) await tick();
+  await settle();
+  assert.deepEqual(log, ['report with queued'], 'the exchange waits for the lab to answer the report');
+  answerReport();
+  await ran;
+  assert.deepEqual(log, ['report with queued', 'report answered', 'exchange /api/secret']);
+});
+
 // --- the built-in strategies in several tabs ------------------------------
 
 /** Runs `strategy` (a file of ui/strategies) in `tabs` tabs of one page against `lab`. */

@@ -159,6 +159,8 @@ export function createTab({ page, fetch, later, after, busy = () => false, stuck
   let seq = 0;
   const events = [];
   let chain = Promise.resolve();
+  // Reports on their way that carry events: the lab has not recorded them yet.
+  let carrying = 0;
   let reportDue = false;
   let failure = null;
   const unfinished = new Set();
@@ -190,27 +192,37 @@ export function createTab({ page, fetch, later, after, busy = () => false, stuck
     chain = chain.then(async () => {
       const body = { seq: (seq += 1), started, received, events: events.splice(0) };
       if (end) body.end = end;
-      if (shared) {
-        const answer = await shared.report(body);
-        if (!answer.ok && !end) failure = failure || new ModuleError(answer.message || `the lab refused a report (HTTP ${answer.status})`);
-        return;
-      }
-      const response = await fetch(page.report, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      if (!response.ok && !end) {
-        let message = `the lab refused a report (HTTP ${response.status})`;
-        try {
-          message = (await response.json()).message || message;
-        } catch {
-          // not JSON: the status says enough
-        }
-        failure = failure || new ModuleError(message);
+      const carries = body.events.length > 0;
+      if (carries) carrying += 1;
+      try {
+        await send(body, end);
+      } finally {
+        if (carries) carrying -= 1;
       }
     });
     return chain;
+  }
+
+  async function send(body, end) {
+    if (shared) {
+      const answer = await shared.report(body);
+      if (!answer.ok && !end) failure = failure || new ModuleError(answer.message || `the lab refused a report (HTTP ${answer.status})`);
+      return;
+    }
+    const response = await fetch(page.report, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok && !end) {
+      let message = `the lab refused a report (HTTP ${response.status})`;
+      try {
+        message = (await response.json()).message || message;
+      } catch {
+        // not JSON: the status says enough
+      }
+      failure = failure || new ModuleError(message);
+    }
   }
 
   let activity = 0;
@@ -286,7 +298,15 @@ export function createTab({ page, fetch, later, after, busy = () => false, stuck
       if (place) await place;
       started += 1;
       reportSoon();
+      // The lab records this exchange when it arrives and the tab's events
+      // when their report does: the exchange leaves only once the lab has
+      // every event before it. A report may already be on its way with
+      // them (the tab fell quiet while it waited for its place on the wire).
+      // One tab only: with several, the page merges their reports and sends
+      // one once every tab has spoken, so waiting for it would hold this
+      // exchange behind the other tabs and change the held run's order.
       if (events.length) await post();
+      else if (carrying > 0 && tabs === 1) await chain;
       const headers = { [LANE_HEADER]: lane, [ATTEMPT_HEADER]: String(attempt), [EXCHANGE_HEADER]: op };
       if (token !== null) headers.authorization = `Bearer ${token}`;
       const init = { method, headers, cache: 'no-store' };

@@ -10,6 +10,7 @@ import { stackLine } from '../lib/stack-line.js';
 import { createShims } from '../lib/tab-shims.js';
 import { installShims, storageEvent } from './shims.js';
 import { watchTimers } from './timers.js';
+import { watchReads } from './reads.js';
 import { watchMemory, MEMORY_CEILING_MB } from './memory.js';
 
 // What the harness uses, captured before any module runs: a module shares
@@ -108,6 +109,7 @@ async function run({ page, settings, builtin, source, options, tab: tabNo = 1, t
   });
   installShims(self, shims);
   const timers = watchTimers(self);
+  const reads = watchReads(self);
   // A module that keeps allocating while it yields answers every ping: the
   // page stops it at the ceiling instead of the browser running out.
   watchMemory(self, { ceilingMb: MEMORY_CEILING_MB, onOver: (bytes) => tell({ type: 'memory', mb: MEMORY_CEILING_MB, bytes }) });
@@ -146,7 +148,7 @@ async function run({ page, settings, builtin, source, options, tab: tabNo = 1, t
     fetch: fetchFor(page),
     later: (fn) => timers.real(fn, 0),
     after: (ms, fn) => timers.real(fn, ms),
-    busy: () => timers.pending() > 0,
+    busy: () => timers.pending() > 0 || reads.pending() > 0,
     hooks: {
       call: ({ lane, op, attempt }) => {
         lastLine = stackLine(new Error().stack, moduleUrl);
