@@ -309,10 +309,14 @@ function render(rows, policies, kept = new Map(), sanity = []) {
     '',
   ];
   const unexplored = rows.filter((r) => r.every && r.every.error);
-  if (unexplored.length) {
+  // Sections kept from the last generation (--libraries measured others):
+  // their rows count too, and a cell of theirs may say "not explored".
+  const keptRows = [...kept.values()].flat().filter((line) => /^\| (defaults|`)/.test(line));
+  const keptUnexplored = keptRows.filter((line) => line.includes('| not explored'));
+  if (unexplored.length || keptUnexplored.length) {
     const diverged = unexplored.filter((r) => /did not replay the same way/.test(r.every.error));
     const others = unexplored.filter((r) => !diverged.includes(r));
-    lines.push(`**Not explored: ${unexplored.length} of ${rows.length} rows**, said in their cells.`);
+    lines.push(`**Not explored: ${unexplored.length + keptUnexplored.length} of ${rows.length + keptRows.length} rows**, said in their cells.`);
     if (diverged.length) {
       const names = [...new Set(diverged.map((r) => `${r.library.name} ${optionsText(r.set)}`))];
       lines.push(
