@@ -120,7 +120,13 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, onShowCounte
   }
 
   // ---- own module: checked and kept as it is typed ----
+  // A refused file's message: it stays until the module changes, so a check
+  // of the module still in the editor (the parser's first load may finish
+  // after the refusal) does not wipe it.
+  let refusal = null;
+
   function ownChanged() {
+    refusal = null;
     ownSource = editor.text();
     clearTimeout(checkTimer);
     checkTimer = setTimeout(checkNow, CHECK_DELAY_MS);
@@ -142,7 +148,8 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, onShowCounte
       return;
     }
     const result = checkModule(ownSource);
-    api.showError(result.ok ? null : { message: result.message, line: result.line });
+    if (refusal) api.showError({ message: refusal, line: null });
+    else api.showError(result.ok ? null : { message: result.message, line: result.line });
   }
 
   function say(text) {
@@ -151,8 +158,12 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, onShowCounte
 
   async function loadFile(file) {
     if (!file) return;
+    const refuse = (message) => {
+      refusal = message;
+      api.showError({ message, line: null });
+    };
     if (file.size > MAX_MODULE_BYTES) {
-      api.showError({ message: `${file.name} is ${kib(file.size)}: a module may be at most ${kib(MAX_MODULE_BYTES)}.`, line: null });
+      refuse(`${file.name} is ${kib(file.size)}: a module may be at most ${kib(MAX_MODULE_BYTES)}.`);
       return;
     }
     let text;
@@ -163,10 +174,11 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, onShowCounte
       text = null;
     }
     if (text == null || text.includes('\u0000')) {
-      api.showError({ message: `${file.name} is not a text file: load a JavaScript module (.js or .mjs).`, line: null });
+      refuse(`${file.name} is not a text file: load a JavaScript module (.js or .mjs).`);
       return;
     }
     if (mode !== 'own') api.showOwn();
+    refusal = null;
     setDoc(text);
     checkNow();
     say(`Loaded ${file.name}`);
@@ -265,6 +277,7 @@ export function mountCodePanel(root, { onRun, onGrade, onOpenCheck, onShowCounte
       marks.error = null;
       setMode('module', { source: String(source), ariaLabel: `Source of the ${moduleName} strategy (read-only)` });
       api.markLine(null);
+      refusal = null;
       api.showError(null);
       say('');
     },

@@ -145,6 +145,38 @@ test('files that are too large or not text are refused, the editor kept', async 
   }
 });
 
+test('a refused file stays said when the module checker finishes loading after it', async () => {
+  const { page, errors } = await lab.open();
+  try {
+    // The checker's module is held until the refusal is on screen: its
+    // first check (of the module kept in the editor) then finishes last.
+    let release = null;
+    const held = new Promise((resolve) => { release = resolve; });
+    await page.route('**/lib/module-check.js', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.evaluate(([key, text]) => localStorage.setItem(key, text), [KEY, GOOD]);
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
+    await openOwn(page);
+    await loadFile(page, 'huge.js', `// ${'x'.repeat(64 * 1024)}\n`);
+    await page.locator('[data-code-error]:not([hidden])').waitFor();
+    const checked = page.waitForResponse('**/lib/module-check.js');
+    release();
+    await checked;
+    // The check of GOOD ran (the checker is loaded); the refusal is still there.
+    await page.waitForFunction(() => import('./lib/module-check.js').then(() => true));
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+    assert.equal(await page.textContent('[data-code-error]'), 'huge.js is 65 KiB: a module may be at most 64 KiB.');
+    assert.equal(await page.isHidden('[data-code-error]'), false);
+    assert.equal(await editorText(page), GOOD);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
 test('the module is kept in localStorage over a reload; Save downloads exactly the editor\'s text', async () => {
   const { page, errors } = await lab.open();
   try {
