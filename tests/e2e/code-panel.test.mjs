@@ -68,6 +68,16 @@ async function openOwn(page) {
   await page.locator('[data-code-panel][data-mode="own"]').waitFor();
 }
 
+/** With GOOD kept in the editor (a reload), loads a file past the size limit; resolves once the refusal shows. */
+async function refuseHugeFile(page) {
+  await page.evaluate(([key, text]) => localStorage.setItem(key, text), [KEY, GOOD]);
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  await openOwn(page);
+  await loadFile(page, 'huge.js', `// ${'x'.repeat(64 * 1024)}\n`);
+  await page.locator('[data-code-error]:not([hidden])').waitFor();
+}
+
 async function audit(page, where) {
   if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE });
   const violations = await page.evaluate(async (tags) => {
@@ -126,12 +136,7 @@ test('closed by default; the toggle opens it; a file loads; a syntax error names
 test('files that are too large or not text are refused, the editor kept', async () => {
   const { page, errors } = await lab.open();
   try {
-    await page.evaluate(([key, text]) => localStorage.setItem(key, text), [KEY, GOOD]);
-    await page.reload();
-    await page.waitForSelector('body[data-ready="true"]');
-    await openOwn(page);
-    await loadFile(page, 'huge.js', `// ${'x'.repeat(64 * 1024)}\n`);
-    await page.locator('[data-code-error]:not([hidden])').waitFor();
+    await refuseHugeFile(page);
     assert.equal(await page.textContent('[data-code-error]'), 'huge.js is 65 KiB: a module may be at most 64 KiB.');
     assert.equal(await editorText(page), GOOD);
     // PNG bytes: not UTF-8 text.
@@ -156,12 +161,7 @@ test('a refused file stays said when the module checker finishes loading after i
       await held;
       await route.continue();
     });
-    await page.evaluate(([key, text]) => localStorage.setItem(key, text), [KEY, GOOD]);
-    await page.reload();
-    await page.waitForSelector('body[data-ready="true"]');
-    await openOwn(page);
-    await loadFile(page, 'huge.js', `// ${'x'.repeat(64 * 1024)}\n`);
-    await page.locator('[data-code-error]:not([hidden])').waitFor();
+    await refuseHugeFile(page);
     const checked = page.waitForResponse('**/lib/module-check.js');
     release();
     await checked;
