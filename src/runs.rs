@@ -157,25 +157,20 @@ impl Runs {
         })
     }
 
-    /// The run `id` as `caller` may reach it. An attendee reaches only their
-    /// own runs; anyone else's answers as if it did not exist, so run ids
-    /// cannot be probed. The instructor's port (no caller) reaches all.
     /// True when run `id` ended lately and `caller` could have reached it.
     fn ended_lately(&self, id: &str, caller: Option<&Quota>) -> bool {
         let Ok(number) = id.parse::<u64>() else {
             return false;
         };
         let ended = self.ended.lock().unwrap_or_else(|p| p.into_inner());
-        ended.iter().any(|(ended, owner)| {
-            *ended == number
-                && match (caller, owner) {
-                    (None, _) => true,
-                    (Some(Extension(quota)), Some(owner)) => Arc::ptr_eq(&quota.attendee, owner),
-                    (Some(_), None) => false,
-                }
-        })
+        ended
+            .iter()
+            .any(|(ended, owner)| *ended == number && reaches(caller, owner.as_ref()))
     }
 
+    /// The run `id` as `caller` may reach it. An attendee reaches only their
+    /// own runs; anyone else's answers as if it did not exist, so run ids
+    /// cannot be probed. The instructor's port (no caller) reaches all.
     fn control(&self, id: &str, caller: Option<&Quota>) -> Result<Control, ApiError> {
         let unknown = || ApiError::UnknownRun { id: id.to_owned() };
         // Any text names no run: an id past u64 is as unknown as any other.
@@ -185,13 +180,21 @@ impl Runs {
             .get(&number)
             .and_then(|slot| slot.control.clone())
             .ok_or_else(unknown)?;
-        match (caller, &control.owner) {
-            (None, _) => Ok(control),
-            (Some(Extension(quota)), Some(owner)) if Arc::ptr_eq(&quota.attendee, owner) => {
-                Ok(control)
-            }
-            (Some(_), _) => Err(unknown()),
+        if reaches(caller, control.owner.as_ref()) {
+            Ok(control)
+        } else {
+            Err(unknown())
         }
+    }
+}
+
+/// Whether `caller` may reach a run started by `owner`: the instructor's
+/// port (no caller) reaches every run, an attendee only their own.
+fn reaches(caller: Option<&Quota>, owner: Option<&Arc<Attendee>>) -> bool {
+    match (caller, owner) {
+        (None, _) => true,
+        (Some(Extension(quota)), Some(owner)) => Arc::ptr_eq(&quota.attendee, owner),
+        (Some(_), None) => false,
     }
 }
 
