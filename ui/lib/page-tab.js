@@ -14,6 +14,8 @@
 // Pure: `fetch` and `later` are injected (a Worker passes the real ones,
 // tests a fake server), no DOM.
 
+import { sendReport } from './page-report.js';
+
 export const LANE_HEADER = 'x-lab-lane';
 export const ATTEMPT_HEADER = 'x-lab-attempt';
 export const EXCHANGE_HEADER = 'x-lab-exchange';
@@ -195,34 +197,13 @@ export function createTab({ page, fetch, later, after, busy = () => false, stuck
       const carries = body.events.length > 0;
       if (carries) carrying += 1;
       try {
-        await send(body, end);
+        const refused = await sendReport({ shared, fetch, url: page.report }, body);
+        if (refused && !end) failure = failure || new ModuleError(refused);
       } finally {
         if (carries) carrying -= 1;
       }
     });
     return chain;
-  }
-
-  async function send(body, end) {
-    if (shared) {
-      const answer = await shared.report(body);
-      if (!answer.ok && !end) failure = failure || new ModuleError(answer.message || `the lab refused a report (HTTP ${answer.status})`);
-      return;
-    }
-    const response = await fetch(page.report, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (!response.ok && !end) {
-      let message = `the lab refused a report (HTTP ${response.status})`;
-      try {
-        message = (await response.json()).message || message;
-      } catch {
-        // not JSON: the status says enough
-      }
-      failure = failure || new ModuleError(message);
-    }
   }
 
   let activity = 0;
