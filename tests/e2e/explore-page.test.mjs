@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { useLab, serverBinary, REPO } from './harness.mjs';
-import { ORDER_POLICIES } from '../../ui/lib/grader.js';
+import { CHECKS, ORDER_POLICIES, orderSettings, gradeOrders } from '../../ui/lib/grader.js';
 
 const lab = useLab();
 
@@ -51,12 +51,10 @@ const singleFlight = readFileSync(path.join(REPO, 'ui', 'strategies', 'single-fl
 /** single-flight that takes the Web Lock whatever the lab's cross-tab setting: a learner's fix. */
 const alwaysLocks = singleFlight.replace("if (req.crossTab !== 'lock') return handle();", '');
 
-// Without the cross-tab lock only: with it, an exploration in the page
-// counted a few more failing orders in some runs than in others.
-test('two tabs in the page count what the engine\'s two tabs count: single-flight without the cross-tab lock', async () => {
+test('two tabs in the page count what the engine\'s two tabs count: single-flight without and with the cross-tab lock', async () => {
   assert.notEqual(alwaysLocks, singleFlight, 'the fix applies to the module on disk');
   await lab.withPage(async (page) => {
-    for (const crossTab of ['none']) {
+    for (const crossTab of ['none', 'lock']) {
       for (const policy of ORDER_POLICIES) {
         const settings = { case: 'expired-refreshable', strategy: 'single-flight', policy, secret: 1, public: 0, tabs: 2, cross_tab: crossTab, runtime: 'browser', network: 'hand', jitter_ms: 0, deliver: [] };
         const inPage = await exploreInPage(page, settings, { builtin: 'single-flight' });
@@ -65,6 +63,37 @@ test('two tabs in the page count what the engine\'s two tabs count: single-fligh
         assert.equal(inPage.exact, true, label);
         assert.deepEqual([inPage.orders, inPage.failing], [rust.orders, rust.failing], label);
         assert.deepEqual(classes(inPage), classes(rust), label);
+      }
+    }
+  });
+});
+
+test('the several-tabs check over every order: a module without api.lock fails in k of M (the engine\'s counts), one with it passes every order', async () => {
+  const check = CHECKS.find((c) => c.id === 'several-tabs');
+  assert.ok(check.orders, 'several-tabs is graded over every order');
+  const expected = (crossTab) => gradeOrders(check, ORDER_POLICIES.map((policy) => ({
+    policy, exploration: cliExplore(cliArgs(orderSettings(check, policy), 'single-flight', crossTab)),
+  })));
+  await lab.withPage(async (page) => {
+    for (const [source, crossTab] of [[singleFlight, 'none'], [alwaysLocks, 'lock']]) {
+      const row = await page.evaluate(async ([src, id]) => {
+        const { CHECKS: checks, ORDER_POLICIES: policies, orderSettings: settingsOf, gradeOrders: grade } = await import('/lib/grader.js');
+        const { exploreToEnd } = await import('/explore-client.js');
+        const c = checks.find((x) => x.id === id);
+        const results = [];
+        for (const policy of policies) {
+          results.push({ policy, exploration: await exploreToEnd({ settings: settingsOf(c, policy) }, { client: { source: src } }) });
+        }
+        return grade(c, results);
+      }, [source, check.id]);
+      const want = expected(crossTab);
+      assert.deepEqual([row.pass, row.orders, row.failing], [want.pass, want.orders, want.failing], `cross-tab as ${crossTab}`);
+      if (crossTab === 'none') {
+        assert.ok(want.failing > 0, 'two tabs without a lock refresh twice in some order');
+        assert.match(row.why, new RegExp(`^fails in ${want.failing} of ${want.orders} orders`));
+      } else {
+        assert.equal(want.failing, 0);
+        assert.match(row.why, new RegExp(`^passes in all ${want.orders} orders`));
       }
     }
   });

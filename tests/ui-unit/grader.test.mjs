@@ -18,8 +18,9 @@ test('the checks with several requests are explored within the bound, by hand, u
   assert.deepEqual(ORDER_POLICIES, ['strict', 'family']);
   assert.equal(ORDER_BOUND, 'every order of 2 request lanes, under strict and family');
   const explored = CHECKS.filter((c) => c.orders).map((c) => c.id);
-  // The tabs check stays in its due order: the page's lock relay is not exact under replay yet.
-  assert.deepEqual(explored, ['several-requests', 'refresh-refused', 'late-401', 'answer-after-401s']);
+  assert.deepEqual(explored, ['several-requests', 'refresh-refused', 'late-401', 'answer-after-401s', 'several-tabs']);
+  // Two of the three tabs, a request each, the lab's cross-tab lock off: the module coordinates them.
+  assert.deepEqual([orderSettings(check('several-tabs'), 'strict').tabs, orderSettings(check('several-tabs'), 'strict').cross_tab], [2, 'none']);
   for (const c of CHECKS.filter((x) => x.orders)) {
     for (const policy of ORDER_POLICIES) {
       const s = orderSettings(c, policy);

@@ -16,8 +16,12 @@ const settle = async (n = 20) => {
   for (let i = 0; i < n; i += 1) await tick();
 };
 
-/** A page with `tabs` tabs: the hub and each tab's shims, postMessage as a macrotask each way. */
-function browser(tabs, { postReport = async () => ({ ok: true, status: 200 }), initial = {}, onFirstReport } = {}) {
+/**
+ * A page with `tabs` tabs: the hub and each tab's shims, postMessage as a
+ * macrotask each way. `reportOnTaken`: a tab reports after each message it
+ * took in, as the Worker does (the hub believes only reports' counts).
+ */
+function browser(tabs, { postReport = async () => ({ ok: true, status: 200 }), initial = {}, onFirstReport, reportOnTaken = false } = {}) {
   const shims = [];
   const seen = Array.from({ length: tabs }, () => []);
   const hub = createHub({
@@ -33,6 +37,9 @@ function browser(tabs, { postReport = async () => ({ ok: true, status: 200 }), i
       initial,
       post: (message) => setImmediate(() => hub.receive(tab, message)),
       onStorage: (event) => seen[tab - 1].push(event),
+      onTaken: () => {
+        if (reportOnTaken) shims[tab - 1].report({ started: 0, received: 0, events: [] });
+      },
     }));
   }
   return { hub, shims, seen };
@@ -51,7 +58,7 @@ function holdLock(shims, name, log, label, options = {}) {
 }
 
 test('locks: one holder at a time, granted in the order the requests reach the page', async () => {
-  const { shims, hub } = browser(3);
+  const { shims, hub } = browser(3, { reportOnTaken: true });
   const log = [];
   const a = holdLock(shims[0], 'refresh', log, 'tab1');
   await settle();
@@ -252,6 +259,30 @@ test('the page reports once every tab has spoken, and counts what it relays unti
   await settle();
   assert.equal(bodies.at(-1).relaying, undefined);
   assert.equal(hub.relaying(), 0);
+});
+
+test("a grant a tab took in is still relayed until that tab reports: another tab's report in between does not say the page is at rest", async () => {
+  const bodies = [];
+  const { shims, hub } = browser(2, {
+    postReport: async (body) => {
+      bodies.push(body);
+      return { ok: true, status: 200 };
+    },
+  });
+  // The page reports once both tabs have spoken.
+  await Promise.all([0, 1].map((i) => shims[i].report({ started: 1, received: 1, events: [] })));
+  // Tab 1 takes the lock, does its work at once and lets go: its `unlock`
+  // says it took the grant in, but its report (with the retry it started)
+  // has not been sent yet.
+  const done = shims[0].locks.request('refresh', () => 'retry started');
+  assert.equal(await done, 'retry started');
+  await settle();
+  assert.deepEqual(hub.locks(), [], 'the unlock reached the page');
+  await shims[1].report({ started: 1, received: 1, events: [] });
+  assert.equal(bodies.at(-1).relaying, 1, 'the grant counts until tab 1 reports having taken it in');
+  await shims[0].report({ started: 2, received: 1, events: [] });
+  assert.equal(bodies.at(-1).relaying, undefined);
+  assert.equal(bodies.at(-1).started, 3);
 });
 
 test('the wire: at most PAGE_EXCHANGES exchanges of all tabs at once, handed on in request order', async () => {

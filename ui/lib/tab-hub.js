@@ -270,10 +270,18 @@ export function createHub({ tabs, send, postReport, initial = {}, onLocks = () =
   }
 
   return {
-    /** A message from tab `tab`'s Worker. Every one says how many of ours it took in so far. */
+    /**
+     * A message from tab `tab`'s Worker. Every one says how many of ours it
+     * took in so far, but only a report's count is believed: a tab that
+     * took in a lock's grant posts its `unlock` before its retry starts,
+     * and a merged report flushed in between (another tab's) would tell
+     * the lab "nothing relayed" beside this tab's old progress, which the
+     * lab reads as a page at rest (a hang that is not one). A report
+     * carries the count and the progress it led to together.
+     */
     receive(tab, message) {
       if (!alive.has(tab) || !message || typeof message !== 'object') return;
-      if (Number.isInteger(message.taken)) taken.set(tab, Math.max(taken.get(tab) ?? 0, message.taken));
+      if (message.op === 'report' && Number.isInteger(message.taken)) taken.set(tab, Math.max(taken.get(tab) ?? 0, message.taken));
       switch (message.op) {
         case 'set':
           setItem(tab, String(message.key), message.value === null ? null : String(message.value));
