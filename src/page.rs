@@ -12,7 +12,7 @@
 //! request done) it reports on `/lab/runs/{id}/page`, before its next
 //! exchange, so the timeline keeps the page's order.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use axum::body::{to_bytes, Body};
@@ -49,6 +49,56 @@ pub const PAGE_EXCHANGES_PER_REQUEST: usize = 8;
 /// caught up, and some to spare.
 pub const PAGE_REPORTS_PER_EXCHANGE: usize = 4;
 const PAGE_BUDGET_BASE: usize = 32;
+
+/// Runs that ended lately, each with what a late caller is checked against
+/// (a live run's owner; nothing for an explored one). A page's report may
+/// be on its way when its run ends (its tab failed and the page says so
+/// too, or the explorer let the run go): it is taken in and ignored, not
+/// answered as an unknown run, which the browser logs as an error.
+pub struct EndedRuns<T> {
+    kept: usize,
+    list: Mutex<VecDeque<(u64, T)>>,
+}
+
+impl<T> EndedRuns<T> {
+    /// Remembers the last `kept` ended runs.
+    pub const fn new(kept: usize) -> Self {
+        Self {
+            kept,
+            list: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    fn list(&self) -> std::sync::MutexGuard<'_, VecDeque<(u64, T)>> {
+        self.list.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Run `id` ends: `leave` takes it out of the live runs (and gives what
+    /// to remember, or None to remember nothing). The list stays locked
+    /// while it leaves, so a report that no longer finds the run live
+    /// finds it here: never in neither (that was a 404 now and then).
+    pub fn retire(&self, id: u64, leave: impl FnOnce() -> Option<T>) {
+        let mut list = self.list();
+        let Some(kept) = leave() else {
+            return;
+        };
+        if list.len() == self.kept {
+            list.pop_front();
+        }
+        list.push_back((id, kept));
+    }
+
+    /// True when run `id` (as the route names it) ended lately and `reaches`
+    /// what was kept of it.
+    pub fn lately(&self, id: &str, reaches: impl Fn(&T) -> bool) -> bool {
+        let Ok(number) = id.parse::<u64>() else {
+            return false;
+        };
+        self.list()
+            .iter()
+            .any(|(ended, kept)| *ended == number && reaches(kept))
+    }
+}
 
 /// The lab's side of a tab that runs in the page.
 pub struct PageClient {
@@ -612,4 +662,44 @@ fn form_refresh_token(bytes: &[u8]) -> Option<String> {
 /// How many tabs (Workers) a run's page opens.
 fn tab_count(settings: &RunSettings) -> TabNo {
     (settings.tab_numbers().count() as TabNo).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EndedRuns;
+    use std::sync::mpsc;
+
+    /// A report asking while a run leaves the live runs waits for it to be
+    /// remembered: it never finds the run in neither place.
+    #[test]
+    fn a_run_leaving_is_never_in_neither_place() {
+        let ended: &'static EndedRuns<()> = Box::leak(Box::new(EndedRuns::new(2)));
+        let (asking, asked) = mpsc::channel();
+        let mut reader = None;
+        ended.retire(7, || {
+            // Taken out of the live runs here; a report looks now.
+            reader = Some(std::thread::spawn(move || {
+                asking.send(()).unwrap();
+                ended.lately("7", |()| true)
+            }));
+            asked.recv().unwrap();
+            Some(())
+        });
+        assert!(reader.unwrap().join().unwrap());
+    }
+
+    #[test]
+    fn keeps_the_last_few_and_checks_who_asks() {
+        let ended = EndedRuns::new(2);
+        for (id, owner) in [(1, "a"), (2, "b"), (3, "a")] {
+            ended.retire(id, || Some(owner));
+        }
+        ended.retire(4, || None); // a run that never started: nothing kept
+        assert!(!ended.lately("1", |_| true), "only the last two are kept");
+        assert!(ended.lately("2", |o| *o == "b"));
+        assert!(!ended.lately("2", |o| *o == "a"), "another owner's run");
+        assert!(ended.lately("3", |_| true));
+        assert!(!ended.lately("4", |_| true));
+        assert!(!ended.lately("x", |_| true));
+    }
 }

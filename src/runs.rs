@@ -10,7 +10,7 @@
 //! touches for its `idle_s`, and a browser run whose page goes quiet for as
 //! long, is abandoned and freed.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -35,6 +35,7 @@ use crate::classroom::{Attendee, RunPlace, RunQuota};
 type Quota = Extension<RunQuota>;
 use crate::narrate::Narrator;
 use crate::network::{Action, LegFilter, NetError, Network};
+use crate::page::EndedRuns;
 use crate::protocol::views::NetworkView;
 use crate::protocol::wire::{PageReport, PageStart, StreamMessage};
 use crate::protocol::LegId;
@@ -62,14 +63,22 @@ pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
 const ENDED_KEPT: usize = 256;
 
 /// The runs alive on this server.
-#[derive(Default)]
 pub struct Runs {
     live: Mutex<HashMap<u64, Slot>>,
     /// Runs that ended lately, with their owner: a browser run's page may
     /// still send a report that was on its way when the run ended (its tab
     /// failed and the page says so too). It is taken in and ignored, not
     /// answered as an unknown run, which the browser logs as an error.
-    ended: Mutex<VecDeque<(u64, Option<Arc<Attendee>>)>>,
+    ended: EndedRuns<Option<Arc<Attendee>>>,
+}
+
+impl Default for Runs {
+    fn default() -> Self {
+        Self {
+            live: Mutex::default(),
+            ended: EndedRuns::new(ENDED_KEPT),
+        }
+    }
 }
 
 /// A run's place: whose share it counts against, and (once started) its
@@ -104,15 +113,10 @@ struct Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        let slot = self.runs.lock().remove(&self.id);
-        let Some(control) = slot.and_then(|slot| slot.control) else {
-            return;
-        };
-        let mut ended = self.runs.ended.lock().unwrap_or_else(|p| p.into_inner());
-        if ended.len() == ENDED_KEPT {
-            ended.pop_front();
-        }
-        ended.push_back((self.id, control.owner));
+        self.runs.ended.retire(self.id, || {
+            let slot = self.runs.lock().remove(&self.id)?;
+            Some(slot.control?.owner)
+        });
     }
 }
 
@@ -159,13 +163,8 @@ impl Runs {
 
     /// True when run `id` ended lately and `caller` could have reached it.
     fn ended_lately(&self, id: &str, caller: Option<&Quota>) -> bool {
-        let Ok(number) = id.parse::<u64>() else {
-            return false;
-        };
-        let ended = self.ended.lock().unwrap_or_else(|p| p.into_inner());
-        ended
-            .iter()
-            .any(|(ended, owner)| *ended == number && reaches(caller, owner.as_ref()))
+        self.ended
+            .lately(id, |owner| reaches(caller, owner.as_ref()))
     }
 
     /// The run `id` as `caller` may reach it. An attendee reaches only their

@@ -15,7 +15,7 @@
 //! [`super::state`]): two orders merge only when they differ in when the
 //! server got a request, which the tabs cannot tell.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
@@ -28,7 +28,7 @@ use rand::Rng;
 use serde::Serialize;
 
 use super::ExploreError;
-use crate::page::PageClient;
+use crate::page::{EndedRuns, PageClient};
 use crate::protocol::wire::{PageReport, PageStart};
 use crate::scenario::{self, LiveRun, Side};
 use crate::server::{self, ApiError};
@@ -72,14 +72,8 @@ fn runs() -> std::sync::MutexGuard<'static, HashMap<u64, Arc<PageClient>>> {
 }
 
 /// Runs dropped lately: the page may still send a report that was on its
-/// way when it was told to stop the run's tabs; it is taken in and
-/// ignored, not answered as an unknown run.
-static GONE: LazyLock<Mutex<VecDeque<u64>>> = LazyLock::new(|| Mutex::new(VecDeque::new()));
-const GONE_KEPT: usize = 1024;
-
-fn gone() -> std::sync::MutexGuard<'static, VecDeque<u64>> {
-    GONE.lock().unwrap_or_else(|p| p.into_inner())
-}
+/// way when it was told to stop the run's tabs.
+static GONE: EndedRuns<()> = EndedRuns::new(1024);
 
 /// An explored run's place in the registry: dropped, it leaves it and the
 /// page is told to stop its tabs.
@@ -90,13 +84,7 @@ pub struct Attached {
 
 impl Drop for Attached {
     fn drop(&mut self) {
-        runs().remove(&self.id);
-        let mut gone = gone();
-        if gone.len() == GONE_KEPT {
-            gone.pop_front();
-        }
-        gone.push_back(self.id);
-        drop(gone);
+        GONE.retire(self.id, || runs().remove(&self.id).map(|_| ()));
         (self.tell)(PageMessage::Detach { run: self.id });
     }
 }
@@ -206,8 +194,7 @@ pub async fn report_route(
     let page = match client(&id) {
         Ok(page) => page,
         Err(err) => {
-            let dropped = id.parse::<u64>().is_ok_and(|n| gone().contains(&n));
-            return if dropped {
+            return if GONE.lately(&id, |()| true) {
                 Ok(Json(serde_json::json!({"ok": false, "gone": true})))
             } else {
                 Err(err)
