@@ -60,3 +60,30 @@ test('a tab reading a body after its answer reports caught up only once the requ
   assert.ok(answered.length > 0);
   assert.deepEqual(answered[0].events.map((e) => e.kind), ['request_done']);
 });
+
+test('a Response body read (json(), text()) is pending work too, until it settled', async () => {
+  /** A Response whose json() resolves `tasks` macrotasks later; text() throws at once (body used). */
+  class SlowResponse {
+    json() {
+      return new Promise((resolve) => {
+        let left = 5;
+        const hop = () => (left-- > 0 ? setTimeout(hop, 0) : resolve({ token: 't2' }));
+        hop();
+      });
+    }
+
+    text() {
+      throw new TypeError('body used');
+    }
+  }
+  const scope = { Response: SlowResponse };
+  const reads = watchReads(scope);
+  const response = new scope.Response();
+  const body = response.json();
+  assert.equal(reads.pending(), 1);
+  assert.throws(() => response.text(), TypeError);
+  assert.equal(reads.pending(), 1, 'a read that threw at once is not pending');
+  assert.deepEqual(await body, { token: 't2' });
+  await new Promise((resolve) => { setImmediate(resolve); });
+  assert.equal(reads.pending(), 0);
+});
