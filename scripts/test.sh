@@ -13,7 +13,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/refresh-race-target}"
 export WEBKIT_DISABLE_DMABUF_RENDERER=1
 export CARGO_TERM_COLOR=never
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says how far into the run it starts (seconds), so a slow step shows in the log.
+start=$SECONDS
+step() { printf '\n==> %s  [%ds]\n' "$*" $((SECONDS - start)); }
 
 step "dependencies"
 export PATH="$HOME/.cargo/bin:$PATH"
