@@ -19,6 +19,7 @@
 #                                      (scripts/test.sh, right after it)
 #        scripts/bless.sh --libraries  also rerun the libraries' table (slow)
 # env:   CARGO_TARGET_DIR   where cargo builds (default: target)
+#        REFRESH_RACE_BIN   a CLI already built (else: cargo build -p refresh-race)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -35,8 +36,12 @@ for arg in "$@"; do
 done
 
 export CARGO_TERM_COLOR=never
-cargo build -q -p refresh-race
-export REFRESH_RACE_BIN="${CARGO_TARGET_DIR:-target}/debug/refresh-race"
+# A caller that built the CLI already says where (scripts/test.sh does: a
+# build of its own here would resolve other features and compile again).
+if [[ -z ${REFRESH_RACE_BIN:-} ]]; then
+  cargo build -q -p refresh-race
+  export REFRESH_RACE_BIN="${CARGO_TARGET_DIR:-target}/debug/refresh-race"
+fi
 
 # Each check by name: the test that compares an artefact with the code.
 staleness_tests() {

@@ -17,19 +17,24 @@
 # the pinned Tauri CLI is not in node_modules yet). Neither packager needs rpmbuild or dpkg-dev: the bundler writes
 # both formats itself.
 #
-# usage: scripts/package.sh [--debug] [--bundles deb,rpm]
+# usage: scripts/package.sh [--debug] [--bundles deb,rpm] [-- CARGO_ARGS...]
 #   --debug     a debug build into dist/debug/ (faster; CI tests this one)
 #   --bundles   deb, rpm or deb,rpm (the default)
+#   -- ...      cargo's package and target selection, instead of
+#               `-p refresh-race-desktop -p refresh-race` (scripts/test.sh
+#               gives its own build's, so the debug .deb reuses that build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 profile=release
 bundles=deb,rpm
+cargo_args=(-p refresh-race-desktop -p refresh-race)
 while (($#)); do
   case $1 in
     --debug) profile=debug ;;
     --bundles) bundles=${2:?--bundles needs deb, rpm or deb,rpm}; shift ;;
     --bundles=*) bundles=${1#--bundles=} ;;
+    --) shift; cargo_args=("$@"); break ;;
     -h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     *) echo "package.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
@@ -58,10 +63,8 @@ version=$(awk '/^\[workspace\.package\]/ { inside = 1; next } /^\[/ { inside = 0
 echo "package.sh: Refresh Race $version, $profile build, bundles: $bundles"
 
 # The packages carry the CLI next to the app. Tauri's `cargo build` builds it
-# too (the `-p` arguments below): one feature resolution for both, so their
-# shared dependencies compile once, and the same way as `cargo build -p
-# refresh-race -p refresh-race-desktop` (scripts/test.sh), but for Tauri's
-# tauri/custom-protocol.
+# too (the `-p` arguments, or the cargo arguments given after `--`): one
+# feature resolution for both, so their shared dependencies compile once.
 cli="$CARGO_TARGET_DIR/$profile/refresh-race"
 
 # `files` maps a path in the package to a file here. The CLI's path depends
@@ -73,7 +76,7 @@ config="{\"bundle\": {\"linux\": {\"deb\": {\"files\": $files}, \"rpm\": {\"file
 
 tauri_flags=(--bundles "$bundles" --config "$config" --ci)
 [[ $profile == debug ]] && tauri_flags+=(--debug)
-"$tauri" build "${tauri_flags[@]}" -- -p refresh-race-desktop -p refresh-race
+"$tauri" build "${tauri_flags[@]}" -- "${cargo_args[@]}"
 
 # Tauri names the files after the product name ("Refresh Race_0.2.0_amd64.deb");
 # dist/ uses the package's own name, as apt and dnf show it.

@@ -7,13 +7,16 @@
 # binary that still reads files from the checkout fails here.
 # scripts/test.sh runs it; it can also run alone (after install-deps.sh).
 #
-# usage: scripts/test-packaged.sh [--no-build]   (--no-build: reuse dist/debug/)
+# usage: scripts/test-packaged.sh [--no-build | -- CARGO_ARGS...]
+#   --no-build       reuse dist/debug/
+#   -- CARGO_ARGS    what scripts/package.sh gives cargo (scripts/test.sh
+#                    passes its own build's, so nothing compiles twice)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/refresh-race-target}"
 export WEBKIT_DISABLE_DMABUF_RENDERER=1
 
-[[ ${1:-} == --no-build ]] || bash scripts/package.sh --debug --bundles deb
+[[ ${1:-} == --no-build ]] || bash scripts/package.sh --debug --bundles deb "$@"
 debs=(dist/debug/refresh-race_*.deb)
 [[ -f ${debs[0]} ]] || { echo "test-packaged.sh: no dist/debug/refresh-race_*.deb" >&2; exit 1; }
 deb=$(realpath "${debs[0]}")

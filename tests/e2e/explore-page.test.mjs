@@ -2,8 +2,7 @@
 // `refresh-race serve`: several tabs of a client that runs in the page
 // (each a Worker, their storage and locks relayed by the page) count the
 // same orders and classes as the engine's tabs (`explore --tabs N --json`,
-// which tests/explore.rs checks by brute force); the grader's several-tabs
-// check over every order of its bound; and a learner's module that throws
+// which tests/explore.rs checks by brute force); and a learner's module that throws
 // or never returns in some orders: those orders are a class of their own,
 // and the exploration goes on.
 //
@@ -11,33 +10,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { useLab, serverBinary, REPO } from './harness.mjs';
-import { CHECKS, ORDER_POLICIES, orderSettings, gradeOrders } from '../../ui/lib/grader.js';
+import { useLab, engineExplore as cliExplore, engineArgs as cliArgs, classRows as classes } from './harness.mjs';
+import { ORDER_POLICIES } from '../../ui/lib/grader.js';
 
 const lab = useLab();
-
-/** The engine's exploration of a setup (runtime rust), as JSON. */
-function cliExplore(args) {
-  return JSON.parse(execFileSync(serverBinary(), ['explore', ...args, '--json'], { encoding: 'utf8' }));
-}
-
-/** CLI flags of explored page settings, for the Rust twin `strategy` (and its cross-tab). */
-function cliArgs(settings, strategy, crossTab = settings.cross_tab ?? 'none') {
-  const args = ['--case', settings.case, '--client', strategy, '--policy', settings.policy,
-    '--secret', String(settings.secret), '--public', String(settings.public ?? 0),
-    '--tabs', String(settings.tabs ?? 1), '--cross-tab', crossTab];
-  if (settings.late) args.push('--late');
-  if (settings.deliver?.length) args.push('--deliver', settings.deliver.join(','));
-  return args;
-}
-
-/** Classes as comparable rows: outcome, count, shortest length. */
-const classes = (exploration) => exploration.classes
-  .map((c) => `${JSON.stringify(c.outcome)} ×${c.count} in ${c.shortest.length}`)
-  .sort();
 
 /** Explores `settings` in the page with `client` ({ builtin } or { source }). */
 function exploreInPage(page, settings, client) {
@@ -47,12 +23,7 @@ function exploreInPage(page, settings, client) {
   }, [settings, client]);
 }
 
-const singleFlight = readFileSync(path.join(REPO, 'ui', 'strategies', 'single-flight.js'), 'utf8');
-/** single-flight that takes the Web Lock whatever the lab's cross-tab setting: a learner's fix. */
-const alwaysLocks = singleFlight.replace("if (req.crossTab !== 'lock') return handle();", '');
-
 test('two tabs in the page count what the engine\'s two tabs count: single-flight without and with the cross-tab lock', async () => {
-  assert.notEqual(alwaysLocks, singleFlight, 'the fix applies to the module on disk');
   await lab.withPage(async (page) => {
     for (const crossTab of ['none', 'lock']) {
       for (const policy of ORDER_POLICIES) {
@@ -63,37 +34,6 @@ test('two tabs in the page count what the engine\'s two tabs count: single-fligh
         assert.equal(inPage.exact, true, label);
         assert.deepEqual([inPage.orders, inPage.failing], [rust.orders, rust.failing], label);
         assert.deepEqual(classes(inPage), classes(rust), label);
-      }
-    }
-  });
-});
-
-test('the several-tabs check over every order: a module without api.lock fails in k of M (the engine\'s counts), one with it passes every order', async () => {
-  const check = CHECKS.find((c) => c.id === 'several-tabs');
-  assert.ok(check.orders, 'several-tabs is graded over every order');
-  const expected = (crossTab) => gradeOrders(check, ORDER_POLICIES.map((policy) => ({
-    policy, exploration: cliExplore(cliArgs(orderSettings(check, policy), 'single-flight', crossTab)),
-  })));
-  await lab.withPage(async (page) => {
-    for (const [source, crossTab] of [[singleFlight, 'none'], [alwaysLocks, 'lock']]) {
-      const row = await page.evaluate(async ([src, id]) => {
-        const { CHECKS: checks, ORDER_POLICIES: policies, orderSettings: settingsOf, gradeOrders: grade } = await import('/lib/grader.js');
-        const { exploreToEnd } = await import('/explore-client.js');
-        const c = checks.find((x) => x.id === id);
-        const results = [];
-        for (const policy of policies) {
-          results.push({ policy, exploration: await exploreToEnd({ settings: settingsOf(c, policy) }, { client: { source: src } }) });
-        }
-        return grade(c, results);
-      }, [source, check.id]);
-      const want = expected(crossTab);
-      assert.deepEqual([row.pass, row.orders, row.failing], [want.pass, want.orders, want.failing], `cross-tab as ${crossTab}`);
-      if (crossTab === 'none') {
-        assert.ok(want.failing > 0, 'two tabs without a lock refresh twice in some order');
-        assert.match(row.why, new RegExp(`^fails in ${want.failing} of ${want.orders} orders`));
-      } else {
-        assert.equal(want.failing, 0);
-        assert.match(row.why, new RegExp(`^passes in all ${want.orders} orders`));
       }
     }
   });

@@ -11,11 +11,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { useLab, serverBinary, REPO } from './harness.mjs';
+import { useLab, REPO, engineExplore as cliExplore, engineArgs as cliArgs, classRows as classes } from './harness.mjs';
 import { CHECKS, ORDER_POLICIES, orderSettings, gradeOrders } from '../../ui/lib/grader.js';
 
 const lab = useLab();
@@ -29,26 +28,6 @@ async function audit(page, selector) {
     return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
   }, selector);
 }
-
-/** The engine's exploration of a setup (runtime rust), as JSON. */
-function cliExplore(args) {
-  return JSON.parse(execFileSync(serverBinary(), ['explore', ...args, '--json'], { encoding: 'utf8' }));
-}
-
-/** CLI flags of an order check's settings under `policy` (the Rust twin of `strategy`). */
-function cliArgs(settings, strategy) {
-  const args = ['--case', settings.case, '--client', strategy, '--policy', settings.policy,
-    '--secret', String(settings.secret), '--public', String(settings.public ?? 0),
-    '--tabs', String(settings.tabs ?? 1), '--cross-tab', settings.cross_tab ?? 'none'];
-  if (settings.late) args.push('--late');
-  if (settings.deliver.length) args.push('--deliver', settings.deliver.join(','));
-  return args;
-}
-
-/** Classes as comparable rows: outcome, count, shortest length. */
-const classes = (exploration) => exploration.classes
-  .map((c) => `${JSON.stringify(c.outcome)} ×${c.count} in ${c.shortest.length}`)
-  .sort();
 
 test('parity: the JavaScript built-ins explored in the page count the same orders and classes as their Rust twins', async () => {
   await lab.withPage(async (page) => {

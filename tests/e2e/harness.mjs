@@ -2,7 +2,7 @@
 // serve` on a free port, and headless Debian chromium through playwright-core
 // (never a downloaded browser).
 
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -163,3 +163,26 @@ export function useLab({ classroom = false } = {}) {
   };
   return lab;
 }
+
+/** The engine's exploration of a setup (runtime rust): `refresh-race explore ARGS --json`. */
+export function engineExplore(args) {
+  return JSON.parse(execFileSync(serverBinary(), ['explore', ...args, '--json'], { encoding: 'utf8' }));
+}
+
+/**
+ * The CLI flags of explored page settings for the Rust twin `strategy`
+ * (and its cross-tab mode, the settings' own unless given).
+ */
+export function engineArgs(settings, strategy, crossTab = settings.cross_tab ?? 'none') {
+  const args = ['--case', settings.case, '--client', strategy, '--policy', settings.policy,
+    '--secret', String(settings.secret), '--public', String(settings.public ?? 0),
+    '--tabs', String(settings.tabs ?? 1), '--cross-tab', crossTab];
+  if (settings.late) args.push('--late');
+  if (settings.deliver?.length) args.push('--deliver', settings.deliver.join(','));
+  return args;
+}
+
+/** An exploration's classes as comparable rows: outcome, count, shortest length. */
+export const classRows = (exploration) => exploration.classes
+  .map((c) => `${JSON.stringify(c.outcome)} ×${c.count} in ${c.shortest.length}`)
+  .sort();

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { useLab, REPO } from './harness.mjs';
+import { useLab, REPO, engineExplore, engineArgs } from './harness.mjs';
+import { CHECKS, ORDER_POLICIES, orderSettings, gradeOrders } from '../../ui/lib/grader.js';
 
 const lab = useLab();
 
@@ -38,12 +39,30 @@ async function grade(page) {
   });
 }
 
+/** A check's row on the card: how many orders it was graded over, how many failed. */
+async function counted(page, id) {
+  const row = page.locator(`[data-grade] [data-check="${id}"]`);
+  return [Number(await row.getAttribute('data-orders')), Number(await row.getAttribute('data-failing'))];
+}
+
+/**
+ * What the engine counts for the several-tabs check over every order of its
+ * bound, with the Rust twin `strategy` (and `crossTab`): [orders, failing].
+ */
+function engineTabsRow(strategy, crossTab) {
+  const check = CHECKS.find((c) => c.id === 'several-tabs');
+  const row = gradeOrders(check, ORDER_POLICIES.map((policy) => ({
+    policy, exploration: engineExplore(engineArgs(orderSettings(check, policy), strategy, crossTab)),
+  })));
+  return [row.orders, row.failing];
+}
+
 /** The score card's text: why each check failed, for an assertion's message. */
 function cardText(page) {
   return page.locator('[data-grade]').innerText();
 }
 
-test('a naive module fails the several-requests and late-401 checks; single-flight passes all but several tabs; with api.lock all seven', async () => {
+test('a naive module fails the several-requests and late-401 checks; single-flight passes all but several tabs (in k of M orders: the engine\'s counts); with api.lock all seven', async () => {
   const { page, errors } = await lab.open({ width: 1600, height: 1000 });
   try {
     await ownPanel(page);
@@ -56,6 +75,9 @@ test('a naive module fails the several-requests and late-401 checks; single-flig
     assert.equal(naive.checks.valid, true);
     assert.equal(naive.checks['several-tabs'], false);
     assert.equal(naive.passed, 2);
+    const naiveTabs = engineTabsRow('naive', 'none');
+    assert.ok(naiveTabs[1] > 0, 'two naive tabs refresh twice in some order');
+    assert.deepEqual(await counted(page, 'several-tabs'), naiveTabs, 'naive: the several-tabs row counts what the engine counts');
 
     // A row opens its check's timeline with the graded module.
     await page.click('[data-check="several-requests"]');
@@ -65,12 +87,21 @@ test('a naive module fails the several-requests and late-401 checks; single-flig
     await load(page, 'single-flight.js', strategyFile('single-flight'));
     const inTab = await grade(page);
     assert.deepEqual(inTab, { passed: 6, total: 7, checks: Object.fromEntries(Object.keys(naive.checks).map((id) => [id, id !== 'several-tabs'])) }, await cardText(page));
+    // Without a lock across tabs, single-flight fails in some orders of two tabs: as many as the engine's twin.
+    const [orders, failing] = engineTabsRow('single-flight', 'none');
+    assert.ok(failing > 0 && failing < orders, `${failing} of ${orders}`);
+    assert.deepEqual(await counted(page, 'several-tabs'), [orders, failing]);
+    assert.match(await page.locator('[data-check="several-tabs"] .code-check-why').innerText(), new RegExp(`^fails in ${failing.toLocaleString('en')} of ${orders.toLocaleString('en')} orders`));
     // The cross-tab fix: single-flight that always takes the lock across tabs.
     const locked = String(strategyFile('single-flight')).replace("if (req.crossTab !== 'lock') return handle();", '');
     assert.notEqual(locked, String(strategyFile('single-flight')));
     await load(page, 'single-flight-locked.js', Buffer.from(locked));
     const good = await grade(page);
     assert.deepEqual(good, { passed: 7, total: 7, checks: Object.fromEntries(Object.keys(naive.checks).map((id) => [id, true])) }, await cardText(page));
+    // ... and passes every order of two tabs, as the engine's single-flight with its lock across tabs.
+    const locked2 = engineTabsRow('single-flight', 'lock');
+    assert.equal(locked2[1], 0);
+    assert.deepEqual(await counted(page, 'several-tabs'), locked2);
     assert.deepEqual(errors, []);
   } finally {
     await page.close();
