@@ -123,6 +123,8 @@ function startTabs(start, { builtin = null, source = null, options = null, onCal
 
   const pinger = setInterval(() => {
     workers.forEach((worker, i) => {
+      // Not booted yet (its scripts still load): nothing of the module ran.
+      if (lastPong[i] === null) return;
       if (performance.now() - lastPong[i] > WATCHDOG_MS) {
         const where = lastLine ? ` (its last api call was on line ${lastLine})` : '';
         end(named(i + 1, { message: `the module ran ${WATCHDOG_MS / 1000} s without yielding — an endless loop?${where}; its Worker was stopped`, line: lastLine }));
@@ -137,7 +139,7 @@ function startTabs(start, { builtin = null, source = null, options = null, onCal
     const name = tabs > 1 ? `tab ${tab} of run ${start.run}` : `tab of run ${start.run}`;
     const worker = new Worker(new URL('./worker/tab.js', import.meta.url), { type: 'module', name });
     workers.push(worker);
-    lastPong.push(performance.now());
+    lastPong.push(null); // until its first pong: it says so as soon as it runs
     worker.addEventListener('message', ({ data }) => {
       if (!data || over) return;
       if (data.type === 'pong') lastPong[tab - 1] = performance.now();

@@ -113,6 +113,7 @@ pub async fn open(
     let Side::Page(page) = &live.client else {
         return Err(ExploreError::Page("the run has no page side".into()));
     };
+    let page_side = page.clone();
     let id = {
         let mut live_runs = runs();
         let mut rng = rand::rng();
@@ -143,11 +144,18 @@ pub async fn open(
     let played = tokio::time::timeout(PAGE_SETTLE_TIMEOUT, live.play_script(settings)).await;
     match played {
         Ok(Ok(())) => Ok((live, attached)),
-        // Name the whole prefix: a replay that meets another state says where.
-        Ok(Err(err)) => Err(ExploreError::Page(format!(
-            "replaying {} in the page: {err}",
-            super::names(&settings.deliver)
-        ))),
+        // Name the whole prefix: a replay that meets another state says where,
+        // and, when the page ended the run meanwhile, why it did.
+        Ok(Err(err)) => {
+            let ended = page_side
+                .failure()
+                .map(|why| format!(" (the page ended the run: {why})"))
+                .unwrap_or_default();
+            Err(ExploreError::Page(format!(
+                "replaying {} in the page: {err}{ended}",
+                super::names(&settings.deliver)
+            )))
+        }
         Err(_) => Err(not_settled(&settings.deliver)),
     }
 }

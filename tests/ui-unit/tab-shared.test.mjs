@@ -353,7 +353,7 @@ test('an exchange leaves only once the lab has the events before it, also when t
 // --- the built-in strategies in several tabs ------------------------------
 
 /** Runs `strategy` (a file of ui/strategies) in `tabs` tabs of one page against `lab`. */
-async function runTabs(lab, strategy, { tabs, crossTab, secret = 2 }) {
+async function runTabs(lab, strategy, { tabs, crossTab, secret = 2, stuckMs, grantDelayMs = 0 }) {
   const initial = { [TOKEN_KEY]: jwt('t1') };
   const page = { api: '/api', report: '/report', token: jwt('t1'), first_attempt: 2 };
   const settings = { secret, public: 0, late: false, cross_tab: crossTab, tabs };
@@ -365,7 +365,10 @@ async function runTabs(lab, strategy, { tabs, crossTab, secret = 2 }) {
     const hub = createHub({
       tabs,
       initial,
-      send: (tab, message) => setImmediate(() => made[tab - 1].receive(message)),
+      // `grantDelayMs`: a busy page, slow to hand out places on the wire.
+      send: (tab, message) => (message.op === 'wire-granted' && grantDelayMs > 0
+        ? setTimeout(() => made[tab - 1].receive(message), grantDelayMs)
+        : setImmediate(() => made[tab - 1].receive(message))),
       postReport: async (body) => {
         const response = await lab.fetch('/report', { body: JSON.stringify(body), headers: {} });
         return { ok: response.ok, status: response.status };
@@ -384,7 +387,7 @@ async function runTabs(lab, strategy, { tabs, crossTab, secret = 2 }) {
   run = (tab) => {
     // One module instance per tab, as one Worker per tab has.
     const loaded = import(`../../ui/strategies/${strategy}.js?tab=${tab}&run=${Math.random()}`);
-    const tabHarness = createTab({ page, fetch: lab.fetch, later: (fn) => setTimeout(fn, 0), after: (ms, fn) => setTimeout(fn, ms), tab, tabs, shared: shims[tab - 1] });
+    const tabHarness = createTab({ page, fetch: lab.fetch, later: (fn) => setTimeout(fn, 0), after: (ms, fn) => setTimeout(fn, ms), tab, tabs, shared: shims[tab - 1], ...(stuckMs ? { stuckMs } : {}) });
     ran[tab - 1] = { tab: tabHarness };
     finished.push(loaded.then((module) => tabHarness.run(module.request, lanesOf(settings, tab))));
   };
@@ -394,9 +397,12 @@ async function runTabs(lab, strategy, { tabs, crossTab, secret = 2 }) {
   // any refresh.
   let over = false;
   const all = (async () => {
-    while (finished.length < tabs) await tick();
-    await Promise.all(finished);
-    over = true;
+    try {
+      while (finished.length < tabs) await tick();
+      await Promise.all(finished);
+    } finally {
+      over = true; // a tab that failed ends the run too: its error is the test's
+    }
   })();
   while (!over) {
     await settle(30);
@@ -410,6 +416,14 @@ async function runTabs(lab, strategy, { tabs, crossTab, secret = 2 }) {
 }
 
 const refreshes = (lab) => lab.calls.filter((c) => c.op === 'refresh');
+
+test('a tab waiting longer than the stuck check for its place on the wire is not stuck: the run ends well', async () => {
+  // The page grants places 120 ms late; a tab with nothing on the network
+  // for 20 ms would otherwise be judged a module that never returns.
+  const lab = await runTabs(fakeLab({ hold: true }), 'single-flight', { tabs: 2, crossTab: 'lock', secret: 1, stuckMs: 20, grantDelayMs: 120 });
+  assert.equal(refreshes(lab).length, 1);
+  assert.deepEqual(lab.reports.at(-1).end, { outcome: 'done' });
+});
 
 test('three tabs of single-flight without a lock: one refresh per tab, two refused (reused), the losers log out', async () => {
   const lab = await runTabs(fakeLab({ hold: true }), 'single-flight', { tabs: 3, crossTab: 'none', secret: 1 });

@@ -169,6 +169,7 @@ export function createTab({ page, fetch, later, after, busy = () => false, stuck
   let stuck = () => {};
   let onWire = 0;
   const waitingForWire = [];
+  let wireWaits = 0; // exchanges waiting for their place on the wire
 
   /** A place on the wire, in call order; `release` hands it to the next in line. */
   function wire() {
@@ -240,13 +241,13 @@ export function createTab({ page, fetch, later, after, busy = () => false, stuck
 
   /** Nothing out on the network and lanes still waiting: only the module's own timers could help. */
   function watchStill() {
-    if (started !== received || unfinished.size === 0) return;
+    if (started !== received || unfinished.size === 0 || wireWaits > 0) return;
     // Waiting for a lock another tab holds is waiting for that tab.
     if (shared && shared.waitingForLocks().length > 0) return;
     const mark = started;
     after(stuckMs, () => {
       if (shared && shared.waitingForLocks().length > 0) return;
-      if (started === mark && received === mark && unfinished.size > 0) {
+      if (started === mark && received === mark && unfinished.size > 0 && wireWaits === 0) {
         stuck(new ModuleError(`request() for ${[...unfinished].join(', ')} never returned: it waits for something that never happens (a promise nobody resolves?)`));
       }
     });
@@ -276,7 +277,16 @@ export function createTab({ page, fetch, later, after, busy = () => false, stuck
       activity += 1;
       hooks.call?.({ lane, op, attempt });
       const place = wire();
-      if (place) await place;
+      if (place) {
+        // Waiting for the page to grant a connection is not being stuck:
+        // on a busy machine the page may take seconds to answer.
+        wireWaits += 1;
+        try {
+          await place;
+        } finally {
+          wireWaits -= 1;
+        }
+      }
       started += 1;
       reportSoon();
       // The lab records this exchange when it arrives and the tab's events

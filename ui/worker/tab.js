@@ -183,6 +183,11 @@ self.addEventListener('message', async ({ data }) => {
   }
 });
 
+// Booted: the page's watchdog starts judging this Worker from here. Its
+// scripts can take seconds to load on a busy machine; that is not a module
+// that never yields.
+tell({ type: 'pong', at: null });
+
 // An error nobody awaited (a module's stray promise): the run cannot be trusted any more.
 self.addEventListener('unhandledrejection', (event) => {
   tell({ type: 'ended', failed: describe(event.reason) });
