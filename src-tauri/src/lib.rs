@@ -197,7 +197,7 @@ fn open_main_window(app: &mut App, addr: SocketAddr, kept_script: &str) -> tauri
     let url = format!("http://{addr}/{fragment}")
         .parse()
         .expect("a socket address and a plain fragment always make a valid URL");
-    let window = WebviewWindowBuilder::new(app, "main", WebviewUrl::External(url))
+    WebviewWindowBuilder::new(app, "main", WebviewUrl::External(url))
         .title(WINDOW_TITLE)
         .inner_size(1400.0, 900.0)
         .min_inner_size(960.0, 640.0)
@@ -276,27 +276,7 @@ fn open_main_window(app: &mut App, addr: SocketAddr, kept_script: &str) -> tauri
             }
         })
         .build()?;
-    lean_webview(&window);
     Ok(())
-}
-
-/// WebKitGTK's cache model for one page served from loopback: its default
-/// (web browser) sizes the memory cache and the back/forward cache from the
-/// machine's RAM for browsing many sites; this window shows one page whose
-/// files come from a server on the same machine. `DocumentViewer` keeps no
-/// back/forward pages and a small memory cache (BENCHMARKS.md §5).
-fn lean_webview(window: &tauri::WebviewWindow) {
-    #[cfg(target_os = "linux")]
-    if let Err(err) = window.with_webview(|webview| {
-        use webkit2gtk::{CacheModel, WebContextExt, WebViewExt};
-        if let Some(context) = webview.inner().context() {
-            context.set_cache_model(CacheModel::DocumentViewer);
-        }
-    }) {
-        eprintln!("refresh-race-desktop: cannot set the webview's cache model: {err}");
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = window;
 }
 
 /// Where downloads land: the user's Downloads folder (XDG `DOWNLOAD` on
