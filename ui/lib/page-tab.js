@@ -241,13 +241,13 @@ export function createTab({ page, fetch, later, after, busy = () => false, stuck
 
   /** Nothing out on the network and lanes still waiting: only the module's own timers could help. */
   function watchStill() {
-    if (started !== received || unfinished.size === 0 || wireWaits > 0) return;
-    // Waiting for a lock another tab holds is waiting for that tab.
-    if (shared && shared.waitingForLocks().length > 0) return;
+    // Waiting for a lock another tab holds is waiting for that tab; waiting
+    // for the page to grant a place on the wire, for the page (slow when busy).
+    const waiting = () => wireWaits > 0 || (shared && shared.waitingForLocks().length > 0);
+    if (started !== received || unfinished.size === 0 || waiting()) return;
     const mark = started;
     after(stuckMs, () => {
-      if (shared && shared.waitingForLocks().length > 0) return;
-      if (started === mark && received === mark && unfinished.size > 0 && wireWaits === 0) {
+      if (started === mark && received === mark && unfinished.size > 0 && !waiting()) {
         stuck(new ModuleError(`request() for ${[...unfinished].join(', ')} never returned: it waits for something that never happens (a promise nobody resolves?)`));
       }
     });
@@ -278,14 +278,9 @@ export function createTab({ page, fetch, later, after, busy = () => false, stuck
       hooks.call?.({ lane, op, attempt });
       const place = wire();
       if (place) {
-        // Waiting for the page to grant a connection is not being stuck:
-        // on a busy machine the page may take seconds to answer.
-        wireWaits += 1;
-        try {
-          await place;
-        } finally {
-          wireWaits -= 1;
-        }
+        wireWaits += 1; // not stuck meanwhile (watchStill); a place is always granted
+        await place;
+        wireWaits -= 1;
       }
       started += 1;
       reportSoon();
