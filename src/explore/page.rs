@@ -113,7 +113,6 @@ pub async fn open(
     let Side::Page(page) = &live.client else {
         return Err(ExploreError::Page("the run has no page side".into()));
     };
-    let page_side = page.clone();
     let id = {
         let mut live_runs = runs();
         let mut rng = rand::rng();
@@ -147,7 +146,7 @@ pub async fn open(
         // Name the whole prefix: a replay that meets another state says where,
         // and, when the page ended the run meanwhile, why it did.
         Ok(Err(err)) => {
-            let ended = page_side
+            let ended = page
                 .failure()
                 .map(|why| format!(" (the page ended the run: {why})"))
                 .unwrap_or_default();
