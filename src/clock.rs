@@ -151,9 +151,10 @@ impl LabClock {
     }
 
     /// Stops the clock until the returned guard drops (and every other
-    /// guard with it). A run holds its clock while a request waits for one
-    /// of the client's connection slots: that wait measures the machine,
-    /// not the race, so tokens must not age during it.
+    /// guard with it). A run holds its clock while it sets up (login, the
+    /// burst's lanes spawned) and while a request waits for one of the
+    /// client's connection slots: those waits measure the machine, not the
+    /// race, so tokens must not age during them.
     pub fn hold(&self) -> ClockHold {
         self.start_one();
         ClockHold {

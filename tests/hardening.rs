@@ -725,21 +725,23 @@ async fn a_missing_token_gets_a_bare_challenge_and_bad_ones_our_words() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_larger_than_the_slots_ages_its_tokens_only_while_requests_are_out() {
-    // 2,048 requests through 256 slots at 100 ms an exchange: the first
-    // tries take 0.8 s of queueing, and the refreshes of `t1` another 0.8 s
-    // after them. The window ends 1 s after the requests start (expired 1 s
-    // ago, window 2 s): without the held clock, every refresh of the later
-    // waves would fail `window_over`.
+    // 2,048 requests through 256 slots at 250 ms an exchange: the first
+    // tries take 2 s of queueing, and the refreshes of `t1` another 2 s
+    // after them. The window ends 2 s after the requests start (expired 1 s
+    // ago, window 3 s): without the held clock, every refresh would fail
+    // `window_over`. With it, the lab clock runs only while no request
+    // waits, so a loaded machine has 2 s of slack (1 s was once not enough
+    // in CI, when setting up still aged the token).
     let settings = RunSettings {
         case: Case::ExpiredRefreshable,
         strategy: Strategy::Naive,
         secret: 2048,
         public: 0,
-        refresh_window_s: 2,
+        refresh_window_s: 3,
         latency_ms: Latency {
             public: 0,
-            secret: 100,
-            refresh: 100,
+            secret: 250,
+            refresh: 250,
             login: 0,
         },
         ..RunSettings::default()
