@@ -2,13 +2,13 @@
 # Every recorded artefact, regenerated from the code in one go, or checked.
 # What is recorded, by what, and the check that fails when it is stale:
 #
-#   docs/schema/*.schema.json          refresh-race schema           cargo test --test schema
-#   docs/reference-matrix.md           scripts/reference-matrix.sh   cargo test --test cli
-#   docs/presets.md                    presets::markdown()           cargo test --test presets
-#   tests/golden/naive-seed7.txt       refresh-race run (seeded)     cargo test --test cli
-#   tests/golden/export/*              the exports of a seeded run   cargo test --test export
-#   tests/ui-unit/fixtures/explore/*   refresh-race explore          cargo test --test explore
-#   tests/ui-unit/fixtures/*.json      scripts/record-fixtures.mjs   cargo test --test fixtures
+#   docs/schema/*.schema.json          refresh-race schema           cargo test --test it schema::
+#   docs/reference-matrix.md           scripts/reference-matrix.sh   cargo test --test it cli::
+#   docs/presets.md                    presets::markdown()           cargo test --test it presets::
+#   tests/golden/naive-seed7.txt       refresh-race run (seeded)     cargo test --test it cli::
+#   tests/golden/export/*              the exports of a seeded run   cargo test --test it export::
+#   tests/ui-unit/fixtures/explore/*   refresh-race explore          cargo test --test it explore::
+#   tests/ui-unit/fixtures/*.json      scripts/record-fixtures.mjs   cargo test --test it fixtures::
 #   tests/ui-unit/streams/*.ndjson     scripts/record-streams.mjs    record-streams.mjs --check
 #   docs/libraries.md (--libraries)    scripts/library-table.mjs     none: minutes of Chromium
 #
@@ -45,12 +45,12 @@ fi
 
 # Each check by name: the test that compares an artefact with the code.
 staleness_tests() {
-  cargo test -q --test schema checked_in_schemas_are_current
-  cargo test -q --test cli -- text_timeline_of_a_seeded_naive_race_matches_the_golden_file reference
-  cargo test -q --test presets the_preset_table_in_docs_is_generated_from_the_code
-  cargo test -q --test export exports_of_the_recorded_seeded_run_match_their_goldens
-  cargo test -q --test explore the_ui_fixtures_are_what_the_explorer_writes
-  cargo test -q --test fixtures
+  cargo test -q --test it schema::checked_in_schemas_are_current
+  cargo test -q --test it -- cli::text_timeline_of_a_seeded_naive_race_matches_the_golden_file cli::the_matrix_has_tabs_and_modes_and_the_reference_table_is_current
+  cargo test -q --test it presets::the_preset_table_in_docs_is_generated_from_the_code
+  cargo test -q --test it export::exports_of_the_recorded_seeded_run_match_their_goldens
+  cargo test -q --test it explore::the_ui_fixtures_are_what_the_explorer_writes
+  cargo test -q --test it fixtures::
 }
 
 if $check; then
@@ -62,10 +62,10 @@ fi
 
 "$REFRESH_RACE_BIN" schema --out docs/schema
 bash scripts/reference-matrix.sh
-REFRESH_RACE_WRITE_DOCS=1 cargo test -q --test presets the_preset_table_in_docs_is_generated_from_the_code
-UPDATE_GOLDEN=1 cargo test -q --test cli text_timeline_of_a_seeded_naive_race_matches_the_golden_file
-UPDATE_FIXTURE=1 UPDATE_GOLDEN=1 cargo test -q --test export exports_of_the_recorded_seeded_run_match_their_goldens
-UPDATE_FIXTURES=1 cargo test -q --test explore the_ui_fixtures_are_what_the_explorer_writes
+REFRESH_RACE_WRITE_DOCS=1 cargo test -q --test it presets::the_preset_table_in_docs_is_generated_from_the_code
+UPDATE_GOLDEN=1 cargo test -q --test it cli::text_timeline_of_a_seeded_naive_race_matches_the_golden_file
+UPDATE_FIXTURE=1 UPDATE_GOLDEN=1 cargo test -q --test it export::exports_of_the_recorded_seeded_run_match_their_goldens
+UPDATE_FIXTURES=1 cargo test -q --test it explore::the_ui_fixtures_are_what_the_explorer_writes
 node scripts/record-fixtures.mjs
 node scripts/record-streams.mjs
 if $libraries; then node scripts/library-table.mjs; fi

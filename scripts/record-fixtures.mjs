@@ -7,7 +7,7 @@
 //   tests/ui-unit/fixtures/options.json what `GET /lab/options` answers
 //
 // The unit tests (tests/ui-unit/*.test.mjs) load these files, and
-// `cargo test --test fixtures` reruns the engine with each file's settings
+// `cargo test --test it fixtures::` reruns the engine with each file's settings
 // and fails once the engine no longer produces what a file describes. So the
 // files are never written or edited by hand: change the list below, rerun
 // this script, review the diff, commit.
@@ -27,7 +27,7 @@ const OUT = path.join(REPO, 'tests', 'ui-unit', 'fixtures');
 // Seeded jitter spreads parallel lanes tens of milliseconds apart, so which
 // lane wins a refresh, and in which order answers come back, is fixed by
 // the due times (tests/golden/naive-seed7.txt relies on the same seed).
-// The check (`cargo test --test fixtures`) replays each timer run on the
+// The check (`cargo test --test it fixtures::`) replays each timer run on the
 // step network, which delivers in exactly that due order, so it compares
 // exactly with no second try. Without the jitter, three refreshes would be
 // due within a millisecond and the recording would depend on the scheduler.
@@ -79,7 +79,7 @@ function differs(value, base) {
 /**
  * Each lane's events in order, and the client's and server's as a
  * multiset, times, signatures and attempt ids aside: what
- * `cargo test --test fixtures` compares after replaying on the step network.
+ * `cargo test --test it fixtures::` compares after replaying on the step network.
  */
 function story(report) {
   const lanes = {};
@@ -113,7 +113,7 @@ function recordRun(bin, name, args, defaults) {
     }
   }
   // Only what differs from the defaults; the readers expand it again
-  // (tests/ui-unit/fixtures.mjs, tests/fixtures.rs).
+  // (tests/ui-unit/fixtures.mjs, tests/it/fixtures.rs).
   report.settings = differs(report.settings, defaults) ?? {};
   writeFileSync(path.join(OUT, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   return report.verdict.sentence;
@@ -154,4 +154,4 @@ for (const [name, args, what] of RUNS) {
   const sentence = recordRun(bin, name, args, options.defaults);
   console.log(`${name}: ${what}\n    ${sentence}`);
 }
-console.log(`\nwrote ${RUNS.length + 1} files to ${path.relative(REPO, OUT)}/; check them with: cargo test --test fixtures`);
+console.log(`\nwrote ${RUNS.length + 1} files to ${path.relative(REPO, OUT)}/; check them with: cargo test --test it fixtures::`);

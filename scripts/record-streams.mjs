@@ -16,7 +16,7 @@
 //          same order and the same lines as a multiset, with what timing
 //          decides taken out (times, lab clock readings, signatures, due
 //          times, and which of the parallel lanes got which number and
-//          attempt id, as in `cargo test --test fixtures`), up to a
+//          attempt id, as in `cargo test --test it fixtures::`), up to a
 //          `resume`: from there the timer decides, not the recording
 // env:   REFRESH_RACE_BIN   use this binary and skip `cargo build`
 //        CARGO_TARGET_DIR   where cargo builds (default: target)

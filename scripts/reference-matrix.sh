@@ -2,7 +2,7 @@
 # Regenerates docs/reference-matrix.md from real runs: which client survives
 # which server rule (case 3, every client x every policy and preset, with one
 # tab and three, article and OAuth mode), each run stepped in due order so
-# every cell is exact. `cargo test --test cli` fails when the file is stale.
+# every cell is exact. `cargo test --test it cli::` fails when the file is stale.
 #
 # usage: scripts/reference-matrix.sh
 # env:   REFRESH_RACE_BIN   use this binary and skip `cargo build`

@@ -8,7 +8,7 @@
 //! # Layout
 //!
 //! Layers, from the bottom up; a module uses only the ones below it (or
-//! beside it in its own directory), and `tests/layers.rs` fails on any
+//! beside it in its own directory), and `tests/it/layers.rs` fails on any
 //! import cycle between files.
 //!
 //! 1. The words: [`protocol`]'s vocabulary (`protocol::vocab`, re-exported

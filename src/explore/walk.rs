@@ -217,7 +217,7 @@ impl<'a> Explorer<'a> {
     /// neither b nor `leg` changed what the other reads or writes
     /// ([`state::independent`]), then S·b·leg is S·leg·b, which may be
     /// explored already, and `leg` does at S·b what it did at S.
-    /// tests/explore.rs checks every shortcut against a real run
+    /// tests/it/explore.rs checks every shortcut against a real run
     /// (`Options::check_shortcuts`).
     fn predict(&self, node: usize, leg: LegId) -> Option<(NodeId, state::Foot)> {
         for &(parent, via) in &self.nodes[node].parents {

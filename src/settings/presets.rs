@@ -196,8 +196,8 @@ pub fn markdown() -> String {
     let mut out = String::from(
         "# Server presets\n\n\
          Generated from `src/settings/presets.rs` (`refresh_race::settings::presets::markdown`); do not edit by hand. \
-         `cargo test --test presets` fails when this file is stale; `REFRESH_RACE_WRITE_DOCS=1 cargo test --test presets` rewrites it. \
-         Each row is tested over real HTTP in `tests/presets.rs`, by a test that names the row's source.\n\n\
+         `cargo test --test it presets::` fails when this file is stale; `REFRESH_RACE_WRITE_DOCS=1 cargo test --test it presets::` rewrites it. \
+         Each row is tested over real HTTP in `tests/it/presets.rs`, by a test that names the row's source.\n\n\
          | preset | knobs (default) | what a token that comes back gets | access tokens of a revoked login | refresh token lifetimes | sources |\n\
          |---|---|---|---|---|---|\n",
     );

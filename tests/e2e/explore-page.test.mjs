@@ -2,7 +2,7 @@
 // `refresh-race serve`: several tabs of a client that runs in the page
 // (each a Worker, their storage and locks relayed by the page) count the
 // same orders and classes as the engine's tabs (`explore --tabs N --json`,
-// which tests/explore.rs checks by brute force); and a learner's module that throws
+// which tests/it/explore.rs checks by brute force); and a learner's module that throws
 // or never returns in some orders: those orders are a class of their own,
 // and the exploration goes on.
 //

@@ -3,7 +3,7 @@
 // open a class's shortest order by hand (its point of no return marked),
 // cancel an exploration, and the hand-mode hints on each leg card. The
 // counts are checked against the CLI's `explore --json` of the same setup
-// (the engine's own count, which tests/explore.rs checks by brute force).
+// (the engine's own count, which tests/it/explore.rs checks by brute force).
 // Hooks: docs/ui-hooks.md.
 //
 //   cargo build && node --test --test-concurrency=1 tests/e2e/explore.test.mjs

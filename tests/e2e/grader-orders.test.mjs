@@ -2,7 +2,7 @@
 // `refresh-race serve`: the page's JavaScript strategies explored by the
 // lab's explorer (their tabs run as Workers of the page) give the same
 // orders, failing orders and outcome classes as their Rust twins (the CLI's
-// `explore --json`, which tests/explore.rs checks by brute force); a
+// `explore --json`, which tests/it/explore.rs checks by brute force); a
 // learner's module graded over every order says "fails in k of M orders"
 // with the counts the CLI gives, and its Show me opens the shortest
 // counterexample by hand, with a link to it.

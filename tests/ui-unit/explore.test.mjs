@@ -10,7 +10,7 @@ import {
 } from '../../ui/lib/explore.js';
 import { LIBRARIES, libraryRun } from '../../ui/lib/libraries.js';
 
-// Explorations the engine wrote (`cargo test --test explore` checks that it
+// Explorations the engine wrote (`cargo test --test it explore::` checks that it
 // still writes these bytes; UPDATE_FIXTURES=1 rewrites them).
 const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'explore');
 const load = (name) => JSON.parse(readFileSync(path.join(DIR, `${name}.json`), 'utf8'));

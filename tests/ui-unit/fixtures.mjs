@@ -1,5 +1,5 @@
 // The engine-recorded fixtures (tests/ui-unit/fixtures/, written by
-// scripts/record-fixtures.mjs, checked by `cargo test --test fixtures`),
+// scripts/record-fixtures.mjs, checked by `cargo test --test it fixtures::`),
 // turned into what the UI consumes: the lab's stream messages.
 
 import { readFileSync, readdirSync } from 'node:fs';

@@ -7,7 +7,7 @@ import {
   CHECKS, ORDER_POLICIES, ORDER_BOUND, orderSettings, orderVerdict, orderProblem, gradeOrders, gradeRow,
 } from '../../ui/lib/grader.js';
 
-// Explorations the engine wrote (tests/explore.rs keeps them its bytes). The
+// Explorations the engine wrote (tests/it/explore.rs keeps them its bytes). The
 // page's JavaScript twins give the same counts and classes
 // (tests/e2e/grader-orders.test.mjs checks that in Chromium).
 const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'explore');

@@ -3,7 +3,7 @@
 //! refresh twice, and a late 401 finds the new token instead of
 //! refreshing again.
 
-mod common;
+use crate::common;
 
 use refresh_race::scenario::{self, RunReport};
 use refresh_race::settings::{Case, NetworkDriver, Policy, RunSettings, Strategy};

@@ -4,7 +4,7 @@
 //! makes the plain queue refresh twice costs no refresh, and no order of
 //! deliveries makes it refresh twice.
 
-mod common;
+use crate::common;
 
 use refresh_race::scenario::{self, RunReport};
 use refresh_race::settings::{Case, NetworkDriver, Policy, RunSettings, Strategy};

@@ -3,7 +3,7 @@
 //! settings carry `strategy: naive` only as a placeholder, which must not
 //! leak into what the learner reads or shares.
 
-mod common;
+use crate::common;
 
 use common::{http, start_lab, Stream};
 use refresh_race::scenario;

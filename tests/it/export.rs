@@ -6,7 +6,7 @@
 //! The consumers that run in Node and Chromium (a HAR 1.2 JSON Schema,
 //! Mermaid's own parser) are in tests/export/*.test.mjs.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::process::{Command, Output, Stdio};
@@ -674,7 +674,7 @@ async fn exports_of_the_recorded_seeded_run_match_their_goldens() {
         let golden = std::fs::read_to_string(golden_path(name)).expect("golden exists");
         assert_eq!(
             text, golden,
-            "{name} differs from its golden (UPDATE_GOLDEN=1 cargo test --test export)"
+            "{name} differs from its golden (UPDATE_GOLDEN=1 cargo test --test it export::)"
         );
     }
     // The JSON export is the report itself, as `run --save` writes it.
@@ -699,7 +699,7 @@ async fn the_recorded_run_still_tells_what_the_engine_does() {
     assert_eq!(
         render::lanes(&recorded.events),
         render::lanes(&fresh.events),
-        "the fixture is stale: UPDATE_FIXTURE=1 UPDATE_GOLDEN=1 cargo test --test export"
+        "the fixture is stale: UPDATE_FIXTURE=1 UPDATE_GOLDEN=1 cargo test --test it export::"
     );
     assert_eq!(recorded.verdict.sentence, fresh.verdict.sentence);
 }

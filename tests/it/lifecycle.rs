@@ -4,7 +4,7 @@
 //! released makes), two client instances in one tab, a cold start, and a
 //! tab whose clock runs ahead.
 
-mod common;
+use crate::common;
 
 use refresh_race::clock::LabClock;
 use refresh_race::network::Network;

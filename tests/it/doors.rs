@@ -2,7 +2,7 @@
 //! and a non-JSON body are refused before any handler runs, same-origin
 //! requests pass, and no answer carries CORS headers.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 

@@ -1,7 +1,7 @@
 //! The expected outcomes of the four cases under each client strategy
 //! (README, "The four cases"), each a real run over real HTTP.
 
-mod common;
+use crate::common;
 
 use refresh_race::protocol::LaneKind;
 use refresh_race::scenario::{self, RunReport};

@@ -2,7 +2,7 @@
 //! policies"): each row of the table as a real run, family revocation, the
 //! grace window's edges on the lab clock, and 1,000 concurrent reuses.
 
-mod common;
+use crate::common;
 
 use common::{http, instant, login, refresh, secret, start};
 use refresh_race::scenario::{self, RunReport};

@@ -1,7 +1,7 @@
 //! The lab's web front over real HTTP: streamed runs, settings errors,
 //! security headers, and the auth API on the same port.
 
-mod common;
+use crate::common;
 
 use common::{http, start_lab};
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! with the answer to the run's first refresh call lost and the rest
 //! stepped in due order.
 
-mod common;
+use crate::common;
 
 use refresh_race::protocol::LostAnswer;
 use refresh_race::scenario::{self, RunReport};

@@ -2,7 +2,7 @@
 //! room's code; with it, each attendee's API, lab clock and runs are their
 //! own, within limits; the roster is the instructor's.
 
-mod common;
+use crate::common;
 
 use common::{open_room, Room};
 

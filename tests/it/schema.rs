@@ -44,7 +44,7 @@ async fn a_real_run_round_trips_through_the_typed_protocol() {
     }
 }
 
-mod common;
+use crate::common;
 
 use common::{command, start_lab, Stream};
 use serde_json::{json, Value};

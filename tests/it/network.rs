@@ -3,7 +3,7 @@
 //! some order (and an exhaustive search shows the last one is not), and bad
 //! commands are refused without changing anything.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

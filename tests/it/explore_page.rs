@@ -5,7 +5,7 @@
 //! of its own, and the exploration goes on; a page whose last report still
 //! relays a message between its tabs has settled all the same.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! ends its connections, a seat that comes back keeps its number and runs,
 //! and a seat that floods the lab does not slow the others into failure.
 
-mod common;
+use crate::common;
 
 use common::{open_room, Room};
 

@@ -3,7 +3,7 @@
 //! does not stop the tabs from racing each other; a cross-tab lock with a
 //! re-read of the store does.
 
-mod common;
+use crate::common;
 
 use common::{http, start_lab};
 use refresh_race::protocol::{Lane, LaneKind};

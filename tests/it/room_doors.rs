@@ -4,7 +4,7 @@
 //! docs/server-limits.md). Attendees on other machines are played by other
 //! loopback addresses (127.0.0.N), which Linux routes to the same listener.
 
-mod common;
+use crate::common;
 
 use common::{open_room, Room};
 

@@ -3,7 +3,7 @@
 //! one reaches the server first decides the run; both orders are pinned
 //! with a hand-made delivery order.
 
-mod common;
+use crate::common;
 
 use refresh_race::protocol::{Lane, LaneKind};
 use refresh_race::scenario::{self, RunReport};

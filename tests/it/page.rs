@@ -3,7 +3,7 @@
 //! answers recorded at that edge, the page's reports, a held run that waits
 //! for the page, and every way a page can get it wrong.
 
-mod common;
+use crate::common;
 
 use common::{command, http, start_lab, Stream};
 use serde_json::{json, Value};

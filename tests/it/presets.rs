@@ -3,7 +3,7 @@
 //! the source it follows; then the rules against the naive client's race,
 //! case 3, stepped in due order so each run is exact.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
@@ -142,7 +142,7 @@ fn the_preset_table_in_docs_is_generated_from_the_code() {
     let checked_in = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         checked_in == table,
-        "docs/presets.md is stale: run REFRESH_RACE_WRITE_DOCS=1 cargo test --test presets"
+        "docs/presets.md is stale: run REFRESH_RACE_WRITE_DOCS=1 cargo test --test it presets::"
     );
     assert_eq!(table.matches("\n| `").count(), PRESETS.len());
 }

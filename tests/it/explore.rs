@@ -1,11 +1,11 @@
 //! The explorer against brute force: every order of a held run, replayed
-//! one by one over real HTTP (tests/common::every_order), must give the
+//! one by one over real HTTP (tests/it/common.rs: every_order), must give the
 //! same counts, classes and shortest orders as the explorer, which merges
 //! prefixes that reach the same lab state. Then what the explorer claims
 //! about single orders (shortest orders replay to their outcome, the point
 //! of no return, the hints) is checked by running those orders.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

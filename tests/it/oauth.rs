@@ -3,7 +3,7 @@
 //! refresh token in a form body and rotates it. Each kind is refused where
 //! the other belongs, and a body that is not the form is refused clearly.
 
-mod common;
+use crate::common;
 
 use common::{answer, http, start};
 use refresh_race::scenario;

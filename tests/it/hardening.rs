@@ -6,7 +6,7 @@
 //! Timeout tests wait for their configured limit (at most 1 s); nothing
 //! else sleeps in real time.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 //! together have places of their own (the room cannot take the
 //! instructor's), and a place comes back as soon as its stream is closed.
 
-mod common;
+use crate::common;
 
 use common::{open_room, Room};
 

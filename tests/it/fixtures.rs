@@ -19,7 +19,7 @@
 //! new setting must not rewrite every file); they are expanded here, as the
 //! engine does with any partial settings.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

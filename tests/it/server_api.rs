@@ -1,7 +1,7 @@
 //! The auth server's routes over real HTTP: status codes, RFC 6750 headers,
 //! JSON error bodies, and the atomic refresh under concurrency.
 
-mod common;
+use crate::common;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -201,7 +201,7 @@ async fn a_token_expires_exactly_at_exp() {
     let base = server.base_url();
     let token = login(&base).await;
     assert_eq!(secret(&http(), &base, &token).await.0, 200);
-    // 5 s after iat is exp, whatever the time since (tests/hardening.rs
+    // 5 s after iat is exp, whatever the time since (tests/it/hardening.rs
     // checks the exact millisecond on a frozen clock).
     state.clock.advance_ms(5_000);
     let (status, body) = secret(&http(), &base, &token).await;
