@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, the engine's cargo tests, the UI's
 # pure-logic tests, the browser end-to-end tests (headless Chromium) and the
-# real desktop window under Xvfb (tauri-driver + WebKitWebDriver), then the
-# same desktop tests against the app of a freshly built .deb.
+# real desktop window under Xvfb (tauri-driver + WebKitWebDriver), run on
+# the app of a freshly built debug .deb.
 # Installs what is missing first (scripts/install-deps.sh).
 #
 # How it stays short on two cores (docs/testing.md says more):
@@ -17,7 +17,9 @@
 #    needs no system library compiles while apt-get and npm download.
 #  - The browser e2e (the longest suite, mostly waiting on pages) starts as
 #    soon as the lab's CLI is built and runs beside the rest, which runs
-#    niced so the e2e gets the CPU first. Its log follows at the end.
+#    niced so the e2e gets the CPU first. Its log follows at the end. The
+#    engine's integration tests (one binary) start beside it as soon as
+#    they are built, before the desktop's half of the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -93,16 +95,38 @@ e2e=$!
 set +m
 jobs_to_stop+=("$e2e")
 
+step "the engine's integration tests (real HTTP on 127.0.0.1): started beside (their log follows cargo test's)"
+# tests/it, the one test binary, comes out of the early build's first
+# command, with the CLI; run as cargo test would run it (from the package
+# root), so it need not wait for the desktop's half of the build.
+it_log=$(mktemp)
+logs+=("$it_log")
+it_binary() { grep -o '"executable":"[^"]*/deps/it-[0-9a-f]*"' "$early_log" | head -1 | cut -d'"' -f4; }
+(
+  while [[ -z $(it_binary) ]] && kill -0 "$early" 2>/dev/null; do sleep 1; done
+  binary=$(it_binary)
+  [[ -n $binary ]] || { echo "the early build did not build tests/it (the build step below says why)"; exit 1; }
+  exec nice -n 10 "$binary"
+) >"$it_log" 2>&1 &
+it=$!
+jobs_to_stop+=("$it")
+
 step "build everything; clippy lints our crates in it"
 # The early build's own verdict does not count: what it could not build
 # without the system libraries, and any lint, comes again here, readable.
 wait "$early" || true
 nice -n 10 cargo build "${build[@]}"
 
-step "cargo test (engine: real HTTP on 127.0.0.1)"
+step "cargo test: the unit tests and doc tests; then tests/it's log"
+# Every test target but tests/it, which runs beside since the early build.
 # Not --all-targets: that would run the benches too. The same features as
 # the build: tests bring the dev-dependencies in either way.
-nice -n 10 cargo test --workspace --features tauri/custom-protocol
+nice -n 10 cargo test --workspace --features tauri/custom-protocol --lib --bins
+nice -n 10 cargo test --workspace --features tauri/custom-protocol --doc
+it_ok=true
+wait "$it" || it_ok=false
+cat "$it_log"
+$it_ok || { echo "the engine's integration tests failed (above)"; exit 1; }
 
 step "recorded artefacts are current (scripts/bless.sh regenerates them)"
 bash scripts/bless.sh --check --cargo-tests-ran
@@ -120,13 +144,12 @@ jobs_to_stop=()
 cat "$e2e_log"
 $e2e_ok || { echo "the browser e2e failed (above)"; exit 1; }
 
-# The desktop and packaged tests come after the e2e, on a quiet machine:
-# some of them count a real window's timer runs, which a loaded machine can
-# reorder (one did, once, beside the e2e).
-step "desktop window under Xvfb (tauri-driver)"
-xvfb-run -a --server-args="-screen 0 1600x1000x24" node --test --test-concurrency=1 tests/desktop/*.test.mjs
-
-step "the packaged app: a debug .deb, unpacked, run with the checkout out of sight"
+# The desktop tests come after the e2e, on a quiet machine: some of them
+# count a real window's timer runs, which a loaded machine can reorder (one
+# did, once, beside the e2e). They run once, against the app as an attendee
+# installs it: test-packaged.sh runs tests/package and tests/desktop on the
+# unpacked debug .deb (the binary this build made, bundled).
+step "the packaged app and the desktop window under Xvfb (tauri-driver): a debug .deb, unpacked, run with the checkout out of sight"
 bash scripts/test-packaged.sh -- "${build[@]}"
 
 step "the binary carries its own UI (checkout's ui/ moved away)"
