@@ -17,9 +17,7 @@
 #    needs no system library compiles while apt-get and npm download.
 #  - The browser e2e (the longest suite, mostly waiting on pages) starts as
 #    soon as the lab's CLI is built and runs beside the rest, which runs
-#    niced so the e2e gets the CPU first. Its log follows at the end. The
-#    engine's integration tests (one binary) start beside it as soon as
-#    they are built, before the desktop's half of the build.
+#    niced so the e2e gets the CPU first. Its log follows at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -95,38 +93,19 @@ e2e=$!
 set +m
 jobs_to_stop+=("$e2e")
 
-step "the engine's integration tests (real HTTP on 127.0.0.1): started beside (their log follows cargo test's)"
-# tests/it, the one test binary, comes out of the early build's first
-# command, with the CLI; run as cargo test would run it (from the package
-# root), so it need not wait for the desktop's half of the build.
-it_log=$(mktemp)
-logs+=("$it_log")
-it_binary() { grep -o '"executable":"[^"]*/deps/it-[0-9a-f]*"' "$early_log" | head -1 | cut -d'"' -f4; }
-(
-  while [[ -z $(it_binary) ]] && kill -0 "$early" 2>/dev/null; do sleep 1; done
-  binary=$(it_binary)
-  [[ -n $binary ]] || { echo "the early build did not build tests/it (the build step below says why)"; exit 1; }
-  exec nice -n 10 "$binary"
-) >"$it_log" 2>&1 &
-it=$!
-jobs_to_stop+=("$it")
-
 step "build everything; clippy lints our crates in it"
 # The early build's own verdict does not count: what it could not build
 # without the system libraries, and any lint, comes again here, readable.
 wait "$early" || true
 nice -n 10 cargo build "${build[@]}"
 
-step "cargo test: the unit tests and doc tests; then tests/it's log"
-# Every test target but tests/it, which runs beside since the early build.
+step "cargo test (engine: real HTTP on 127.0.0.1)"
 # Not --all-targets: that would run the benches too. The same features as
-# the build: tests bring the dev-dependencies in either way.
-nice -n 10 cargo test --workspace --features tauri/custom-protocol --lib --bins
-nice -n 10 cargo test --workspace --features tauri/custom-protocol --doc
-it_ok=true
-wait "$it" || it_ok=false
-cat "$it_log"
-$it_ok || { echo "the engine's integration tests failed (above)"; exit 1; }
+# the build: tests bring the dev-dependencies in either way. After the
+# build, not beside it: the engine's tests run beside the e2e's tail then,
+# not beside the e2e and the desktop's half of the build at once (tried:
+# the build ended 143 s later, and the whole run with it).
+nice -n 10 cargo test --workspace --features tauri/custom-protocol
 
 step "recorded artefacts are current (scripts/bless.sh regenerates them)"
 bash scripts/bless.sh --check --cargo-tests-ran

@@ -5,14 +5,18 @@ use crate::common;
 
 use refresh_race::protocol::LaneKind;
 use refresh_race::scenario::{self, RunReport};
-use refresh_race::settings::{Case, RunSettings, Strategy};
+use refresh_race::settings::{Case, NetworkDriver, RunSettings, Strategy};
 use refresh_race::timeline::{EventKind, Lane, Reason};
 
+/// A run on the step network, its legs delivered in due order: the order a
+/// quiet machine's timer gives, whatever the load (a timer run's late 401
+/// once came before the refresh's answer on a busy CI machine).
 async fn run(case: Case, strategy: Strategy, late: bool) -> RunReport {
     let settings = RunSettings {
         case,
         strategy,
         late,
+        network: NetworkDriver::Step,
         ..RunSettings::default()
     };
     scenario::run(&settings).await.expect("the run completes")

@@ -6,7 +6,7 @@ use crate::common;
 
 use common::{http, instant, login, refresh, secret, start};
 use refresh_race::scenario::{self, RunReport};
-use refresh_race::settings::{Case, Policy, RunSettings, Strategy};
+use refresh_race::settings::{Case, NetworkDriver, Policy, RunSettings, Strategy};
 use refresh_race::timeline::{EventKind, Reason, RevokeCause};
 
 async fn race(policy: Policy, strategy: Strategy) -> RunReport {
@@ -14,6 +14,8 @@ async fn race(policy: Policy, strategy: Strategy) -> RunReport {
         case: Case::ExpiredRefreshable,
         strategy,
         policy,
+        // Due order on the step network: exact counts whatever the load.
+        network: NetworkDriver::Step,
         ..RunSettings::default()
     };
     scenario::run(&settings).await.expect("the run completes")
