@@ -82,9 +82,15 @@ for (const theme of ['dark', 'presenter']) {
         const panel = await page.locator('[data-code-panel]').boundingBox();
         assert.ok(panel && panel.y + panel.height <= height, 'the code panel ends on screen too');
 
-        // More unfolds every other control (the verdict stays reachable), and folds them again.
+        // More unfolds every other control, and folds them again. Unfolded,
+        // they push the timeline down: its verdict stays on screen (held at
+        // the window's bottom edge over the last lanes).
         await page.click('[data-action="advanced"]');
         for (const selector of UNDER_MORE) assert.equal(await page.locator(selector).isVisible(), true, `${selector} is unfolded`);
+        const more = await measure(page);
+        console.log(`# ${theme} ${width}x${height} More unfolded: verdict ${Math.round(more.verdictTop)}..${Math.round(more.verdictBottom)}`);
+        assert.equal(more.scrollY, 0);
+        assert.ok(more.verdictBottom <= height && more.verdictTop > more.timelineTop, `More unfolded: the verdict ends at ${more.verdictBottom}, the window at ${height}`);
         await page.click('[data-action="advanced"]');
         for (const selector of UNDER_MORE) assert.equal(await page.locator(selector).isVisible(), false, `${selector} is folded again`);
         assert.deepEqual(await measure(page), open, 'folding again puts the verdict back where it was');
