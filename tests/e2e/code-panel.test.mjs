@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { useLab } from './harness.mjs';
+import { useLab, verdictInFlow } from './harness.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
@@ -360,7 +360,7 @@ for (const [width, height, theme] of [[1280, 720, 'presenter'], [1600, 1000, 'da
       await page.selectOption('[data-control="strategy"]', 'naive');
       await page.click('[data-case="expired-refreshable"]');
       await page.locator('[data-timeline][data-state="done"] [data-verdict]').waitFor({ timeout: 20_000 });
-      const bottom = () => page.locator('[data-verdict]').evaluate((v) => v.getBoundingClientRect().bottom);
+      const bottom = async () => (await verdictInFlow(page.locator('[data-verdict]'))).bottom;
       const closed = await bottom();
       await openPanel(page);
       const open = await bottom();

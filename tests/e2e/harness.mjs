@@ -114,6 +114,19 @@ export async function unfold(page) {
 }
 
 /**
+ * Where a verdict sits in the page's flow, `{ top, bottom }` in the
+ * window's coordinates: its timeline ends with it. Its own box is always on
+ * screen (the verdict sticks to the window's bottom edge when the flow puts
+ * it lower), so "does it fit" is asked of the flow.
+ */
+export function verdictInFlow(verdict) {
+  return verdict.evaluate((v) => {
+    const timeline = v.closest('[data-timeline]').getBoundingClientRect();
+    return { top: timeline.bottom - v.getBoundingClientRect().height, bottom: timeline.bottom };
+  });
+}
+
+/**
  * A page on the lab's UI, ready (options loaded), collecting page errors,
  * with the controls under More unfolded unless `folded`.
  * `bypassCSP` lets a test inject a script of its own (axe-core) past the

@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { useLab, REPO } from './harness.mjs';
+import { useLab, REPO, verdictInFlow } from './harness.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
@@ -167,7 +167,7 @@ async function builtinVerdictBottom(width, height) {
     await page.selectOption('[data-control="strategy"]', 'naive');
     await page.click('[data-case="expired-refreshable"]');
     await page.locator('[data-timeline][data-state="done"] [data-verdict]').waitFor({ timeout: 20_000 });
-    return await page.locator('[data-verdict]').evaluate((v) => v.getBoundingClientRect().bottom);
+    return (await verdictInFlow(page.locator('[data-verdict]'))).bottom;
   } finally {
     await page.close();
   }
@@ -188,7 +188,7 @@ for (const [width, height, theme] of [[1280, 720, 'presenter'], [1600, 1000, 'da
       await page.locator(`body[data-theme="${theme}"]`).waitFor();
       await page.click('[data-case="expired-refreshable"]');
       await page.locator('[data-timeline][data-state="done"] [data-verdict]').waitFor({ timeout: 20_000 });
-      const bottom = () => page.locator('[data-verdict]').evaluate((v) => v.getBoundingClientRect().bottom);
+      const bottom = async () => (await verdictInFlow(page.locator('[data-verdict]'))).bottom;
       const closed = await bottom();
       await page.click('[data-action="library-options"]');
       await page.locator('#library-options-panel').waitFor();

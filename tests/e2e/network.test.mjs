@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { startServer, launchBrowser, openLab, serverBinary } from './harness.mjs';
+import { startServer, launchBrowser, openLab, serverBinary, verdictInFlow } from './harness.mjs';
 
 let server;
 let browser;
@@ -381,7 +381,7 @@ test('the impossible challenge: Give up, or three runs, and the panel says why',
 
 test('at 1600×1000 the verdict stays above the fold with the rail, the caption and the challenges open', async () => {
   await withPage(async (page) => {
-    const verdictBottom = () => page.locator('[data-verdict]').evaluate((el) => el.getBoundingClientRect().bottom);
+    const verdictBottom = async () => (await verdictInFlow(page.locator('[data-verdict]'))).bottom;
     // The first screen: the default case 3, six lanes, on the timer.
     await page.click('[data-case="expired-refreshable"]');
     await page.locator('[data-timeline][data-state="done"]').waitFor();

@@ -9,7 +9,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useLab } from './harness.mjs';
+import { useLab, verdictInFlow } from './harness.mjs';
 import { PALETTES } from '../../ui/lib/colors.js';
 
 const lab = useLab();
@@ -106,7 +106,8 @@ test('switching with a run on screen: the palette and the geometry follow, the v
     await runCase3(page);
     const chipFill = () => page.locator('[data-timeline] [data-lane="secret#1"][data-kind="request"] .chip-rect').evaluate((el) => getComputedStyle(el).fill);
     assert.equal(await chipFill(), rgb(PALETTES.dark.tokens[0]));
-    const bottomDark = await page.locator('[data-verdict]').evaluate((el) => el.getBoundingClientRect().bottom);
+    const flowBottom = async () => (await verdictInFlow(page.locator('[data-verdict]'))).bottom;
+    const bottomDark = await flowBottom();
     assert.ok(bottomDark > 720, 'the dark theme does not fit 1280×720 (it is not made for it)');
 
     await page.locator('h1').click();
@@ -115,7 +116,7 @@ test('switching with a run on screen: the palette and the geometry follow, the v
     assert.equal(await chipFill(), rgb(PALETTES.presenter.tokens[0]), 't1 in the presenter palette');
     const bodyBg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     assert.equal(bodyBg, 'rgb(255, 255, 255)', 'a light page');
-    const bottom = await page.locator('[data-verdict]').evaluate((el) => el.getBoundingClientRect().bottom);
+    const bottom = await flowBottom();
     assert.ok(bottom <= 720, `after the switch the verdict ends at ${bottom}`);
   }, { width: 1280, height: 720 });
 });

@@ -6,7 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useLab } from './harness.mjs';
+import { useLab, verdictInFlow } from './harness.mjs';
 
 const lab = useLab();
 const withPage = (fn) => lab.withPage((page) => fn(page));
@@ -62,8 +62,8 @@ test('three tabs without a lock: one refresh per tab, the losers log every tab o
     const headings = await timeline.locator('[data-tab-heading]').evaluateAll((els) => els.map((e) => e.textContent));
     assert.deepEqual(headings, ['tab 1', 'tab 2', 'tab 3']);
     // With the tabs group open (on demand) the verdict still starts on screen.
-    const box = await timeline.locator('[data-verdict]').boundingBox();
-    assert.ok(box && box.y + 20 <= 1000, `verdict at ${JSON.stringify(box)}`);
+    const box = await verdictInFlow(timeline.locator('[data-verdict]'));
+    assert.ok(box.top + 20 <= 1000, `verdict at ${JSON.stringify(box)}`);
   });
 });
 
