@@ -98,9 +98,9 @@ nice -n 10 cargo build "${build[@]}"
 step "cargo test (engine: real HTTP on 127.0.0.1)"
 # Not --all-targets: that would run the benches too. The same features as
 # the build: tests bring the dev-dependencies in either way. After the
-# build, not beside it: the engine's tests run beside the e2e's tail then,
-# not beside the e2e and the desktop's half of the build at once (tried:
-# the build ended 143 s later, and the whole run with it).
+# build, not beside it: running them beside the e2e and the desktop's half
+# of the build at once was tried, made the run no shorter, and broke a
+# timer run's count under that load (BENCHMARKS.md, the fifth round).
 nice -n 10 cargo test --workspace --features tauri/custom-protocol
 
 step "recorded artefacts are current (scripts/bless.sh regenerates them)"
