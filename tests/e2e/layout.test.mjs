@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { useLab } from './harness.mjs';
+import { useLab, verdictInFlow } from './harness.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
@@ -37,24 +37,25 @@ async function pressCase3(page) {
   await page.locator('[data-timeline][data-state="done"] [data-verdict][data-refresh-calls]').waitFor();
 }
 
-/** Where the verdict and the timeline are, in the window's coordinates. */
-function measure(page) {
-  return page.evaluate(() => {
+/**
+ * Where the verdict and the timeline are, in the window's coordinates: the
+ * verdict in the page's flow (verdictTop/Bottom) and as shown (it sticks to
+ * the window's edge when the flow puts it lower).
+ */
+async function measure(page) {
+  const flow = await verdictInFlow(page.locator('[data-verdict]'));
+  const now = await page.evaluate(() => {
     const box = (el) => el.getBoundingClientRect();
     const shown = box(document.querySelector('[data-verdict]'));
-    const timeline = box(document.querySelector('[data-timeline]'));
     return {
-      // In the page's flow: the timeline ends with its verdict. The verdict's
-      // own box (shown) sticks to the window's edge when the flow puts it lower.
-      verdictTop: timeline.bottom - shown.height,
-      verdictBottom: timeline.bottom,
       shownTop: shown.top,
       shownBottom: shown.bottom,
-      timelineTop: timeline.top,
+      timelineTop: box(document.querySelector('[data-timeline]')).top,
       scrollY: window.scrollY,
       innerHeight: window.innerHeight,
     };
   });
+  return { verdictTop: flow.top, verdictBottom: flow.bottom, ...now };
 }
 
 const FIRST_SCREEN = ['[data-case="guest"]', '[data-case="valid"]', '[data-case="expired-refreshable"]', '[data-case="expired-not-refreshable"]',
