@@ -268,8 +268,12 @@ impl Lines {
         }
     }
 
-    /// Ends the stream with `message`.
-    fn finish(self, message: &StreamMessage) {
+    /// Ends the stream with `message`. The run's registration leaves
+    /// first (the run counts as ended), so a reader that saw the stream
+    /// end finds the run ended, never still registered: `finish` drops
+    /// the sender, which ends the stream at once.
+    fn finish(self, registration: Registration, message: &StreamMessage) {
+        drop(registration);
         let _ = self.tail.send(Bytes::from(message.to_line()));
     }
 
@@ -299,9 +303,9 @@ async fn drive_run(
     place: Option<RunPlace>,
     lines: Lines,
 ) {
-    // Locals drop in reverse: the registration leaves (the run counts as
-    // ended) before the stream closes, so a page that read the stream's end
-    // finds the run ended, never still registered.
+    // Locals drop in reverse: on an early return the registration leaves
+    // (the run counts as ended) before the stream closes; `finish` keeps
+    // that order on the other ways out.
     let lines = lines;
     let registration = registration;
     let recorder = Recorder::new();
@@ -363,9 +367,12 @@ async fn drive_run(
                     return;
                 }
             }
-            lines.finish(&StreamMessage::Error {
-                message: err.to_string(),
-            });
+            lines.finish(
+                registration,
+                &StreamMessage::Error {
+                    message: err.to_string(),
+                },
+            );
             return;
         }
         (Ok(_), None) => return,
@@ -375,7 +382,7 @@ async fn drive_run(
         // and its lanes are out.
         tokio::select! {
             played = live.play_script(&settings) => if let Err(err) = played {
-                lines.finish(&StreamMessage::Error { message: err.to_string() });
+                lines.finish(registration, &StreamMessage::Error { message: err.to_string() });
                 return;
             },
             _ = lines.sender.closed() => return,
@@ -434,7 +441,7 @@ async fn drive_run(
                         settings.idle_s
                     )
                 };
-                lines.finish(&StreamMessage::Abandoned { message });
+                lines.finish(registration, &StreamMessage::Abandoned { message });
                 return;
             }
         }
@@ -442,9 +449,12 @@ async fn drive_run(
     recorder.unsubscribe();
     let Some(result) = result else {
         let stall = lines.stall.as_secs_f64();
-        lines.finish(&StreamMessage::Error {
-            message: format!("run cancelled: the viewer took no line for {stall} s"),
-        });
+        lines.finish(
+            registration,
+            &StreamMessage::Error {
+                message: format!("run cancelled: the viewer took no line for {stall} s"),
+            },
+        );
         return;
     };
     while let Ok(event) = live_events.try_recv() {
@@ -470,8 +480,7 @@ async fn drive_run(
             message: err.to_string(),
         },
     };
-    lines.finish(&last);
-    drop(registration);
+    lines.finish(registration, &last);
     // The run's events, connections and server are freed by now.
     if events >= TRIM_AFTER_EVENTS {
         tokio::task::spawn_blocking(server::release_freed_memory);
