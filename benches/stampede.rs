@@ -6,7 +6,8 @@
 //!
 //! `cargo bench --bench stampede` (add `-- --quick` for fewer repetitions,
 //! `-- --single-flight N` for N single-flight stampedes only, the profiling
-//! setup). Each stampede also reports the CPU time the process spent on it
+//! setup; `-- --samples` prints each stampede's times, for
+//! bench/ab-stampede.sh). Each stampede also reports the CPU time the process spent on it
 //! (user + system), which the machine's other load moves much less than the
 //! wall time.
 
@@ -63,6 +64,7 @@ fn rss_kib() -> u64 {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|arg| arg == "--quick");
+    let print_samples = args.iter().any(|arg| arg == "--samples");
     let only_single_flight = args
         .iter()
         .position(|arg| arg == "--single-flight")
@@ -88,6 +90,13 @@ fn main() {
             let report = runtime.block_on(scenario::run(&settings)).expect("run");
             samples.push(started.elapsed());
             cpu.push(cpu_time() - cpu_before);
+            if print_samples {
+                println!(
+                    "sample {strategy} {:.4} {:.4}",
+                    samples[samples.len() - 1].as_secs_f64(),
+                    cpu[cpu.len() - 1].as_secs_f64()
+                );
+            }
             let v = &report.verdict;
             match strategy {
                 Strategy::SingleFlight => {

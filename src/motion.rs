@@ -246,6 +246,39 @@ impl Motion {
         self.busy.subscribe()
     }
 
+    /// What the lab believes of its page, for an error that a page run
+    /// met an unexpected state: per tab, what the page last reported
+    /// (started, taken in) against what the lab counted (arrived,
+    /// answered), and what the page still relays. None without a page.
+    pub fn page_view(&self) -> Option<String> {
+        let state = self.lock();
+        let page = state.page.as_ref()?;
+        let Some(report) = &page.report else {
+            return Some("the page has not reported yet".into());
+        };
+        let tabs: Vec<String> = report
+            .tabs
+            .keys()
+            .chain(page.lab.keys())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .map(|tab| {
+                let (started, received) = report.tabs.get(tab).copied().unwrap_or_default();
+                let (arrived, answered) = page.lab.get(tab).copied().unwrap_or_default();
+                format!(
+                    "tab {tab}: page {started} started, {received} taken in; lab {arrived} arrived, {answered} answered"
+                )
+            })
+            .collect();
+        Some(format!(
+            "report {}: {}; {} relayed; {} running here",
+            report.seq,
+            tabs.join("; "),
+            report.relaying,
+            state.running
+        ))
+    }
+
     /// True when nobody runs and nobody is queued.
     pub fn is_settled(&self) -> bool {
         *self.busy.borrow() == 0
@@ -336,6 +369,28 @@ mod tests {
         );
         motion.page_report(report(3, (1, 0), 0));
         assert!(motion.is_settled());
+    }
+
+    #[test]
+    fn the_page_view_names_each_tabs_counts_on_both_sides() {
+        let motion = Motion::new(true);
+        assert_eq!(motion.page_view(), None, "no page, nothing to say");
+        motion.expect_page();
+        assert_eq!(
+            motion.page_view().as_deref(),
+            Some("the page has not reported yet")
+        );
+        motion.page_arrived(2);
+        motion.park();
+        motion.page_report(PageProgress {
+            seq: 4,
+            tabs: BTreeMap::from([(1, (1, 0))]),
+            relaying: 2,
+        });
+        assert_eq!(
+            motion.page_view().as_deref(),
+            Some("report 4: tab 1: page 1 started, 0 taken in; lab 0 arrived, 0 answered; tab 2: page 0 started, 0 taken in; lab 1 arrived, 0 answered; 2 relayed; 0 running here")
+        );
     }
 
     #[test]

@@ -68,9 +68,36 @@ pub struct LegInfo {
     pub exchange: Exchange,
     pub route: Route,
     pub attempt: Option<u64>,
-    pub jti: Option<String>,
+    pub jti: LegJti,
     pub status: Option<u16>,
     pub reason: Option<Reason>,
+}
+
+/// The token a leg presents, as the network shows it. Read only when the
+/// leg waits in view (queued): naming it decodes the token, which cost a
+/// zero-latency stampede more than the leg's whole crossing (BENCHMARKS §1).
+#[derive(Debug, Clone, Default)]
+pub enum LegJti {
+    #[default]
+    None,
+    /// The request's one Authorization header, named by `name` (the
+    /// server's reading of a token) when shown.
+    Presented {
+        header: axum::http::HeaderValue,
+        name: fn(&axum::http::HeaderValue) -> Option<String>,
+    },
+    /// Already named (a refresh credential's name).
+    Named(String),
+}
+
+impl LegJti {
+    fn read(self) -> Option<String> {
+        match self {
+            LegJti::None => None,
+            LegJti::Presented { header, name } => name(&header),
+            LegJti::Named(name) => Some(name),
+        }
+    }
 }
 
 struct Pending {
@@ -150,7 +177,7 @@ struct NetState {
     /// due from here, so stepping goes in the order a timer would have
     /// taken, while the lab clock itself stands still.
     virtual_now_ms: u64,
-    /// Request lanes whose first request already left (the late lane's
+    /// Late lanes whose first request already left (the late lane's
     /// slowness applies to its first request only).
     sent_first: std::collections::HashSet<Lane>,
     /// Refresh calls by attempt, numbered as they reach the server.
@@ -530,9 +557,10 @@ impl Network {
         let Some(lane) = info.lane.filter(|lane| self.schedules(Some(*lane))) else {
             return Arrival::Delivered;
         };
-        let mut delay = self.latency_ms(info.route, Some(&lane.to_string()));
-        let first = self.lock().sent_first.insert(lane);
-        if first && lane.kind() == Some(LaneKind::Late) {
+        // The lane's name keys only the jitter: not formatted without it.
+        let name = (self.settings.jitter_ms != 0).then(|| lane.to_string());
+        let mut delay = self.latency_ms(info.route, name.as_deref());
+        if lane.kind() == Some(LaneKind::Late) && self.lock().sent_first.insert(lane) {
             delay += self.settings.late_delay_ms();
         }
         self.cross(lane, info, Direction::ToServer, delay).await
@@ -638,7 +666,7 @@ impl Network {
                 direction,
                 route: info.route,
                 attempt: info.attempt,
-                jti: info.jti,
+                jti: info.jti.read(),
                 status: info.status,
                 reason: info.reason,
                 due_ms: due.saturating_sub(self.origin_ms.load(Ordering::SeqCst)),

@@ -146,10 +146,12 @@ pub async fn open(
         // Name the whole prefix: a replay that meets another state says where,
         // and, when the page ended the run meanwhile, why it did.
         Ok(Err(err)) => {
-            let ended = page
-                .failure()
-                .map(|why| format!(" (the page ended the run: {why})"))
-                .unwrap_or_default();
+            // Why the lab thought the page at rest: a next failure says it.
+            let ended = match (page.failure(), live.network.motion().page_view()) {
+                (Some(why), _) => format!(" (the page ended the run: {why})"),
+                (None, Some(view)) => format!(" (the lab's count of the page: {view})"),
+                (None, None) => String::new(),
+            };
             Err(ExploreError::Page(format!(
                 "replaying {} in the page: {err}{ended}",
                 super::names(&settings.deliver)

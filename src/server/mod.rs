@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::clock::{LabClock, NumericDate};
-use crate::network::{Arrival, LegInfo, Network};
+use crate::network::{Arrival, LegInfo, LegJti, Network};
 use crate::protocol::{Exchange, Lane, Reason, RevokeCause, Route, TokenKind};
 use crate::settings::{Mode, RunSettings};
 use crate::timeline::{EventKind, Recorder};
@@ -352,13 +352,14 @@ async fn travel(State(state): State<Arc<AuthState>>, request: Request, next: Nex
     };
     let tag = LabTag::from_headers(request.headers());
     if !network.schedules(tag.lane) {
-        let delay = network.delay(route, tag.lane_text.as_deref());
+        let lane_text = tag.lane_text.as_ref().and_then(|v| v.to_str().ok());
+        let delay = network.delay(route, lane_text);
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
         return next.run(request).await;
     }
-    let jti = presented_jti(request.headers());
+    let jti = presented(request.headers());
     let to_server = tag.leg(route, jti.clone(), None, None);
     network.count_refresh(&to_server);
     if network.to_server(to_server).await == Arrival::Abandoned {
@@ -429,7 +430,7 @@ pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 pub(crate) struct LabTag {
     pub(crate) lane: Option<Lane>,
     /// The header as sent: jitter is keyed on it even for foreign lanes.
-    lane_text: Option<String>,
+    lane_text: Option<HeaderValue>,
     pub(crate) attempt: Option<u64>,
     pub(crate) exchange: Option<Exchange>,
 }
@@ -439,7 +440,7 @@ impl LabTag {
     fn leg(
         &self,
         route: Route,
-        jti: Option<String>,
+        jti: LegJti,
         status: Option<u16>,
         reason: Option<Reason>,
     ) -> LegInfo {
@@ -475,10 +476,10 @@ impl LabTag {
 
     pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
         let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
-        let lane_text = text(LANE_HEADER);
         LabTag {
-            lane: lane_text.and_then(|lane| lane.parse().ok()),
-            lane_text: lane_text.map(str::to_owned),
+            lane: text(LANE_HEADER).and_then(|lane| lane.parse().ok()),
+            // Kept as sent (a cheap clone, no copy): jitter is keyed on it.
+            lane_text: headers.get(LANE_HEADER).cloned(),
             attempt: text(ATTEMPT_HEADER).and_then(|v| v.parse().ok()),
             exchange: text(EXCHANGE_HEADER).and_then(|v| v.parse().ok()),
         }
@@ -492,6 +493,11 @@ fn bearer(headers: &HeaderMap) -> Result<&str, TokenFault> {
     if values.next().is_some() {
         return Err(TokenFault::Repeated);
     }
+    bearer_of(value)
+}
+
+/// The bearer token in one Authorization header's value.
+fn bearer_of(value: &HeaderValue) -> Result<&str, TokenFault> {
     let text = value.to_str().map_err(|_| {
         TokenFault::Malformed("the Authorization header is not visible ASCII".into())
     })?;
@@ -557,6 +563,25 @@ async fn secret(
 /// timeline of a refusal. Read only on the refusal path: it costs a decode.
 pub(crate) fn presented_jti(headers: &HeaderMap) -> Option<String> {
     bearer(headers).ok().and_then(tokens::peek_jti)
+}
+
+/// The presented token for a leg, named only if the leg is shown: the
+/// request's Authorization header when it has exactly one, as [`bearer`]
+/// reads it.
+fn presented(headers: &HeaderMap) -> LegJti {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    match (values.next(), values.next()) {
+        (Some(value), None) => LegJti::Presented {
+            header: value.clone(),
+            name: jti_of_authorization,
+        },
+        _ => LegJti::None,
+    }
+}
+
+/// The `jti` of the token in one Authorization header (see [`LegJti`]).
+fn jti_of_authorization(value: &HeaderValue) -> Option<String> {
+    bearer_of(value).ok().and_then(tokens::peek_jti)
 }
 
 /// Signature, revocation, then expiry against the lab clock with leeway 0:
@@ -828,9 +853,12 @@ async fn rotate(
             credential.lapses_at_ms,
             || {
                 // Only the non-atomic store waits here: its revoke is a leg.
-                state
-                    .network
-                    .commit(tag.leg(Route::Refresh, Some(name.clone()), None, None))
+                state.network.commit(tag.leg(
+                    Route::Refresh,
+                    LegJti::Named(name.clone()),
+                    None,
+                    None,
+                ))
             },
         )
         .await;

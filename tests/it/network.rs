@@ -159,6 +159,10 @@ async fn a_hand_run_is_played_over_http_and_bad_legs_change_nothing() {
         .collect();
     assert_eq!(ids, ["secret#1>", "secret#2>"]);
     assert_eq!(network["network"]["tab"]["token"], "t1");
+    // A leg in view names the token it presents (read only when shown).
+    for leg in network["network"]["legs"].as_array().unwrap() {
+        assert_eq!(leg["jti"], "t1", "{leg}");
+    }
 
     // A leg that is not in flight: 409, and the tray is unchanged.
     let (status, body) = command(
