@@ -9,6 +9,7 @@
 
 import { createHub } from './lib/tab-hub.js';
 import { initialStorage } from './lib/page-tab.js';
+import { watchdogTick } from './lib/watchdog.js';
 
 /** An explored run's tab traffic goes without credentials (explore-client.js says why). */
 const credentialsOf = (start) => start.page.credentials ?? 'same-origin';
@@ -121,16 +122,20 @@ function startTabs(start, { builtin = null, source = null, options = null, onCal
   };
   const named = (tab, failed) => (tabs > 1 ? { ...failed, message: `tab ${tab}: ${failed.message}` } : failed);
 
+  let lastTick = null;
   const pinger = setInterval(() => {
+    const now = performance.now();
+    const tick = watchdogTick({ now, lastTick, lastPong, limitMs: WATCHDOG_MS });
+    lastTick = now;
+    lastPong.splice(0, lastPong.length, ...tick.lastPong);
+    if (tick.hung >= 0) {
+      const where = lastLine ? ` (its last api call was on line ${lastLine})` : '';
+      end(named(tick.hung + 1, { message: `the module ran ${WATCHDOG_MS / 1000} s without yielding — an endless loop?${where}; its Worker was stopped`, line: lastLine }));
+      return;
+    }
+    // Booted Workers only: one whose scripts still load has run nothing yet.
     workers.forEach((worker, i) => {
-      // Not booted yet (its scripts still load): nothing of the module ran.
-      if (lastPong[i] === null) return;
-      if (performance.now() - lastPong[i] > WATCHDOG_MS) {
-        const where = lastLine ? ` (its last api call was on line ${lastLine})` : '';
-        end(named(i + 1, { message: `the module ran ${WATCHDOG_MS / 1000} s without yielding — an endless loop?${where}; its Worker was stopped`, line: lastLine }));
-        return;
-      }
-      worker.postMessage({ type: 'ping', at: performance.now() });
+      if (lastPong[i] !== null) worker.postMessage({ type: 'ping', at: now });
     });
     if (finished.size > 0) checkLocks();
   }, PING_EVERY_MS);

@@ -261,6 +261,25 @@ test('the page reports once every tab has spoken, and counts what it relays unti
   assert.equal(hub.relaying(), 0);
 });
 
+test('a page whose tabs all died before speaking sends no report: an empty one would read as a page at rest', async () => {
+  const bodies = [];
+  const { shims, hub } = browser(2, {
+    postReport: async (body) => {
+      bodies.push(body);
+      return { ok: true, status: 200 };
+    },
+  });
+  // Tab 1 spoke; then the run failed (a tab's Worker stopped) and the page
+  // ended every tab before tab 2 said anything: the page reports the
+  // failure itself, the hub must not claim the tabs are at rest.
+  shims[0].report({ seq: 1, started: 0, received: 0, events: [] });
+  await settle();
+  hub.tabDied(1);
+  hub.tabDied(2);
+  await settle();
+  assert.deepEqual(bodies, []);
+});
+
 test("a grant a tab took in is still relayed until that tab reports: another tab's report in between does not say the page is at rest", async () => {
   const bodies = [];
   const { shims, hub } = browser(2, {

@@ -222,8 +222,11 @@ export function createHub({ tabs, send, postReport, initial = {}, onLocks = () =
     if (posting || over || !dirty) return;
     const end = endOfRun();
     // The lab hears from the page once every tab has spoken: until then a
-    // tab that has not started yet would look settled.
-    if (!end && ![...alive].every((tab) => progress.has(tab))) return;
+    // tab that has not started yet would look settled. A page whose tabs
+    // all died (the run was stopped, or failed: the page reports that
+    // itself) has nothing to tell; "every tab" of none would send an
+    // empty report, which the lab reads as a page at rest.
+    if (!end && (alive.size === 0 || ![...alive].every((tab) => progress.has(tab)))) return;
     dirty = false;
     const carried = waiters;
     waiters = [];
