@@ -15,9 +15,9 @@
 #    a second, check-only compile of every dependency.
 #  - The build starts before the Debian packages are in: everything that
 #    needs no system library compiles while apt-get and npm download.
-#  - The browser e2e (the longest suite, mostly waiting on pages) starts as
-#    soon as the lab's CLI is built and runs beside the rest, which runs
-#    niced so the e2e gets the CPU first. Its log follows at the end.
+#  - The browser e2e (the longest suite) starts as soon as the lab's CLI is
+#    built and runs beside the rest of the build, which runs niced so the
+#    e2e gets the CPU first. The engine's tests follow the e2e.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -98,20 +98,6 @@ step "build everything; clippy lints our crates in it"
 wait "$early" || true
 nice -n 10 cargo build "${build[@]}"
 
-step "cargo test (engine: real HTTP on 127.0.0.1)"
-# Not --all-targets: that would run the benches too. The same features as
-# the build: tests bring the dev-dependencies in either way. After the
-# build, not beside it: running them beside the e2e and the desktop's half
-# of the build at once was tried, made the run no shorter, and broke a
-# timer run's count under that load (BENCHMARKS.md, the fifth round).
-# Six test threads, not one per core: the explorer's brute-force tests
-# wait on their runs' HTTP more than they compute, so two threads left the
-# cores half idle (tests/it: 74 s wall for 77 s of CPU; with six, 38 s).
-nice -n 10 cargo test --workspace --features tauri/custom-protocol -- --test-threads=6
-
-step "recorded artefacts are current (scripts/bless.sh regenerates them)"
-bash scripts/bless.sh --check --cargo-tests-ran
-
 step "UI pure logic (node --test)"
 node --test tests/ui-unit/*.test.mjs
 
@@ -124,6 +110,23 @@ wait "$e2e" || e2e_ok=false
 jobs_to_stop=()
 cat "$e2e_log"
 $e2e_ok || { echo "the browser e2e failed (above)"; exit 1; }
+
+step "cargo test (engine: real HTTP on 127.0.0.1)"
+# Not --all-targets: that would run the benches too. The same features as
+# the build: tests bring the dev-dependencies in either way. After the
+# e2e, not beside it: on a warm machine the build is done in a minute and
+# the engine's tests then ran beside three e2e files, and that load broke
+# e2e tests' races (two in two warm runs); cold, the e2e ends about when
+# the build does, so this costs nothing there (BENCHMARKS.md, the sixth
+# round). Beside the build and the e2e at once it broke a timer count too
+# (the fifth round). Six test threads, not one per core: the explorer's
+# brute-force tests wait on their runs' HTTP more than they compute, so
+# two threads left the cores half idle (tests/it: 74 s wall for 77 s of
+# CPU; with six, 38 s).
+cargo test --workspace --features tauri/custom-protocol -- --test-threads=6
+
+step "recorded artefacts are current (scripts/bless.sh regenerates them)"
+bash scripts/bless.sh --check --cargo-tests-ran
 
 # The desktop tests come after the e2e, on a quiet machine: some of them
 # count a real window's timer runs, which a loaded machine can reorder (one

@@ -98,6 +98,10 @@ test('case 3, naive: the Export menu downloads HAR, trace, Mermaid, SVG, PNG and
 
     // The downloaded report replays, and a replay exports the same diagram.
     await page.setInputFiles('[data-control="replay-file"]', path.join(dir, json.name));
+    // The replay's own timeline done first: the menu was already "ready"
+    // from the live run, and a click while the replay ran was undone when
+    // it ended (under load the menu stayed closed).
+    await page.locator('[data-timeline][data-replay][data-state="done"]').waitFor({ timeout: 20_000 });
     await page.waitForSelector('[data-export-menu][data-state="ready"]', { timeout: 20_000 });
     const again = await download(page, 'mermaid');
     assert.equal(again.bytes.toString('utf8'), text);
