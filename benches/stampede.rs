@@ -7,9 +7,9 @@
 //! `cargo bench --bench stampede` (add `-- --quick` for fewer repetitions,
 //! `-- --single-flight N` for N single-flight stampedes only, the profiling
 //! setup; `-- --samples` prints each stampede's times, for
-//! bench/ab-stampede.sh). Each stampede also reports the CPU time the process spent on it
-//! (user + system), which the machine's other load moves much less than the
-//! wall time.
+//! bench/ab-stampede.sh). Each stampede also reports the CPU time the
+//! process spent on it (user + system), which the machine's other load
+//! moves much less than the wall time.
 
 use std::time::{Duration, Instant};
 

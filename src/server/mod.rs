@@ -476,10 +476,13 @@ impl LabTag {
 
     pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
         let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+        let lane = headers.get(LANE_HEADER);
         LabTag {
-            lane: text(LANE_HEADER).and_then(|lane| lane.parse().ok()),
+            lane: lane
+                .and_then(|v| v.to_str().ok())
+                .and_then(|lane| lane.parse().ok()),
             // Kept as sent (a cheap clone, no copy): jitter is keyed on it.
-            lane_text: headers.get(LANE_HEADER).cloned(),
+            lane_text: lane.cloned(),
             attempt: text(ATTEMPT_HEADER).and_then(|v| v.parse().ok()),
             exchange: text(EXCHANGE_HEADER).and_then(|v| v.parse().ok()),
         }
@@ -488,12 +491,18 @@ impl LabTag {
 
 /// The bearer token of a request, or why there is none.
 fn bearer(headers: &HeaderMap) -> Result<&str, TokenFault> {
+    bearer_of(authorization(headers)?)
+}
+
+/// The request's one Authorization header: none, or more than one, is a
+/// fault.
+fn authorization(headers: &HeaderMap) -> Result<&HeaderValue, TokenFault> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let value = values.next().ok_or(TokenFault::Missing)?;
     if values.next().is_some() {
         return Err(TokenFault::Repeated);
     }
-    bearer_of(value)
+    Ok(value)
 }
 
 /// The bearer token in one Authorization header's value.
@@ -562,20 +571,19 @@ async fn secret(
 /// The `jti` of whatever token was presented, even a bad one, for the
 /// timeline of a refusal. Read only on the refusal path: it costs a decode.
 pub(crate) fn presented_jti(headers: &HeaderMap) -> Option<String> {
-    bearer(headers).ok().and_then(tokens::peek_jti)
+    jti_of_authorization(authorization(headers).ok()?)
 }
 
 /// The presented token for a leg, named only if the leg is shown: the
 /// request's Authorization header when it has exactly one, as [`bearer`]
 /// reads it.
 fn presented(headers: &HeaderMap) -> LegJti {
-    let mut values = headers.get_all(header::AUTHORIZATION).iter();
-    match (values.next(), values.next()) {
-        (Some(value), None) => LegJti::Presented {
+    match authorization(headers) {
+        Ok(value) => LegJti::Presented {
             header: value.clone(),
             name: jti_of_authorization,
         },
-        _ => LegJti::None,
+        Err(_) => LegJti::None,
     }
 }
 

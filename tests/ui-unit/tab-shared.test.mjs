@@ -18,16 +18,22 @@ const settle = async (n = 20) => {
 
 /**
  * A page with `tabs` tabs: the hub and each tab's shims, postMessage as a
- * macrotask each way. `reportOnTaken`: a tab reports after each message it
- * took in, as the Worker does (the hub believes only reports' counts).
+ * macrotask each way; `bodies` are the merged reports the hub posted to
+ * the lab (which takes each). `reportOnTaken`: a tab reports after each
+ * message it took in, as the Worker does (the hub believes only reports'
+ * counts).
  */
-function browser(tabs, { postReport = async () => ({ ok: true, status: 200 }), initial = {}, onFirstReport, reportOnTaken = false } = {}) {
+function browser(tabs, { initial = {}, onFirstReport, reportOnTaken = false } = {}) {
   const shims = [];
   const seen = Array.from({ length: tabs }, () => []);
+  const bodies = [];
   const hub = createHub({
     tabs,
     initial,
-    postReport,
+    postReport: async (body) => {
+      bodies.push(body);
+      return { ok: true, status: 200 };
+    },
     onFirstReport,
     send: (tab, message) => setImmediate(() => shims[tab - 1].receive(message)),
   });
@@ -42,7 +48,7 @@ function browser(tabs, { postReport = async () => ({ ok: true, status: 200 }), i
       },
     }));
   }
-  return { hub, shims, seen };
+  return { hub, shims, seen, bodies };
 }
 
 /** A lock request that records when it is granted and holds until released. */
@@ -237,15 +243,8 @@ test('BroadcastChannel: every other channel of that name gets the messages in th
 });
 
 test('the page reports once every tab has spoken, and counts what it relays until each tab took it in', async () => {
-  const bodies = [];
   const started = [];
-  const { shims, hub } = browser(2, {
-    postReport: async (body) => {
-      bodies.push(body);
-      return { ok: true, status: 200 };
-    },
-    onFirstReport: (tab) => started.push(tab),
-  });
+  const { shims, hub, bodies } = browser(2, { onFirstReport: (tab) => started.push(tab) });
   const first = shims[0].report({ seq: 1, started: 1, received: 0, events: [] });
   await settle();
   assert.deepEqual(bodies, [], 'tab 2 has not spoken: the lab must not think the page settled');
@@ -262,13 +261,7 @@ test('the page reports once every tab has spoken, and counts what it relays unti
 });
 
 test('a page whose tabs all died before speaking sends no report: an empty one would read as a page at rest', async () => {
-  const bodies = [];
-  const { shims, hub } = browser(2, {
-    postReport: async (body) => {
-      bodies.push(body);
-      return { ok: true, status: 200 };
-    },
-  });
+  const { shims, hub, bodies } = browser(2);
   // Tab 1 spoke; then the run failed (a tab's Worker stopped) and the page
   // ended every tab before tab 2 said anything: the page reports the
   // failure itself, the hub must not claim the tabs are at rest.
@@ -281,13 +274,7 @@ test('a page whose tabs all died before speaking sends no report: an empty one w
 });
 
 test("a grant a tab took in is still relayed until that tab reports: another tab's report in between does not say the page is at rest", async () => {
-  const bodies = [];
-  const { shims, hub } = browser(2, {
-    postReport: async (body) => {
-      bodies.push(body);
-      return { ok: true, status: 200 };
-    },
-  });
+  const { shims, hub, bodies } = browser(2);
   // The page reports once both tabs have spoken.
   await Promise.all([0, 1].map((i) => shims[i].report({ started: 1, received: 1, events: [] })));
   // Tab 1 takes the lock, does its work at once and lets go: its `unlock`
